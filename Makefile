@@ -1,0 +1,47 @@
+# kv-manager: `make run` serves the console, `make test` runs every test. Both install what is
+# missing first (scripts/setup.sh).
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos sets this while it compiles; setting it for every cargo command keeps one set of
+# build artifacts for tests, lints and the site instead of rebuilding Leptos each time.
+export LEPTOS_OUTPUT_NAME := kv-manager
+
+# Packages built for the server (ssr) and for the browser (hydrate, wasm32).
+SSR_PACKAGES := -p domain -p migration -p app -p kv-manager
+WASM_PACKAGES := -p frontend -p app
+
+.PHONY: setup setup-test build run test test-rust lint e2e bench
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh test
+
+build: setup
+	cargo leptos build --release
+
+run: build
+	./target/release/kv-manager serve --site-root target/site
+
+test: setup-test lint test-rust e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy $(SSR_PACKAGES) --all-targets -- -D warnings
+	cargo clippy $(WASM_PACKAGES) --target wasm32-unknown-unknown -- -D warnings
+
+# Every Rust test; the PostgreSQL ones run when KVM_TEST_POSTGRES_URL is set.
+test-rust:
+	cargo test $(SSR_PACKAGES)
+
+# The browser tests: a debug build of the site, served by Playwright's webServer.
+e2e:
+	cargo leptos build
+	cd end2end && npx playwright test
+
+bench: setup
+	cargo bench -p domain --bench storage
+	cargo leptos build --release
+	cargo bench -p kv-manager --bench ssr

@@ -1,0 +1,44 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The server's message for `field`, shown under that field.
+#[component]
+pub fn FieldError(error: RwSignal<Option<AppError>>, field: &'static str) -> impl IntoView {
+    view! {
+        {move || {
+            error
+                .get()
+                .and_then(|e| e.for_field(field))
+                .map(|message| {
+                    view! {
+                        <p class="mt-1 text-sm text-red-600 dark:text-red-400" role="alert">
+                            {message}
+                        </p>
+                    }
+                })
+        }}
+    }
+}
+
+/// An error that names no field of the form, shown at the top of it.
+#[component]
+pub fn FormError(error: RwSignal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+    view! {
+        {move || {
+            error
+                .get()
+                .filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f)))
+                .map(|e| {
+                    view! {
+                        <p
+                            class="rounded-md bg-red-50 p-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300"
+                            role="alert"
+                        >
+                            {e.message}
+                        </p>
+                    }
+                })
+        }}
+    }
+}

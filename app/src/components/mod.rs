@@ -1,0 +1,6 @@
+//! Reusable pieces of the console.
+
+pub mod field_error;
+pub mod header;
+pub mod modal;
+pub mod theme;

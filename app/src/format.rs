@@ -1,0 +1,83 @@
+//! Formatting helpers shared by server and browser (no clock, no time zone: UTC only).
+
+/// Days since 1970-01-01 for a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DDTHH:MM` in UTC, the format of an `<input type="datetime-local">`.
+pub fn datetime_local(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+/// A readable UTC time: `YYYY-MM-DD HH:MM UTC`.
+pub fn utc(unix: i64) -> String {
+    datetime_local(unix).replace('T', " ") + " UTC"
+}
+
+/// Parses `YYYY-MM-DDTHH:MM[:SS]` as UTC.
+pub fn parse_datetime_local(text: &str) -> Option<i64> {
+    let (date, time) = text.trim().split_once('T')?;
+    let mut date = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (date.next()??, date.next()??, date.next()??);
+    let mut time = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, min) = (time.next()??, time.next()??);
+    let s = time.next().flatten().unwrap_or(0);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || s > 59 {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s)
+}
+
+/// Bytes as B, KB, MB (powers of 1024).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_round_trips() {
+        assert_eq!(datetime_local(0), "1970-01-01T00:00");
+        assert_eq!(datetime_local(1_767_225_600), "2026-01-01T00:00");
+        assert_eq!(parse_datetime_local("2026-01-01T00:00"), Some(1_767_225_600));
+        assert_eq!(parse_datetime_local(&datetime_local(1_800_000_040)), Some(1_800_000_000));
+        assert_eq!(parse_datetime_local("nonsense"), None);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(bytes(12), "12 B");
+        assert_eq!(bytes(2048), "2.0 KB");
+    }
+}

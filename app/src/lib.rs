@@ -1,0 +1,103 @@
+//! The kv-manager console: pages, components and the server functions they call.
+
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod format;
+pub mod pages;
+pub mod serverfns;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use components::header::Header;
+use components::theme::{THEME_BOOT_SCRIPT, Theme};
+use pages::keys::KeysPage;
+use pages::namespaces::NamespacesPage;
+use pages::placeholder::{NotFound, Placeholder};
+
+/// The HTML document around the app, rendered on the server only. The theme comes from the
+/// `kvm_theme` cookie so the first paint already has the right colours.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = Theme::from_request();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class=theme.html_class() data-theme=theme.as_str()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console's routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/kv-manager.css" />
+        <Title text="KV Manager" />
+        <Router>
+            <Header />
+            <main class="mx-auto w-full max-w-6xl px-3 py-6 sm:px-6">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=NamespacesPage ssr=SsrMode::Async />
+                    <Route path=path!("/namespaces/:id") view=KeysPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/search")
+                        view=|| {
+                            view! {
+                                <Placeholder
+                                    title="Search"
+                                    text="Search across every namespace by key name, tags and metadata is coming next."
+                                />
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/jobs")
+                        view=|| {
+                            view! {
+                                <Placeholder
+                                    title="Jobs"
+                                    text="Bulk delete, copy, TTL and tag jobs, imports and exports with live progress are coming."
+                                />
+                            }
+                        }
+                    />
+                    <Route
+                        path=path!("/audit")
+                        view=|| {
+                            view! {
+                                <Placeholder
+                                    title="Audit log"
+                                    text="Every change, who made it and from where, is coming to this page."
+                                />
+                            }
+                        }
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

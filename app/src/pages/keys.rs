@@ -1,0 +1,554 @@
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::dto::{KeyDto, KeyEntryDto, KeyListDto};
+use crate::error::AppError;
+use crate::format;
+use crate::pages::{debounce, encode_query};
+use crate::serverfns::keys::{delete_key, get_key, list_keys, put_key};
+use crate::serverfns::namespaces::get_namespace;
+
+const PAGE_SIZE: u32 = 500;
+const MAX_METADATA_BYTES: usize = 1024;
+
+/// `/namespaces/{id}`: the keys of one namespace, a prefix filter, paging and the key editor.
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let namespace_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let prefix = Memo::new(move |_| query.read().get("prefix").unwrap_or_default());
+    let open_key = Memo::new(move |_| query.read().get("key"));
+    let reload = RwSignal::new(0u32);
+    let namespace = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| get_namespace(id));
+    let first_page = Resource::new(
+        move || (namespace_id.get(), prefix.get(), reload.get()),
+        |(id, prefix, _)| list_keys(id, Some(prefix).filter(|p| !p.is_empty()), None, Some(PAGE_SIZE)),
+    );
+    // Pages fetched with "Load more", after the first one.
+    let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
+    Effect::watch(
+        move || (namespace_id.get(), prefix.get(), reload.get()),
+        move |_, _, _| more_pages.set(Vec::new()),
+        false,
+    );
+    let adding = RwSignal::new(false);
+    let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+    let navigate = use_navigate();
+    let later = debounce(300);
+    let on_prefix = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let navigate = navigate.clone();
+        let id = namespace_id.get_untracked();
+        later(Box::new(move || {
+            let url = if value.is_empty() {
+                format!("/namespaces/{id}")
+            } else {
+                format!("/namespaces/{id}?prefix={}", encode_query(&value))
+            };
+            navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        }));
+    };
+    let close_editor = Callback::new({
+        let navigate = use_navigate();
+        move |_: ()| {
+            let id = namespace_id.get_untracked();
+            let p = prefix.get_untracked();
+            let url = if p.is_empty() { format!("/namespaces/{id}") } else { format!("/namespaces/{id}?prefix={}", encode_query(&p)) };
+            navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
+        }
+    });
+
+    view! {
+        <section class="space-y-4">
+            <p class="text-sm">
+                <A href="/" attr:class="text-indigo-600 hover:underline dark:text-indigo-400">
+                    "← Namespaces"
+                </A>
+            </p>
+            <Transition fallback=|| view! { <h1 class="text-2xl font-semibold">"Namespace"</h1> }>
+                {move || Suspend::new(async move {
+                    match namespace.await {
+                        Ok(ns) => view! {
+                            <div class="flex flex-wrap items-baseline gap-x-4 gap-y-1">
+                                <h1 class="text-2xl font-semibold break-all">{ns.title}</h1>
+                                <span class="font-mono text-xs text-slate-500">{ns.id}</span>
+                                <span class="text-sm tabular-nums">
+                                    {format!("{} keys · {}", ns.key_count, format::bytes(ns.size_bytes))}
+                                </span>
+                            </div>
+                        }
+                            .into_any(),
+                        Err(err) => view! { <h1 class="text-2xl font-semibold">"Namespace not found"</h1><p role="alert">{err.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="flex flex-wrap items-end gap-3">
+                <Form method="GET" action="" attr:class="flex min-w-0 flex-1 gap-2" attr:role="search">
+                    <label class="min-w-0 flex-1 text-sm font-medium">
+                        "Filter by prefix"
+                        <input
+                            type="search"
+                            name="prefix"
+                            class=INPUT
+                            autocomplete="off"
+                            prop:value=move || prefix.get()
+                            on:input=on_prefix
+                        />
+                    </label>
+                </Form>
+                <button type="button" class=BUTTON on:click=move |_| adding.set(true)>
+                    "Add key"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match first_page.await {
+                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix /> }.into_any(),
+                        Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Show when=move || adding.get()>
+                <AddKeyDialog
+                    namespace_id=namespace_id.get_untracked()
+                    on_close=Callback::new(move |_| adding.set(false))
+                    on_done=refresh
+                />
+            </Show>
+            {move || {
+                open_key
+                    .get()
+                    .map(|key| {
+                        view! { <KeyEditor namespace_id=namespace_id.get_untracked() key on_close=close_editor on_change=refresh /> }
+                    })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn KeyTable(
+    first: KeyListDto,
+    more_pages: RwSignal<Vec<KeyListDto>>,
+    namespace_id: Memo<String>,
+    prefix: Memo<String>,
+) -> impl IntoView {
+    let first_cursor = first.cursor.clone();
+    let first_complete = first.list_complete;
+    let first_keys = first.keys;
+    let empty = first_keys.is_empty();
+    let next_cursor = move || {
+        more_pages.with(|pages| match pages.last() {
+            Some(page) => (page.cursor.clone(), page.list_complete),
+            None => (first_cursor.clone(), first_complete),
+        })
+    };
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let next = next_cursor.clone();
+    let load_more = move |_| {
+        let (cursor, _) = next();
+        loading.set(true);
+        let p = prefix.get_untracked();
+        spawn_local(async move {
+            match list_keys(namespace_id.get_untracked(), Some(p).filter(|p| !p.is_empty()), cursor, Some(PAGE_SIZE)).await {
+                Ok(page) => more_pages.update(|pages| pages.push(page)),
+                Err(err) => error.set(Some(err)),
+            }
+            loading.set(false);
+        });
+    };
+    let first_len = first_keys.len();
+    let shown = move || first_len + more_pages.with(|pages| pages.iter().map(|p| p.keys.len()).sum::<usize>());
+    let first_rows = first_keys;
+    view! {
+        <Show when=move || empty>
+            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                "No keys match. Add a key, or clear the prefix filter."
+            </p>
+        </Show>
+        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+            <table class="w-full text-left text-sm">
+                <thead class="bg-slate-100 dark:bg-slate-800">
+                    <tr>
+                        <th scope="col" class="p-2">"Key"</th>
+                        <th scope="col" class="p-2">"Expiration"</th>
+                        <th scope="col" class="p-2 text-right">"Size"</th>
+                        <th scope="col" class="p-2">"Metadata"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix /> }).collect_view()}
+                    {move || {
+                        more_pages
+                            .get()
+                            .into_iter()
+                            .flat_map(|page| page.keys)
+                            .map(|k| view! { <KeyRow entry=k prefix /> })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+        <div class="flex items-center gap-3 text-sm">
+            <span data-testid="key-count">{move || format!("{} keys shown", shown())}</span>
+            <Show when=move || !next_cursor().1>
+                <button type="button" class=BUTTON_SECONDARY disabled=move || loading.get() on:click=load_more.clone()>
+                    "Load more"
+                </button>
+            </Show>
+            <FormError error fields=&[] />
+        </div>
+    }
+}
+
+#[component]
+fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>) -> impl IntoView {
+    let href = {
+        let p = prefix.get_untracked();
+        if p.is_empty() {
+            format!("?key={}", encode_query(&entry.name))
+        } else {
+            format!("?prefix={}&key={}", encode_query(&p), encode_query(&entry.name))
+        }
+    };
+    let metadata = entry.metadata.as_ref().map(|m| m.to_string());
+    view! {
+        <tr class="border-t border-slate-200 dark:border-slate-800">
+            <td class="p-2 font-mono break-all">
+                <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">
+                    {entry.name.clone()}
+                </a>
+            </td>
+            <td class="p-2 whitespace-nowrap">{entry.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}</td>
+            <td class="p-2 text-right tabular-nums">{format::bytes(entry.size)}</td>
+            <td class="p-2">
+                {metadata
+                    .map(|m| {
+                        view! {
+                            <span title=m class="rounded bg-slate-200 px-1.5 text-xs dark:bg-slate-700">
+                                "{ }"
+                            </span>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}
+
+/// How the editor expresses expiration.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TtlMode {
+    None,
+    Seconds,
+    At,
+}
+
+/// Turns the form's TTL fields into `(expiration, expiration_ttl)`.
+fn ttl_inputs(mode: TtlMode, seconds: &str, at: &str) -> Result<(Option<i64>, Option<i64>), AppError> {
+    match mode {
+        TtlMode::None => Ok((None, None)),
+        TtlMode::Seconds => seconds
+            .trim()
+            .parse::<i64>()
+            .map(|s| (None, Some(s)))
+            .map_err(|_| AppError::invalid("expiration_ttl", "expiration_ttl: enter a whole number of seconds")),
+        TtlMode::At => format::parse_datetime_local(at)
+            .map(|t| (Some(t), None))
+            .ok_or_else(|| AppError::invalid("expiration", "expiration: enter a date and time")),
+    }
+}
+
+/// Parses the metadata box: empty means none.
+fn metadata_input(text: &str) -> Result<Option<serde_json::Value>, AppError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|err| AppError::invalid("metadata", format!("metadata: not valid JSON: {err}")))
+}
+
+fn metadata_size(text: &str) -> String {
+    if text.trim().is_empty() {
+        return format!("0 / {MAX_METADATA_BYTES} bytes");
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => format!("{} / {MAX_METADATA_BYTES} bytes", v.to_string().len()),
+        Err(_) => "not valid JSON".to_owned(),
+    }
+}
+
+#[component]
+fn TtlFields(
+    mode: RwSignal<TtlMode>,
+    seconds: RwSignal<String>,
+    at: RwSignal<String>,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="space-y-2">
+            <legend class=LABEL>"Expiration"</legend>
+            <div class="flex flex-wrap gap-4 text-sm">
+                <label class="flex items-center gap-1">
+                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::None on:change=move |_| mode.set(TtlMode::None) />
+                    "Never"
+                </label>
+                <label class="flex items-center gap-1">
+                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::Seconds on:change=move |_| mode.set(TtlMode::Seconds) />
+                    "After seconds"
+                </label>
+                <label class="flex items-center gap-1">
+                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::At on:change=move |_| mode.set(TtlMode::At) />
+                    "At a date and time"
+                </label>
+            </div>
+            <Show when=move || mode.get() == TtlMode::Seconds>
+                <label class=LABEL>
+                    "TTL (seconds)"
+                    <input class=INPUT type="number" min="60" bind:value=seconds />
+                </label>
+            </Show>
+            <Show when=move || mode.get() == TtlMode::At>
+                <label class=LABEL>
+                    "Expires at (UTC)"
+                    <input class=INPUT type="datetime-local" bind:value=at />
+                </label>
+            </Show>
+            <FieldError error field="expiration_ttl" />
+            <FieldError error field="expiration" />
+        </fieldset>
+    }
+}
+
+#[component]
+fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let key = RwSignal::new(String::new());
+    let value = RwSignal::new(String::new());
+    let metadata = RwSignal::new(String::new());
+    let mode = RwSignal::new(TtlMode::None);
+    let seconds = RwSignal::new(String::new());
+    let at = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let inputs = metadata_input(&metadata.get_untracked())
+            .and_then(|m| ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t)));
+        let (meta, (expiration, expiration_ttl)) = match inputs {
+            Ok(v) => v,
+            Err(err) => return error.set(Some(err)),
+        };
+        pending.set(true);
+        let id = namespace_id.clone();
+        spawn_local(async move {
+            match put_key(id, key.get_untracked(), Some(value.get_untracked()), None, meta, expiration, expiration_ttl).await {
+                Ok(_) => {
+                    on_done.run(());
+                    on_close.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <Modal title="Add key".to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["key", "value", "metadata", "expiration", "expiration_ttl"] />
+                <label class=LABEL>
+                    "Key"
+                    <input class=INPUT type="text" required bind:value=key autocomplete="off" />
+                </label>
+                <FieldError error field="key" />
+                <label class=LABEL>
+                    "Value"
+                    <textarea class=format!("{INPUT} font-mono") rows="6" bind:value=value></textarea>
+                </label>
+                <FieldError error field="value" />
+                <label class=LABEL>
+                    "Metadata (JSON)"
+                    <textarea class=format!("{INPUT} font-mono") rows="3" bind:value=metadata></textarea>
+                </label>
+                <p class="text-xs text-slate-500">{move || metadata_size(&metadata.get())}</p>
+                <FieldError error field="metadata" />
+                <TtlFields mode seconds at error />
+                <div class="flex justify-end gap-2">
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class=BUTTON disabled=move || pending.get()>
+                        "Save"
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
+    let loaded = {
+        let namespace_id = namespace_id.clone();
+        let key = key.clone();
+        Resource::new(move || (), move |_| get_key(namespace_id.clone(), key.clone()))
+    };
+    view! {
+        <Modal title=format!("Edit {key}") on_close>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {
+                    let namespace_id = namespace_id.clone();
+                    move || {
+                        let namespace_id = namespace_id.clone();
+                        Suspend::new(async move {
+                            match loaded.await {
+                                Ok(k) => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
+                                Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Suspense>
+        </Modal>
+    }
+}
+
+#[component]
+fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
+    let binary = loaded.value_base64.is_some();
+    let value = RwSignal::new(loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default());
+    let metadata = RwSignal::new(loaded.metadata.as_ref().map(|m| serde_json::to_string_pretty(m).unwrap_or_default()).unwrap_or_default());
+    let mode = RwSignal::new(if loaded.expiration.is_some() { TtlMode::At } else { TtlMode::None });
+    let seconds = RwSignal::new(String::new());
+    let at = RwSignal::new(loaded.expiration.map(format::datetime_local).unwrap_or_default());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let saved = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    let key = loaded.name.clone();
+    let is_json = move || {
+        let text = value.get();
+        let t = text.trim_start();
+        !binary && (t.starts_with('{') || t.starts_with('[')) && serde_json::from_str::<serde_json::Value>(&text).is_ok()
+    };
+    let reformat = move |pretty: bool| {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&value.get_untracked()) {
+            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) };
+            if let Ok(text) = text {
+                value.set(text);
+            }
+        }
+    };
+    let save = {
+        let namespace_id = namespace_id.clone();
+        let key = key.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            saved.set(false);
+            let inputs = metadata_input(&metadata.get_untracked())
+                .and_then(|m| ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t)));
+            let (meta, (expiration, expiration_ttl)) = match inputs {
+                Ok(v) => v,
+                Err(err) => return error.set(Some(err)),
+            };
+            let (text, base64) = if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
+            pending.set(true);
+            error.set(None);
+            let (id, key) = (namespace_id.clone(), key.clone());
+            spawn_local(async move {
+                match put_key(id, key, text, base64, meta, expiration, expiration_ttl).await {
+                    Ok(_) => {
+                        saved.set(true);
+                        on_change.run(());
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+                pending.set(false);
+            });
+        }
+    };
+    let remove = {
+        let namespace_id = namespace_id.clone();
+        let key = key.clone();
+        move |_| {
+            let (id, key) = (namespace_id.clone(), key.clone());
+            pending.set(true);
+            spawn_local(async move {
+                match delete_key(id, key).await {
+                    Ok(_) => {
+                        on_change.run(());
+                        on_close.run(());
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+                pending.set(false);
+            });
+        }
+    };
+    let size = move || {
+        let text = value.get();
+        if binary { loaded.size } else { text.len() as u64 }
+    };
+    let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
+    view! {
+        <form class="space-y-3" on:submit=save>
+            <FormError error fields=&["value", "value_base64", "metadata", "expiration", "expiration_ttl"] />
+            <label class=LABEL>
+                {if binary { "Value (base64: not UTF-8 text)" } else { "Value" }}
+                <textarea class=format!("{INPUT} font-mono") rows="10" aria-label="Value" bind:value=value></textarea>
+            </label>
+            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
+                <span>{move || format::bytes(size())}</span>
+                <Show when=is_json>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(true)>
+                        "Format"
+                    </button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(false)>
+                        "Minify"
+                    </button>
+                </Show>
+                {download.map(|href| view! { <a class="underline" href=href download=key.clone()>"Download value"</a> })}
+            </div>
+            <FieldError error field="value" />
+            <FieldError error field="value_base64" />
+            <label class=LABEL>
+                "Metadata (JSON)"
+                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata></textarea>
+            </label>
+            <p class="text-xs text-slate-500" data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
+            <FieldError error field="metadata" />
+            <TtlFields mode seconds at error />
+            <div class="flex flex-wrap items-center justify-end gap-2">
+                <Show when=move || saved.get()>
+                    <span role="status" class="mr-auto text-sm text-green-700 dark:text-green-400">"Saved"</span>
+                </Show>
+                <Show
+                    when=move || confirm_delete.get()
+                    fallback=move || view! {
+                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirm_delete.set(true)>
+                            "Delete"
+                        </button>
+                    }
+                >
+                    <span class="text-sm">"Delete this key?"</span>
+                    <button type="button" class=BUTTON_DANGER disabled=move || pending.get() on:click=remove.clone()>
+                        "Confirm delete"
+                    </button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirm_delete.set(false)>
+                        "Keep"
+                    </button>
+                </Show>
+                <button type="submit" class=BUTTON disabled=move || pending.get()>
+                    "Save"
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,280 @@
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::dto::NamespaceDto;
+use crate::error::AppError;
+use crate::format;
+use crate::pages::encode_query;
+use crate::serverfns::namespaces::{create_namespace, delete_namespace, list_namespaces, rename_namespace};
+
+const PER_PAGE: u32 = 50;
+
+/// `/`: every namespace with its size, title search, paging, create, rename and delete.
+#[component]
+pub fn NamespacesPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1));
+    let reload = RwSignal::new(0u32);
+    let namespaces = Resource::new(
+        move || (page.get(), search.get(), reload.get()),
+        |(page, search, _)| list_namespaces(Some(page), Some(PER_PAGE), Some(search).filter(|s| !s.is_empty())),
+    );
+    let creating = RwSignal::new(false);
+    let renaming = RwSignal::new(None::<NamespaceDto>);
+    let deleting = RwSignal::new(None::<NamespaceDto>);
+    let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+
+    view! {
+        <section class="space-y-4">
+            <div class="flex flex-wrap items-center gap-3">
+                <h1 class="text-2xl font-semibold">"Namespaces"</h1>
+                <button type="button" class=format!("{BUTTON} ml-auto") on:click=move |_| creating.set(true)>
+                    "Create namespace"
+                </button>
+            </div>
+            <Form method="GET" action="" attr:class="flex gap-2" attr:role="search">
+                <input
+                    type="search"
+                    name="search"
+                    aria-label="Search namespaces"
+                    placeholder="Search by title"
+                    class=INPUT
+                    prop:value=move || search.get()
+                />
+                <button type="submit" class=BUTTON_SECONDARY>
+                    "Search"
+                </button>
+            </Form>
+            <Transition fallback=|| view! { <p>"Loading namespaces…"</p> }>
+                {move || Suspend::new(async move {
+                    match namespaces.await {
+                        Ok(list) => {
+                            let pages = list.total.div_ceil(u64::from(list.per_page)).max(1);
+                            let current = list.page;
+                            let search_q = search.get_untracked();
+                            let empty = list.namespaces.is_empty();
+                            view! {
+                                <p class="text-sm text-slate-600 dark:text-slate-400">
+                                    {format!("{} namespace{}", list.total, if list.total == 1 { "" } else { "s" })}
+                                </p>
+                                <Show when=move || empty>
+                                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                                        "No namespaces here yet. Create one to start storing keys."
+                                    </p>
+                                </Show>
+                                <ul class="divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900">
+                                    {list
+                                        .namespaces
+                                        .into_iter()
+                                        .map(|ns| {
+                                            let for_rename = ns.clone();
+                                            let for_delete = ns.clone();
+                                            view! {
+                                                <li class="flex flex-wrap items-center gap-x-4 gap-y-1 p-3" data-namespace=ns.id.clone()>
+                                                    <div class="min-w-0 flex-1">
+                                                        <A href=format!("/namespaces/{}", ns.id) attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300 break-all">
+                                                            {ns.title.clone()}
+                                                        </A>
+                                                        <div class="font-mono text-xs text-slate-500">{ns.id.clone()}</div>
+                                                    </div>
+                                                    <div class="text-sm tabular-nums">
+                                                        {format!("{} key{}", ns.key_count, if ns.key_count == 1 { "" } else { "s" })}
+                                                    </div>
+                                                    <div class="w-20 text-right text-sm tabular-nums">{format::bytes(ns.size_bytes)}</div>
+                                                    <div class="flex gap-2">
+                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| renaming.set(Some(for_rename.clone()))>
+                                                            "Rename"
+                                                        </button>
+                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| deleting.set(Some(for_delete.clone()))>
+                                                            "Delete"
+                                                        </button>
+                                                    </div>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                                <nav aria-label="Pages" class="flex items-center gap-3 text-sm">
+                                    <Show when=move || { current > 1 }>
+                                        <A href=page_link(current - 1, &search_q)>"Previous"</A>
+                                    </Show>
+                                    <span>{format!("Page {current} of {pages}")}</span>
+                                    <Show when=move || { u64::from(current) < pages }>
+                                        <A href=page_link(current + 1, &search.get_untracked())>"Next"</A>
+                                    </Show>
+                                </nav>
+                            }
+                                .into_any()
+                        }
+                        Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Show when=move || creating.get()>
+                <CreateDialog on_close=Callback::new(move |_| creating.set(false)) on_done=refresh />
+            </Show>
+            {move || {
+                renaming
+                    .get()
+                    .map(|ns| view! { <RenameDialog ns on_close=Callback::new(move |_| renaming.set(None)) on_done=refresh /> })
+            }}
+            {move || {
+                deleting
+                    .get()
+                    .map(|ns| view! { <DeleteDialog ns on_close=Callback::new(move |_| deleting.set(None)) on_done=refresh /> })
+            }}
+        </section>
+    }
+}
+
+fn page_link(page: u32, search: &str) -> String {
+    if search.is_empty() { format!("/?page={page}") } else { format!("/?page={page}&search={}", encode_query(search)) }
+}
+
+#[component]
+fn CreateDialog(on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let title = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        spawn_local(async move {
+            match create_namespace(title.get_untracked()).await {
+                Ok(_) => {
+                    on_done.run(());
+                    on_close.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <Modal title="Create namespace".to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["title"] />
+                <label class=LABEL>
+                    "Title"
+                    <input class=INPUT type="text" required bind:value=title />
+                </label>
+                <FieldError error field="title" />
+                <div class="flex justify-end gap-2">
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class=BUTTON disabled=move || pending.get()>
+                        "Create"
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn RenameDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let title = RwSignal::new(ns.title.clone());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let id = ns.id.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        let id = id.clone();
+        spawn_local(async move {
+            match rename_namespace(id, title.get_untracked()).await {
+                Ok(_) => {
+                    on_done.run(());
+                    on_close.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <Modal title=format!("Rename {}", ns.title) on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["title"] />
+                <label class=LABEL>
+                    "Title"
+                    <input class=INPUT type="text" required bind:value=title />
+                </label>
+                <FieldError error field="title" />
+                <div class="flex justify-end gap-2">
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class=BUTTON disabled=move || pending.get()>
+                        "Save"
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn DeleteDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let needs_title = ns.key_count > 0;
+    let expected = ns.title.clone();
+    let confirmed = move || !needs_title || typed.get() == expected;
+    let id = ns.id.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        pending.set(true);
+        let id = id.clone();
+        spawn_local(async move {
+            match delete_namespace(id).await {
+                Ok(_) => {
+                    on_done.run(());
+                    on_close.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+            pending.set(false);
+        });
+    };
+    view! {
+        <Modal title=format!("Delete {}", ns.title) on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&[] />
+                <p class="text-sm">
+                    {if needs_title {
+                        format!(
+                            "This deletes the namespace and its {} key{}. It cannot be undone.",
+                            ns.key_count,
+                            if ns.key_count == 1 { "" } else { "s" },
+                        )
+                    } else {
+                        "This deletes the empty namespace.".to_owned()
+                    }}
+                </p>
+                <Show when=move || needs_title>
+                    <label class=LABEL>
+                        "Type the title to confirm"
+                        <input class=INPUT type="text" bind:value=typed autocomplete="off" />
+                    </label>
+                </Show>
+                <div class="flex justify-end gap-2">
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class=BUTTON_DANGER disabled=move || pending.get() || !confirmed()>
+                        "Delete"
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}

@@ -1,0 +1,59 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::dto::{Deleted, KeyDto, KeyListDto, Ok as OkDto};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::serverfns::ssr::{actor, kv};
+
+/// One page of keys in byte order of their names; pass the returned `cursor` for the next page.
+#[server(endpoint = "list_keys", input = Json)]
+pub async fn list_keys(
+    namespace_id: String,
+    prefix: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<KeyListDto, AppError> {
+    let query = domain::KeyQuery { prefix, cursor, limit };
+    Ok(kv()?.list_keys(&actor(), &namespace_id, query).await?.into())
+}
+
+/// A key's value (text, or base64 when it is not UTF-8), metadata and expiration.
+#[server(endpoint = "get_key", input = Json)]
+pub async fn get_key(namespace_id: String, key: String) -> Result<KeyDto, AppError> {
+    Ok(kv()?.get_key(&actor(), &namespace_id, &key).await?.into())
+}
+
+/// Writes a key's value, metadata and expiration together (Cloudflare's model).
+#[server(endpoint = "put_key", input = Json)]
+#[allow(clippy::too_many_arguments)]
+pub async fn put_key(
+    namespace_id: String,
+    key: String,
+    value: Option<String>,
+    value_base64: Option<String>,
+    metadata: Option<serde_json::Value>,
+    expiration: Option<i64>,
+    expiration_ttl: Option<i64>,
+) -> Result<OkDto, AppError> {
+    use base64::Engine;
+    let value = match (value, value_base64) {
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|err| AppError::invalid("value_base64", format!("value_base64: not valid base64: {err}")))?,
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid("value_base64", "value_base64: give either value or value_base64, not both"));
+        }
+        (None, None) => return Err(AppError::invalid("value", "value: missing (give value or value_base64)")),
+    };
+    let put = domain::PutKey { name: key, value, metadata, expiration, expiration_ttl };
+    kv()?.put_key(&actor(), &namespace_id, put).await?;
+    Ok(OkDto { ok: true })
+}
+
+/// Deletes a key; `deleted` says whether it existed.
+#[server(endpoint = "delete_key", input = Json)]
+pub async fn delete_key(namespace_id: String, key: String) -> Result<Deleted, AppError> {
+    Ok(Deleted { deleted: kv()?.delete_key(&actor(), &namespace_id, &key).await? })
+}

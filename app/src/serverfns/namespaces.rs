@@ -1,0 +1,43 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::dto::{Deleted, NamespaceDto, NamespacePageDto};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::serverfns::ssr::{actor, kv};
+
+/// One page of namespaces ordered by title; `search` filters by a case-insensitive title substring.
+#[server(endpoint = "list_namespaces", input = Json)]
+pub async fn list_namespaces(
+    page: Option<u32>,
+    per_page: Option<u32>,
+    search: Option<String>,
+) -> Result<NamespacePageDto, AppError> {
+    let query = domain::NamespaceQuery { page, per_page, search };
+    Ok(kv()?.list_namespaces(&actor(), query).await?.into())
+}
+
+/// Creates a namespace with a unique title.
+#[server(endpoint = "create_namespace", input = Json)]
+pub async fn create_namespace(title: String) -> Result<NamespaceDto, AppError> {
+    Ok(kv()?.create_namespace(&actor(), &title).await?.into())
+}
+
+/// Renames a namespace; the new title must be unique.
+#[server(endpoint = "rename_namespace", input = Json)]
+pub async fn rename_namespace(namespace_id: String, title: String) -> Result<NamespaceDto, AppError> {
+    Ok(kv()?.rename_namespace(&actor(), &namespace_id, &title).await?.into())
+}
+
+/// Deletes a namespace and all of its keys.
+#[server(endpoint = "delete_namespace", input = Json)]
+pub async fn delete_namespace(namespace_id: String) -> Result<Deleted, AppError> {
+    kv()?.delete_namespace(&actor(), &namespace_id).await?;
+    Ok(Deleted { deleted: true })
+}
+
+/// One namespace with its exact key count and size.
+#[server(endpoint = "get_namespace", input = Json)]
+pub async fn get_namespace(namespace_id: String) -> Result<NamespaceDto, AppError> {
+    Ok(kv()?.get_namespace(&actor(), &namespace_id).await?.into())
+}

@@ -1,0 +1,12 @@
+//! What the server hands every server function and page (server only).
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+/// Shared state of the running server.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub kv: domain::Kv,
+    pub database: domain::Database,
+}

@@ -1,0 +1,94 @@
+//! Connecting to the SQL database (SQLite or PostgreSQL) and bringing its schema up to date.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
+
+use crate::error::{DomainError, DomainResult};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A migrated database connection pool.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub conn: DatabaseConnection,
+    pub kind: DatabaseKind,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`), creating the SQLite file's
+    /// folder when missing, and runs the migrations.
+    pub async fn connect(url: &str) -> DomainResult<Self> {
+        let kind = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else if url.starts_with("sqlite:") {
+            DatabaseKind::Sqlite
+        } else {
+            return Err(DomainError::invalid(
+                "database_url",
+                "database_url: expected a sqlite:// or postgres:// URL",
+            ));
+        };
+        if kind == DatabaseKind::Sqlite {
+            create_sqlite_parent(url)?;
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        if kind == DatabaseKind::Sqlite {
+            options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let conn = sea_orm::Database::connect(options).await.map_err(|err| {
+            tracing::error!(%err, "cannot connect to the database");
+            DomainError::invalid("database_url", format!("database_url: cannot connect: {err}"))
+        })?;
+        Migrator::up(&conn, None).await.map_err(DomainError::internal)?;
+        Ok(Self { conn, kind })
+    }
+
+    /// Answers whether the database responds to a trivial query.
+    pub async fn ping(&self) -> bool {
+        let backend: DbBackend = self.conn.get_database_backend();
+        self.conn.execute_unprepared(if backend == DbBackend::Postgres { "SELECT 1" } else { "SELECT 1;" }).await.is_ok()
+    }
+}
+
+fn create_sqlite_parent(url: &str) -> DomainResult<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|err| {
+                DomainError::invalid("database_url", format!("database_url: cannot create {}: {err}", parent.display()))
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The one error type of the domain. Every surface maps it once into its own format.
+
+use std::fmt;
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+/// What went wrong, in terms a caller can act on. `field` names the input at fault when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    #[error("{message}")]
+    NotFound { field: Option<String>, message: String },
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
+    #[error("{message}")]
+    TooLarge { field: Option<String>, message: String },
+    /// An internal failure. The message is safe to show; the cause was logged where it happened.
+    #[error("internal error")]
+    Internal,
+}
+
+impl DomainError {
+    pub fn invalid(field: &str, message: impl fmt::Display) -> Self {
+        Self::Invalid { field: Some(field.to_owned()), message: message.to_string() }
+    }
+    pub fn not_found(field: &str, message: impl fmt::Display) -> Self {
+        Self::NotFound { field: Some(field.to_owned()), message: message.to_string() }
+    }
+    pub fn conflict(field: &str, message: impl fmt::Display) -> Self {
+        Self::Conflict { field: Some(field.to_owned()), message: message.to_string() }
+    }
+    pub fn too_large(field: &str, message: impl fmt::Display) -> Self {
+        Self::TooLarge { field: Some(field.to_owned()), message: message.to_string() }
+    }
+
+    /// Logs an internal cause and returns the opaque error that is sent to clients.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::Internal
+    }
+
+    /// A stable snake_case code for the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid_input",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { .. } => "conflict",
+            Self::TooLarge { .. } => "too_large",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with the kind.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Invalid { .. } => 400,
+            Self::NotFound { .. } => 404,
+            Self::Conflict { .. } => 409,
+            Self::TooLarge { .. } => 413,
+            Self::Internal => 500,
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. }
+            | Self::NotFound { field, .. }
+            | Self::Conflict { field, .. }
+            | Self::TooLarge { field, .. } => field.as_deref(),
+            Self::Internal => None,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for DomainError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<sea_orm::TransactionError<DomainError>> for DomainError {
+    fn from(err: sea_orm::TransactionError<DomainError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => Self::internal(db),
+            sea_orm::TransactionError::Transaction(domain) => domain,
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The one path every read and write takes, whatever the surface: validate against Cloudflare's
+//! limits, then hand the store a write it can persist as a whole.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::actor::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::limits;
+use crate::model::*;
+use crate::now_unix;
+use crate::store::{KvStore, decode_cursor};
+
+/// The KV service shared by the console, scripts and (later) jobs and the other APIs.
+#[derive(Clone)]
+pub struct Kv {
+    store: Arc<dyn KvStore>,
+}
+
+impl Kv {
+    pub fn new(store: Arc<dyn KvStore>) -> Self {
+        Self { store }
+    }
+
+    /// One page of namespaces, ordered by title, optionally filtered by a title substring.
+    pub async fn list_namespaces(&self, _actor: &Actor, query: NamespaceQuery) -> DomainResult<NamespacePage> {
+        let (page, per_page) = limits::check_page(query.page, query.per_page)?;
+        let query = NamespaceQuery { page: Some(page), per_page: Some(per_page), search: query.search };
+        self.store.list_namespaces(&query).await
+    }
+
+    /// Creates a namespace; titles are unique.
+    pub async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
+        limits::check_title(title)?;
+        let namespace = self.store.create_namespace(title).await?;
+        tracing::info!(user = %actor.user, namespace_id = %namespace.id, "namespace created");
+        Ok(namespace)
+    }
+
+    /// Gives a namespace a new, unique title.
+    pub async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_title(title)?;
+        let namespace = self.store.rename_namespace(namespace_id, title).await?;
+        tracing::info!(user = %actor.user, namespace_id, "namespace renamed");
+        Ok(namespace)
+    }
+
+    /// Deletes a namespace and every key in it.
+    pub async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.delete_namespace(namespace_id).await?;
+        tracing::info!(user = %actor.user, namespace_id, "namespace deleted");
+        Ok(())
+    }
+
+    /// One namespace with its exact key count and size.
+    pub async fn get_namespace(&self, _actor: &Actor, namespace_id: &str) -> DomainResult<Namespace> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.get_namespace(namespace_id).await
+    }
+
+    /// One page of live keys in byte order of their names.
+    pub async fn list_keys(&self, _actor: &Actor, namespace_id: &str, query: KeyQuery) -> DomainResult<KeyPage> {
+        limits::check_namespace_id(namespace_id)?;
+        let limit = limits::check_list_limit(query.limit)?;
+        if let Some(prefix) = &query.prefix {
+            if prefix.len() > limits::MAX_KEY_BYTES {
+                return Err(DomainError::invalid(
+                    "prefix",
+                    format!("prefix: {} bytes is longer than any key can be ({} bytes)", prefix.len(), limits::MAX_KEY_BYTES),
+                ));
+            }
+        }
+        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            decode_cursor(cursor)?;
+        }
+        self.store.list_keys(namespace_id, &KeyQuery { limit: Some(limit), ..query }).await
+    }
+
+    /// A live key with its value, metadata and expiration.
+    pub async fn get_key(&self, _actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<KeyValue> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_key_name(name)?;
+        self.store
+            .get_key(namespace_id, name)
+            .await?
+            .ok_or_else(|| DomainError::not_found("key", format!("key: {name:?} does not exist in this namespace")))
+    }
+
+    /// Writes value, metadata and expiration of one key together.
+    pub async fn put_key(&self, actor: &Actor, namespace_id: &str, put: PutKey) -> DomainResult<()> {
+        self.put_many(actor, namespace_id, vec![put]).await
+    }
+
+    /// Writes many keys at once: all of them or, when any is invalid, none.
+    pub async fn put_many(&self, actor: &Actor, namespace_id: &str, puts: Vec<PutKey>) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        let now = now_unix();
+        let valid = puts.into_iter().map(|put| validate_put(put, now)).collect::<DomainResult<Vec<_>>>()?;
+        let count = valid.len();
+        self.store.put_many(namespace_id, valid).await?;
+        tracing::debug!(user = %actor.user, namespace_id, count, "keys written");
+        Ok(())
+    }
+
+    /// Deletes one key; answers whether a live key was there.
+    pub async fn delete_key(&self, actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<bool> {
+        limits::check_key_name(name)?;
+        Ok(self.delete_many(actor, namespace_id, &[name.to_owned()]).await? > 0)
+    }
+
+    /// Deletes many keys at once; answers how many live keys were removed.
+    pub async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+        limits::check_namespace_id(namespace_id)?;
+        for name in names {
+            limits::check_key_name(name)?;
+        }
+        let deleted = self.store.delete_many(namespace_id, names).await?;
+        tracing::debug!(user = %actor.user, namespace_id, deleted, "keys deleted");
+        Ok(deleted)
+    }
+
+    /// Removes expired keys now; returns how many.
+    pub async fn purge_expired(&self) -> DomainResult<u64> {
+        self.store.purge_expired().await
+    }
+
+    /// Purges expired keys every `every` until the process ends.
+    pub fn spawn_purger(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let kv = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match kv.purge_expired().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired keys purged"),
+                    Err(err) => tracing::warn!(%err, "purging expired keys failed"),
+                }
+            }
+        })
+    }
+}
+
+fn validate_put(put: PutKey, now: i64) -> DomainResult<ValidPut> {
+    limits::check_key_name(&put.name)?;
+    limits::check_value(&put.value)?;
+    let metadata = limits::check_metadata(put.metadata.as_ref())?;
+    let expiration = limits::resolve_expiration(put.expiration, put.expiration_ttl, now)?;
+    Ok(ValidPut { name: put.name, value: put.value, metadata, expiration })
+}

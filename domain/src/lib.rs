@@ -1,0 +1,30 @@
+//! Server-only logic of kv-manager: the storage backends behind one [`KvStore`] trait, and the
+//! [`Kv`] service through which every read and write of every surface passes.
+
+pub mod actor;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod kv;
+pub mod limits;
+pub mod model;
+pub mod store;
+
+pub use actor::{Actor, Source};
+pub use db::{Database, DatabaseKind};
+pub use error::{DomainError, DomainResult};
+pub use kv::Kv;
+pub use model::*;
+pub use store::{KvStore, sql::SqlStore};
+
+/// Current time as unix seconds.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Formats unix seconds as RFC 3339 in UTC.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}

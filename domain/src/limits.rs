@@ -1,0 +1,147 @@
+//! Cloudflare Workers KV limits, checked before anything is written.
+
+use crate::error::{DomainError, DomainResult};
+
+pub const MAX_KEY_BYTES: usize = 512;
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
+pub const MAX_METADATA_BYTES: usize = 1024;
+pub const MAX_TITLE_CHARS: usize = 512;
+pub const MIN_TTL_SECONDS: i64 = 60;
+pub const MAX_LIST_LIMIT: u32 = 1000;
+pub const MAX_PER_PAGE: u32 = 1000;
+pub const DEFAULT_PER_PAGE: u32 = 100;
+
+/// A namespace id is 32 lowercase hexadecimal characters.
+pub fn is_namespace_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+pub fn check_namespace_id(id: &str) -> DomainResult<()> {
+    if is_namespace_id(id) {
+        Ok(())
+    } else {
+        Err(DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {id:?}")))
+    }
+}
+
+pub fn check_title(title: &str) -> DomainResult<()> {
+    if title.trim().is_empty() {
+        return Err(DomainError::invalid("title", "title: must not be empty"));
+    }
+    let chars = title.chars().count();
+    if chars > MAX_TITLE_CHARS {
+        return Err(DomainError::invalid(
+            "title",
+            format!("title: {chars} characters is over the limit of {MAX_TITLE_CHARS}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_key_name(name: &str) -> DomainResult<()> {
+    if name.is_empty() {
+        return Err(DomainError::invalid("key", "key: must not be empty"));
+    }
+    if name == "." || name == ".." {
+        return Err(DomainError::invalid("key", "key: \".\" and \"..\" are not allowed as key names"));
+    }
+    if name.len() > MAX_KEY_BYTES {
+        return Err(DomainError::invalid(
+            "key",
+            format!("key: {} bytes is over the limit of {MAX_KEY_BYTES} bytes", name.len()),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_value(value: &[u8]) -> DomainResult<()> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(DomainError::too_large(
+            "value",
+            format!("value: {} bytes is over the limit of {MAX_VALUE_BYTES} bytes (25 MiB)", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Serializes metadata and checks its size; returns the text that is stored.
+pub fn check_metadata(metadata: Option<&serde_json::Value>) -> DomainResult<Option<String>> {
+    let Some(metadata) = metadata else { return Ok(None) };
+    let text = serde_json::to_string(metadata).map_err(DomainError::internal)?;
+    if text.len() > MAX_METADATA_BYTES {
+        return Err(DomainError::too_large(
+            "metadata",
+            format!("metadata: {} bytes of JSON is over the limit of {MAX_METADATA_BYTES} bytes", text.len()),
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// Resolves Cloudflare's pair of expiration inputs into an absolute unix time. The TTL wins when
+/// both are given.
+pub fn resolve_expiration(expiration: Option<i64>, expiration_ttl: Option<i64>, now: i64) -> DomainResult<Option<i64>> {
+    if let Some(ttl) = expiration_ttl {
+        if ttl < MIN_TTL_SECONDS {
+            return Err(DomainError::invalid(
+                "expiration_ttl",
+                format!("expiration_ttl: {ttl} is invalid; a TTL must be at least {MIN_TTL_SECONDS} seconds"),
+            ));
+        }
+        return now
+            .checked_add(ttl)
+            .map(Some)
+            .ok_or_else(|| DomainError::invalid("expiration_ttl", "expiration_ttl: too large"));
+    }
+    if let Some(at) = expiration {
+        if at < now + MIN_TTL_SECONDS {
+            return Err(DomainError::invalid(
+                "expiration",
+                format!(
+                    "expiration: {at} is invalid; an expiration must be at least {MIN_TTL_SECONDS} seconds in the future (now is {now})"
+                ),
+            ));
+        }
+        return Ok(Some(at));
+    }
+    Ok(None)
+}
+
+pub fn check_list_limit(limit: Option<u32>) -> DomainResult<u32> {
+    match limit {
+        None => Ok(MAX_LIST_LIMIT),
+        Some(n) if (1..=MAX_LIST_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(DomainError::invalid("limit", format!("limit: {n} is out of range 1..{MAX_LIST_LIMIT}"))),
+    }
+}
+
+pub fn check_page(page: Option<u32>, per_page: Option<u32>) -> DomainResult<(u32, u32)> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(DomainError::invalid("page", "page: pages start at 1"));
+    }
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(DomainError::invalid("per_page", format!("per_page: {per_page} is out of range 1..{MAX_PER_PAGE}")));
+    }
+    Ok((page, per_page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_ids_are_32_lowercase_hex() {
+        assert!(is_namespace_id("0123456789abcdef0123456789abcdef"));
+        assert!(!is_namespace_id("0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_namespace_id("0123456789abcdef"));
+    }
+
+    #[test]
+    fn ttl_wins_over_absolute_expiration() {
+        assert_eq!(resolve_expiration(Some(10), Some(120), 1000).unwrap(), Some(1120));
+        assert_eq!(resolve_expiration(Some(1060), None, 1000).unwrap(), Some(1060));
+        assert_eq!(resolve_expiration(Some(1059), None, 1000).unwrap_err().field(), Some("expiration"));
+        assert_eq!(resolve_expiration(None, Some(59), 1000).unwrap_err().field(), Some("expiration_ttl"));
+    }
+}

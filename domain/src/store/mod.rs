@@ -1,0 +1,79 @@
+//! The storage backends behind one trait.
+
+pub mod sql;
+
+use async_trait::async_trait;
+use base64::Engine;
+
+use crate::error::{DomainError, DomainResult};
+use crate::model::*;
+
+/// Namespaces and keys with Cloudflare's semantics. Inputs are validated by [`crate::Kv`] before
+/// a store sees them; a store only persists and reads.
+#[async_trait]
+pub trait KvStore: Send + Sync + 'static {
+    async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage>;
+    async fn create_namespace(&self, title: &str) -> DomainResult<Namespace>;
+    async fn rename_namespace(&self, namespace_id: &str, title: &str) -> DomainResult<Namespace>;
+    async fn delete_namespace(&self, namespace_id: &str) -> DomainResult<()>;
+    async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace>;
+
+    /// Keys in the byte order of their names, from after the cursor's position.
+    async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage>;
+    /// A live key, or `None` when it is missing or expired.
+    async fn get_key(&self, namespace_id: &str, name: &str) -> DomainResult<Option<KeyValue>>;
+    /// Writes every item or none.
+    async fn put_many(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()>;
+    /// Deletes every named key or none; returns how many live keys were removed.
+    async fn delete_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<u64>;
+    /// Removes expired keys; returns how many.
+    async fn purge_expired(&self) -> DomainResult<u64>;
+}
+
+/// Cursors are opaque to clients: the last key of a page, base64url-encoded.
+pub fn encode_cursor(last_key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_key.as_bytes())
+}
+
+pub fn decode_cursor(cursor: &str) -> DomainResult<String> {
+    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    String::from_utf8(bytes).map_err(|_| invalid())
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in byte order, or
+/// `None` when no such string exists. UTF-8 byte order equals code point order, so bumping the
+/// last character that can be bumped gives the bound.
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_bound_bumps_the_last_character() {
+        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(decode_cursor(&encode_cursor("é/ü:1")).unwrap(), "é/ü:1");
+        assert_eq!(decode_cursor("***").unwrap_err().field(), Some("cursor"));
+    }
+}

@@ -1,0 +1,493 @@
+//! The SQL store: SQLite or PostgreSQL through one SeaORM code path.
+//!
+//! Key names sort by their UTF-8 bytes on both databases (see the migration). Namespace sizes are
+//! counters kept in the same transaction as every key write; expired keys not yet purged are
+//! subtracted at read time through the (namespace, expiration) index, so sizes are exact without
+//! scanning keys.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+
+use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
+use crate::db::Database;
+use crate::entity::{kv_entry, namespace};
+use crate::error::{DomainError, DomainResult};
+use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
+use crate::model::*;
+use crate::now_unix;
+
+/// How often `last_accessed` may be written for one namespace.
+const ACCESS_WRITE_INTERVAL: i64 = 60;
+/// Rows per statement when reading or writing many keys (well under SQLite's variable limit).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Value bytes per insert statement.
+const BYTES_PER_STATEMENT: usize = 16 * 1024 * 1024;
+
+pub struct SqlStore {
+    db: Database,
+    /// When this process last wrote `last_accessed` for a namespace.
+    accessed: Mutex<HashMap<String, i64>>,
+}
+
+impl SqlStore {
+    pub fn new(db: Database) -> Self {
+        Self { db, accessed: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Records an access, writing it at most once a minute per namespace.
+    async fn touch(&self, namespace_id: &str) {
+        let now = now_unix();
+        {
+            let Ok(mut seen) = self.accessed.lock() else { return };
+            match seen.get(namespace_id) {
+                Some(at) if now - at < ACCESS_WRITE_INTERVAL => return,
+                _ => {
+                    seen.insert(namespace_id.to_owned(), now);
+                }
+            }
+        }
+        let result = namespace::Entity::update_many()
+            .col_expr(namespace::Column::LastAccessed, Expr::value(now))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .filter(namespace::Column::LastAccessed.lt(now - ACCESS_WRITE_INTERVAL))
+            .exec(&self.db.conn)
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(%err, namespace_id, "could not record namespace access");
+        }
+    }
+
+    /// Count and bytes of keys that have expired but are not purged yet, per namespace.
+    async fn expired_totals(
+        &self,
+        conn: &impl ConnectionTrait,
+        ids: &[String],
+        now: i64,
+    ) -> DomainResult<HashMap<String, (i64, i64)>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, i64, i64)> = kv_entry::Entity::find()
+            .select_only()
+            .column(kv_entry::Column::NamespaceId)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"), "bytes")
+            .filter(kv_entry::Column::NamespaceId.is_in(ids.iter().map(String::as_str)))
+            .filter(kv_entry::Column::Expiration.lte(now))
+            .group_by(kv_entry::Column::NamespaceId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(rows.into_iter().map(|(id, n, bytes)| (id, (n, bytes))).collect())
+    }
+
+    async fn namespaces_with_sizes(
+        &self,
+        conn: &impl ConnectionTrait,
+        models: Vec<namespace::Model>,
+    ) -> DomainResult<Vec<Namespace>> {
+        let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        let expired = self.expired_totals(conn, &ids, now_unix()).await?;
+        Ok(models
+            .into_iter()
+            .map(|m| {
+                let (n, bytes) = expired.get(&m.id).copied().unwrap_or((0, 0));
+                Namespace {
+                    key_count: std::cmp::max(m.key_count - n, 0) as u64,
+                    size_bytes: std::cmp::max(m.size_bytes - bytes, 0) as u64,
+                    id: m.id,
+                    title: m.title,
+                    created_at: m.created_at,
+                    last_accessed: m.last_accessed,
+                }
+            })
+            .collect())
+    }
+
+    async fn require_namespace(&self, namespace_id: &str) -> DomainResult<namespace::Model> {
+        namespace::Entity::find_by_id(namespace_id.to_owned())
+            .one(&self.db.conn)
+            .await?
+            .ok_or_else(|| namespace_not_found(namespace_id))
+    }
+
+    async fn title_taken(&self, title: &str, except_id: Option<&str>) -> DomainResult<bool> {
+        let mut query = namespace::Entity::find().filter(namespace::Column::Title.eq(title));
+        if let Some(id) = except_id {
+            query = query.filter(namespace::Column::Id.ne(id));
+        }
+        Ok(query.count(&self.db.conn).await? > 0)
+    }
+}
+
+fn namespace_not_found(namespace_id: &str) -> DomainError {
+    DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {namespace_id:?}"))
+}
+
+fn title_conflict(title: &str) -> DomainError {
+    DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
+}
+
+fn map_unique(err: sea_orm::DbErr, title: &str) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => title_conflict(title),
+        _ => DomainError::internal(err),
+    }
+}
+
+fn parse_metadata(text: Option<String>) -> Option<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// Takes the namespace's row lock (PostgreSQL) or the write lock (SQLite) so that concurrent
+/// writers to one namespace keep its counters exact. Fails when the namespace does not exist.
+async fn lock_namespace(txn: &DatabaseTransaction, namespace_id: &str, now: i64) -> DomainResult<()> {
+    let result = namespace::Entity::update_many()
+        .col_expr(namespace::Column::LastAccessed, Expr::value(now))
+        .filter(namespace::Column::Id.eq(namespace_id))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(namespace_not_found(namespace_id));
+    }
+    Ok(())
+}
+
+async fn add_to_counters(txn: &DatabaseTransaction, namespace_id: &str, keys: i64, bytes: i64) -> DomainResult<()> {
+    if keys == 0 && bytes == 0 {
+        return Ok(());
+    }
+    namespace::Entity::update_many()
+        .col_expr(namespace::Column::KeyCount, Expr::col(namespace::Column::KeyCount).add(keys))
+        .col_expr(namespace::Column::SizeBytes, Expr::col(namespace::Column::SizeBytes).add(bytes))
+        .filter(namespace::Column::Id.eq(namespace_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Existing rows among `names`: name -> (size, expiration).
+async fn existing_rows(
+    txn: &DatabaseTransaction,
+    namespace_id: &str,
+    names: &[&str],
+) -> DomainResult<HashMap<String, (i64, Option<i64>)>> {
+    let mut found = HashMap::new();
+    for chunk in names.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, i64, Option<i64>)> = kv_entry::Entity::find()
+            .select_only()
+            .columns([kv_entry::Column::Name, kv_entry::Column::Size, kv_entry::Column::Expiration])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        found.extend(rows.into_iter().map(|(name, size, exp)| (name, (size, exp))));
+    }
+    Ok(found)
+}
+
+#[async_trait]
+impl KvStore for SqlStore {
+    async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage> {
+        let page = std::cmp::max(query.page.unwrap_or(1), 1);
+        let per_page = std::cmp::max(query.per_page.unwrap_or(DEFAULT_PER_PAGE), 1);
+        let mut select = namespace::Entity::find();
+        if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            select = select.filter(
+                Expr::expr(Func::lower(Expr::col(namespace::Column::Title))).like(LikeExpr::new(pattern).escape('\\')),
+            );
+        }
+        let total = select.clone().count(&self.db.conn).await?;
+        let models = select
+            .order_by_asc(namespace::Column::Title)
+            .order_by_asc(namespace::Column::Id)
+            .offset(u64::from(page - 1) * u64::from(per_page))
+            .limit(u64::from(per_page))
+            .all(&self.db.conn)
+            .await?;
+        let namespaces = self.namespaces_with_sizes(&self.db.conn, models).await?;
+        Ok(NamespacePage { namespaces, total, page, per_page })
+    }
+
+    async fn create_namespace(&self, title: &str) -> DomainResult<Namespace> {
+        if self.title_taken(title, None).await? {
+            return Err(title_conflict(title));
+        }
+        let now = now_unix();
+        let model = namespace::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().simple().to_string()),
+            title: Set(title.to_owned()),
+            key_count: Set(0),
+            size_bytes: Set(0),
+            created_at: Set(now),
+            last_accessed: Set(now),
+        };
+        let id = model.id.clone().unwrap();
+        namespace::Entity::insert(model).exec_without_returning(&self.db.conn).await.map_err(|e| map_unique(e, title))?;
+        self.get_namespace(&id).await
+    }
+
+    async fn rename_namespace(&self, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
+        if self.title_taken(title, Some(namespace_id)).await? {
+            return Err(title_conflict(title));
+        }
+        let result = namespace::Entity::update_many()
+            .col_expr(namespace::Column::Title, Expr::value(title))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .exec(&self.db.conn)
+            .await
+            .map_err(|e| map_unique(e, title))?;
+        if result.rows_affected == 0 {
+            return Err(namespace_not_found(namespace_id));
+        }
+        self.get_namespace(namespace_id).await
+    }
+
+    async fn delete_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        let txn = self.db.conn.begin().await?;
+        lock_namespace(&txn, namespace_id, now_unix()).await?;
+        kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&txn).await?;
+        namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&txn).await?;
+        txn.commit().await?;
+        if let Ok(mut seen) = self.accessed.lock() {
+            seen.remove(namespace_id);
+        }
+        Ok(())
+    }
+
+    async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace> {
+        let model = self.require_namespace(namespace_id).await?;
+        let mut list = self.namespaces_with_sizes(&self.db.conn, vec![model]).await?;
+        list.pop().ok_or_else(|| namespace_not_found(namespace_id))
+    }
+
+    async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage> {
+        self.require_namespace(namespace_id).await?;
+        let limit = std::cmp::max(query.limit.unwrap_or(MAX_LIST_LIMIT), 1) as usize;
+        let now = now_unix();
+        let mut select = kv_entry::Entity::find()
+            .select_only()
+            .columns([
+                kv_entry::Column::Name,
+                kv_entry::Column::Expiration,
+                kv_entry::Column::Metadata,
+                kv_entry::Column::Size,
+            ])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(
+                Condition::any()
+                    .add(kv_entry::Column::Expiration.is_null())
+                    .add(kv_entry::Column::Expiration.gt(now)),
+            );
+        if let Some(prefix) = query.prefix.as_deref().filter(|p| !p.is_empty()) {
+            select = select.filter(kv_entry::Column::Name.gte(prefix));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(kv_entry::Column::Name.lt(upper));
+            }
+        }
+        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            select = select.filter(kv_entry::Column::Name.gt(decode_cursor(cursor)?));
+        }
+        let mut rows: Vec<(String, Option<i64>, Option<String>, i64)> = select
+            .order_by_asc(kv_entry::Column::Name)
+            .limit(limit as u64 + 1)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let cursor = if more { rows.last().map(|(name, ..)| encode_cursor(name)) } else { None };
+        let keys = rows
+            .into_iter()
+            .map(|(name, expiration, metadata, size)| KeyEntry {
+                name,
+                expiration,
+                metadata: parse_metadata(metadata),
+                size: size as u64,
+            })
+            .collect();
+        self.touch(namespace_id).await;
+        Ok(KeyPage { keys, cursor, list_complete: !more })
+    }
+
+    async fn get_key(&self, namespace_id: &str, name: &str) -> DomainResult<Option<KeyValue>> {
+        self.require_namespace(namespace_id).await?;
+        let row = kv_entry::Entity::find_by_id((namespace_id.to_owned(), name.to_owned()))
+            .filter(
+                Condition::any()
+                    .add(kv_entry::Column::Expiration.is_null())
+                    .add(kv_entry::Column::Expiration.gt(now_unix())),
+            )
+            .one(&self.db.conn)
+            .await?;
+        self.touch(namespace_id).await;
+        Ok(row.map(|m| KeyValue {
+            name: m.name,
+            value: m.value,
+            metadata: parse_metadata(m.metadata),
+            expiration: m.expiration,
+        }))
+    }
+
+    async fn put_many(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+        // The last write of a name wins, as if the items were written one after another.
+        let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
+        let mut deduped: Vec<ValidPut> = Vec::with_capacity(items.len());
+        for item in items {
+            match position.get(&item.name) {
+                Some(&i) => deduped[i] = item,
+                None => {
+                    position.insert(item.name.clone(), deduped.len());
+                    deduped.push(item);
+                }
+            }
+        }
+        let items = deduped;
+        if items.is_empty() {
+            return Ok(());
+        }
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        lock_namespace(&txn, namespace_id, now).await?;
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        let existing = existing_rows(&txn, namespace_id, &names).await?;
+        let mut added_keys = 0i64;
+        let mut added_bytes = 0i64;
+        for item in &items {
+            let size = item.value.len() as i64;
+            match existing.get(&item.name) {
+                Some((old, _)) => added_bytes += size - old,
+                None => {
+                    added_keys += 1;
+                    added_bytes += size;
+                }
+            }
+        }
+        let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
+        let mut batch_bytes = 0usize;
+        for item in items {
+            if !batch.is_empty()
+                && (batch.len() >= ROWS_PER_STATEMENT || batch_bytes + item.value.len() > BYTES_PER_STATEMENT)
+            {
+                upsert(&txn, std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
+            }
+            batch_bytes += item.value.len();
+            batch.push(kv_entry::ActiveModel {
+                namespace_id: Set(namespace_id.to_owned()),
+                name: Set(item.name),
+                metadata: Set(item.metadata),
+                expiration: Set(item.expiration),
+                size: Set(item.value.len() as i64),
+                created_at: Set(now),
+                updated_at: Set(now),
+                value: Set(item.value),
+            });
+        }
+        upsert(&txn, batch).await?;
+        add_to_counters(&txn, namespace_id, added_keys, added_bytes).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        lock_namespace(&txn, namespace_id, now).await?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let existing = existing_rows(&txn, namespace_id, &names).await?;
+        if existing.is_empty() {
+            txn.commit().await?;
+            return Ok(0);
+        }
+        let found: Vec<&str> = existing.keys().map(String::as_str).collect();
+        for chunk in found.chunks(ROWS_PER_STATEMENT) {
+            kv_entry::Entity::delete_many()
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        let bytes: i64 = existing.values().map(|(size, _)| size).sum();
+        let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
+        add_to_counters(&txn, namespace_id, -(existing.len() as i64), -bytes).await?;
+        txn.commit().await?;
+        Ok(live)
+    }
+
+    async fn purge_expired(&self) -> DomainResult<u64> {
+        let now = now_unix();
+        let namespaces: Vec<String> = kv_entry::Entity::find()
+            .select_only()
+            .column(kv_entry::Column::NamespaceId)
+            .filter(kv_entry::Column::Expiration.lte(now))
+            .group_by(kv_entry::Column::NamespaceId)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await?;
+        let mut purged = 0u64;
+        for namespace_id in namespaces {
+            let txn = self.db.conn.begin().await?;
+            if lock_namespace(&txn, &namespace_id, now).await.is_err() {
+                continue;
+            }
+            let totals = self.expired_totals(&txn, std::slice::from_ref(&namespace_id), now).await?;
+            let (n, bytes) = totals.get(&namespace_id).copied().unwrap_or((0, 0));
+            kv_entry::Entity::delete_many()
+                .filter(kv_entry::Column::NamespaceId.eq(&namespace_id))
+                .filter(kv_entry::Column::Expiration.lte(now))
+                .exec(&txn)
+                .await?;
+            add_to_counters(&txn, &namespace_id, -n, -bytes).await?;
+            txn.commit().await?;
+            purged += n as u64;
+        }
+        Ok(purged)
+    }
+}
+
+async fn upsert(txn: &DatabaseTransaction, rows: Vec<kv_entry::ActiveModel>) -> DomainResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    kv_entry::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([kv_entry::Column::NamespaceId, kv_entry::Column::Name])
+                .update_columns([
+                    kv_entry::Column::Metadata,
+                    kv_entry::Column::Expiration,
+                    kv_entry::Column::Size,
+                    kv_entry::Column::UpdatedAt,
+                    kv_entry::Column::Value,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Escapes `%`, `_` and `\` so a LIKE pattern matches them literally.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

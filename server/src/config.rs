@@ -1,0 +1,113 @@
+//! The server's configuration, built once at start-up from, in order: defaults, `Leptos.toml`,
+//! environment variables, command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kv-manager.db?mode=rwc";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+
+#[derive(Debug, Parser)]
+#[command(name = "kv-manager", version, about = "A console and HTTP API for key-value namespaces")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console and the APIs (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:3000]
+    #[arg(long, env = "KVM_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Database URL: sqlite://path?mode=rwc or postgres://user@host/db [default: sqlite://data/kv-manager.db?mode=rwc]
+    #[arg(long, env = "KVM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder with the compiled site (pkg/ holds the JS, WASM and CSS) [default: target/site]
+    #[arg(long, env = "KVM_SITE_ROOT")]
+    pub site_root: Option<String>,
+    /// Runtime settings file [default: Leptos.toml, when present]
+    #[arg(long, env = "KVM_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Settings a `Leptos.toml` may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<SocketAddr>,
+    database_url: Option<String>,
+    site_root: Option<String>,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub site_root: String,
+}
+
+impl Config {
+    /// Resolves defaults < file < environment < flags (clap has already merged the last two).
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("Leptos.toml").exists() => read_file(Path::new("Leptos.toml"))?,
+            None => FileConfig::default(),
+        };
+        Ok(Self {
+            addr: match args.addr.or(file.addr) {
+                Some(addr) => addr,
+                None => DEFAULT_ADDR.parse()?,
+            },
+            database_url: args.database_url.clone().or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| DEFAULT_SITE_ROOT.to_owned()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:4000\"\nsite-root = \"site\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
+        let config = Config::resolve(&args).unwrap();
+        assert_eq!(config.addr.port(), 4000);
+        assert_eq!(config.site_root, "site");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        let args = ServeArgs { config: Some(file), addr: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+        assert_eq!(Config::resolve(&args).unwrap().addr.port(), 5000);
+    }
+
+    #[test]
+    fn unknown_settings_in_the_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "adress = \"127.0.0.1:4000\"\n").unwrap();
+        let err = Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("adress"), "{err:#}");
+    }
+}

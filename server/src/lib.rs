@@ -1,0 +1,7 @@
+//! The kv-manager server: configuration and the axum router that mounts every surface.
+
+pub mod config;
+pub mod router;
+
+pub use config::Config;
+pub use router::{build, serve};

@@ -1,0 +1,138 @@
+//! The router: console pages, server functions under `/api`, `/health`, and the layers around
+//! them (tracing, compression, body limit, identity, JSON error statuses).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use domain::{Actor, Database, Kv, SqlStore, Source};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// How often expired keys are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Connects the database, runs migrations, starts background tasks and builds the router.
+pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
+    let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kv = Kv::new(Arc::new(SqlStore::new(database.clone())));
+    kv.spawn_purger(PURGE_INTERVAL);
+    let leptos_options = LeptosOptions::builder()
+        .output_name("kv-manager")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build();
+    let state = AppState { leptos_options, kv, database };
+    Ok((router(state.clone()), state))
+}
+
+/// The router over a ready state.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let api = Router::new()
+        .route("/api/{*fn_name}", post(server_fn).get(server_fn))
+        .layer(middleware::from_fn(json_error_status));
+    Router::new()
+        .route("/health", get(health))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .merge(api)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(identify))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+}
+
+/// `GET /health`: 200 when the database answers, 503 when it does not.
+async fn health(State(state): State<AppState>) -> Response {
+    let ok = state.database.ping().await;
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "database": state.database.kind.as_str(),
+    });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Records who is calling. Until sign-in arrives every caller is the local user; browsers are
+/// told apart from scripts for attribution only (never for access).
+async fn identify(mut request: Request, next: Next) -> Response {
+    let browser = request.headers().contains_key("sec-fetch-mode");
+    let mut actor = Actor::local(if browser { Source::Console } else { Source::Script });
+    actor.request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    request.extensions_mut().insert(actor);
+    next.run(request).await
+}
+
+/// Server function errors leave the framework with status 500; give them the status their code
+/// means, and turn a refused oversize body into the same JSON error shape.
+async fn json_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let error = match serde_json::from_slice::<AppError>(&bytes) {
+        Ok(error) => error,
+        Err(_) if status == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            "too_large",
+            format!("body: the request is larger than the limit of {MAX_BODY_BYTES} bytes"),
+            Some("body"),
+        ),
+        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
+    };
+    parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
