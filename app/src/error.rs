@@ -53,6 +53,13 @@ impl AppError {
         Self::new("internal", "internal error", None)
     }
 
+    /// A request body that does not fit the server function's arguments.
+    fn bad_arguments(message: &str) -> Self {
+        let field = serde_field(message).unwrap_or("body");
+        let detail = message.split(" at line").next().unwrap_or(message);
+        Self::new("invalid_input", format!("{field}: {detail}"), Some(field))
+    }
+
     /// The HTTP status for the code.
     pub fn status(&self) -> u16 {
         status_for_code(&self.code)
@@ -91,14 +98,14 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                let field = serde_field(&message).unwrap_or("body");
-                let detail = message.split(" at line").next().unwrap_or(&message);
-                Self::new("invalid_input", format!("{field}: {detail}"), Some(field))
-            }
+            // On the server, a deserialization error is about the request's arguments.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(message) => Self::bad_arguments(&message),
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => Self::bad_arguments(&message),
             ServerFnErrorErr::Request(message) => {
                 Self::new("unreachable", format!("the server could not be reached: {message}"), None)
             }
+            #[cfg(not(feature = "ssr"))]
             ServerFnErrorErr::Deserialization(message) => {
                 Self::new("internal", format!("unexpected response from the server: {message}"), None)
             }

@@ -1,6 +1,6 @@
 //! The kv-manager console: pages, components and the server functions they call.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod dto;

@@ -1,3 +1,5 @@
+#![recursion_limit = "512"]
+
 //! The WebAssembly entry point: hydrates the server-rendered console.
 
 #[wasm_bindgen::prelude::wasm_bindgen]

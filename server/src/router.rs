@@ -47,9 +47,9 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
 /// The router over a ready state.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let api = Router::new()
-        .route("/api/{*fn_name}", post(server_fn).get(server_fn))
-        .layer(middleware::from_fn(json_error_status));
+    // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
+    // the names it does not know, so they too get a JSON error.
+    let api = Router::new().route("/api/{*fn_name}", post(server_fn).get(server_fn));
     Router::new()
         .route("/health", get(health))
         .leptos_routes_with_context(
@@ -67,9 +67,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(identify))
-        .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(json_error_status))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -114,6 +115,9 @@ async fn identify(mut request: Request, next: Next) -> Response {
 /// Server function errors leave the framework with status 500; give them the status their code
 /// means, and turn a refused oversize body into the same JSON error shape.
 async fn json_error_status(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
     let response = next.run(request).await;
     let status = response.status();
     if status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::PAYLOAD_TOO_LARGE {

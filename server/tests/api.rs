@@ -1,0 +1,269 @@
+//! Every server function over real HTTP, with each error's status and code.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+fn assert_error(res: &common::Response, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(res.status, status, "unexpected status, body: {}", res.text());
+    assert_eq!(res.header("content-type"), Some("application/json"), "{}", res.text());
+    let body = res.json();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["field"], field.map_or(Value::Null, |f| json!(f)), "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    if let Some(field) = field {
+        assert!(message.contains(field), "message {message:?} does not name {field}");
+    }
+}
+
+async fn namespace(server: &TestServer, title: &str) -> String {
+    server.ok("create_namespace", json!({ "title": title })).await["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let server = TestServer::start().await;
+    let res = server.get("/health").await;
+    assert_eq!(res.status, 200);
+    let body = res.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "sqlite");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn namespaces_are_created_listed_renamed_and_deleted() {
+    let server = TestServer::start().await;
+    let created = server.ok("create_namespace", json!({ "title": "Orders" })).await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(id.len(), 32);
+    assert_eq!(created["title"], "Orders");
+    assert_eq!(created["key_count"], 0);
+    assert_eq!(created["size_bytes"], 0);
+    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
+    namespace(&server, "orders-archive").await;
+    namespace(&server, "Users").await;
+
+    let page = server.ok("list_namespaces", json!({})).await;
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["page"], 1);
+    assert_eq!(page["per_page"], 100);
+    let found = server.ok("list_namespaces", json!({ "search": "ORDERS" })).await;
+    let titles: Vec<&str> = found["namespaces"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Orders", "orders-archive"]);
+    let second = server.ok("list_namespaces", json!({ "page": 2, "per_page": 2 })).await;
+    assert_eq!(second["namespaces"].as_array().unwrap().len(), 1);
+
+    let renamed = server.ok("rename_namespace", json!({ "namespace_id": id, "title": "Orders 2026" })).await;
+    assert_eq!(renamed["title"], "Orders 2026");
+    assert_eq!(server.ok("get_namespace", json!({ "namespace_id": id })).await["title"], "Orders 2026");
+
+    assert_eq!(server.ok("delete_namespace", json!({ "namespace_id": id })).await, json!({ "deleted": true }));
+    let res = server.call("get_namespace", json!({ "namespace_id": id })).await;
+    assert_error(&res, 404, "not_found", Some("namespace_id"));
+}
+
+#[tokio::test]
+async fn namespace_errors_name_their_field() {
+    let server = TestServer::start().await;
+    let id = namespace(&server, "taken").await;
+    assert_error(&server.call("create_namespace", json!({ "title": "taken" })).await, 409, "conflict", Some("title"));
+    assert_error(&server.call("create_namespace", json!({ "title": "" })).await, 400, "invalid_input", Some("title"));
+    assert_error(
+        &server.call("create_namespace", json!({ "title": "x".repeat(513) })).await,
+        400,
+        "invalid_input",
+        Some("title"),
+    );
+    assert_error(&server.call("create_namespace", json!({})).await, 400, "invalid_input", Some("title"));
+    let other = namespace(&server, "other").await;
+    assert_error(
+        &server.call("rename_namespace", json!({ "namespace_id": other, "title": "taken" })).await,
+        409,
+        "conflict",
+        Some("title"),
+    );
+    assert_error(
+        &server.call("rename_namespace", json!({ "namespace_id": "0".repeat(32), "title": "new" })).await,
+        404,
+        "not_found",
+        Some("namespace_id"),
+    );
+    assert_error(
+        &server.call("delete_namespace", json!({ "namespace_id": "not-an-id" })).await,
+        404,
+        "not_found",
+        Some("namespace_id"),
+    );
+    assert_error(&server.call("list_namespaces", json!({ "per_page": 1001 })).await, 400, "invalid_input", Some("per_page"));
+    assert_error(&server.call("list_namespaces", json!({ "page": 0 })).await, 400, "invalid_input", Some("page"));
+    assert_error(&server.call("list_namespaces", json!({ "page": "one" })).await, 400, "invalid_input", Some("body"));
+    // The first namespace is untouched by all of this.
+    assert_eq!(server.ok("get_namespace", json!({ "namespace_id": id })).await["title"], "taken");
+}
+
+#[tokio::test]
+async fn keys_round_trip_with_metadata_and_expiration() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "keys").await;
+    let put = json!({
+        "namespace_id": ns, "key": "user:1", "value": "{\"name\":\"Ada\"}",
+        "metadata": { "owner": "ops" }, "expiration_ttl": 3600
+    });
+    assert_eq!(server.ok("put_key", put).await, json!({ "ok": true }));
+    let key = server.ok("get_key", json!({ "namespace_id": ns, "key": "user:1" })).await;
+    assert_eq!(key["name"], "user:1");
+    assert_eq!(key["value"], "{\"name\":\"Ada\"}");
+    assert_eq!(key["value_base64"], Value::Null);
+    assert_eq!(key["size"], 14);
+    assert_eq!(key["metadata"], json!({ "owner": "ops" }));
+    let expiration = key["expiration"].as_i64().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now + 3590..=now + 3610).contains(&expiration));
+
+    // Binary values travel as base64 both ways.
+    let bytes = [0u8, 159, 146, 150, 255];
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "blob", "value_base64": "AJ+Slv8=" })).await;
+    let blob = server.ok("get_key", json!({ "namespace_id": ns, "key": "blob" })).await;
+    assert_eq!(blob["value"], Value::Null);
+    assert_eq!(blob["value_base64"], "AJ+Slv8=");
+    assert_eq!(blob["size"], bytes.len());
+
+    let listed = server.ok("list_keys", json!({ "namespace_id": ns })).await;
+    assert_eq!(listed["list_complete"], true);
+    assert_eq!(listed["cursor"], Value::Null);
+    let keys = listed["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0]["name"], "blob");
+    assert_eq!(keys[1]["name"], "user:1");
+    assert_eq!(keys[1]["metadata"], json!({ "owner": "ops" }));
+    assert_eq!(keys[1]["expiration"], expiration);
+
+    let info = server.ok("get_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(info["key_count"], 2);
+    assert_eq!(info["size_bytes"], 14 + 5);
+
+    assert_eq!(server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await, json!({ "deleted": true }));
+    assert_eq!(server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await, json!({ "deleted": false }));
+    assert_error(&server.call("get_key", json!({ "namespace_id": ns, "key": "user:1" })).await, 404, "not_found", Some("key"));
+}
+
+#[tokio::test]
+async fn list_keys_pages_with_a_cursor_and_a_prefix() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "paged").await;
+    for i in 0..25 {
+        let key = if i % 2 == 0 { format!("even:{i:02}") } else { format!("odd:{i:02}") };
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": "v" })).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let page = server.ok("list_keys", json!({ "namespace_id": ns, "prefix": "even:", "limit": 5, "cursor": cursor })).await;
+        seen.extend(page["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_owned()));
+        if page["list_complete"] == true {
+            assert_eq!(page["cursor"], Value::Null);
+            break;
+        }
+        cursor = page["cursor"].clone();
+        assert!(cursor.is_string());
+    }
+    let expected: Vec<String> = (0..25).filter(|i| i % 2 == 0).map(|i| format!("even:{i:02}")).collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn key_errors_have_their_status_code_and_field() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "errors").await;
+    let put = |extra: Value| {
+        let mut body = json!({ "namespace_id": ns, "key": "k", "value": "v" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases: Vec<(Value, u16, &str, &str)> = vec![
+        (put(json!({ "key": "" })), 400, "invalid_input", "key"),
+        (put(json!({ "key": ".." })), 400, "invalid_input", "key"),
+        (put(json!({ "key": "k".repeat(513) })), 400, "invalid_input", "key"),
+        (put(json!({ "metadata": { "pad": "x".repeat(1100) } })), 413, "too_large", "metadata"),
+        (put(json!({ "expiration_ttl": 59 })), 400, "invalid_input", "expiration_ttl"),
+        (put(json!({ "expiration": 1000 })), 400, "invalid_input", "expiration"),
+        (put(json!({ "value": null })), 400, "invalid_input", "value"),
+        (put(json!({ "value": null, "value_base64": "***" })), 400, "invalid_input", "value_base64"),
+        (put(json!({ "value_base64": "AA==" })), 400, "invalid_input", "value_base64"),
+        (put(json!({ "namespace_id": "f".repeat(32) })), 404, "not_found", "namespace_id"),
+    ];
+    for (body, status, code, field) in cases {
+        let res = server.call("put_key", body.clone()).await;
+        assert_error(&res, status, code, Some(field));
+    }
+    let big = "x".repeat(25 * 1024 * 1024 + 1);
+    assert_error(&server.call("put_key", put(json!({ "value": big }))).await, 413, "too_large", Some("value"));
+    assert_error(&server.call("put_key", json!({ "namespace_id": ns, "value": "v" })).await, 400, "invalid_input", Some("key"));
+    assert_error(
+        &server.call("list_keys", json!({ "namespace_id": ns, "limit": 1001 })).await,
+        400,
+        "invalid_input",
+        Some("limit"),
+    );
+    assert_error(
+        &server.call("list_keys", json!({ "namespace_id": ns, "cursor": "%%%" })).await,
+        400,
+        "invalid_input",
+        Some("cursor"),
+    );
+    assert_error(&server.call("get_key", json!({ "namespace_id": ns, "key": "missing" })).await, 404, "not_found", Some("key"));
+    // Nothing above was half-written.
+    assert_eq!(server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"], 0);
+}
+
+#[tokio::test]
+async fn a_25_mib_value_is_accepted_and_oversize_bodies_get_json_errors() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "large").await;
+    let value = "v".repeat(25 * 1024 * 1024);
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "big", "value": value })).await;
+    let info = server.ok("get_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(info["size_bytes"], 25 * 1024 * 1024);
+    let huge = vec![b' '; kv_manager::router::MAX_BODY_BYTES + 1];
+    let res = server
+        .request("POST", "/api/put_key", &[("Content-Type", "application/json"), ("Accept", "application/json")], &huge)
+        .await;
+    assert_error(&res, 413, "too_large", Some("body"));
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "Rendered <Namespace>").await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "greeting", "value": "hello" })).await;
+    let home = server.get("/").await;
+    assert_eq!(home.status, 200);
+    let html = home.text();
+    assert!(html.contains("Rendered &lt;Namespace&gt;"), "{html}");
+    assert!(html.contains("1 key"), "{html}");
+    let keys = server.get(&format!("/namespaces/{ns}")).await.text();
+    assert!(keys.contains("greeting"), "{keys}");
+    let editor = server.get(&format!("/namespaces/{ns}?key=greeting")).await.text();
+    assert!(editor.contains("hello"), "{editor}");
+    for placeholder in ["/search", "/jobs", "/audit"] {
+        assert_eq!(server.get(placeholder).await.status, 200, "{placeholder}");
+    }
+    assert_eq!(server.get("/no/such/page").await.status, 404);
+}
+
+#[tokio::test]
+async fn the_theme_cookie_is_rendered_by_the_server() {
+    let server = TestServer::start().await;
+    let dark = server.request("GET", "/", &[("Cookie", "kvm_theme=dark")], b"").await.text();
+    let html_tag = |page: &str| page[..page.find('>').unwrap_or(0)].to_owned() + &page[page.find("<html").unwrap_or(0)..page.find("<head").unwrap_or(0)];
+    let tag = html_tag(&dark);
+    assert!(tag.contains(r#"class="dark""#) && tag.contains(r#"data-theme="dark""#), "{tag}");
+    let light = server.request("GET", "/", &[("Cookie", "other=1; kvm_theme=light")], b"").await.text();
+    assert!(light.contains(r#"data-theme="light""#));
+    assert!(!light.contains(r#"class="dark""#));
+    let system = server.get("/").await.text();
+    assert!(system.contains(r#"data-theme="system""#));
+}

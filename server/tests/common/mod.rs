@@ -1,0 +1,124 @@
+//! A real server on a free port over a fresh SQLite file, and a small HTTP/1.1 client over a
+//! plain TCP socket (so the tests need no HTTP client library).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use kv_manager::{Config, build, serve};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+        Self::start_with(url, dir).await
+    }
+
+    pub async fn start_with(database_url: String, dir: tempfile::TempDir) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = Config { addr, database_url, site_root: dir.path().display().to_string() };
+        let (router, _) = build(&config).await.expect("server builds");
+        tokio::spawn(serve(listener, router, std::future::pending()));
+        Self { addr, _dir: dir }
+    }
+
+    /// Sends one request and reads the whole response.
+    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.addr, body.len());
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        // A server may answer (say, 413) and close before reading an oversize body.
+        let _ = stream.write_all(body).await;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read");
+        Response::parse(&raw)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, &[], b"").await
+    }
+
+    /// Calls a server function the way a script does.
+    pub async fn call(&self, name: &str, input: Value) -> Response {
+        let body = serde_json::to_vec(&input).expect("json");
+        self.request(
+            "POST",
+            &format!("/api/{name}"),
+            &[("Content-Type", "application/json"), ("Accept", "application/json")],
+            &body,
+        )
+        .await
+    }
+
+    /// Calls a server function that must succeed and returns its JSON.
+    pub async fn ok(&self, name: &str, input: Value) -> Value {
+        let res = self.call(name, input).await;
+        assert_eq!(res.status, 200, "{name} failed: {}", res.text());
+        res.json()
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Self {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of head");
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
+            body = dechunk(&body);
+        }
+        Self { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+    out
+}
