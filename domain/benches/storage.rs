@@ -33,18 +33,30 @@ async fn run(label: &str, url: &str, total: u64) {
     let db = Database::connect(url).await.expect("database");
     let kv = Kv::new(Arc::new(SqlStore::new(db)));
     let actor = Actor::local(Source::Cli);
-    let ns = kv.create_namespace(&actor, &format!("bench-{}", Instant::now().elapsed().as_nanos())).await.expect("namespace").id;
+    let ns = kv
+        .create_namespace(&actor, &format!("bench-{}", Instant::now().elapsed().as_nanos()))
+        .await
+        .expect("namespace")
+        .id;
 
     let started = Instant::now();
     let batch = 5_000u64;
     for start in (0..total).step_by(batch as usize) {
         let puts = (start..(start + batch).min(total))
-            .map(|i| PutKey { name: format!("user:{i:07}:profile"), value: format!("{{\"id\":{i},\"plan\":\"pro\"}}").into_bytes(), ..Default::default() })
+            .map(|i| PutKey {
+                name: format!("user:{i:07}:profile"),
+                value: format!("{{\"id\":{i},\"plan\":\"pro\"}}").into_bytes(),
+                ..Default::default()
+            })
             .collect();
         kv.put_many(&actor, &ns, puts).await.expect("seed");
     }
     let seeded = started.elapsed();
-    println!("[{label}] seeded {total} keys in {:.1} s ({:.0} keys/s through put_many)", seeded.as_secs_f64(), total as f64 / seeded.as_secs_f64());
+    println!(
+        "[{label}] seeded {total} keys in {:.1} s ({:.0} keys/s through put_many)",
+        seeded.as_secs_f64(),
+        total as f64 / seeded.as_secs_f64()
+    );
 
     let mut rng = Lcg(42);
     let mut list = Vec::new();
@@ -60,7 +72,10 @@ async fn run(label: &str, url: &str, total: u64) {
     let mut cursor = None;
     for _ in 0..50 {
         let t = Instant::now();
-        let page = kv.list_keys(&actor, &ns, KeyQuery { prefix: None, cursor: cursor.clone(), limit: Some(1000) }).await.expect("list");
+        let page = kv
+            .list_keys(&actor, &ns, KeyQuery { prefix: None, cursor: cursor.clone(), limit: Some(1000) })
+            .await
+            .expect("list");
         list.push(t.elapsed());
         assert_eq!(page.keys.len(), 1000.min(total as usize));
         cursor = page.cursor;
@@ -72,7 +87,9 @@ async fn run(label: &str, url: &str, total: u64) {
     for i in 0..1000u64 {
         let key = format!("user:{:07}:profile", rng.next() % total);
         let t = Instant::now();
-        kv.put_key(&actor, &ns, PutKey { name: key, value: format!("updated {i}").into_bytes(), ..Default::default() }).await.expect("put");
+        kv.put_key(&actor, &ns, PutKey { name: key, value: format!("updated {i}").into_bytes(), ..Default::default() })
+            .await
+            .expect("put");
         puts.push(t.elapsed());
     }
     let mut gets = Vec::new();

@@ -39,19 +39,13 @@ impl Database {
         } else if url.starts_with("sqlite:") {
             DatabaseKind::Sqlite
         } else {
-            return Err(DomainError::invalid(
-                "database_url",
-                "database_url: expected a sqlite:// or postgres:// URL",
-            ));
+            return Err(DomainError::invalid("database_url", "database_url: expected a sqlite:// or postgres:// URL"));
         };
         if kind == DatabaseKind::Sqlite {
             create_sqlite_parent(url)?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30));
+        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
         if kind == DatabaseKind::Sqlite {
             options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -73,7 +67,10 @@ impl Database {
     /// Answers whether the database responds to a trivial query.
     pub async fn ping(&self) -> bool {
         let backend: DbBackend = self.conn.get_database_backend();
-        self.conn.execute_unprepared(if backend == DbBackend::Postgres { "SELECT 1" } else { "SELECT 1;" }).await.is_ok()
+        self.conn
+            .execute_unprepared(if backend == DbBackend::Postgres { "SELECT 1" } else { "SELECT 1;" })
+            .await
+            .is_ok()
     }
 }
 
@@ -83,12 +80,12 @@ fn create_sqlite_parent(url: &str) -> DomainResult<()> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|err| {
-                DomainError::invalid("database_url", format!("database_url: cannot create {}: {err}", parent.display()))
-            })?;
-        }
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|err| {
+            DomainError::invalid("database_url", format!("database_url: cannot create {}: {err}", parent.display()))
+        })?;
     }
     Ok(())
 }

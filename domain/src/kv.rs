@@ -64,13 +64,17 @@ impl Kv {
     pub async fn list_keys(&self, _actor: &Actor, namespace_id: &str, query: KeyQuery) -> DomainResult<KeyPage> {
         limits::check_namespace_id(namespace_id)?;
         let limit = limits::check_list_limit(query.limit)?;
-        if let Some(prefix) = &query.prefix {
-            if prefix.len() > limits::MAX_KEY_BYTES {
-                return Err(DomainError::invalid(
-                    "prefix",
-                    format!("prefix: {} bytes is longer than any key can be ({} bytes)", prefix.len(), limits::MAX_KEY_BYTES),
-                ));
-            }
+        if let Some(prefix) = &query.prefix
+            && prefix.len() > limits::MAX_KEY_BYTES
+        {
+            return Err(DomainError::invalid(
+                "prefix",
+                format!(
+                    "prefix: {} bytes is longer than any key can be ({} bytes)",
+                    prefix.len(),
+                    limits::MAX_KEY_BYTES
+                ),
+            ));
         }
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             decode_cursor(cursor)?;

@@ -121,7 +121,10 @@ pub fn check_page(page: Option<u32>, per_page: Option<u32>) -> DomainResult<(u32
     }
     let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(DomainError::invalid("per_page", format!("per_page: {per_page} is out of range 1..{MAX_PER_PAGE}")));
+        return Err(DomainError::invalid(
+            "per_page",
+            format!("per_page: {per_page} is out of range 1..{MAX_PER_PAGE}"),
+        ));
     }
     Ok((page, per_page))
 }

@@ -36,7 +36,10 @@ async fn main() {
     for _ in 0..200 {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         let t = Instant::now();
-        stream.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.expect("write");
+        stream
+            .write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+            .await
+            .expect("write");
         let mut first = [0u8; 1];
         stream.read_exact(&mut first).await.expect("first byte");
         ttfb.push(t.elapsed());
@@ -48,7 +51,11 @@ async fn main() {
     ttfb.sort();
     total.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("[ssr] GET / with 100 namespaces: median TTFB {:.2} ms, median full response {:.2} ms", ms(ttfb[100]), ms(total[100]));
+    println!(
+        "[ssr] GET / with 100 namespaces: median TTFB {:.2} ms, median full response {:.2} ms",
+        ms(ttfb[100]),
+        ms(total[100])
+    );
 
     let files = ["target/site/pkg/kv-manager.js", "target/site/pkg/kv-manager.wasm", "target/site/pkg/kv-manager.css"];
     let mut sum = 0;
@@ -61,5 +68,8 @@ async fn main() {
             None => println!("[site] {file}: missing (run `cargo leptos build --release` first)"),
         }
     }
-    println!("[site] first load (JS + WASM + CSS): {:.1} KB gzip (seed console: 151 KB; limit 400 KB)", sum as f64 / 1024.0);
+    println!(
+        "[site] first load (JS + WASM + CSS): {:.1} KB gzip (seed console: 151 KB; limit 400 KB)",
+        sum as f64 / 1024.0
+    );
 }

@@ -73,7 +73,11 @@ impl Config {
                 Some(addr) => addr,
                 None => DEFAULT_ADDR.parse()?,
             },
-            database_url: args.database_url.clone().or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| DEFAULT_SITE_ROOT.to_owned()),
         })
     }
@@ -98,7 +102,8 @@ mod tests {
         assert_eq!(config.addr.port(), 4000);
         assert_eq!(config.site_root, "site");
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
-        let args = ServeArgs { config: Some(file), addr: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+        let args =
+            ServeArgs { config: Some(file), addr: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
         assert_eq!(Config::resolve(&args).unwrap().addr.port(), 5000);
     }
 

@@ -51,7 +51,8 @@ async fn namespaces_are_created_listed_renamed_and_deleted() {
     assert_eq!(page["page"], 1);
     assert_eq!(page["per_page"], 100);
     let found = server.ok("list_namespaces", json!({ "search": "ORDERS" })).await;
-    let titles: Vec<&str> = found["namespaces"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> =
+        found["namespaces"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Orders", "orders-archive"]);
     let second = server.ok("list_namespaces", json!({ "page": 2, "per_page": 2 })).await;
     assert_eq!(second["namespaces"].as_array().unwrap().len(), 1);
@@ -97,7 +98,12 @@ async fn namespace_errors_name_their_field() {
         "not_found",
         Some("namespace_id"),
     );
-    assert_error(&server.call("list_namespaces", json!({ "per_page": 1001 })).await, 400, "invalid_input", Some("per_page"));
+    assert_error(
+        &server.call("list_namespaces", json!({ "per_page": 1001 })).await,
+        400,
+        "invalid_input",
+        Some("per_page"),
+    );
     assert_error(&server.call("list_namespaces", json!({ "page": 0 })).await, 400, "invalid_input", Some("page"));
     assert_error(&server.call("list_namespaces", json!({ "page": "one" })).await, 400, "invalid_input", Some("body"));
     // The first namespace is untouched by all of this.
@@ -145,9 +151,20 @@ async fn keys_round_trip_with_metadata_and_expiration() {
     assert_eq!(info["key_count"], 2);
     assert_eq!(info["size_bytes"], 14 + 5);
 
-    assert_eq!(server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await, json!({ "deleted": true }));
-    assert_eq!(server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await, json!({ "deleted": false }));
-    assert_error(&server.call("get_key", json!({ "namespace_id": ns, "key": "user:1" })).await, 404, "not_found", Some("key"));
+    assert_eq!(
+        server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await,
+        json!({ "deleted": true })
+    );
+    assert_eq!(
+        server.ok("delete_key", json!({ "namespace_id": ns, "key": "user:1" })).await,
+        json!({ "deleted": false })
+    );
+    assert_error(
+        &server.call("get_key", json!({ "namespace_id": ns, "key": "user:1" })).await,
+        404,
+        "not_found",
+        Some("key"),
+    );
 }
 
 #[tokio::test]
@@ -161,7 +178,9 @@ async fn list_keys_pages_with_a_cursor_and_a_prefix() {
     let mut seen = Vec::new();
     let mut cursor = Value::Null;
     loop {
-        let page = server.ok("list_keys", json!({ "namespace_id": ns, "prefix": "even:", "limit": 5, "cursor": cursor })).await;
+        let page = server
+            .ok("list_keys", json!({ "namespace_id": ns, "prefix": "even:", "limit": 5, "cursor": cursor }))
+            .await;
         seen.extend(page["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_owned()));
         if page["list_complete"] == true {
             assert_eq!(page["cursor"], Value::Null);
@@ -201,7 +220,12 @@ async fn key_errors_have_their_status_code_and_field() {
     }
     let big = "x".repeat(25 * 1024 * 1024 + 1);
     assert_error(&server.call("put_key", put(json!({ "value": big }))).await, 413, "too_large", Some("value"));
-    assert_error(&server.call("put_key", json!({ "namespace_id": ns, "value": "v" })).await, 400, "invalid_input", Some("key"));
+    assert_error(
+        &server.call("put_key", json!({ "namespace_id": ns, "value": "v" })).await,
+        400,
+        "invalid_input",
+        Some("key"),
+    );
     assert_error(
         &server.call("list_keys", json!({ "namespace_id": ns, "limit": 1001 })).await,
         400,
@@ -214,7 +238,12 @@ async fn key_errors_have_their_status_code_and_field() {
         "invalid_input",
         Some("cursor"),
     );
-    assert_error(&server.call("get_key", json!({ "namespace_id": ns, "key": "missing" })).await, 404, "not_found", Some("key"));
+    assert_error(
+        &server.call("get_key", json!({ "namespace_id": ns, "key": "missing" })).await,
+        404,
+        "not_found",
+        Some("key"),
+    );
     // Nothing above was half-written.
     assert_eq!(server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"], 0);
 }
@@ -258,7 +287,10 @@ async fn pages_render_on_the_server() {
 async fn the_theme_cookie_is_rendered_by_the_server() {
     let server = TestServer::start().await;
     let dark = server.request("GET", "/", &[("Cookie", "kvm_theme=dark")], b"").await.text();
-    let html_tag = |page: &str| page[..page.find('>').unwrap_or(0)].to_owned() + &page[page.find("<html").unwrap_or(0)..page.find("<head").unwrap_or(0)];
+    let html_tag = |page: &str| {
+        page[..page.find('>').unwrap_or(0)].to_owned()
+            + &page[page.find("<html").unwrap_or(0)..page.find("<head").unwrap_or(0)]
+    };
     let tag = html_tag(&dark);
     assert!(tag.contains(r#"class="dark""#) && tag.contains(r#"data-theme="dark""#), "{tag}");
     let light = server.request("GET", "/", &[("Cookie", "other=1; kvm_theme=light")], b"").await.text();

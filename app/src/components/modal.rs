@@ -17,10 +17,10 @@ pub fn Modal(
     Effect::new(move |_| {
         if let Some(panel) = panel.get() {
             use wasm_bindgen::JsCast;
-            if let Ok(Some(first)) = panel.query_selector("input, textarea, select") {
-                if let Ok(first) = first.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = first.focus();
-                }
+            if let Ok(Some(first)) = panel.query_selector("input, textarea, select")
+                && let Ok(first) = first.dyn_into::<web_sys::HtmlElement>()
+            {
+                let _ = first.focus();
             }
         }
     });
@@ -82,8 +82,10 @@ fn trap_tab(ev: &web_sys::KeyboardEvent, panel: NodeRef<html::Div>) {
     }
 }
 
-pub const BUTTON: &str = "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50";
+pub const BUTTON: &str =
+    "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50";
 pub const BUTTON_SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-pub const BUTTON_DANGER: &str = "rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-500 disabled:opacity-50";
+pub const BUTTON_DANGER: &str =
+    "rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-500 disabled:opacity-50";
 pub const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-950";
 pub const LABEL: &str = "block text-sm font-medium";

@@ -90,12 +90,9 @@ fn apply(theme: Theme) {
     let dark = match theme {
         Theme::Dark => true,
         Theme::Light => false,
-        Theme::System => window()
-            .match_media("(prefers-color-scheme: dark)")
-            .ok()
-            .flatten()
-            .map(|m| m.matches())
-            .unwrap_or(false),
+        Theme::System => {
+            window().match_media("(prefers-color-scheme: dark)").ok().flatten().map(|m| m.matches()).unwrap_or(false)
+        }
     };
     let _ = if dark { root.class_list().add_1("dark") } else { root.class_list().remove_1("dark") };
 }

@@ -60,7 +60,11 @@ pub fn KeysPage() -> impl IntoView {
         move |_: ()| {
             let id = namespace_id.get_untracked();
             let p = prefix.get_untracked();
-            let url = if p.is_empty() { format!("/namespaces/{id}") } else { format!("/namespaces/{id}?prefix={}", encode_query(&p)) };
+            let url = if p.is_empty() {
+                format!("/namespaces/{id}")
+            } else {
+                format!("/namespaces/{id}?prefix={}", encode_query(&p))
+            };
             navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
         }
     });
@@ -158,7 +162,9 @@ fn KeyTable(
         loading.set(true);
         let p = prefix.get_untracked();
         spawn_local(async move {
-            match list_keys(namespace_id.get_untracked(), Some(p).filter(|p| !p.is_empty()), cursor, Some(PAGE_SIZE)).await {
+            match list_keys(namespace_id.get_untracked(), Some(p).filter(|p| !p.is_empty()), cursor, Some(PAGE_SIZE))
+                .await
+            {
                 Ok(page) => more_pages.update(|pages| pages.push(page)),
                 Err(err) => error.set(Some(err)),
             }
@@ -340,8 +346,9 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
     let pending = RwSignal::new(false);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let inputs = metadata_input(&metadata.get_untracked())
-            .and_then(|m| ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t)));
+        let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
+            ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
+        });
         let (meta, (expiration, expiration_ttl)) = match inputs {
             Ok(v) => v,
             Err(err) => return error.set(Some(err)),
@@ -349,7 +356,9 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
         pending.set(true);
         let id = namespace_id.clone();
         spawn_local(async move {
-            match put_key(id, key.get_untracked(), Some(value.get_untracked()), None, meta, expiration, expiration_ttl).await {
+            match put_key(id, key.get_untracked(), Some(value.get_untracked()), None, meta, expiration, expiration_ttl)
+                .await
+            {
                 Ok(_) => {
                     on_done.run(());
                     on_close.run(());
@@ -424,7 +433,9 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
 fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
     let binary = loaded.value_base64.is_some();
     let value = RwSignal::new(loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default());
-    let metadata = RwSignal::new(loaded.metadata.as_ref().map(|m| serde_json::to_string_pretty(m).unwrap_or_default()).unwrap_or_default());
+    let metadata = RwSignal::new(
+        loaded.metadata.as_ref().map(|m| serde_json::to_string_pretty(m).unwrap_or_default()).unwrap_or_default(),
+    );
     let mode = RwSignal::new(if loaded.expiration.is_some() { TtlMode::At } else { TtlMode::None });
     let seconds = RwSignal::new(String::new());
     let at = RwSignal::new(loaded.expiration.map(format::datetime_local).unwrap_or_default());
@@ -436,7 +447,9 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
     let is_json = move || {
         let text = value.get();
         let t = text.trim_start();
-        !binary && (t.starts_with('{') || t.starts_with('[')) && serde_json::from_str::<serde_json::Value>(&text).is_ok()
+        !binary
+            && (t.starts_with('{') || t.starts_with('['))
+            && serde_json::from_str::<serde_json::Value>(&text).is_ok()
     };
     let reformat = move |pretty: bool| {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&value.get_untracked()) {
@@ -452,13 +465,15 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
         move |ev: SubmitEvent| {
             ev.prevent_default();
             saved.set(false);
-            let inputs = metadata_input(&metadata.get_untracked())
-                .and_then(|m| ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t)));
+            let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
+                ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
+            });
             let (meta, (expiration, expiration_ttl)) = match inputs {
                 Ok(v) => v,
                 Err(err) => return error.set(Some(err)),
             };
-            let (text, base64) = if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
+            let (text, base64) =
+                if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
             pending.set(true);
             error.set(None);
             let (id, key) = (namespace_id.clone(), key.clone());

@@ -13,7 +13,8 @@ pub(crate) fn debounce(ms: u64) -> impl Fn(Box<dyn FnOnce() + 'static>) + Copy {
         if let Some(previous) = handle.get_value() {
             previous.clear();
         }
-        let next = leptos::leptos_dom::helpers::set_timeout_with_handle(action, std::time::Duration::from_millis(ms)).ok();
+        let next =
+            leptos::leptos_dom::helpers::set_timeout_with_handle(action, std::time::Duration::from_millis(ms)).ok();
         handle.set_value(next);
     }
 }

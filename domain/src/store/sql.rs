@@ -236,7 +236,10 @@ impl KvStore for SqlStore {
             last_accessed: Set(now),
         };
         let id = model.id.clone().unwrap();
-        namespace::Entity::insert(model).exec_without_returning(&self.db.conn).await.map_err(|e| map_unique(e, title))?;
+        namespace::Entity::insert(model)
+            .exec_without_returning(&self.db.conn)
+            .await
+            .map_err(|e| map_unique(e, title))?;
         self.get_namespace(&id).await
     }
 
@@ -288,9 +291,7 @@ impl KvStore for SqlStore {
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(
-                Condition::any()
-                    .add(kv_entry::Column::Expiration.is_null())
-                    .add(kv_entry::Column::Expiration.gt(now)),
+                Condition::any().add(kv_entry::Column::Expiration.is_null()).add(kv_entry::Column::Expiration.gt(now)),
             );
         if let Some(prefix) = query.prefix.as_deref().filter(|p| !p.is_empty()) {
             select = select.filter(kv_entry::Column::Name.gte(prefix));
@@ -301,12 +302,8 @@ impl KvStore for SqlStore {
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             select = select.filter(kv_entry::Column::Name.gt(decode_cursor(cursor)?));
         }
-        let mut rows: Vec<(String, Option<i64>, Option<String>, i64)> = select
-            .order_by_asc(kv_entry::Column::Name)
-            .limit(limit as u64 + 1)
-            .into_tuple()
-            .all(&self.db.conn)
-            .await?;
+        let mut rows: Vec<(String, Option<i64>, Option<String>, i64)> =
+            select.order_by_asc(kv_entry::Column::Name).limit(limit as u64 + 1).into_tuple().all(&self.db.conn).await?;
         let more = rows.len() > limit;
         rows.truncate(limit);
         let cursor = if more { rows.last().map(|(name, ..)| encode_cursor(name)) } else { None };
