@@ -55,9 +55,14 @@ impl AppError {
 
     /// A request body that does not fit the server function's arguments.
     fn bad_arguments(message: &str) -> Self {
-        let field = serde_field(message).unwrap_or("body");
-        let detail = message.split(" at line").next().unwrap_or(message);
-        Self::new("invalid_input", format!("{field}: {detail}"), Some(field))
+        match serde_field(message) {
+            Some(field) => {
+                let detail = message.split(" at line").next().unwrap_or(message);
+                Self::new("invalid_input", format!("{field}: {detail}"), Some(field))
+            }
+            // The position stays in the message so the server can name the field it points at.
+            None => Self::new("invalid_input", format!("body: {message}"), Some("body")),
+        }
     }
 
     /// The HTTP status for the code.

@@ -1,5 +1,6 @@
 //! The kv-manager server: configuration and the axum router that mounts every surface.
 
+pub mod api_errors;
 pub mod config;
 pub mod router;
 

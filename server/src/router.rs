@@ -5,13 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::error::AppError;
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,6 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api_errors::json_error_status;
 use crate::config::Config;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
@@ -110,33 +110,4 @@ async fn identify(mut request: Request, next: Next) -> Response {
     actor.request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     request.extensions_mut().insert(actor);
     next.run(request).await
-}
-
-/// Server function errors leave the framework with status 500; give them the status their code
-/// means, and turn a refused oversize body into the same JSON error shape.
-async fn json_error_status(request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
-    }
-    let response = next.run(request).await;
-    let status = response.status();
-    if status != StatusCode::INTERNAL_SERVER_ERROR && status != StatusCode::PAYLOAD_TOO_LARGE {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-    let error = match serde_json::from_slice::<AppError>(&bytes) {
-        Ok(error) => error,
-        Err(_) if status == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            "too_large",
-            format!("body: the request is larger than the limit of {MAX_BODY_BYTES} bytes"),
-            Some("body"),
-        ),
-        Err(_) => return Response::from_parts(parts, Body::from(bytes)),
-    };
-    parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = serde_json::to_vec(&error).unwrap_or_default();
-    Response::from_parts(parts, Body::from(body))
 }

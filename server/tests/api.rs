@@ -105,7 +105,16 @@ async fn namespace_errors_name_their_field() {
         Some("per_page"),
     );
     assert_error(&server.call("list_namespaces", json!({ "page": 0 })).await, 400, "invalid_input", Some("page"));
-    assert_error(&server.call("list_namespaces", json!({ "page": "one" })).await, 400, "invalid_input", Some("body"));
+    assert_error(&server.call("list_namespaces", json!({ "page": "one" })).await, 400, "invalid_input", Some("page"));
+    assert_error(
+        &server
+            .call("put_key", json!({ "namespace_id": id, "key": "k", "value": "v", "expiration_ttl": "soon" }))
+            .await,
+        400,
+        "invalid_input",
+        Some("expiration_ttl"),
+    );
+    assert_error(&server.call("list_namespaces", json!([1, 2])).await, 400, "invalid_input", Some("body"));
     // The first namespace is untouched by all of this.
     assert_eq!(server.ok("get_namespace", json!({ "namespace_id": id })).await["title"], "taken");
 }
@@ -298,4 +307,25 @@ async fn the_theme_cookie_is_rendered_by_the_server() {
     assert!(!light.contains(r#"class="dark""#));
     let system = server.get("/").await.text();
     assert!(system.contains(r#"data-theme="system""#));
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_does_not_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = kv_manager::Config {
+        addr,
+        database_url: format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display()),
+        site_root: dir.path().display().to_string(),
+    };
+    let (router, state) = kv_manager::build(&config).await.unwrap();
+    tokio::spawn(kv_manager::serve(listener, router, std::future::pending()));
+    state.database.conn.clone().close().await.unwrap();
+    let server = TestServer::at(addr);
+    let res = server.get("/health").await;
+    assert_eq!(res.status, 503);
+    let body = res.json();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "sqlite");
 }

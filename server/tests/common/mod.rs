@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -28,7 +28,12 @@ impl TestServer {
         let config = Config { addr, database_url, site_root: dir.path().display().to_string() };
         let (router, _) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
-        Self { addr, _dir: dir }
+        Self { addr, _dir: Some(dir) }
+    }
+
+    /// A client for a server started elsewhere.
+    pub fn at(addr: SocketAddr) -> Self {
+        Self { addr, _dir: None }
     }
 
     /// Sends one request and reads the whole response.
