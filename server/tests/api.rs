@@ -285,7 +285,9 @@ async fn pages_render_on_the_server() {
     let keys = server.get(&format!("/namespaces/{ns}")).await.text();
     assert!(keys.contains("greeting"), "{keys}");
     let editor = server.get(&format!("/namespaces/{ns}?key=greeting")).await.text();
-    assert!(editor.contains("hello"), "{editor}");
+    let textarea =
+        editor.find(">hello</textarea>").map(|end| &editor[editor[..end].rfind("<textarea").unwrap_or(0)..end]);
+    assert!(textarea.is_some_and(|t| t.contains(r#"aria-label="Value""#)), "{editor}");
     for placeholder in ["/search", "/jobs", "/audit"] {
         assert_eq!(server.get(placeholder).await.status, 200, "{placeholder}");
     }

@@ -299,33 +299,35 @@ fn TtlFields(
     at: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
+    // Attributes carry the initial state so the form is right before (or without) hydration.
+    let initial = mode.get_untracked();
     view! {
         <fieldset class="space-y-2">
             <legend class=LABEL>"Expiration"</legend>
             <div class="flex flex-wrap gap-4 text-sm">
                 <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::None on:change=move |_| mode.set(TtlMode::None) />
+                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::None prop:checked=move || mode.get() == TtlMode::None on:change=move |_| mode.set(TtlMode::None) />
                     "Never"
                 </label>
                 <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::Seconds on:change=move |_| mode.set(TtlMode::Seconds) />
+                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::Seconds prop:checked=move || mode.get() == TtlMode::Seconds on:change=move |_| mode.set(TtlMode::Seconds) />
                     "After seconds"
                 </label>
                 <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" prop:checked=move || mode.get() == TtlMode::At on:change=move |_| mode.set(TtlMode::At) />
+                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::At prop:checked=move || mode.get() == TtlMode::At on:change=move |_| mode.set(TtlMode::At) />
                     "At a date and time"
                 </label>
             </div>
             <Show when=move || mode.get() == TtlMode::Seconds>
                 <label class=LABEL>
                     "TTL (seconds)"
-                    <input class=INPUT type="number" min="60" bind:value=seconds />
+                    <input class=INPUT type="number" min="60" value=seconds.get_untracked() bind:value=seconds />
                 </label>
             </Show>
             <Show when=move || mode.get() == TtlMode::At>
                 <label class=LABEL>
                     "Expires at (UTC)"
-                    <input class=INPUT type="datetime-local" bind:value=at />
+                    <input class=INPUT type="datetime-local" value=at.get_untracked() bind:value=at />
                 </label>
             </Show>
             <FieldError error field="expiration_ttl" />
@@ -517,7 +519,9 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
             <FormError error fields=&["value", "value_base64", "metadata", "expiration", "expiration_ttl"] />
             <label class=LABEL>
                 {if binary { "Value (base64: not UTF-8 text)" } else { "Value" }}
-                <textarea class=format!("{INPUT} font-mono") rows="10" aria-label="Value" bind:value=value></textarea>
+                <textarea class=format!("{INPUT} font-mono") rows="10" aria-label="Value" bind:value=value>
+                    {value.get_untracked()}
+                </textarea>
             </label>
             <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
                 <span>{move || format::bytes(size())}</span>
@@ -535,7 +539,9 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
             <FieldError error field="value_base64" />
             <label class=LABEL>
                 "Metadata (JSON)"
-                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata></textarea>
+                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata>
+                    {metadata.get_untracked()}
+                </textarea>
             </label>
             <p class="text-xs text-slate-500" data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
             <FieldError error field="metadata" />
