@@ -42,3 +42,48 @@ pub fn FormError(error: RwSignal<Option<AppError>>, fields: &'static [&'static s
         }}
     }
 }
+
+/// Runs a server call for a form: marks it pending, clears and then records its error, and hands
+/// a success to `done`.
+pub fn run_submit<T: 'static>(
+    pending: RwSignal<bool>,
+    error: RwSignal<Option<AppError>>,
+    call: impl std::future::Future<Output = Result<T, AppError>> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    pending.set(true);
+    error.set(None);
+    leptos::task::spawn_local(async move {
+        match call.await {
+            Ok(value) => done(value),
+            Err(err) => error.set(Some(err)),
+        }
+        pending.set(false);
+    });
+}
+
+/// A dialog's "Cancel" and submit buttons.
+#[component]
+pub fn DialogButtons(
+    on_cancel: Callback<()>,
+    label: &'static str,
+    pending: RwSignal<bool>,
+    #[prop(optional)] danger: bool,
+    #[prop(into, optional)] blocked: Option<Signal<bool>>,
+) -> impl IntoView {
+    use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY};
+    view! {
+        <div class="flex justify-end gap-2">
+            <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_cancel.run(())>
+                "Cancel"
+            </button>
+            <button
+                type="submit"
+                class=if danger { BUTTON_DANGER } else { BUTTON }
+                disabled=move || pending.get() || blocked.is_some_and(|b| b.get())
+            >
+                {label}
+            </button>
+        </div>
+    }
+}

@@ -1,11 +1,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use crate::components::field_error::{FieldError, FormError};
+use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::dto::{KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
@@ -159,17 +158,9 @@ fn KeyTable(
     let next = next_cursor.clone();
     let load_more = move |_| {
         let (cursor, _) = next();
-        loading.set(true);
-        let p = prefix.get_untracked();
-        spawn_local(async move {
-            match list_keys(namespace_id.get_untracked(), Some(p).filter(|p| !p.is_empty()), cursor, Some(PAGE_SIZE))
-                .await
-            {
-                Ok(page) => more_pages.update(|pages| pages.push(page)),
-                Err(err) => error.set(Some(err)),
-            }
-            loading.set(false);
-        });
+        let p = Some(prefix.get_untracked()).filter(|p| !p.is_empty());
+        let call = list_keys(namespace_id.get_untracked(), p, cursor, Some(PAGE_SIZE));
+        run_submit(loading, error, call, move |page| more_pages.update(|pages| pages.push(page)));
     };
     let first_len = first_keys.len();
     let shown = move || first_len + more_pages.with(|pages| pages.iter().map(|p| p.keys.len()).sum::<usize>());
@@ -355,19 +346,18 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
             Ok(v) => v,
             Err(err) => return error.set(Some(err)),
         };
-        pending.set(true);
-        let id = namespace_id.clone();
-        spawn_local(async move {
-            match put_key(id, key.get_untracked(), Some(value.get_untracked()), None, meta, expiration, expiration_ttl)
-                .await
-            {
-                Ok(_) => {
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(err) => error.set(Some(err)),
-            }
-            pending.set(false);
+        let call = put_key(
+            namespace_id.clone(),
+            key.get_untracked(),
+            Some(value.get_untracked()),
+            None,
+            meta,
+            expiration,
+            expiration_ttl,
+        );
+        run_submit(pending, error, call, move |_| {
+            on_done.run(());
+            on_close.run(());
         });
     };
     view! {
@@ -391,14 +381,7 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
                 <p class="text-xs text-slate-500">{move || metadata_size(&metadata.get())}</p>
                 <FieldError error field="metadata" />
                 <TtlFields mode seconds at error />
-                <div class="flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button type="submit" class=BUTTON disabled=move || pending.get()>
-                        "Save"
-                    </button>
-                </div>
+                <DialogButtons on_cancel=on_close label="Save" pending />
             </form>
         </Modal>
     }
@@ -476,18 +459,10 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
             };
             let (text, base64) =
                 if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
-            pending.set(true);
-            error.set(None);
-            let (id, key) = (namespace_id.clone(), key.clone());
-            spawn_local(async move {
-                match put_key(id, key, text, base64, meta, expiration, expiration_ttl).await {
-                    Ok(_) => {
-                        saved.set(true);
-                        on_change.run(());
-                    }
-                    Err(err) => error.set(Some(err)),
-                }
-                pending.set(false);
+            let call = put_key(namespace_id.clone(), key.clone(), text, base64, meta, expiration, expiration_ttl);
+            run_submit(pending, error, call, move |_| {
+                saved.set(true);
+                on_change.run(());
             });
         }
     };
@@ -495,17 +470,9 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
         let namespace_id = namespace_id.clone();
         let key = key.clone();
         move |_| {
-            let (id, key) = (namespace_id.clone(), key.clone());
-            pending.set(true);
-            spawn_local(async move {
-                match delete_key(id, key).await {
-                    Ok(_) => {
-                        on_change.run(());
-                        on_close.run(());
-                    }
-                    Err(err) => error.set(Some(err)),
-                }
-                pending.set(false);
+            run_submit(pending, error, delete_key(namespace_id.clone(), key.clone()), move |_| {
+                on_change.run(());
+                on_close.run(());
             });
         }
     };

@@ -1,11 +1,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
-use crate::components::field_error::{FieldError, FormError};
-use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::dto::NamespaceDto;
 use crate::error::AppError;
 use crate::format;
@@ -117,12 +116,20 @@ pub fn NamespacesPage() -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || creating.get()>
-                <CreateDialog on_close=Callback::new(move |_| creating.set(false)) on_done=refresh />
+                <TitleDialog change=TitleChange::Create on_close=Callback::new(move |_| creating.set(false)) on_done=refresh />
             </Show>
             {move || {
                 renaming
                     .get()
-                    .map(|ns| view! { <RenameDialog ns on_close=Callback::new(move |_| renaming.set(None)) on_done=refresh /> })
+                    .map(|ns| {
+                        view! {
+                            <TitleDialog
+                                change=TitleChange::Rename(ns)
+                                on_close=Callback::new(move |_| renaming.set(None))
+                                on_done=refresh
+                            />
+                        }
+                    })
             }}
             {move || {
                 deleting
@@ -137,70 +144,39 @@ fn page_link(page: u32, search: &str) -> String {
     if search.is_empty() { format!("/?page={page}") } else { format!("/?page={page}&search={}", encode_query(search)) }
 }
 
-#[component]
-fn CreateDialog(on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let title = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        pending.set(true);
-        spawn_local(async move {
-            match create_namespace(title.get_untracked()).await {
-                Ok(_) => {
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(err) => error.set(Some(err)),
-            }
-            pending.set(false);
-        });
-    };
-    view! {
-        <Modal title="Create namespace".to_owned() on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&["title"] />
-                <label class=LABEL>
-                    "Title"
-                    <input class=INPUT type="text" required bind:value=title />
-                </label>
-                <FieldError error field="title" />
-                <div class="flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button type="submit" class=BUTTON disabled=move || pending.get()>
-                        "Create"
-                    </button>
-                </div>
-            </form>
-        </Modal>
-    }
+/// What a title dialog does.
+#[derive(Clone)]
+enum TitleChange {
+    Create,
+    Rename(NamespaceDto),
 }
 
 #[component]
-fn RenameDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let title = RwSignal::new(ns.title.clone());
+fn TitleDialog(change: TitleChange, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let (heading, initial, label) = match &change {
+        TitleChange::Create => ("Create namespace".to_owned(), String::new(), "Create"),
+        TitleChange::Rename(ns) => (format!("Rename {}", ns.title), ns.title.clone(), "Save"),
+    };
+    let title = RwSignal::new(initial);
     let error = RwSignal::new(None::<AppError>);
     let pending = RwSignal::new(false);
-    let id = ns.id.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        let id = id.clone();
-        spawn_local(async move {
-            match rename_namespace(id, title.get_untracked()).await {
-                Ok(_) => {
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(err) => error.set(Some(err)),
+        let title = title.get_untracked();
+        let change = change.clone();
+        let call = async move {
+            match change {
+                TitleChange::Create => create_namespace(title).await,
+                TitleChange::Rename(ns) => rename_namespace(ns.id, title).await,
             }
-            pending.set(false);
+        };
+        run_submit(pending, error, call, move |_| {
+            on_done.run(());
+            on_close.run(());
         });
     };
     view! {
-        <Modal title=format!("Rename {}", ns.title) on_close>
+        <Modal title=heading on_close>
             <form class="space-y-3" on:submit=submit>
                 <FormError error fields=&["title"] />
                 <label class=LABEL>
@@ -208,14 +184,7 @@ fn RenameDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>)
                     <input class=INPUT type="text" required bind:value=title />
                 </label>
                 <FieldError error field="title" />
-                <div class="flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button type="submit" class=BUTTON disabled=move || pending.get()>
-                        "Save"
-                    </button>
-                </div>
+                <DialogButtons on_cancel=on_close label pending />
             </form>
         </Modal>
     }
@@ -228,21 +197,13 @@ fn DeleteDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>)
     let pending = RwSignal::new(false);
     let needs_title = ns.key_count > 0;
     let expected = ns.title.clone();
-    let confirmed = move || !needs_title || typed.get() == expected;
+    let blocked = Signal::derive(move || needs_title && typed.get() != expected);
     let id = ns.id.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        pending.set(true);
-        let id = id.clone();
-        spawn_local(async move {
-            match delete_namespace(id).await {
-                Ok(_) => {
-                    on_done.run(());
-                    on_close.run(());
-                }
-                Err(err) => error.set(Some(err)),
-            }
-            pending.set(false);
+        run_submit(pending, error, delete_namespace(id.clone()), move |_| {
+            on_done.run(());
+            on_close.run(());
         });
     };
     view! {
@@ -266,14 +227,7 @@ fn DeleteDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>)
                         <input class=INPUT type="text" bind:value=typed autocomplete="off" />
                     </label>
                 </Show>
-                <div class="flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button type="submit" class=BUTTON_DANGER disabled=move || pending.get() || !confirmed()>
-                        "Delete"
-                    </button>
-                </div>
+                <DialogButtons on_cancel=on_close label="Delete" pending danger=true blocked />
             </form>
         </Modal>
     }
