@@ -21,7 +21,7 @@ async fn namespace(server: &TestServer, title: &str) -> String {
     server.ok("create_namespace", json!({ "title": title })).await["id"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_the_database() {
     let server = TestServer::start().await;
     let res = server.get("/health").await;
@@ -33,7 +33,7 @@ async fn health_reports_the_database() {
     assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespaces_are_created_listed_renamed_and_deleted() {
     let server = TestServer::start().await;
     let created = server.ok("create_namespace", json!({ "title": "Orders" })).await;
@@ -66,7 +66,7 @@ async fn namespaces_are_created_listed_renamed_and_deleted() {
     assert_error(&res, 404, "not_found", Some("namespace_id"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_errors_name_their_field() {
     let server = TestServer::start().await;
     let id = namespace(&server, "taken").await;
@@ -119,7 +119,7 @@ async fn namespace_errors_name_their_field() {
     assert_eq!(server.ok("get_namespace", json!({ "namespace_id": id })).await["title"], "taken");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_round_trip_with_metadata_and_expiration() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "keys").await;
@@ -176,7 +176,7 @@ async fn keys_round_trip_with_metadata_and_expiration() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_keys_pages_with_a_cursor_and_a_prefix() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "paged").await;
@@ -202,7 +202,7 @@ async fn list_keys_pages_with_a_cursor_and_a_prefix() {
     assert_eq!(seen, expected);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_errors_have_their_status_code_and_field() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "errors").await;
@@ -257,7 +257,7 @@ async fn key_errors_have_their_status_code_and_field() {
     assert_eq!(server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"], 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_25_mib_value_is_accepted_and_oversize_bodies_get_json_errors() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "large").await;
@@ -272,7 +272,7 @@ async fn a_25_mib_value_is_accepted_and_oversize_bodies_get_json_errors() {
     assert_error(&res, 413, "too_large", Some("body"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_on_the_server() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "Rendered <Namespace>").await;
@@ -294,7 +294,7 @@ async fn pages_render_on_the_server() {
     assert_eq!(server.get("/no/such/page").await.status, 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_theme_cookie_is_rendered_by_the_server() {
     let server = TestServer::start().await;
     let dark = server.request("GET", "/", &[("Cookie", "kvm_theme=dark")], b"").await.text();
@@ -311,7 +311,7 @@ async fn the_theme_cookie_is_rendered_by_the_server() {
     assert!(system.contains(r#"data-theme="system""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_503_when_the_database_does_not_answer() {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

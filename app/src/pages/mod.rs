@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 /// Runs `action` once typing has paused for `ms` milliseconds.
 pub(crate) fn debounce(ms: u64) -> impl Fn(Box<dyn FnOnce() + 'static>) + Copy {
-    let handle = StoredValue::new_local(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+    let handle = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
     move |action: Box<dyn FnOnce() + 'static>| {
         if let Some(previous) = handle.get_value() {
             previous.clear();
