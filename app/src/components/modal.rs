@@ -24,11 +24,16 @@ pub fn Modal(
             }
         }
     });
-    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+    // Esc closes from anywhere: focus may have left the dialog (say, a button that got disabled).
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
             ev.prevent_default();
             on_close.run(());
-        } else if ev.key() == "Tab" {
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Tab" {
             trap_tab(&ev, panel);
         }
     };

@@ -101,6 +101,7 @@ pub fn KeysPage() -> impl IntoView {
                             name="prefix"
                             class=INPUT
                             autocomplete="off"
+                            value=prefix.get_untracked()
                             prop:value=move || prefix.get()
                             on:input=on_prefix
                         />

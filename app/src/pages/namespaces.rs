@@ -44,6 +44,7 @@ pub fn NamespacesPage() -> impl IntoView {
                     aria-label="Search namespaces"
                     placeholder="Search by title"
                     class=INPUT
+                    value=search.get_untracked()
                     prop:value=move || search.get()
                 />
                 <button type="submit" class=BUTTON_SECONDARY>

@@ -1,0 +1,63 @@
+import { expect, test } from '@playwright/test';
+import { call, createNamespace, gotoHydrated, putKeys, uniqueTitle } from './helpers';
+
+test('create, rename and delete a namespace', async ({ page, request }) => {
+  const title = uniqueTitle('create');
+  await gotoHydrated(page, '/');
+  await page.getByRole('button', { name: 'Create namespace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create namespace' });
+  await dialog.getByLabel('Title').fill(title);
+  await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  await gotoHydrated(page, `/?search=${encodeURIComponent(title)}`);
+  const row = page.locator('li[data-namespace]', { hasText: title });
+  await expect(row).toContainText('0 keys');
+
+  const renamed = `${title}-renamed`;
+  await row.getByRole('button', { name: 'Rename' }).click();
+  const rename = page.getByRole('dialog', { name: `Rename ${title}` });
+  await rename.getByLabel('Title').fill(renamed);
+  await rename.getByRole('button', { name: 'Save' }).click();
+  await expect(rename).toBeHidden();
+  await expect(page.locator('li[data-namespace]', { hasText: renamed })).toBeVisible();
+  const list = await call(request, 'list_namespaces', { search: renamed });
+  expect(list.namespaces.map((n: any) => n.title)).toEqual([renamed]);
+
+  const renamedRow = page.locator('li[data-namespace]', { hasText: renamed });
+  await renamedRow.getByRole('button', { name: 'Delete' }).click();
+  const del = page.getByRole('dialog', { name: `Delete ${renamed}` });
+  await del.getByRole('button', { name: 'Delete' }).click();
+  await expect(del).toBeHidden();
+  await expect(page.locator('li[data-namespace]', { hasText: renamed })).toHaveCount(0);
+  expect((await call(request, 'list_namespaces', { search: renamed })).total).toBe(0);
+});
+
+test('a duplicate title is refused next to the field', async ({ page, request }) => {
+  const existing = await createNamespace(request);
+  await gotoHydrated(page, '/');
+  await page.getByRole('button', { name: 'Create namespace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create namespace' });
+  await dialog.getByLabel('Title').fill(existing.title);
+  await dialog.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toContainText('already exists');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+});
+
+test('deleting a namespace with keys asks for its title', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['one', 'two']);
+  await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+  await page.locator(`li[data-namespace="${ns.id}"]`).getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog', { name: `Delete ${ns.title}` });
+  const confirm = dialog.getByRole('button', { name: 'Delete' });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel('Type the title to confirm').fill('wrong');
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel('Type the title to confirm').fill(ns.title);
+  await confirm.click();
+  await expect(dialog).toBeHidden();
+  const res = await request.post('/api/get_namespace', { data: { namespace_id: ns.id }, headers: { Accept: 'application/json' } });
+  expect(res.status()).toBe(404);
+});

@@ -1,0 +1,30 @@
+import { expect, test } from '@playwright/test';
+import { call, createNamespace, putKeys } from './helpers';
+
+// Runs with JavaScript disabled: everything here comes from the server's HTML.
+test('namespaces and keys render without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['alpha', 'beta', 'gamma:1', 'gamma:2']);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'note', value: 'server rendered value', metadata: { by: 'ssr' } });
+
+  await page.goto(`/?search=${encodeURIComponent(ns.title)}`);
+  const row = page.locator(`li[data-namespace="${ns.id}"]`);
+  await expect(row.getByRole('link', { name: ns.title })).toBeVisible();
+  await expect(row).toContainText('5 keys');
+
+  await page.goto(`/namespaces/${ns.id}`);
+  await expect(page.getByRole('heading', { name: ns.title })).toBeVisible();
+  for (const key of ['alpha', 'beta', 'gamma:1', 'gamma:2', 'note']) {
+    await expect(page.getByRole('link', { name: key, exact: true })).toBeVisible();
+  }
+
+  await page.goto(`/namespaces/${ns.id}?prefix=gamma`);
+  await expect(page.getByRole('link', { name: 'gamma:1' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'alpha', exact: true })).toHaveCount(0);
+  await expect(page.getByLabel('Filter by prefix')).toHaveValue('gamma');
+
+  await page.goto(`/namespaces/${ns.id}?key=note`);
+  const editor = page.getByRole('dialog', { name: 'Edit note' });
+  await expect(editor.getByLabel('Value')).toHaveValue('server rendered value');
+  await expect(editor.getByLabel('Metadata (JSON)')).toHaveValue(/"by": "ssr"/);
+});
