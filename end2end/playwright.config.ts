@@ -11,6 +11,7 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   workers: 2,
   reporter: [['list']],
+  outputDir: './test-results',
   use: {
     baseURL,
     launchOptions: {
