@@ -6,10 +6,9 @@
 //!
 //! KVM_BENCH_KEYS changes the namespace size (default 1,000,000).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use domain::{Actor, Database, KeyQuery, Kv, PutKey, Source, SqlStore};
+use domain::{Actor, Database, KeyQuery, Kv, PutKey, Source};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -31,7 +30,7 @@ impl Lcg {
 
 async fn run(label: &str, url: &str, total: u64) {
     let db = Database::connect(url).await.expect("database");
-    let kv = Kv::new(Arc::new(SqlStore::new(db)));
+    let kv = Kv::sql(db);
     let actor = Actor::local(Source::Cli);
     let ns = kv
         .create_namespace(&actor, &format!("bench-{}", Instant::now().elapsed().as_nanos()))

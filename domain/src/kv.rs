@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actor::Actor;
+use crate::catalog::Catalog;
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
 use crate::model::*;
@@ -15,11 +16,32 @@ use crate::store::{KvStore, decode_cursor};
 #[derive(Clone)]
 pub struct Kv {
     store: Arc<dyn KvStore>,
+    catalog: Catalog,
+}
+
+/// How long versions are kept: the newest `keep` of each key, and every one younger than
+/// `keep_days`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionRetention {
+    pub keep: u32,
+    pub keep_days: u32,
+}
+
+impl Default for VersionRetention {
+    fn default() -> Self {
+        Self { keep: 10, keep_days: 30 }
+    }
 }
 
 impl Kv {
-    pub fn new(store: Arc<dyn KvStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn KvStore>, catalog: Catalog) -> Self {
+        Self { store, catalog }
+    }
+
+    /// The SQL store over `db`, with its catalog in the same database.
+    pub fn sql(db: crate::Database) -> Self {
+        let catalog = Catalog::new(db.conn.clone());
+        Self::new(Arc::new(crate::SqlStore::new(db)), catalog)
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
@@ -99,11 +121,21 @@ impl Kv {
 
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, actor: &Actor, namespace_id: &str, puts: Vec<PutKey>) -> DomainResult<()> {
+        self.write_many(actor, namespace_id, puts, WriteKind::Update).await
+    }
+
+    async fn write_many(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        puts: Vec<PutKey>,
+        kind: WriteKind,
+    ) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
         let now = now_unix();
         let valid = puts.into_iter().map(|put| validate_put(put, now)).collect::<DomainResult<Vec<_>>>()?;
         let count = valid.len();
-        self.store.put_many(namespace_id, valid).await?;
+        self.store.put_many(actor, namespace_id, valid, kind).await?;
         tracing::debug!(user = %actor.user, namespace_id, count, "keys written");
         Ok(())
     }
@@ -120,7 +152,7 @@ impl Kv {
         for name in names {
             limits::check_key_name(name)?;
         }
-        let deleted = self.store.delete_many(namespace_id, names).await?;
+        let deleted = self.store.delete_many(actor, namespace_id, names).await?;
         tracing::debug!(user = %actor.user, namespace_id, deleted, "keys deleted");
         Ok(deleted)
     }
@@ -130,8 +162,13 @@ impl Kv {
         self.store.purge_expired().await
     }
 
-    /// Purges expired keys every `every` until the process ends.
-    pub fn spawn_purger(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Drops versions past their retention now; returns how many.
+    pub async fn prune_versions(&self, retention: VersionRetention) -> DomainResult<u64> {
+        self.catalog.prune_versions(retention.keep, retention.keep_days).await
+    }
+
+    /// Purges expired keys and prunes versions every `every` until the process ends.
+    pub fn spawn_maintenance(&self, every: Duration, retention: VersionRetention) -> tokio::task::JoinHandle<()> {
         let kv = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -142,8 +179,98 @@ impl Kv {
                     Ok(n) => tracing::info!(purged = n, "expired keys purged"),
                     Err(err) => tracing::warn!(%err, "purging expired keys failed"),
                 }
+                match kv.prune_versions(retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "old versions pruned"),
+                    Err(err) => tracing::warn!(%err, "pruning versions failed"),
+                }
             }
         })
+    }
+
+    /// Tags and custom metadata of a key.
+    pub async fn get_key_details(&self, _actor: &Actor, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_key_name(key)?;
+        self.catalog.get_details(namespace_id, key).await
+    }
+
+    /// Sets tags and/or custom metadata of a key; an omitted field is left unchanged.
+    pub async fn put_key_details(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        key: &str,
+        tags: Option<Vec<String>>,
+        custom_metadata: Option<serde_json::Value>,
+    ) -> DomainResult<KeyDetails> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_key_name(key)?;
+        let details = self.catalog.put_details(namespace_id, key, tags, custom_metadata).await?;
+        tracing::debug!(user = %actor.user, namespace_id, "key details written");
+        Ok(details)
+    }
+
+    /// Tags in use, with counts, in one namespace or all.
+    pub async fn list_tags(&self, _actor: &Actor, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
+        if let Some(id) = namespace_id {
+            limits::check_namespace_id(id)?;
+        }
+        self.catalog.list_tags(namespace_id).await
+    }
+
+    /// Live keys across namespaces matching every filter given.
+    pub async fn search_keys(&self, _actor: &Actor, query: SearchQuery) -> DomainResult<SearchPage> {
+        for id in &query.namespace_ids {
+            limits::check_namespace_id(id)?;
+        }
+        self.catalog.search(&query).await
+    }
+
+    /// Kept versions of a key, newest first.
+    pub async fn list_key_versions(
+        &self,
+        _actor: &Actor,
+        namespace_id: &str,
+        key: &str,
+    ) -> DomainResult<Vec<VersionInfo>> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_key_name(key)?;
+        self.catalog.list_versions(namespace_id, key).await
+    }
+
+    /// One kept version with its value.
+    pub async fn get_key_version(
+        &self,
+        _actor: &Actor,
+        namespace_id: &str,
+        key: &str,
+        version: i64,
+    ) -> DomainResult<VersionValue> {
+        limits::check_namespace_id(namespace_id)?;
+        limits::check_key_name(key)?;
+        self.catalog.get_version(namespace_id, key, version).await
+    }
+
+    /// Writes a kept version back as the key's current state (itself kept as a version). An
+    /// expiration that has passed, or is under a minute away, is dropped so the key lives.
+    pub async fn restore_key_version(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        key: &str,
+        version: i64,
+    ) -> DomainResult<()> {
+        let kept = self.get_key_version(actor, namespace_id, key, version).await?;
+        let expiration = kept.expiration.filter(|at| *at >= now_unix() + limits::MIN_TTL_SECONDS);
+        let put = PutKey {
+            name: key.to_owned(),
+            value: kept.value,
+            metadata: kept.metadata,
+            expiration,
+            expiration_ttl: None,
+        };
+        self.write_many(actor, namespace_id, vec![put], WriteKind::Restore).await
     }
 }
 

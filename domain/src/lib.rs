@@ -2,6 +2,7 @@
 //! [`Kv`] service through which every read and write of every surface passes.
 
 pub mod actor;
+pub mod catalog;
 pub mod db;
 pub mod entity;
 pub mod error;
@@ -11,9 +12,10 @@ pub mod model;
 pub mod store;
 
 pub use actor::{Actor, Source};
+pub use catalog::Catalog;
 pub use db::{Database, DatabaseKind};
 pub use error::{DomainError, DomainResult};
-pub use kv::Kv;
+pub use kv::{Kv, VersionRetention};
 pub use model::*;
 pub use store::{KvStore, sql::SqlStore};
 

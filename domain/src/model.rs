@@ -85,3 +85,93 @@ pub struct ValidPut {
     /// Absolute unix seconds.
     pub expiration: Option<i64>,
 }
+
+/// Why a write happens; recorded on the version it leaves behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteKind {
+    /// A plain write (create or overwrite).
+    Update,
+    /// A write that brings back an earlier version.
+    Restore,
+}
+
+impl WriteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Update => "update",
+            Self::Restore => "restore",
+        }
+    }
+}
+
+/// Tags and custom metadata of a key (the catalog's, separate from the KV metadata).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyDetails {
+    pub tags: Vec<String>,
+    pub custom_metadata: serde_json::Value,
+    /// Unix seconds; `None` while the key has no details.
+    pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: u64,
+}
+
+/// What `search_keys` looks for; every given filter must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Case-insensitive substring of the key name; `%`, `_` and `\` are literal.
+    pub query: Option<String>,
+    pub namespace_ids: Vec<String>,
+    /// All of these tags (case-insensitive).
+    pub tags: Vec<String>,
+    pub has_expiration: Option<bool>,
+    pub expires_before: Option<i64>,
+    pub updated_after: Option<i64>,
+    pub min_size: Option<u64>,
+    pub max_size: Option<u64>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub namespace_id: String,
+    pub namespace_title: String,
+    pub key: String,
+    pub tags: Vec<String>,
+    pub size: u64,
+    pub expiration: Option<i64>,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub results: Vec<SearchHit>,
+    pub cursor: Option<String>,
+    /// Every match, counted on the first page only.
+    pub total: Option<u64>,
+}
+
+/// One kept earlier state of a key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: i64,
+    pub size: u64,
+    /// The change that replaced this state: `update`, `delete` or `restore`.
+    pub operation: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionValue {
+    pub version: i64,
+    pub value: Vec<u8>,
+    pub metadata: Option<serde_json::Value>,
+    pub expiration: Option<i64>,
+}

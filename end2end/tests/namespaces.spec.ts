@@ -9,8 +9,14 @@ test('create, rename and delete a namespace', async ({ page, request }) => {
   await dialog.getByLabel('Title').fill(title);
   await dialog.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(dialog).toBeHidden();
+  // The list refreshes on its own (a fresh database holds fewer than 50 namespaces).
+  await expect(page.locator('li[data-namespace]', { hasText: title })).toBeVisible();
 
-  await gotoHydrated(page, `/?search=${encodeURIComponent(title)}`);
+  // The title search is a GET form: its query lands in the URL.
+  await page.getByLabel('Search namespaces').fill(title);
+  await page.getByLabel('Search namespaces').press('Enter');
+  await expect(page).toHaveURL(new RegExp(`[?&]search=${title}`));
+  await expect(page.locator('li[data-namespace]')).toHaveCount(1);
   const row = page.locator('li[data-namespace]', { hasText: title });
   await expect(row).toContainText('0 keys');
 
@@ -40,7 +46,16 @@ test('a duplicate title is refused next to the field', async ({ page, request })
   const dialog = page.getByRole('dialog', { name: 'Create namespace' });
   await dialog.getByLabel('Title').fill(existing.title);
   await dialog.getByRole('button', { name: 'Create', exact: true }).click();
-  await expect(dialog.getByRole('alert')).toContainText('already exists');
+  // The server's own message, right under the Title field.
+  const refused = await request.post('/api/create_namespace', { data: { title: existing.title }, headers: { Accept: 'application/json' } });
+  expect(refused.status()).toBe(409);
+  const { error } = await refused.json();
+  expect(error.field).toBe('title');
+  const alert = dialog.getByRole('alert');
+  await expect(alert).toHaveCount(1);
+  await expect(alert).toHaveText(error.message);
+  await expect(alert).toContainText('already exists');
+  await expect(dialog.locator('label:has-text("Title") + [role=alert]')).toHaveText(error.message);
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 });
@@ -58,6 +73,7 @@ test('deleting a namespace with keys asks for its title', async ({ page, request
   await dialog.getByLabel('Type the title to confirm').fill(ns.title);
   await confirm.click();
   await expect(dialog).toBeHidden();
+  await expect(page.locator(`li[data-namespace="${ns.id}"]`)).toHaveCount(0);
   const res = await request.post('/api/get_namespace', { data: { namespace_id: ns.id }, headers: { Accept: 'application/json' } });
   expect(res.status()).toBe(404);
 });

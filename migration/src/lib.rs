@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_namespaces_and_keys;
+mod m20261124_000002_details_versions_search;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_namespaces_and_keys::Migration)]
+        vec![
+            Box::new(m20261124_000001_namespaces_and_keys::Migration),
+            Box::new(m20261124_000002_details_versions_search::Migration),
+        ]
     }
 }

@@ -23,6 +23,7 @@ async fn main() {
         addr,
         database_url: format!("sqlite://{}?mode=rwc", dir.path().join("ssr.db").display()),
         site_root: "target/site".to_owned(),
+        ..Default::default()
     };
     let (router, state) = build(&config).await.expect("server");
     let actor = Actor::local(Source::Cli);

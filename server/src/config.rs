@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use domain::VersionRetention;
 use serde::Deserialize;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -38,6 +39,12 @@ pub struct ServeArgs {
     /// Folder with the compiled site (pkg/ holds the JS, WASM and CSS) [default: target/site]
     #[arg(long, env = "KVM_SITE_ROOT")]
     pub site_root: Option<String>,
+    /// Versions kept per key, at least (older ones go once past the age below) [default: 10]
+    #[arg(long, env = "KVM_KEEP_VERSIONS")]
+    pub keep_versions: Option<u32>,
+    /// Days every version is kept, whatever the count [default: 30]
+    #[arg(long, env = "KVM_KEEP_VERSIONS_DAYS")]
+    pub keep_versions_days: Option<u32>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -50,6 +57,8 @@ struct FileConfig {
     addr: Option<SocketAddr>,
     database_url: Option<String>,
     site_root: Option<String>,
+    keep_versions: Option<u32>,
+    keep_versions_days: Option<u32>,
 }
 
 /// Everything the server needs to start.
@@ -58,6 +67,18 @@ pub struct Config {
     pub addr: SocketAddr,
     pub database_url: String,
     pub site_root: String,
+    pub retention: VersionRetention,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            site_root: DEFAULT_SITE_ROOT.to_owned(),
+            retention: VersionRetention::default(),
+        }
+    }
 }
 
 impl Config {
@@ -79,6 +100,13 @@ impl Config {
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             site_root: args.site_root.clone().or(file.site_root).unwrap_or_else(|| DEFAULT_SITE_ROOT.to_owned()),
+            retention: VersionRetention {
+                keep: args.keep_versions.or(file.keep_versions).unwrap_or(VersionRetention::default().keep),
+                keep_days: args
+                    .keep_versions_days
+                    .or(file.keep_versions_days)
+                    .unwrap_or(VersionRetention::default().keep_days),
+            },
         })
     }
 }

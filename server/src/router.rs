@@ -2,7 +2,6 @@
 //! them (tracing, compression, body limit, identity, JSON error statuses).
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::AppState;
@@ -14,7 +13,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use domain::{Actor, Database, Kv, Source, SqlStore};
+use domain::{Actor, Database, Kv, Source};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tower_http::compression::CompressionLayer;
@@ -26,14 +25,14 @@ use crate::config::Config;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// How often expired keys are purged.
-const PURGE_INTERVAL: Duration = Duration::from_secs(30);
+/// How often expired keys are purged and old versions pruned.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kv = Kv::new(Arc::new(SqlStore::new(database.clone())));
-    kv.spawn_purger(PURGE_INTERVAL);
+    let kv = Kv::sql(database.clone());
+    kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     let leptos_options = LeptosOptions::builder()
         .output_name("kv-manager")
         .site_root(config.site_root.as_str())

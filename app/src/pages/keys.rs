@@ -425,6 +425,8 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
     let mode = RwSignal::new(if loaded.expiration.is_some() { TtlMode::At } else { TtlMode::None });
     let seconds = RwSignal::new(String::new());
     let at = RwSignal::new(loaded.expiration.map(format::datetime_local).unwrap_or_default());
+    // The date field shows minutes only: an untouched field keeps the key's exact expiration.
+    let original_expiration = loaded.expiration.map(|t| (format::datetime_local(t), t));
     let error = RwSignal::new(None::<AppError>);
     let pending = RwSignal::new(false);
     let saved = RwSignal::new(false);
@@ -457,6 +459,12 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
             let (meta, (expiration, expiration_ttl)) = match inputs {
                 Ok(v) => v,
                 Err(err) => return error.set(Some(err)),
+            };
+            let expiration = match &original_expiration {
+                Some((shown, exact)) if mode.get_untracked() == TtlMode::At && at.get_untracked() == *shown => {
+                    Some(*exact)
+                }
+                _ => expiration,
             };
             let (text, base64) =
                 if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };

@@ -5,6 +5,7 @@ pub mod sql;
 use async_trait::async_trait;
 use base64::Engine;
 
+use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::model::*;
 
@@ -22,10 +23,17 @@ pub trait KvStore: Send + Sync + 'static {
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage>;
     /// A live key, or `None` when it is missing or expired.
     async fn get_key(&self, namespace_id: &str, name: &str) -> DomainResult<Option<KeyValue>>;
-    /// Writes every item or none.
-    async fn put_many(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()>;
-    /// Deletes every named key or none; returns how many live keys were removed.
-    async fn delete_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<u64>;
+    /// Writes every item or none, keeping the values they replace as versions.
+    async fn put_many(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+    ) -> DomainResult<()>;
+    /// Deletes every named key or none, keeping their values as versions and dropping their
+    /// details; returns how many live keys were removed.
+    async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64>;
     /// Removes expired keys; returns how many.
     async fn purge_expired(&self) -> DomainResult<u64>;
 }

@@ -16,6 +16,8 @@ use sea_orm::{
 };
 
 use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
+use crate::actor::Actor;
+use crate::catalog;
 use crate::db::Database;
 use crate::entity::{kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
@@ -262,6 +264,7 @@ impl KvStore for SqlStore {
     async fn delete_namespace(&self, namespace_id: &str) -> DomainResult<()> {
         let txn = self.db.conn.begin().await?;
         lock_namespace(&txn, namespace_id, now_unix()).await?;
+        catalog::forget_namespace(&txn, namespace_id).await?;
         kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&txn).await?;
         namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&txn).await?;
         txn.commit().await?;
@@ -339,7 +342,13 @@ impl KvStore for SqlStore {
         }))
     }
 
-    async fn put_many(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+    async fn put_many(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+    ) -> DomainResult<()> {
         // The last write of a name wins, as if the items were written one after another.
         let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
         let mut deduped: Vec<ValidPut> = Vec::with_capacity(items.len());
@@ -361,6 +370,8 @@ impl KvStore for SqlStore {
         lock_namespace(&txn, namespace_id, now).await?;
         let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
         let existing = existing_rows(&txn, namespace_id, &names).await?;
+        let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
+        catalog::record_versions(&txn, namespace_id, &replaced, kind.as_str(), actor, now).await?;
         let mut added_keys = 0i64;
         let mut added_bytes = 0i64;
         for item in &items {
@@ -400,7 +411,7 @@ impl KvStore for SqlStore {
         Ok(())
     }
 
-    async fn delete_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+    async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         let now = now_unix();
         let txn = self.db.conn.begin().await?;
         lock_namespace(&txn, namespace_id, now).await?;
@@ -411,6 +422,8 @@ impl KvStore for SqlStore {
             return Ok(0);
         }
         let found: Vec<&str> = existing.keys().map(String::as_str).collect();
+        catalog::record_versions(&txn, namespace_id, &found, "delete", actor, now).await?;
+        catalog::forget_details(&txn, namespace_id, &found).await?;
         for chunk in found.chunks(ROWS_PER_STATEMENT) {
             kv_entry::Entity::delete_many()
                 .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
@@ -443,6 +456,7 @@ impl KvStore for SqlStore {
             }
             let totals = self.expired_totals(&txn, std::slice::from_ref(&namespace_id), now).await?;
             let (n, bytes) = totals.get(&namespace_id).copied().unwrap_or((0, 0));
+            catalog::forget_expired_details(&txn, &namespace_id, now).await?;
             kv_entry::Entity::delete_many()
                 .filter(kv_entry::Column::NamespaceId.eq(&namespace_id))
                 .filter(kv_entry::Column::Expiration.lte(now))

@@ -1,0 +1,299 @@
+//! The catalog: what we keep about keys beside the store (tags and custom metadata, versions)
+//! and the search over them. It always lives in our own SQL database.
+
+mod search;
+mod sql;
+
+use std::collections::HashSet;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+
+use crate::actor::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::model::*;
+use crate::now_unix;
+pub(crate) use sql::Sql;
+
+/// Names per statement when a statement lists keys.
+const NAMES_PER_STATEMENT: usize = 500;
+pub const MAX_TAG_CHARS: usize = 64;
+
+/// Tags, custom metadata, versions and search, over our SQL database.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    conn: DatabaseConnection,
+}
+
+fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
+    row.try_get::<T>("", column).map_err(DomainError::internal)
+}
+
+/// Trims, checks and de-duplicates tags (case-insensitively, keeping the first spelling).
+pub fn normalize_tags(tags: &[String]) -> DomainResult<Vec<String>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for tag in tags {
+        let tag = tag.trim();
+        let chars = tag.chars().count();
+        if chars == 0 || chars > MAX_TAG_CHARS {
+            return Err(DomainError::invalid(
+                "tags",
+                format!("tags: {tag:?} must be 1 to {MAX_TAG_CHARS} characters long"),
+            ));
+        }
+        if seen.insert(tag.to_lowercase()) {
+            out.push(tag.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps the state of each named live key as a version, before `operation` replaces it.
+pub(crate) async fn record_versions(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[&str],
+    operation: &str,
+    actor: &Actor,
+    now: i64,
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    for chunk in names.chunks(NAMES_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            backend,
+            "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, value) \
+             SELECT e.namespace_id, e.name, COALESCE((SELECT MAX(v.version) FROM key_versions v \
+             WHERE v.namespace_id = e.namespace_id AND v.name = e.name), 0) + 1, ",
+        );
+        sql.bind(operation).push(", e.metadata, e.expiration, e.size, ").bind(now).push(", ").bind(actor.user.as_str());
+        sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
+        sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(now).push(") AND e.name IN ");
+        sql.bind_list(chunk);
+        conn.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+/// Removes the details of keys that are gone.
+pub(crate) async fn forget_details(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[&str],
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    for chunk in names.chunks(NAMES_PER_STATEMENT) {
+        for table in ["key_details", "key_tags"] {
+            let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+            sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
+            conn.execute_raw(sql.statement()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the details of a namespace's keys that expired by `now`.
+pub(crate) async fn forget_expired_details(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    now: i64,
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    for table in ["key_details", "key_tags"] {
+        let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+        sql.bind(namespace_id).push(" AND name IN (SELECT name FROM kv_entries WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND expiration <= ").bind(now).push(")");
+        conn.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+/// Removes everything the catalog holds about a namespace.
+pub(crate) async fn forget_namespace(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    for table in ["key_details", "key_tags", "key_versions"] {
+        let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+        sql.bind(namespace_id);
+        conn.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+impl Catalog {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    async fn require_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        let mut sql = Sql::new(self.backend(), "SELECT id FROM namespaces WHERE id = ");
+        sql.bind(namespace_id);
+        match self.conn.query_one_raw(sql.statement()).await? {
+            Some(_) => Ok(()),
+            None => Err(DomainError::not_found(
+                "namespace_id",
+                format!("namespace_id: no namespace has the id {namespace_id:?}"),
+            )),
+        }
+    }
+
+    async fn require_live_key(&self, conn: &impl ConnectionTrait, namespace_id: &str, key: &str) -> DomainResult<()> {
+        self.require_namespace(namespace_id).await?;
+        let mut sql = Sql::new(self.backend(), "SELECT name FROM kv_entries WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND name = ").bind(key);
+        sql.push(" AND (expiration IS NULL OR expiration > ").bind(now_unix()).push(")");
+        match conn.query_one_raw(sql.statement()).await? {
+            Some(_) => Ok(()),
+            None => Err(DomainError::not_found("key", format!("key: {key:?} does not exist in this namespace"))),
+        }
+    }
+
+    /// Tags and custom metadata of a live key (empty when it has none).
+    pub async fn get_details(&self, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
+        self.require_live_key(&self.conn, namespace_id, key).await?;
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
+        );
+        sql.bind(namespace_id).push(" AND name = ").bind(key);
+        let Some(row) = self.conn.query_one_raw(sql.statement()).await? else {
+            return Ok(KeyDetails {
+                tags: Vec::new(),
+                custom_metadata: serde_json::json!({}),
+                created_at: None,
+                updated_at: None,
+            });
+        };
+        Ok(KeyDetails {
+            tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
+            custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
+                .unwrap_or_else(|_| serde_json::json!({})),
+            created_at: Some(get(&row, "created_at")?),
+            updated_at: Some(get(&row, "updated_at")?),
+        })
+    }
+
+    /// Sets tags and/or custom metadata of a live key; an omitted field is left unchanged.
+    pub async fn put_details(
+        &self,
+        namespace_id: &str,
+        key: &str,
+        tags: Option<Vec<String>>,
+        custom_metadata: Option<serde_json::Value>,
+    ) -> DomainResult<KeyDetails> {
+        let tags = tags.map(|t| normalize_tags(&t)).transpose()?;
+        if let Some(custom) = &custom_metadata
+            && !custom.is_object()
+        {
+            return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
+        }
+        let current = self.get_details(namespace_id, key).await?;
+        let tags = tags.unwrap_or(current.tags);
+        let custom = custom_metadata.unwrap_or(current.custom_metadata);
+        let now = now_unix();
+        let backend = self.backend();
+        let txn = self.conn.begin().await?;
+        self.require_live_key(&txn, namespace_id, key).await?;
+        let tags_json = serde_json::to_string(&tags).map_err(DomainError::internal)?;
+        let custom_json = serde_json::to_string(&custom).map_err(DomainError::internal)?;
+        let mut sql = Sql::new(
+            backend,
+            "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES (",
+        );
+        sql.bind(namespace_id).push(", ").bind(key).push(", ").bind(tags_json).push(", ").bind(custom_json);
+        sql.push(", ").bind(now).push(", ").bind(now);
+        sql.push(") ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at");
+        txn.execute_raw(sql.statement()).await?;
+        let mut sql = Sql::new(backend, "DELETE FROM key_tags WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND name = ").bind(key);
+        txn.execute_raw(sql.statement()).await?;
+        for tag in &tags {
+            let mut sql = Sql::new(backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES (");
+            sql.bind(namespace_id)
+                .push(", ")
+                .bind(key)
+                .push(", ")
+                .bind(tag.to_lowercase())
+                .push(", ")
+                .bind(tag.as_str())
+                .push(")");
+            txn.execute_raw(sql.statement()).await?;
+        }
+        txn.commit().await?;
+        self.get_details(namespace_id, key).await
+    }
+
+    /// Every tag in use on live keys, with how many keys carry it.
+    pub async fn list_tags(&self, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
+        if let Some(id) = namespace_id {
+            self.require_namespace(id).await?;
+        }
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT MIN(t.tag) AS tag, COUNT(*) AS n FROM key_tags t JOIN kv_entries e \
+             ON e.namespace_id = t.namespace_id AND e.name = t.name WHERE (e.expiration IS NULL OR e.expiration > ",
+        );
+        sql.bind(now_unix()).push(")");
+        if let Some(id) = namespace_id {
+            sql.push(" AND t.namespace_id = ").bind(id);
+        }
+        sql.push(" GROUP BY t.tag_key ORDER BY t.tag_key");
+        let rows = self.conn.query_all_raw(sql.statement()).await?;
+        rows.iter().map(|row| Ok(TagCount { tag: get(row, "tag")?, count: get::<i64>(row, "n")? as u64 })).collect()
+    }
+
+    /// Kept versions of a key, newest first.
+    pub async fn list_versions(&self, namespace_id: &str, key: &str) -> DomainResult<Vec<VersionInfo>> {
+        self.require_namespace(namespace_id).await?;
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT version, size, operation, created_at, created_by FROM key_versions WHERE namespace_id = ",
+        );
+        sql.bind(namespace_id).push(" AND name = ").bind(key).push(" ORDER BY version DESC");
+        let rows = self.conn.query_all_raw(sql.statement()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VersionInfo {
+                    version: get(row, "version")?,
+                    size: get::<i64>(row, "size")? as u64,
+                    operation: get(row, "operation")?,
+                    created_at: get(row, "created_at")?,
+                    created_by: get(row, "created_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// One kept version with its value.
+    pub async fn get_version(&self, namespace_id: &str, key: &str, version: i64) -> DomainResult<VersionValue> {
+        self.require_namespace(namespace_id).await?;
+        let mut sql =
+            Sql::new(self.backend(), "SELECT value, metadata, expiration FROM key_versions WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND name = ").bind(key).push(" AND version = ").bind(version);
+        let row =
+            self.conn.query_one_raw(sql.statement()).await?.ok_or_else(|| {
+                DomainError::not_found("version", format!("version: {key:?} has no version {version}"))
+            })?;
+        Ok(VersionValue {
+            version,
+            value: get(&row, "value")?,
+            metadata: get::<Option<String>>(&row, "metadata")?.and_then(|m| serde_json::from_str(&m).ok()),
+            expiration: get(&row, "expiration")?,
+        })
+    }
+
+    /// Drops versions that are both past the newest `keep` of their key and older than
+    /// `keep_days`; returns how many.
+    pub async fn prune_versions(&self, keep: u32, keep_days: u32) -> DomainResult<u64> {
+        let cutoff = now_unix() - i64::from(keep_days) * 86_400;
+        let mut sql = Sql::new(self.backend(), "DELETE FROM key_versions WHERE created_at < ");
+        sql.bind(cutoff).push(
+            " AND (SELECT COUNT(*) FROM key_versions w WHERE w.namespace_id = key_versions.namespace_id \
+             AND w.name = key_versions.name AND w.version > key_versions.version) >= ",
+        );
+        sql.bind(i64::from(keep));
+        Ok(self.conn.execute_raw(sql.statement()).await?.rows_affected())
+    }
+}

@@ -1,0 +1,162 @@
+//! `search_keys`: substring of the key name through an index fit for it (SQLite FTS5 trigram,
+//! PostgreSQL pg_trgm), tags, and the other filters, ordered by namespace title then key bytes.
+
+use base64::Engine;
+use sea_orm::{ConnectionTrait, DbBackend};
+
+use super::{Catalog, Sql, get};
+use crate::error::{DomainError, DomainResult};
+use crate::model::*;
+use crate::now_unix;
+use crate::store::sql::escape_like;
+
+pub const DEFAULT_SEARCH_LIMIT: u32 = 100;
+pub const MAX_SEARCH_LIMIT: u32 = 1000;
+/// Trigram indexes serve queries of at least this many characters.
+const MIN_INDEXED_CHARS: usize = 3;
+
+fn encode_cursor(title: &str, namespace_id: &str, key: &str) -> String {
+    let json = serde_json::json!([title, namespace_id, key]).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(cursor: &str) -> DomainResult<(String, String, String)> {
+    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous search");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid())
+}
+
+/// Quotes a query as one FTS5 phrase, so no character has a meaning of its own.
+fn fts_phrase(query: &str) -> String {
+    format!("\"{}\"", query.replace('"', "\"\""))
+}
+
+impl Catalog {
+    /// Live keys across namespaces that match every given filter.
+    pub async fn search(&self, query: &SearchQuery) -> DomainResult<SearchPage> {
+        let limit = query.limit.unwrap_or(DEFAULT_SEARCH_LIMIT);
+        if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
+            return Err(DomainError::invalid("limit", format!("limit: {limit} is out of range 1..{MAX_SEARCH_LIMIT}")));
+        }
+        if let (Some(min), Some(max)) = (query.min_size, query.max_size)
+            && min > max
+        {
+            return Err(DomainError::invalid("max_size", "max_size: must not be smaller than min_size"));
+        }
+        let tags: Vec<String> = super::normalize_tags(&query.tags)?.iter().map(|t| t.to_lowercase()).collect();
+        let cursor = query.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
+        let text = query.query.as_deref().filter(|q| !q.is_empty());
+
+        let backend = self.backend();
+        let title = if backend == DbBackend::Postgres { "n.title COLLATE \"C\"" } else { "n.title" };
+        let mut filter = Sql::new(backend, " FROM kv_entries e JOIN namespaces n ON n.id = e.namespace_id ");
+        filter.push("LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name ");
+        filter.push("WHERE (e.expiration IS NULL OR e.expiration > ").bind(now_unix()).push(")");
+        if let Some(text) = text {
+            match backend {
+                DbBackend::Postgres => {
+                    let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+                    filter.push(" AND lower(e.name) LIKE ").bind(pattern).push(" ESCAPE '\\'");
+                }
+                _ if text.chars().count() >= MIN_INDEXED_CHARS => {
+                    filter
+                        .push(" AND e.rowid IN (SELECT rowid FROM kv_names WHERE kv_names MATCH ")
+                        .bind(fts_phrase(text))
+                        .push(")");
+                }
+                _ => {
+                    // Too short for trigrams: scan, with the same case folding as the index.
+                    filter.push(" AND instr(lower(e.name), ").bind(text.to_lowercase()).push(") > 0");
+                }
+            }
+        }
+        if !query.namespace_ids.is_empty() {
+            filter.push(" AND e.namespace_id IN ").bind_list(&query.namespace_ids);
+        }
+        for tag in &tags {
+            filter.push(" AND EXISTS (SELECT 1 FROM key_tags t WHERE t.namespace_id = e.namespace_id AND t.name = e.name AND t.tag_key = ");
+            filter.bind(tag.as_str()).push(")");
+        }
+        match query.has_expiration {
+            Some(true) => {
+                filter.push(" AND e.expiration IS NOT NULL");
+            }
+            Some(false) => {
+                filter.push(" AND e.expiration IS NULL");
+            }
+            None => {}
+        }
+        if let Some(before) = query.expires_before {
+            filter.push(" AND e.expiration IS NOT NULL AND e.expiration < ").bind(before);
+        }
+        if let Some(after) = query.updated_after {
+            filter.push(" AND e.updated_at > ").bind(after);
+        }
+        if let Some(min) = query.min_size {
+            filter.push(" AND e.size >= ").bind(min as i64);
+        }
+        if let Some(max) = query.max_size {
+            filter.push(" AND e.size <= ").bind(max as i64);
+        }
+
+        let total = if cursor.is_none() {
+            let mut count = Sql::new(backend, "SELECT COUNT(*) AS n");
+            count.push_sql(&filter);
+            let row = self.conn.query_one_raw(count.statement()).await?;
+            row.map(|r| get::<i64>(&r, "n")).transpose()?.map(|n| n as u64)
+        } else {
+            None
+        };
+
+        let mut page =
+            Sql::new(backend, "SELECT e.namespace_id, n.title, e.name, e.size, e.expiration, e.updated_at, d.tags");
+        page.push_sql(&filter);
+        if let Some((t, ns, key)) = &cursor {
+            page.push(&format!(" AND ({title}, e.namespace_id, e.name) > (")).bind(t.as_str()).push(", ");
+            page.bind(ns.as_str()).push(", ").bind(key.as_str()).push(")");
+        }
+        page.push(&format!(" ORDER BY {title}, e.namespace_id, e.name LIMIT ")).bind(i64::from(limit) + 1);
+        let rows = self.conn.query_all_raw(page.statement()).await?;
+        let mut results = rows
+            .iter()
+            .map(|row| {
+                Ok(SearchHit {
+                    namespace_id: get(row, "namespace_id")?,
+                    namespace_title: get(row, "title")?,
+                    key: get(row, "name")?,
+                    tags: get::<Option<String>>(row, "tags")?
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_default(),
+                    size: get::<i64>(row, "size")? as u64,
+                    expiration: get(row, "expiration")?,
+                    updated_at: get(row, "updated_at")?,
+                })
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        let more = results.len() > limit as usize;
+        results.truncate(limit as usize);
+        let cursor = if more {
+            results.last().map(|hit| encode_cursor(&hit.namespace_title, &hit.namespace_id, &hit.key))
+        } else {
+            None
+        };
+        Ok(SearchPage { results, cursor, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_quote_everything() {
+        assert_eq!(fts_phrase(r#"a"b%_\"#), r#""a""b%_\""#);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let c = encode_cursor("Title", "0123", "k/é");
+        assert_eq!(decode_cursor(&c).unwrap(), ("Title".to_owned(), "0123".to_owned(), "k/é".to_owned()));
+        assert_eq!(decode_cursor("nope").unwrap_err().field(), Some("cursor"));
+    }
+}
