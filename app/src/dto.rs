@@ -61,3 +61,68 @@ pub struct Deleted {
 pub struct Ok {
     pub ok: bool,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyDetailsDto {
+    pub tags: Vec<String>,
+    pub custom_metadata: serde_json::Value,
+    /// RFC 3339, UTC; null while the key has no details.
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCountDto {
+    pub tag: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagsDto {
+    pub tags: Vec<TagCountDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResultDto {
+    pub namespace_id: String,
+    pub namespace_title: String,
+    pub key: String,
+    pub tags: Vec<String>,
+    pub size: u64,
+    pub expiration: Option<i64>,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchPageDto {
+    pub results: Vec<SearchResultDto>,
+    pub cursor: Option<String>,
+    /// Every match; given on the first page only.
+    pub total: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionDto {
+    pub version: i64,
+    pub size: u64,
+    pub operation: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub created_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionsDto {
+    pub versions: Vec<VersionDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyVersionDto {
+    pub version: i64,
+    pub value: Option<String>,
+    pub value_base64: Option<String>,
+    pub size: u64,
+    pub metadata: Option<serde_json::Value>,
+    pub expiration: Option<i64>,
+}

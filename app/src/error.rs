@@ -91,11 +91,14 @@ pub fn status_for_code(code: &str) -> u16 {
     }
 }
 
-/// The field serde names in "missing field `title`" and similar messages.
+/// The field serde names in "missing field `title`" and the like. Other messages quote values,
+/// not fields ("invalid value: integer `-1`"), so only these forms are trusted.
 fn serde_field(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(&message[start..start + len])
+    ["missing field `", "unknown field `", "duplicate field `"].iter().find_map(|form| {
+        let start = message.find(form)? + form.len();
+        let len = message[start..].find('`')?;
+        Some(&message[start..start + len])
+    })
 }
 
 impl FromServerFnError for AppError {

@@ -332,3 +332,74 @@ async fn health_is_503_when_the_database_does_not_answer() {
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["database"], "sqlite");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_search_and_versions_over_http() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "catalog").await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "user:42:profile", "value": "v1" })).await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "user:42:profile", "value": "v2!" })).await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "other", "value": "x" })).await;
+
+    let details = server
+        .ok("put_key_details", json!({ "namespace_id": ns, "key": "user:42:profile", "tags": [" VIP ", "vip", "eu"], "custom_metadata": { "plan": "pro" } }))
+        .await;
+    assert_eq!(details["tags"], json!(["VIP", "eu"]));
+    assert_eq!(details["custom_metadata"], json!({ "plan": "pro" }));
+    assert!(details["created_at"].as_str().unwrap().ends_with('Z'));
+    let read = server.ok("get_key_details", json!({ "namespace_id": ns, "key": "user:42:profile" })).await;
+    assert_eq!(read["tags"], json!(["VIP", "eu"]));
+    let empty = server.ok("get_key_details", json!({ "namespace_id": ns, "key": "other" })).await;
+    assert_eq!(empty, json!({ "tags": [], "custom_metadata": {}, "created_at": null, "updated_at": null }));
+
+    let tags = server.ok("list_tags", json!({})).await;
+    assert_eq!(tags, json!({ "tags": [{ "tag": "eu", "count": 1 }, { "tag": "VIP", "count": 1 }] }));
+    assert_eq!(server.ok("list_tags", json!({ "namespace_id": ns })).await, tags);
+
+    let found = server.ok("search_keys", json!({ "query": "42:PRO" })).await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["cursor"], Value::Null);
+    let hit = &found["results"][0];
+    assert_eq!(
+        (hit["namespace_id"].as_str(), hit["namespace_title"].as_str(), hit["key"].as_str()),
+        (Some(ns.as_str()), Some("catalog"), Some("user:42:profile"))
+    );
+    assert_eq!((hit["size"].as_u64(), &hit["tags"]), (Some(3), &json!(["VIP", "eu"])));
+    let by_tag = server.ok("search_keys", json!({ "tags": ["vip"], "namespace_ids": [ns] })).await;
+    assert_eq!(by_tag["results"].as_array().unwrap().len(), 1);
+    assert_eq!(server.ok("search_keys", json!({ "tags": ["vip", "nope"] })).await["results"], json!([]));
+
+    let versions = server.ok("list_key_versions", json!({ "namespace_id": ns, "key": "user:42:profile" })).await;
+    let v = &versions["versions"][0];
+    assert_eq!(
+        (v["version"].as_i64(), v["size"].as_u64(), v["operation"].as_str(), v["created_by"].as_str()),
+        (Some(1), Some(2), Some("update"), Some("local"))
+    );
+    let kept =
+        server.ok("get_key_version", json!({ "namespace_id": ns, "key": "user:42:profile", "version": 1 })).await;
+    assert_eq!((kept["value"].as_str(), kept["size"].as_u64()), (Some("v1"), Some(2)));
+    assert_eq!(
+        server.ok("restore_key_version", json!({ "namespace_id": ns, "key": "user:42:profile", "version": 1 })).await,
+        json!({ "ok": true })
+    );
+    assert_eq!(server.ok("get_key", json!({ "namespace_id": ns, "key": "user:42:profile" })).await["value"], "v1");
+
+    let bad_custom =
+        server.call("put_key_details", json!({ "namespace_id": ns, "key": "other", "custom_metadata": [1] })).await;
+    assert_error(&bad_custom, 400, "invalid_input", Some("custom_metadata"));
+    let bad_tag =
+        server.call("put_key_details", json!({ "namespace_id": ns, "key": "other", "tags": ["x".repeat(65)] })).await;
+    assert_error(&bad_tag, 400, "invalid_input", Some("tags"));
+    assert_error(
+        &server.call("put_key_details", json!({ "namespace_id": ns, "key": "nope", "tags": [] })).await,
+        404,
+        "not_found",
+        Some("key"),
+    );
+    assert_error(&server.call("search_keys", json!({ "limit": 0 })).await, 400, "invalid_input", Some("limit"));
+    assert_error(&server.call("search_keys", json!({ "cursor": "bogus" })).await, 400, "invalid_input", Some("cursor"));
+    assert_error(&server.call("search_keys", json!({ "min_size": -1 })).await, 400, "invalid_input", Some("min_size"));
+    let missing =
+        server.call("get_key_version", json!({ "namespace_id": ns, "key": "user:42:profile", "version": 9 })).await;
+    assert_error(&missing, 404, "not_found", Some("version"));
+}

@@ -1,6 +1,7 @@
 //! Server functions: the script API and what the console calls. Each is `POST /api/<name>` with a
 //! JSON object in and JSON out, and a thin adapter over `domain::Kv`.
 
+pub mod catalog;
 pub mod keys;
 pub mod namespaces;
 
@@ -66,14 +67,78 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Text when the bytes are UTF-8, base64 otherwise.
+    fn text_or_base64(bytes: Vec<u8>) -> (Option<String>, Option<String>) {
+        use base64::Engine;
+        match String::from_utf8(bytes) {
+            Ok(text) => (Some(text), None),
+            Err(err) => (None, Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes()))),
+        }
+    }
+
+    impl From<domain::KeyDetails> for KeyDetailsDto {
+        fn from(d: domain::KeyDetails) -> Self {
+            Self {
+                tags: d.tags,
+                custom_metadata: d.custom_metadata,
+                created_at: d.created_at.map(domain::rfc3339),
+                updated_at: d.updated_at.map(domain::rfc3339),
+            }
+        }
+    }
+
+    impl From<domain::TagCount> for TagCountDto {
+        fn from(t: domain::TagCount) -> Self {
+            Self { tag: t.tag, count: t.count }
+        }
+    }
+
+    impl From<domain::SearchPage> for SearchPageDto {
+        fn from(p: domain::SearchPage) -> Self {
+            Self {
+                results: p
+                    .results
+                    .into_iter()
+                    .map(|h| SearchResultDto {
+                        namespace_id: h.namespace_id,
+                        namespace_title: h.namespace_title,
+                        key: h.key,
+                        tags: h.tags,
+                        size: h.size,
+                        expiration: h.expiration,
+                        updated_at: domain::rfc3339(h.updated_at),
+                    })
+                    .collect(),
+                cursor: p.cursor,
+                total: p.total,
+            }
+        }
+    }
+
+    impl From<domain::VersionInfo> for VersionDto {
+        fn from(v: domain::VersionInfo) -> Self {
+            Self {
+                version: v.version,
+                size: v.size,
+                operation: v.operation,
+                created_at: domain::rfc3339(v.created_at),
+                created_by: v.created_by,
+            }
+        }
+    }
+
+    impl From<domain::VersionValue> for KeyVersionDto {
+        fn from(v: domain::VersionValue) -> Self {
+            let size = v.value.len() as u64;
+            let (value, value_base64) = text_or_base64(v.value);
+            Self { version: v.version, value, value_base64, size, metadata: v.metadata, expiration: v.expiration }
+        }
+    }
+
     impl From<domain::KeyValue> for KeyDto {
         fn from(k: domain::KeyValue) -> Self {
-            use base64::Engine;
             let size = k.value.len() as u64;
-            let (value, value_base64) = match String::from_utf8(k.value) {
-                Ok(text) => (Some(text), None),
-                Err(err) => (None, Some(base64::engine::general_purpose::STANDARD.encode(err.as_bytes()))),
-            };
+            let (value, value_base64) = text_or_base64(k.value);
             Self { name: k.name, value, value_base64, size, metadata: k.metadata, expiration: k.expiration }
         }
     }

@@ -1,0 +1,81 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::dto::{KeyDetailsDto, KeyVersionDto, Ok as OkDto, SearchPageDto, TagsDto, VersionsDto};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::serverfns::ssr::{actor, kv};
+
+/// A key's tags and custom metadata (separate from its 1024-byte KV metadata).
+#[server(endpoint = "get_key_details", input = Json)]
+pub async fn get_key_details(namespace_id: String, key: String) -> Result<KeyDetailsDto, AppError> {
+    Ok(kv()?.get_key_details(&actor(), &namespace_id, &key).await?.into())
+}
+
+/// Sets a key's tags and/or custom metadata; an omitted field is left unchanged.
+#[server(endpoint = "put_key_details", input = Json)]
+pub async fn put_key_details(
+    namespace_id: String,
+    key: String,
+    tags: Option<Vec<String>>,
+    custom_metadata: Option<serde_json::Value>,
+) -> Result<KeyDetailsDto, AppError> {
+    Ok(kv()?.put_key_details(&actor(), &namespace_id, &key, tags, custom_metadata).await?.into())
+}
+
+/// Tags in use with how many live keys carry each, in one namespace or all.
+#[server(endpoint = "list_tags", input = Json)]
+pub async fn list_tags(namespace_id: Option<String>) -> Result<TagsDto, AppError> {
+    let tags = kv()?.list_tags(&actor(), namespace_id.as_deref()).await?;
+    Ok(TagsDto { tags: tags.into_iter().map(Into::into).collect() })
+}
+
+/// Keys across namespaces by name substring, tags (all of) and other filters; pages by cursor.
+#[server(endpoint = "search_keys", input = Json)]
+#[allow(clippy::too_many_arguments)]
+pub async fn search_keys(
+    query: Option<String>,
+    namespace_ids: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
+    has_expiration: Option<bool>,
+    expires_before: Option<i64>,
+    updated_after: Option<i64>,
+    min_size: Option<u64>,
+    max_size: Option<u64>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<SearchPageDto, AppError> {
+    let query = domain::SearchQuery {
+        query,
+        namespace_ids: namespace_ids.unwrap_or_default(),
+        tags: tags.unwrap_or_default(),
+        has_expiration,
+        expires_before,
+        updated_after,
+        min_size,
+        max_size,
+        limit,
+        cursor,
+    };
+    Ok(kv()?.search_keys(&actor(), query).await?.into())
+}
+
+/// A key's kept versions, newest first.
+#[server(endpoint = "list_key_versions", input = Json)]
+pub async fn list_key_versions(namespace_id: String, key: String) -> Result<VersionsDto, AppError> {
+    let versions = kv()?.list_key_versions(&actor(), &namespace_id, &key).await?;
+    Ok(VersionsDto { versions: versions.into_iter().map(Into::into).collect() })
+}
+
+/// One kept version with its value.
+#[server(endpoint = "get_key_version", input = Json)]
+pub async fn get_key_version(namespace_id: String, key: String, version: i64) -> Result<KeyVersionDto, AppError> {
+    Ok(kv()?.get_key_version(&actor(), &namespace_id, &key, version).await?.into())
+}
+
+/// Makes a kept version the key's current state; the state it replaces is kept in turn.
+#[server(endpoint = "restore_key_version", input = Json)]
+pub async fn restore_key_version(namespace_id: String, key: String, version: i64) -> Result<OkDto, AppError> {
+    kv()?.restore_key_version(&actor(), &namespace_id, &key, version).await?;
+    Ok(OkDto { ok: true })
+}
