@@ -31,6 +31,9 @@ pub struct KeyEntryDto {
     pub metadata: Option<serde_json::Value>,
     /// Value size in bytes.
     pub size: u64,
+    /// The key's tags, when it has any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

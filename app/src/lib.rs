@@ -21,6 +21,7 @@ use components::theme::{THEME_BOOT_SCRIPT, Theme};
 use pages::keys::KeysPage;
 use pages::namespaces::NamespacesPage;
 use pages::placeholder::{NotFound, Placeholder};
+use pages::search::SearchPage;
 
 /// The HTML document around the app, rendered on the server only. The theme comes from the
 /// `kvm_theme` cookie so the first paint already has the right colours.
@@ -63,17 +64,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=NamespacesPage ssr=SsrMode::Async />
                     <Route path=path!("/namespaces/:id") view=KeysPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/search")
-                        view=|| {
-                            view! {
-                                <Placeholder
-                                    title="Search"
-                                    text="Search across every namespace by key name, tags and metadata is coming next."
-                                />
-                            }
-                        }
-                    />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/jobs")
                         view=|| {

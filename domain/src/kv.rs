@@ -219,6 +219,16 @@ impl Kv {
         self.catalog.list_tags(namespace_id).await
     }
 
+    /// The tags of the named keys that have any (for key listings).
+    pub async fn tags_of(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, Vec<String>>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.catalog.tags_of(namespace_id, names).await
+    }
+
     /// Live keys across namespaces matching every filter given.
     pub async fn search_keys(&self, _actor: &Actor, query: SearchQuery) -> DomainResult<SearchPage> {
         for id in &query.namespace_ids {

@@ -126,6 +126,8 @@ pub struct TagCount {
 pub struct SearchQuery {
     /// Case-insensitive substring of the key name; `%`, `_` and `\` are literal.
     pub query: Option<String>,
+    /// Key names starting with this.
+    pub prefix: Option<String>,
     pub namespace_ids: Vec<String>,
     /// All of these tags (case-insensitive).
     pub tags: Vec<String>,

@@ -9,7 +9,9 @@ use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, L
 use crate::dto::{KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
 use crate::format;
+use crate::pages::key_details::{DetailsPanel, HistoryPanel};
 use crate::pages::{debounce, encode_query};
+use crate::serverfns::catalog::{list_tags, search_keys};
 use crate::serverfns::keys::{delete_key, get_key, list_keys, put_key};
 use crate::serverfns::namespaces::get_namespace;
 
@@ -23,17 +25,19 @@ pub fn KeysPage() -> impl IntoView {
     let query = use_query_map();
     let namespace_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let prefix = Memo::new(move |_| query.read().get("prefix").unwrap_or_default());
+    let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
     let open_key = Memo::new(move |_| query.read().get("key"));
     let reload = RwSignal::new(0u32);
     let namespace = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| get_namespace(id));
     let first_page = Resource::new(
-        move || (namespace_id.get(), prefix.get(), reload.get()),
-        |(id, prefix, _)| list_keys(id, Some(prefix).filter(|p| !p.is_empty()), None, Some(PAGE_SIZE)),
+        move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
+        |(id, prefix, tag, _)| load_keys(id, prefix, tag, None),
     );
+    let tags_in_use = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id)));
     // Pages fetched with "Load more", after the first one.
     let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
     Effect::watch(
-        move || (namespace_id.get(), prefix.get(), reload.get()),
+        move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
         move |_, _, _| more_pages.set(Vec::new()),
         false,
     );
@@ -45,14 +49,20 @@ pub fn KeysPage() -> impl IntoView {
         let value = event_target_value(&ev);
         let navigate = navigate.clone();
         let id = namespace_id.get_untracked();
+        let tag = tag.get_untracked();
         later(Box::new(move || {
-            let url = if value.is_empty() {
-                format!("/namespaces/{id}")
-            } else {
-                format!("/namespaces/{id}?prefix={}", encode_query(&value))
-            };
-            navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+            navigate(
+                &keys_url(&id, &value, &tag, None),
+                NavigateOptions { replace: true, scroll: false, ..Default::default() },
+            );
         }));
+    };
+    let on_tag = {
+        let navigate = use_navigate();
+        move |ev: leptos::ev::Event| {
+            let url = keys_url(&namespace_id.get_untracked(), &prefix.get_untracked(), &event_target_value(&ev), None);
+            navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        }
     };
     let close_editor = Callback::new({
         let navigate = use_navigate();
@@ -107,6 +117,34 @@ pub fn KeysPage() -> impl IntoView {
                         />
                     </label>
                 </Form>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let on_tag = on_tag.clone();
+                        Suspend::new(async move {
+                            let tags = tags_in_use.await.map(|t| t.tags).unwrap_or_default();
+                            let current = tag.get_untracked();
+                            view! {
+                                <label class="text-sm font-medium">
+                                    "Filter by tag"
+                                    <select class=INPUT on:change=on_tag>
+                                        <option value="" selected=current.is_empty()>"All keys"</option>
+                                        {tags
+                                            .into_iter()
+                                            .map(|t| {
+                                                let selected = t.tag.eq_ignore_ascii_case(&current);
+                                                view! {
+                                                    <option value=t.tag.clone() selected=selected>
+                                                        {format!("{} ({})", t.tag, t.count)}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        })
+                    }}
+                </Suspense>
                 <button type="button" class=BUTTON on:click=move |_| adding.set(true)>
                     "Add key"
                 </button>
@@ -114,7 +152,7 @@ pub fn KeysPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
-                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix /> }.into_any(),
+                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -143,6 +181,7 @@ fn KeyTable(
     more_pages: RwSignal<Vec<KeyListDto>>,
     namespace_id: Memo<String>,
     prefix: Memo<String>,
+    tag: Memo<String>,
 ) -> impl IntoView {
     let first_cursor = first.cursor.clone();
     let first_complete = first.list_complete;
@@ -159,8 +198,7 @@ fn KeyTable(
     let next = next_cursor.clone();
     let load_more = move |_| {
         let (cursor, _) = next();
-        let p = Some(prefix.get_untracked()).filter(|p| !p.is_empty());
-        let call = list_keys(namespace_id.get_untracked(), p, cursor, Some(PAGE_SIZE));
+        let call = load_keys(namespace_id.get_untracked(), prefix.get_untracked(), tag.get_untracked(), cursor);
         run_submit(loading, error, call, move |page| more_pages.update(|pages| pages.push(page)));
     };
     let first_len = first_keys.len();
@@ -177,19 +215,20 @@ fn KeyTable(
                 <thead class="bg-slate-100 dark:bg-slate-800">
                     <tr>
                         <th scope="col" class="p-2">"Key"</th>
+                        <th scope="col" class="p-2">"Tags"</th>
                         <th scope="col" class="p-2">"Expiration"</th>
                         <th scope="col" class="p-2 text-right">"Size"</th>
                         <th scope="col" class="p-2">"Metadata"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix /> }).collect_view()}
+                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag /> }).collect_view()}
                     {move || {
                         more_pages
                             .get()
                             .into_iter()
                             .flat_map(|page| page.keys)
-                            .map(|k| view! { <KeyRow entry=k prefix /> })
+                            .map(|k| view! { <KeyRow entry=k prefix tag /> })
                             .collect_view()
                     }}
                 </tbody>
@@ -208,15 +247,8 @@ fn KeyTable(
 }
 
 #[component]
-fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>) -> impl IntoView {
-    let href = {
-        let p = prefix.get_untracked();
-        if p.is_empty() {
-            format!("?key={}", encode_query(&entry.name))
-        } else {
-            format!("?prefix={}&key={}", encode_query(&p), encode_query(&entry.name))
-        }
-    };
+fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>, tag: Memo<String>) -> impl IntoView {
+    let href = keys_url("", &prefix.get_untracked(), &tag.get_untracked(), Some(&entry.name));
     let metadata = entry.metadata.as_ref().map(|m| m.to_string());
     view! {
         <tr class="border-t border-slate-200 dark:border-slate-800">
@@ -224,6 +256,15 @@ fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>) -> impl IntoView {
                 <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">
                     {entry.name.clone()}
                 </a>
+            </td>
+            <td class="p-2">
+                <span class="flex flex-wrap gap-1">
+                    {entry
+                        .tags
+                        .iter()
+                        .map(|t| view! { <span class="rounded-full bg-slate-200 px-1.5 text-xs dark:bg-slate-700">{t.clone()}</span> })
+                        .collect_view()}
+                </span>
             </td>
             <td class="p-2 whitespace-nowrap">{entry.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}</td>
             <td class="p-2 text-right tabular-nums">{format::bytes(entry.size)}</td>
@@ -239,6 +280,65 @@ fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>) -> impl IntoView {
             </td>
         </tr>
     }
+}
+
+/// The keys page's address: `/namespaces/{id}` with its filters and the open key. An empty `id`
+/// gives a relative `?…` link for the current namespace.
+fn keys_url(id: &str, prefix: &str, tag: &str, key: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if !prefix.is_empty() {
+        query.push(format!("prefix={}", encode_query(prefix)));
+    }
+    if !tag.is_empty() {
+        query.push(format!("tag={}", encode_query(tag)));
+    }
+    if let Some(key) = key {
+        query.push(format!("key={}", encode_query(key)));
+    }
+    let base = if id.is_empty() { String::new() } else { format!("/namespaces/{id}") };
+    if query.is_empty() { base } else { format!("{base}?{}", query.join("&")) }
+}
+
+/// One page of keys: a plain listing, or a search within the namespace when a tag is chosen.
+async fn load_keys(
+    namespace_id: String,
+    prefix: String,
+    tag: String,
+    cursor: Option<String>,
+) -> Result<KeyListDto, AppError> {
+    let prefix = Some(prefix).filter(|p| !p.is_empty());
+    if tag.is_empty() {
+        return list_keys(namespace_id, prefix, cursor, Some(PAGE_SIZE)).await;
+    }
+    let page = search_keys(
+        None,
+        prefix,
+        Some(vec![namespace_id]),
+        Some(vec![tag]),
+        None,
+        None,
+        None,
+        None,
+        None,
+        Some(PAGE_SIZE),
+        cursor,
+    )
+    .await?;
+    Ok(KeyListDto {
+        list_complete: page.cursor.is_none(),
+        cursor: page.cursor,
+        keys: page
+            .results
+            .into_iter()
+            .map(|hit| KeyEntryDto {
+                name: hit.key,
+                expiration: hit.expiration,
+                metadata: None,
+                size: hit.size,
+                tags: hit.tags,
+            })
+            .collect(),
+    })
 }
 
 /// How the editor expresses expiration.
@@ -388,29 +488,75 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EditorTab {
+    Value,
+    Details,
+    History,
+}
+
 #[component]
 fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
+    // Bumped by a restore, so the value tab shows the restored state.
+    let revision = RwSignal::new(0u32);
     let loaded = {
         let namespace_id = namespace_id.clone();
         let key = key.clone();
-        Resource::new(move || (), move |_| get_key(namespace_id.clone(), key.clone()))
+        Resource::new(move || revision.get(), move |_| get_key(namespace_id.clone(), key.clone()))
     };
+    let tab = RwSignal::new(EditorTab::Value);
+    let tab_button = move |which: EditorTab, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                role="tab"
+                aria-selected=move || (tab.get() == which).to_string()
+                class="border-b-2 px-3 py-1.5 text-sm aria-selected:border-indigo-600 aria-selected:font-semibold border-transparent"
+                on:click=move |_| tab.set(which)
+            >
+                {label}
+            </button>
+        }
+    };
+    let on_restored = Callback::new(move |_: ()| {
+        revision.update(|r| *r += 1);
+        on_change.run(());
+    });
+    let (details_ns, details_key) = (namespace_id.clone(), key.clone());
+    let (history_ns, history_key) = (namespace_id.clone(), key.clone());
     view! {
         <Modal title=format!("Edit {key}") on_close>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {
-                    let namespace_id = namespace_id.clone();
-                    move || {
+            <div role="tablist" aria-label="Key editor" class="mb-3 flex gap-1 border-b border-slate-200 dark:border-slate-800">
+                {tab_button(EditorTab::Value, "Value")}
+                {tab_button(EditorTab::Details, "Tags & metadata")}
+                {tab_button(EditorTab::History, "History")}
+            </div>
+            <div role="tabpanel" hidden=move || tab.get() != EditorTab::Value>
+                <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                    {
                         let namespace_id = namespace_id.clone();
-                        Suspend::new(async move {
-                            match loaded.await {
-                                Ok(k) => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
-                                Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
-                            }
-                        })
+                        move || {
+                            let namespace_id = namespace_id.clone();
+                            Suspend::new(async move {
+                                match loaded.await {
+                                    Ok(k) => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
+                                    Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
+                                }
+                            })
+                        }
                     }
-                }
-            </Suspense>
+                </Transition>
+            </div>
+            <Show when=move || tab.get() == EditorTab::Details>
+                <div role="tabpanel">
+                    <DetailsPanel namespace_id=details_ns.clone() key=details_key.clone() />
+                </div>
+            </Show>
+            <Show when=move || tab.get() == EditorTab::History>
+                <div role="tabpanel">
+                    <HistoryPanel namespace_id=history_ns.clone() key=history_key.clone() on_restored />
+                </div>
+            </Show>
         </Modal>
     }
 }

@@ -1,8 +1,10 @@
 //! One module per route.
 
+pub mod key_details;
 pub mod keys;
 pub mod namespaces;
 pub mod placeholder;
+pub mod search;
 
 use leptos::prelude::*;
 

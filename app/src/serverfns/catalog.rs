@@ -1,3 +1,6 @@
+// `search_keys` takes the script API's flat JSON object, one argument per filter.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
@@ -32,9 +35,9 @@ pub async fn list_tags(namespace_id: Option<String>) -> Result<TagsDto, AppError
 
 /// Keys across namespaces by name substring, tags (all of) and other filters; pages by cursor.
 #[server(endpoint = "search_keys", input = Json)]
-#[allow(clippy::too_many_arguments)]
 pub async fn search_keys(
     query: Option<String>,
+    prefix: Option<String>,
     namespace_ids: Option<Vec<String>>,
     tags: Option<Vec<String>>,
     has_expiration: Option<bool>,
@@ -47,6 +50,7 @@ pub async fn search_keys(
 ) -> Result<SearchPageDto, AppError> {
     let query = domain::SearchQuery {
         query,
+        prefix,
         namespace_ids: namespace_ids.unwrap_or_default(),
         tags: tags.unwrap_or_default(),
         has_expiration,

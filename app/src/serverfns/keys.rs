@@ -15,7 +15,14 @@ pub async fn list_keys(
     limit: Option<u32>,
 ) -> Result<KeyListDto, AppError> {
     let query = domain::KeyQuery { prefix, cursor, limit };
-    Ok(kv()?.list_keys(&actor(), &namespace_id, query).await?.into())
+    let kv = kv()?;
+    let mut list: KeyListDto = kv.list_keys(&actor(), &namespace_id, query).await?.into();
+    let names: Vec<String> = list.keys.iter().map(|k| k.name.clone()).collect();
+    let mut tags = kv.tags_of(&namespace_id, &names).await?;
+    for key in &mut list.keys {
+        key.tags = tags.remove(&key.name).unwrap_or_default();
+    }
+    Ok(list)
 }
 
 /// A key's value (text, or base64 when it is not UTF-8), metadata and expiration.

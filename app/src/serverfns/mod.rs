@@ -59,7 +59,13 @@ pub(crate) mod ssr {
                 keys: p
                     .keys
                     .into_iter()
-                    .map(|k| KeyEntryDto { name: k.name, expiration: k.expiration, metadata: k.metadata, size: k.size })
+                    .map(|k| KeyEntryDto {
+                        name: k.name,
+                        expiration: k.expiration,
+                        metadata: k.metadata,
+                        size: k.size,
+                        tags: Vec::new(),
+                    })
                     .collect(),
                 cursor: p.cursor,
                 list_complete: p.list_complete,

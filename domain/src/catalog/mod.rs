@@ -244,6 +244,24 @@ impl Catalog {
         rows.iter().map(|row| Ok(TagCount { tag: get(row, "tag")?, count: get::<i64>(row, "n")? as u64 })).collect()
     }
 
+    /// The tags of the named keys that have any.
+    pub async fn tags_of(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, Vec<String>>> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in names.chunks(NAMES_PER_STATEMENT) {
+            let mut sql = Sql::new(self.backend(), "SELECT name, tags FROM key_details WHERE namespace_id = ");
+            sql.bind(namespace_id).push(" AND tags <> '[]' AND name IN ").bind_list(chunk);
+            for row in self.conn.query_all_raw(sql.statement()).await? {
+                let tags: Vec<String> = serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default();
+                found.insert(get::<String>(&row, "name")?, tags);
+            }
+        }
+        Ok(found)
+    }
+
     /// Kept versions of a key, newest first.
     pub async fn list_versions(&self, namespace_id: &str, key: &str) -> DomainResult<Vec<VersionInfo>> {
         self.require_namespace(namespace_id).await?;

@@ -70,6 +70,12 @@ impl Catalog {
                 }
             }
         }
+        if let Some(prefix) = query.prefix.as_deref().filter(|p| !p.is_empty()) {
+            filter.push(" AND e.name >= ").bind(prefix);
+            if let Some(upper) = crate::store::prefix_upper_bound(prefix) {
+                filter.push(" AND e.name < ").bind(upper);
+            }
+        }
         if !query.namespace_ids.is_empty() {
             filter.push(" AND e.namespace_id IN ").bind_list(&query.namespace_ids);
         }
