@@ -47,5 +47,6 @@ e2e:
 
 bench: setup
 	cargo bench -p domain --bench storage
+	cargo bench -p domain --bench search
 	cargo leptos build --release
 	cargo bench -p kv-manager --bench ssr

@@ -124,12 +124,13 @@ mod tests {
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("Leptos.toml");
-        std::fs::write(&file, "addr = \"127.0.0.1:4000\"\nsite-root = \"site\"\n").unwrap();
+        std::fs::write(&file, "addr = \"127.0.0.1:4000\"\nsite-root = \"site\"\nkeep-versions = 3\n").unwrap();
         let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
         let config = Config::resolve(&args).unwrap();
         assert_eq!(config.addr.port(), 4000);
         assert_eq!(config.site_root, "site");
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.retention, VersionRetention { keep: 3, keep_days: 30 });
         let args =
             ServeArgs { config: Some(file), addr: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
         assert_eq!(Config::resolve(&args).unwrap().addr.port(), 5000);

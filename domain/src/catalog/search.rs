@@ -49,9 +49,29 @@ impl Catalog {
 
         let backend = self.backend();
         let title = if backend == DbBackend::Postgres { "n.title COLLATE \"C\"" } else { "n.title" };
-        let mut filter = Sql::new(backend, " FROM kv_entries e JOIN namespaces n ON n.id = e.namespace_id ");
-        filter.push("LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name ");
-        filter.push("WHERE (e.expiration IS NULL OR e.expiration > ").bind(now_unix()).push(")");
+        // With tags, the first one drives the search through the tag index (a few keys of
+        // many); without, the key table does.
+        let mut filter = match tags.first() {
+            Some(first) => {
+                let mut sql = Sql::new(
+                    backend,
+                    " FROM key_tags t0 JOIN kv_entries e ON e.namespace_id = t0.namespace_id AND e.name = t0.name ",
+                );
+                sql.push("JOIN namespaces n ON n.id = e.namespace_id ");
+                sql.push("LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name ");
+                sql.push("WHERE t0.tag_key = ")
+                    .bind(first.as_str())
+                    .push(" AND (e.expiration IS NULL OR e.expiration > ");
+                sql.bind(now_unix()).push(")");
+                sql
+            }
+            None => {
+                let mut sql = Sql::new(backend, " FROM kv_entries e JOIN namespaces n ON n.id = e.namespace_id ");
+                sql.push("LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name ");
+                sql.push("WHERE (e.expiration IS NULL OR e.expiration > ").bind(now_unix()).push(")");
+                sql
+            }
+        };
         if let Some(text) = text {
             match backend {
                 DbBackend::Postgres => {
@@ -79,7 +99,7 @@ impl Catalog {
         if !query.namespace_ids.is_empty() {
             filter.push(" AND e.namespace_id IN ").bind_list(&query.namespace_ids);
         }
-        for tag in &tags {
+        for tag in tags.iter().skip(1) {
             filter.push(" AND EXISTS (SELECT 1 FROM key_tags t WHERE t.namespace_id = e.namespace_id AND t.name = e.name AND t.tag_key = ");
             filter.bind(tag.as_str()).push(")");
         }
