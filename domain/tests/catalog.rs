@@ -127,6 +127,16 @@ async fn tags_are_listed_with_counts(f: &Fixture) {
     // An expired key's tags no longer count.
     exec(&f.db, &format!("UPDATE kv_entries SET expiration = 1 WHERE namespace_id = '{b}' AND name = '4'")).await;
     assert_eq!(f.kv.list_tags(&me(), Some(&b)).await.unwrap().len(), 1);
+    // A search by one tag counts from the tag index, less the expired keys.
+    let by_tag = |tag: &str, namespace_ids: Vec<String>| SearchQuery {
+        tags: vec![tag.to_owned()],
+        namespace_ids,
+        ..Default::default()
+    };
+    assert_eq!(f.kv.search_keys(&me(), by_tag("red", vec![])).await.unwrap().total, Some(0));
+    assert_eq!(f.kv.search_keys(&me(), by_tag("BLUE", vec![])).await.unwrap().total, Some(3));
+    let in_a = f.kv.search_keys(&me(), by_tag("blue", vec![a.clone()])).await.unwrap();
+    assert_eq!((in_a.total, in_a.results.len()), (Some(2), 2));
 }
 
 async fn search_finds_substrings_case_insensitively_and_literally(f: &Fixture) {

@@ -32,6 +32,32 @@ fn fts_phrase(query: &str) -> String {
 }
 
 impl Catalog {
+    /// Live keys carrying `tag`, from the tag index alone: every tagged row, less the expired
+    /// keys not purged yet (few, found through the expiration index).
+    async fn count_tagged(&self, tag: &str, namespace_ids: &[String]) -> DomainResult<u64> {
+        let backend = self.backend();
+        let mut tagged = Sql::new(backend, "SELECT COUNT(*) AS n FROM key_tags t0 WHERE t0.tag_key = ");
+        tagged.bind(tag);
+        let join = if backend == DbBackend::Sqlite { "CROSS JOIN" } else { "JOIN" };
+        let mut expired = Sql::new(
+            backend,
+            &format!(
+                "SELECT COUNT(*) AS n FROM kv_entries e {join} key_tags t0 ON t0.namespace_id = e.namespace_id AND t0.name = e.name AND t0.tag_key = "
+            ),
+        );
+        expired.bind(tag).push(" WHERE e.expiration IS NOT NULL AND e.expiration <= ").bind(now_unix());
+        if !namespace_ids.is_empty() {
+            tagged.push(" AND t0.namespace_id IN ").bind_list(namespace_ids);
+            expired.push(" AND e.namespace_id IN ").bind_list(namespace_ids);
+        }
+        let mut counts = Vec::new();
+        for sql in [tagged, expired] {
+            let row = self.conn.query_one_raw(sql.statement()).await?;
+            counts.push(row.map(|r| get::<i64>(&r, "n")).transpose()?.unwrap_or(0));
+        }
+        Ok((counts[0] - counts[1]).max(0) as u64)
+    }
+
     /// Live keys across namespaces that match every given filter.
     pub async fn search(&self, query: &SearchQuery) -> DomainResult<SearchPage> {
         let limit = query.limit.unwrap_or(DEFAULT_SEARCH_LIMIT);
@@ -53,16 +79,18 @@ impl Catalog {
         // many); without, the key table does.
         let mut filter = match tags.first() {
             Some(first) => {
+                // Namespaces in title order, then the tag index in name order within each: the
+                // rows come out in result order, so a page stops after `limit` keys instead of
+                // sorting every tagged one. SQLite keeps the written join order for CROSS JOIN.
+                let join = if backend == DbBackend::Sqlite { "CROSS JOIN" } else { "JOIN" };
                 let mut sql = Sql::new(
                     backend,
-                    " FROM key_tags t0 JOIN kv_entries e ON e.namespace_id = t0.namespace_id AND e.name = t0.name ",
+                    &format!(" FROM namespaces n {join} key_tags t0 ON t0.namespace_id = n.id AND t0.tag_key = "),
                 );
-                sql.push("JOIN namespaces n ON n.id = e.namespace_id ");
+                sql.bind(first.as_str());
+                sql.push(&format!(" {join} kv_entries e ON e.namespace_id = t0.namespace_id AND e.name = t0.name "));
                 sql.push("LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name ");
-                sql.push("WHERE t0.tag_key = ")
-                    .bind(first.as_str())
-                    .push(" AND (e.expiration IS NULL OR e.expiration > ");
-                sql.bind(now_unix()).push(")");
+                sql.push("WHERE (e.expiration IS NULL OR e.expiration > ").bind(now_unix()).push(")");
                 sql
             }
             None => {
@@ -125,13 +153,23 @@ impl Catalog {
             filter.push(" AND e.size <= ").bind(max as i64);
         }
 
-        let total = if cursor.is_none() {
-            let mut count = Sql::new(backend, "SELECT COUNT(*) AS n");
-            count.push_sql(&filter);
-            let row = self.conn.query_one_raw(count.statement()).await?;
-            row.map(|r| get::<i64>(&r, "n")).transpose()?.map(|n| n as u64)
-        } else {
-            None
+        let only_one_tag = tags.len() == 1
+            && text.is_none()
+            && query.prefix.as_deref().is_none_or(str::is_empty)
+            && query.has_expiration.is_none()
+            && query.expires_before.is_none()
+            && query.updated_after.is_none()
+            && query.min_size.is_none()
+            && query.max_size.is_none();
+        let total = match (&cursor, only_one_tag) {
+            (Some(_), _) => None,
+            (None, true) => Some(self.count_tagged(&tags[0], &query.namespace_ids).await?),
+            (None, false) => {
+                let mut count = Sql::new(backend, "SELECT COUNT(*) AS n");
+                count.push_sql(&filter);
+                let row = self.conn.query_one_raw(count.statement()).await?;
+                row.map(|r| get::<i64>(&r, "n")).transpose()?.map(|n| n as u64)
+            }
         };
 
         let mut page =
