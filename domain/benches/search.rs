@@ -115,6 +115,12 @@ async fn run(label: &str, url: &str, total: u64) {
         ms(s50) / ms(p50).max(0.001)
     );
 
+    if std::env::var("KVM_BENCH_EXPLAIN").is_ok() {
+        let sql = "EXPLAIN QUERY PLAN SELECT e.name FROM namespaces n CROSS JOIN key_tags t0 ON t0.namespace_id = n.id AND t0.tag_key = 'vip' CROSS JOIN kv_entries e ON e.namespace_id = t0.namespace_id AND e.name = t0.name LEFT JOIN key_details d ON d.namespace_id = e.namespace_id AND d.name = e.name WHERE (e.expiration IS NULL OR e.expiration > 5) ORDER BY n.title, n.id, t0.name LIMIT 101";
+        for row in db.conn.query_all_raw(Statement::from_string(backend, sql)).await.expect("plan") {
+            println!("plan: {:?}", row.try_get::<String>("", "detail"));
+        }
+    }
     let mut by_tag = Vec::new();
     for i in 0..100 {
         let tag = TAGS[i % TAGS.len()].to_owned();

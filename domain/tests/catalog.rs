@@ -16,6 +16,7 @@ both!(
     search_finds_substrings_case_insensitively_and_literally,
     search_filters_by_tags_namespaces_and_the_advanced_fields,
     search_pages_through_2500_matches_in_order,
+    tag_searches_page_in_order,
     the_index_follows_every_write,
     versions_keep_what_overwrites_and_deletes_replaced,
     versions_are_pruned_by_count_and_age,
@@ -376,4 +377,21 @@ async fn versions_are_pruned_by_count_and_age(f: &Fixture) {
     assert_eq!(f.kv.list_key_versions(&me(), &ns, "young").await.unwrap().len(), 1);
     assert_eq!(f.kv.prune_versions(VersionRetention { keep: 0, keep_days: 30 }).await.unwrap(), 10);
     assert_eq!(f.kv.list_key_versions(&me(), &ns, "young").await.unwrap().len(), 1, "young versions stay");
+}
+
+async fn tag_searches_page_in_order(f: &Fixture) {
+    let z = namespace(f, "z-tagged").await;
+    let a = namespace(f, "a-tagged").await;
+    let mut expected = Vec::new();
+    for (ns, title) in [(&z, "z-tagged"), (&a, "a-tagged")] {
+        f.kv.put_many(&me(), ns, (0..60).map(|i| put(&format!("k{i:02}"), "v")).collect()).await.unwrap();
+        for i in (0..60).step_by(2) {
+            let key = format!("k{i:02}");
+            f.kv.put_key_details(&me(), ns, &key, Some(vec!["even".into()]), None).await.unwrap();
+            expected.push((title.to_owned(), key));
+        }
+    }
+    expected.sort();
+    let query = SearchQuery { tags: vec!["Even".into()], limit: Some(7), ..Default::default() };
+    assert_eq!(search(f, query).await, expected);
 }

@@ -75,6 +75,8 @@ impl Catalog {
 
         let backend = self.backend();
         let title = if backend == DbBackend::Postgres { "n.title COLLATE \"C\"" } else { "n.title" };
+        // Order by the columns of the table that drives the search, so its index gives the order.
+        let order_keys = if tags.is_empty() { "e.namespace_id, e.name" } else { "n.id, t0.name" };
         // With tags, the first one drives the search through the tag index (a few keys of
         // many); without, the key table does.
         let mut filter = match tags.first() {
@@ -176,10 +178,10 @@ impl Catalog {
             Sql::new(backend, "SELECT e.namespace_id, n.title, e.name, e.size, e.expiration, e.updated_at, d.tags");
         page.push_sql(&filter);
         if let Some((t, ns, key)) = &cursor {
-            page.push(&format!(" AND ({title}, e.namespace_id, e.name) > (")).bind(t.as_str()).push(", ");
+            page.push(&format!(" AND ({title}, {order_keys}) > (")).bind(t.as_str()).push(", ");
             page.bind(ns.as_str()).push(", ").bind(key.as_str()).push(")");
         }
-        page.push(&format!(" ORDER BY {title}, e.namespace_id, e.name LIMIT ")).bind(i64::from(limit) + 1);
+        page.push(&format!(" ORDER BY {title}, {order_keys} LIMIT ")).bind(i64::from(limit) + 1);
         let rows = self.conn.query_all_raw(page.statement()).await?;
         let mut results = rows
             .iter()
