@@ -58,15 +58,18 @@ async fn main() {
         ms(total[100])
     );
 
-    let files = ["target/site/pkg/kv-manager.js", "target/site/pkg/kv-manager.wasm", "target/site/pkg/kv-manager.css"];
+    // Benches run in the package's folder; the site is built at the workspace root.
+    let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
     let mut sum = 0;
-    for file in files {
+    for name in ["kv-manager.js", "kv-manager.wasm", "kv-manager.css"] {
+        let path = pkg.join(name);
+        let file = path.to_str().unwrap_or_default();
         match gzip_size(file) {
             Some(size) => {
-                println!("[site] {file}: {:.1} KB gzip", size as f64 / 1024.0);
+                println!("[site] {name}: {:.1} KB gzip", size as f64 / 1024.0);
                 sum += size;
             }
-            None => println!("[site] {file}: missing (run `cargo leptos build --release` first)"),
+            None => println!("[site] {name}: missing (run `cargo leptos build --release` first)"),
         }
     }
     println!(
