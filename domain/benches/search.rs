@@ -3,30 +3,17 @@
 //! overhead of keeping the search index and versions. SQLite; PostgreSQL too when
 //! KVM_BENCH_POSTGRES_URL is set. KVM_BENCH_KEYS changes the key count.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
+
+use common::{Lcg, ms, percentile};
 
 use domain::{Actor, Database, Kv, PutKey, SearchQuery, Source};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 const NAMESPACES: u64 = 10;
 const TAGS: [&str; 5] = ["vip", "beta", "eu", "trial", "legacy"];
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 async fn run(label: &str, url: &str, total: u64) {
     let db = Database::connect(url).await.expect("database");

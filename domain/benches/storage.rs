@@ -6,27 +6,13 @@
 //!
 //! KVM_BENCH_KEYS changes the namespace size (default 1,000,000).
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
+
+use common::{Lcg, ms, percentile};
 
 use domain::{Actor, Database, KeyQuery, Kv, PutKey, Source};
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// A small deterministic generator, so runs are comparable.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 async fn run(label: &str, url: &str, total: u64) {
     let db = Database::connect(url).await.expect("database");
@@ -80,7 +66,11 @@ async fn run(label: &str, url: &str, total: u64) {
         cursor = page.cursor;
     }
     let (p50, p95) = (percentile(&mut list, 0.5), percentile(&mut list, 0.95));
-    println!("[{label}] list_keys 1000-key page of {total}: p50 {} p95 {} (target p50 <= 5 ms)", ms(p50), ms(p95));
+    println!(
+        "[{label}] list_keys 1000-key page of {total}: p50 {:.3} ms p95 {:.3} ms (target p50 <= 5 ms)",
+        ms(p50),
+        ms(p95)
+    );
 
     let mut puts = Vec::new();
     for i in 0..1000u64 {
@@ -98,8 +88,16 @@ async fn run(label: &str, url: &str, total: u64) {
         kv.get_key(&actor, &ns, &key).await.expect("get");
         gets.push(t.elapsed());
     }
-    println!("[{label}] put_key p50 {} p95 {}", ms(percentile(&mut puts, 0.5)), ms(percentile(&mut puts, 0.95)));
-    println!("[{label}] get_key p50 {} p95 {}", ms(percentile(&mut gets, 0.5)), ms(percentile(&mut gets, 0.95)));
+    println!(
+        "[{label}] put_key p50 {:.3} ms p95 {:.3} ms",
+        ms(percentile(&mut puts, 0.5)),
+        ms(percentile(&mut puts, 0.95))
+    );
+    println!(
+        "[{label}] get_key p50 {:.3} ms p95 {:.3} ms",
+        ms(percentile(&mut gets, 0.5)),
+        ms(percentile(&mut gets, 0.95))
+    );
     kv.delete_namespace(&actor, &ns).await.expect("cleanup");
 }
 

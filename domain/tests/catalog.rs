@@ -5,8 +5,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Fixture, exec};
-use domain::{Actor, DomainError, PutKey, SearchQuery, Source, VersionRetention};
+use common::{Fixture, assert_err, exec, me, namespace, put};
+use domain::{Actor, PutKey, SearchQuery, Source, VersionRetention};
 use serde_json::json;
 
 both!(
@@ -22,26 +22,8 @@ both!(
     versions_are_pruned_by_count_and_age,
 );
 
-fn me() -> Actor {
-    Actor::local(Source::Script)
-}
-
 fn alice() -> Actor {
     Actor { user: "alice@example.com".into(), source: Source::Console, request_id: None }
-}
-
-fn put(name: &str, value: &str) -> PutKey {
-    PutKey { name: name.to_owned(), value: value.as_bytes().to_vec(), ..Default::default() }
-}
-
-#[track_caller]
-fn assert_err(result: Result<impl std::fmt::Debug, DomainError>, code: &str, field: &str) {
-    let err = result.expect_err("expected an error");
-    assert_eq!((err.code(), err.field()), (code, Some(field)), "{err}");
-}
-
-async fn namespace(f: &Fixture, title: &str) -> String {
-    f.kv.create_namespace(&me(), title).await.expect("namespace").id
 }
 
 async fn search(f: &Fixture, query: SearchQuery) -> Vec<(String, String)> {

@@ -5,8 +5,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::Fixture;
-use domain::{Actor, DomainError, KeyQuery, NamespaceQuery, PutKey, Source};
+use common::{Fixture, assert_err, me, namespace, put};
+use domain::{KeyQuery, NamespaceQuery, PutKey};
 use sea_orm::ConnectionTrait;
 
 both!(
@@ -25,25 +25,6 @@ both!(
     expired_keys_are_invisible_and_purged,
     namespace_sizes_stay_exact,
 );
-
-fn me() -> Actor {
-    Actor::local(Source::Script)
-}
-
-fn put(name: &str, value: &str) -> PutKey {
-    PutKey { name: name.to_owned(), value: value.as_bytes().to_vec(), ..Default::default() }
-}
-
-#[track_caller]
-fn assert_err(result: Result<impl std::fmt::Debug, DomainError>, code: &str, field: &str) {
-    let err = result.expect_err("expected an error");
-    assert_eq!((err.code(), err.field()), (code, Some(field)), "{err}");
-    assert!(err.to_string().contains(field), "message {err} does not name {field}");
-}
-
-async fn namespace(f: &Fixture, title: &str) -> String {
-    f.kv.create_namespace(&me(), title).await.expect("namespace").id
-}
 
 async fn all_keys(f: &Fixture, ns: &str, prefix: Option<&str>) -> Vec<String> {
     let mut names = Vec::new();

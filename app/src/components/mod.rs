@@ -3,4 +3,5 @@
 pub mod field_error;
 pub mod header;
 pub mod modal;
+pub mod tag_chips;
 pub mod theme;

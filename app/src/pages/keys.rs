@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::tag_chips::TagChips;
 use crate::dto::{KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
 use crate::format;
@@ -258,13 +259,7 @@ fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>, tag: Memo<String>) -> impl I
                 </a>
             </td>
             <td class="p-2">
-                <span class="flex flex-wrap gap-1">
-                    {entry
-                        .tags
-                        .iter()
-                        .map(|t| view! { <span class="rounded-full bg-slate-200 px-1.5 text-xs dark:bg-slate-700">{t.clone()}</span> })
-                        .collect_view()}
-                </span>
+                <TagChips tags=entry.tags.clone() />
             </td>
             <td class="p-2 whitespace-nowrap">{entry.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}</td>
             <td class="p-2 text-right tabular-nums">{format::bytes(entry.size)}</td>

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::field_error::{FormError, run_submit};
 use crate::components::modal::{BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::tag_chips::TagChips;
 use crate::dto::{SearchPageDto, SearchResultDto};
 use crate::error::AppError;
 use crate::format;
@@ -368,9 +369,7 @@ fn ResultRow(hit: SearchResultDto) -> impl IntoView {
                 <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">{hit.key}</a>
             </td>
             <td class="p-2">
-                <span class="flex flex-wrap gap-1">
-                    {hit.tags.into_iter().map(|t| view! { <span class="rounded-full bg-slate-200 px-1.5 text-xs dark:bg-slate-700">{t}</span> }).collect_view()}
-                </span>
+                <TagChips tags=hit.tags />
             </td>
             <td class="p-2 text-right tabular-nums">{format::bytes(hit.size)}</td>
             <td class="p-2 whitespace-nowrap">{hit.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}</td>

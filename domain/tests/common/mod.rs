@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use domain::{Database, Kv};
+use domain::{Actor, Database, DomainError, Kv, PutKey, Source};
 use sea_orm::ConnectionTrait;
 
 /// A store over a database of its own, dropped (PostgreSQL) or deleted (SQLite) afterwards.
@@ -82,4 +82,24 @@ macro_rules! both {
 /// Runs SQL directly, for states no API can produce (a key that expired a moment ago).
 pub async fn exec(db: &Database, sql: &str) {
     db.conn.execute_unprepared(sql).await.expect(sql);
+}
+
+pub fn me() -> Actor {
+    Actor::local(Source::Script)
+}
+
+pub fn put(name: &str, value: &str) -> PutKey {
+    PutKey { name: name.to_owned(), value: value.as_bytes().to_vec(), ..Default::default() }
+}
+
+/// The error's code and field, and a message that names the field.
+#[track_caller]
+pub fn assert_err(result: Result<impl std::fmt::Debug, DomainError>, code: &str, field: &str) {
+    let err = result.expect_err("expected an error");
+    assert_eq!((err.code(), err.field()), (code, Some(field)), "{err}");
+    assert!(err.to_string().contains(field), "message {err} does not name {field}");
+}
+
+pub async fn namespace(f: &Fixture, title: &str) -> String {
+    f.kv.create_namespace(&me(), title).await.expect("namespace").id
 }
