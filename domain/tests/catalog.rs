@@ -17,6 +17,7 @@ both!(
     search_filters_by_tags_namespaces_and_the_advanced_fields,
     search_pages_through_2500_matches_in_order,
     tag_searches_page_in_order,
+    concurrent_writers_wait_for_each_other,
     the_index_follows_every_write,
     versions_keep_what_overwrites_and_deletes_replaced,
     versions_are_pruned_by_count_and_age,
@@ -376,4 +377,24 @@ async fn tag_searches_page_in_order(f: &Fixture) {
     expected.sort();
     let query = SearchQuery { tags: vec!["Even".into()], limit: Some(7), ..Default::default() };
     assert_eq!(search(f, query).await, expected);
+}
+
+async fn concurrent_writers_wait_for_each_other(f: &Fixture) {
+    let ns = namespace(f, "concurrent").await;
+    f.kv.put_many(&me(), &ns, (0..40).map(|i| put(&format!("k{i}"), "v")).collect()).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (kv, ns) = (f.kv.clone(), ns.clone());
+        tasks.push(tokio::spawn(async move {
+            let key = format!("k{i}");
+            kv.put_key_details(&me(), &ns, &key, Some(vec![format!("t{}", i % 3)]), None).await?;
+            kv.put_key(&me(), &ns, put(&key, "changed")).await?;
+            kv.put_key_details(&me(), &ns, &key, None, Some(json!({ "i": i }))).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every concurrent write succeeds");
+    }
+    let tags = f.kv.list_tags(&me(), Some(&ns)).await.unwrap();
+    assert_eq!(tags.iter().map(|t| t.count).sum::<u64>(), 40);
 }

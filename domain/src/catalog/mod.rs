@@ -118,6 +118,19 @@ pub(crate) async fn forget_namespace(conn: &impl ConnectionTrait, namespace_id: 
     Ok(())
 }
 
+/// Fails with `not_found` when the namespace does not exist.
+async fn require_namespace_on(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<()> {
+    let mut sql = Sql::new(conn.get_database_backend(), "SELECT id FROM namespaces WHERE id = ");
+    sql.bind(namespace_id);
+    match conn.query_one_raw(sql.statement()).await? {
+        Some(_) => Ok(()),
+        None => Err(DomainError::not_found(
+            "namespace_id",
+            format!("namespace_id: no namespace has the id {namespace_id:?}"),
+        )),
+    }
+}
+
 impl Catalog {
     pub fn new(conn: DatabaseConnection) -> Self {
         Self { conn }
@@ -128,19 +141,12 @@ impl Catalog {
     }
 
     async fn require_namespace(&self, namespace_id: &str) -> DomainResult<()> {
-        let mut sql = Sql::new(self.backend(), "SELECT id FROM namespaces WHERE id = ");
-        sql.bind(namespace_id);
-        match self.conn.query_one_raw(sql.statement()).await? {
-            Some(_) => Ok(()),
-            None => Err(DomainError::not_found(
-                "namespace_id",
-                format!("namespace_id: no namespace has the id {namespace_id:?}"),
-            )),
-        }
+        require_namespace_on(&self.conn, namespace_id).await
     }
 
+    /// Reads through `conn`, so that inside a transaction no second connection is needed.
     async fn require_live_key(&self, conn: &impl ConnectionTrait, namespace_id: &str, key: &str) -> DomainResult<()> {
-        self.require_namespace(namespace_id).await?;
+        require_namespace_on(conn, namespace_id).await?;
         let mut sql = Sql::new(self.backend(), "SELECT name FROM kv_entries WHERE namespace_id = ");
         sql.bind(namespace_id).push(" AND name = ").bind(key);
         sql.push(" AND (expiration IS NULL OR expiration > ").bind(now_unix()).push(")");
@@ -195,6 +201,9 @@ impl Catalog {
         let now = now_unix();
         let backend = self.backend();
         let txn = self.conn.begin().await?;
+        // Write first: on SQLite a transaction that reads before it writes cannot wait for
+        // another writer, and would fail instead.
+        crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
         self.require_live_key(&txn, namespace_id, key).await?;
         let tags_json = serde_json::to_string(&tags).map_err(DomainError::internal)?;
         let custom_json = serde_json::to_string(&custom).map_err(DomainError::internal)?;

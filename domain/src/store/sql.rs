@@ -154,7 +154,7 @@ fn parse_metadata(text: Option<String>) -> Option<serde_json::Value> {
 
 /// Takes the namespace's row lock (PostgreSQL) or the write lock (SQLite) so that concurrent
 /// writers to one namespace keep its counters exact. Fails when the namespace does not exist.
-async fn lock_namespace(txn: &DatabaseTransaction, namespace_id: &str, now: i64) -> DomainResult<()> {
+pub(crate) async fn lock_namespace(txn: &DatabaseTransaction, namespace_id: &str, now: i64) -> DomainResult<()> {
     let result = namespace::Entity::update_many()
         .col_expr(namespace::Column::LastAccessed, Expr::value(now))
         .filter(namespace::Column::Id.eq(namespace_id))
