@@ -98,6 +98,11 @@ impl Kv {
                 ),
             ));
         }
+        if let Some(prefix) = &query.prefix
+            && prefix.contains('\0')
+        {
+            return Err(DomainError::invalid("prefix", "prefix: no key contains the NUL character (U+0000)"));
+        }
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             decode_cursor(cursor)?;
         }

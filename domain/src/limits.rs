@@ -28,6 +28,9 @@ pub fn check_title(title: &str) -> DomainResult<()> {
     if title.trim().is_empty() {
         return Err(DomainError::invalid("title", "title: must not be empty"));
     }
+    if title.contains('\0') {
+        return Err(DomainError::invalid("title", "title: must not contain the NUL character (U+0000)"));
+    }
     let chars = title.chars().count();
     if chars > MAX_TITLE_CHARS {
         return Err(DomainError::invalid(
@@ -50,6 +53,10 @@ pub fn check_key_name(name: &str) -> DomainResult<()> {
             "key",
             format!("key: {} bytes is over the limit of {MAX_KEY_BYTES} bytes", name.len()),
         ));
+    }
+    // PostgreSQL cannot store a NUL in text; refusing it everywhere keeps both databases alike.
+    if name.contains('\0') {
+        return Err(DomainError::invalid("key", "key: must not contain the NUL character (U+0000)"));
     }
     Ok(())
 }

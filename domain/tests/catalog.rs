@@ -222,6 +222,16 @@ async fn search_filters_by_tags_namespaces_and_the_advanced_fields(f: &Fixture) 
         "max_size",
     );
     assert_err(
+        f.kv.search_keys(&me(), SearchQuery { query: Some("a\0b".into()), ..Default::default() }).await,
+        "invalid_input",
+        "query",
+    );
+    assert_err(
+        f.kv.search_keys(&me(), SearchQuery { tags: vec!["a\0".into()], ..Default::default() }).await,
+        "invalid_input",
+        "tags",
+    );
+    assert_err(
         f.kv.search_keys(&me(), SearchQuery { namespace_ids: vec!["nope".into()], ..Default::default() }).await,
         "not_found",
         "namespace_id",

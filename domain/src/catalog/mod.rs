@@ -35,6 +35,9 @@ pub fn normalize_tags(tags: &[String]) -> DomainResult<Vec<String>> {
     for tag in tags {
         let tag = tag.trim();
         let chars = tag.chars().count();
+        if tag.contains('\0') {
+            return Err(DomainError::invalid("tags", "tags: must not contain the NUL character (U+0000)"));
+        }
         if chars == 0 || chars > MAX_TAG_CHARS {
             return Err(DomainError::invalid(
                 "tags",

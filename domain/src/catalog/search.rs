@@ -69,6 +69,14 @@ impl Catalog {
         {
             return Err(DomainError::invalid("max_size", "max_size: must not be smaller than min_size"));
         }
+        for (field, text) in [("query", query.query.as_deref()), ("prefix", query.prefix.as_deref())] {
+            if text.is_some_and(|t| t.contains('\0')) {
+                return Err(DomainError::invalid(
+                    field,
+                    format!("{field}: no key contains the NUL character (U+0000)"),
+                ));
+            }
+        }
         let tags: Vec<String> = super::normalize_tags(&query.tags)?.iter().map(|t| t.to_lowercase()).collect();
         let cursor = query.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
         let text = query.query.as_deref().filter(|q| !q.is_empty());

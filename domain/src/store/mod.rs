@@ -46,7 +46,8 @@ pub fn encode_cursor(last_key: &str) -> String {
 pub fn decode_cursor(cursor: &str) -> DomainResult<String> {
     let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    String::from_utf8(bytes).map_err(|_| invalid())
+    // No key holds a NUL, so no cursor does (and PostgreSQL would refuse to compare with one).
+    String::from_utf8(bytes).ok().filter(|key| !key.contains('\0')).ok_or_else(invalid)
 }
 
 /// The smallest string greater than every string that starts with `prefix`, in byte order, or

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
@@ -205,21 +205,41 @@ impl KvStore for SqlStore {
     async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage> {
         let page = std::cmp::max(query.page.unwrap_or(1), 1);
         let per_page = std::cmp::max(query.per_page.unwrap_or(DEFAULT_PER_PAGE), 1);
-        let mut select = namespace::Entity::find();
-        if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-            select = select.filter(
-                Expr::expr(Func::lower(Expr::col(namespace::Column::Title))).like(LikeExpr::new(pattern).escape('\\')),
-            );
-        }
-        let total = select.clone().count(&self.db.conn).await?;
-        let models = select
-            .order_by_asc(namespace::Column::Title)
-            .order_by_asc(namespace::Column::Id)
-            .offset(u64::from(page - 1) * u64::from(per_page))
-            .limit(u64::from(per_page))
-            .all(&self.db.conn)
-            .await?;
+        let offset = u64::from(page - 1) * u64::from(per_page);
+        let ordered =
+            namespace::Entity::find().order_by_asc(namespace::Column::Title).order_by_asc(namespace::Column::Id);
+        let (total, models) = match query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // Titles are matched here rather than with LIKE: SQLite's lower() folds ASCII only (a
+            // search for "École" would not find "École"), and PostgreSQL rejects a NUL in a
+            // pattern. Namespaces are few, so reading their titles is cheap.
+            Some(search) => {
+                let needle = search.to_lowercase();
+                let titles: Vec<(String, String)> = ordered
+                    .clone()
+                    .select_only()
+                    .columns([namespace::Column::Id, namespace::Column::Title])
+                    .into_tuple()
+                    .all(&self.db.conn)
+                    .await?;
+                let matching: Vec<String> = titles
+                    .into_iter()
+                    .filter(|(_, title)| title.to_lowercase().contains(&needle))
+                    .map(|(id, _)| id)
+                    .collect();
+                let page_ids: Vec<&str> =
+                    matching.iter().skip(offset as usize).take(per_page as usize).map(String::as_str).collect();
+                let models = if page_ids.is_empty() {
+                    Vec::new()
+                } else {
+                    ordered.filter(namespace::Column::Id.is_in(page_ids)).all(&self.db.conn).await?
+                };
+                (matching.len() as u64, models)
+            }
+            None => {
+                let total = namespace::Entity::find().count(&self.db.conn).await?;
+                (total, ordered.offset(offset).limit(u64::from(per_page)).all(&self.db.conn).await?)
+            }
+        };
         let namespaces = self.namespaces_with_sizes(&self.db.conn, models).await?;
         Ok(NamespacePage { namespaces, total, page, per_page })
     }

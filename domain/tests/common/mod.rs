@@ -10,18 +10,44 @@ use sea_orm::ConnectionTrait;
 pub struct Fixture {
     pub kv: Kv,
     pub db: Database,
+    /// The URL the store was opened with, for a second connection to the same database.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     /// PostgreSQL: the server's URL and the test database's name, dropped after the test.
     drop_after: Option<(String, String)>,
 }
 
 impl Fixture {
-    pub async fn finish(self) {
-        let Some((base, name)) = self.drop_after else { return };
-        self.db.conn.close().await.ok();
-        if let Ok(admin) = sea_orm::Database::connect(base.as_str()).await {
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-        }
+    pub async fn finish(mut self) {
+        let Some((base, name)) = self.drop_after.take() else { return };
+        self.db.conn.clone().close().await.ok();
+        drop_database(&base, &name).await;
+    }
+
+    /// A connection of its own to the fixture's database, outside the store's pool.
+    pub async fn side_connection(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.url.as_str()).await.expect("second connection")
+    }
+}
+
+/// A test that panicked never reaches `finish`: its PostgreSQL database is dropped here, on a
+/// runtime of its own (best effort).
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.drop_after.take() else { return };
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(drop_database(&base, &name));
+            }
+        })
+        .join();
+    }
+}
+
+async fn drop_database(base: &str, name: &str) {
+    if let Ok(admin) = sea_orm::Database::connect(base).await {
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        admin.close().await.ok();
     }
 }
 
@@ -29,29 +55,34 @@ pub async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
     let db = Database::connect(&url).await.expect("sqlite");
-    Fixture { kv: Kv::sql(db.clone()), db, _dir: Some(dir), drop_after: None }
+    Fixture { kv: Kv::sql(db.clone()), db, url, _dir: Some(dir), drop_after: None }
 }
 
 pub async fn postgres() -> Option<Fixture> {
     let base = std::env::var("KVM_TEST_POSTGRES_URL").ok()?;
     let admin = sea_orm::Database::connect(base.as_str()).await.expect("postgres");
-    let name = format!("kvm_t_{}", uuid_like());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    let url = match base.rfind('/') {
-        Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => {
-            let query = base[i..].find('?').map(|q| &base[i + q..]).unwrap_or("");
-            format!("{}/{name}{query}", &base[..i])
-        }
-        _ => format!("{base}/{name}"),
-    };
+    let name = format!("kvm_t_{}", uuid::Uuid::new_v4().simple());
+    // A linguistic default collation where the server has ICU, so that byte order holds only
+    // where the schema asks for it (the key name column), not by luck of the server's locale.
+    let icu = format!("CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'");
+    if admin.execute_unprepared(&icu).await.is_err() {
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    }
+    admin.close().await.ok();
+    let url = database_url(&base, &name);
     let db = Database::connect(&url).await.expect("postgres test database");
-    Some(Fixture { kv: Kv::sql(db.clone()), db, _dir: None, drop_after: Some((base, name)) })
+    Some(Fixture { kv: Kv::sql(db.clone()), db, url, _dir: None, drop_after: Some((base, name)) })
 }
 
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{nanos:x}{:x}", std::process::id())
+/// `base` with its database (if any) replaced by `name`, keeping any `?query`.
+fn database_url(base: &str, name: &str) -> String {
+    let (main, query) = base.split_once('?').map_or((base, None), |(main, query)| (main, Some(query)));
+    let authority = main.find("://").map_or(0, |i| i + 3);
+    let server = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
 }
 
 /// Generates a SQLite test and a PostgreSQL test for one check.
@@ -97,6 +128,14 @@ pub fn put(name: &str, value: &str) -> PutKey {
 pub fn assert_err(result: Result<impl std::fmt::Debug, DomainError>, code: &str, field: &str) {
     let err = result.expect_err("expected an error");
     assert_eq!((err.code(), err.field()), (code, Some(field)), "{err}");
+    assert!(err.to_string().contains(field), "message {err} does not name {field}");
+}
+
+/// As [`assert_err`], and the HTTP status that goes with the error.
+#[track_caller]
+pub fn assert_err_status(result: Result<impl std::fmt::Debug, DomainError>, code: &str, status: u16, field: &str) {
+    let err = result.expect_err("expected an error");
+    assert_eq!((err.code(), err.status(), err.field()), (code, status, Some(field)), "{err}");
     assert!(err.to_string().contains(field), "message {err} does not name {field}");
 }
 
