@@ -199,8 +199,8 @@ impl Catalog {
             return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
         }
         let current = self.get_details(namespace_id, key).await?;
-        let tags = tags.unwrap_or(current.tags);
-        let custom = custom_metadata.unwrap_or(current.custom_metadata);
+        let tags = tags.unwrap_or_else(|| current.tags.clone());
+        let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
         let backend = self.backend();
         let txn = self.conn.begin().await?;
@@ -234,7 +234,13 @@ impl Catalog {
             txn.execute_raw(sql.statement()).await?;
         }
         txn.commit().await?;
-        self.get_details(namespace_id, key).await
+        // What was just written: no need to read it back.
+        Ok(KeyDetails {
+            tags,
+            custom_metadata: custom,
+            created_at: current.created_at.or(Some(now)),
+            updated_at: Some(now),
+        })
     }
 
     /// Every tag in use on live keys, with how many keys carry it.
