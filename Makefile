@@ -24,7 +24,7 @@ setup-test:
 	@scripts/setup.sh test
 
 build: setup
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 run: build
 	./target/release/kv-manager serve --site-root target/site
@@ -42,11 +42,11 @@ test-rust:
 
 # The browser tests: a debug build of the site, served by Playwright's webServer.
 e2e:
-	cargo leptos build
+	cargo leptos build --split
 	cd end2end && npx playwright test
 
 bench: setup
 	cargo bench -p domain --bench storage
 	cargo bench -p domain --bench search
-	cargo leptos build --release
+	cargo leptos build --release --split
 	cargo bench -p kv-manager --bench ssr

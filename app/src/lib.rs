@@ -14,14 +14,12 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 use components::header::Header;
 use components::theme::{THEME_BOOT_SCRIPT, Theme};
-use pages::keys::KeysPage;
 use pages::namespaces::NamespacesPage;
 use pages::placeholder::{NotFound, Placeholder};
-use pages::search::SearchPage;
 
 /// The HTML document around the app, rendered on the server only. The theme comes from the
 /// `kvm_theme` cookie so the first paint already has the right colours.
@@ -50,11 +48,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/kv-manager.css" />
         <Title text="KV Manager" />
@@ -63,8 +56,8 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto w-full max-w-6xl px-3 py-6 sm:px-6">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=NamespacesPage ssr=SsrMode::Async />
-                    <Route path=path!("/namespaces/:id") view=KeysPage ssr=SsrMode::Async />
-                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/namespaces/:id") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/jobs")
                         view=|| {
@@ -90,5 +83,34 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The keys page, loaded on demand: its code is a separate chunk of the release bundle, so the
+/// first load of the console carries only what the namespaces page needs.
+struct KeysRoute;
+
+#[lazy_route]
+impl LazyRoute for KeysRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::keys::KeysPage /> }.into_any()
+    }
+}
+
+/// The search page, loaded on demand like the keys page.
+struct SearchRoute;
+
+#[lazy_route]
+impl LazyRoute for SearchRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::search::SearchPage /> }.into_any()
     }
 }

@@ -59,21 +59,56 @@ async fn main() {
     );
 
     // Benches run in the package's folder; the site is built at the workspace root.
-    let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
-    let mut sum = 0;
-    for name in ["kv-manager.js", "kv-manager.wasm", "kv-manager.css"] {
-        let path = pkg.join(name);
-        let file = path.to_str().unwrap_or_default();
-        match gzip_size(file) {
-            Some(size) => {
-                println!("[site] {name}: {:.1} KB gzip", size as f64 / 1024.0);
-                sum += size;
+    site_bytes(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg"));
+}
+
+/// First-load bytes (gzip) of the release site: what `/` loads (JS, the split loader, the main
+/// WASM, CSS), then what each code-split page adds when it is the first page opened.
+fn site_bytes(pkg: &std::path::Path) {
+    let size = |name: &str| -> Option<u64> { gzip_size(pkg.join(name).to_str().unwrap_or_default()) };
+    let loader = std::fs::read_dir(pkg)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with("__wasm_split") && name.ends_with(".js"));
+    let mut first = 0;
+    for name in ["kv-manager.js", "kv-manager.wasm", "kv-manager.css"].iter().copied().chain(loader.as_deref()) {
+        match size(name) {
+            Some(bytes) => {
+                println!("[site] {name}: {:.1} KB gzip", bytes as f64 / 1024.0);
+                first += bytes;
             }
-            None => println!("[site] {name}: missing (run `cargo leptos build --release` first)"),
+            None => {
+                println!("[site] {name}: missing (run `cargo leptos build --release --split` first)");
+                return;
+            }
         }
     }
     println!(
-        "[site] first load (JS + WASM + CSS): {:.1} KB gzip (seed console: 151 KB; limit 400 KB)",
-        sum as f64 / 1024.0
+        "[site] first load of / (JS + WASM + CSS): {:.1} KB gzip (seed console: 151 KB; limit 400 KB)",
+        first as f64 / 1024.0
     );
+    let manifest: serde_json::Value = std::fs::read(pkg.join("__wasm_split_manifest.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let Some(splits) = manifest.as_object() else {
+        println!("[site] no code-split pages (built without --split)");
+        return;
+    };
+    for (split, chunks) in splits {
+        let extra: u64 = chunks
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|chunk| chunk.as_str())
+            .filter_map(|chunk| size(&format!("{chunk}.wasm")))
+            .sum();
+        println!(
+            "[site] code-split part {split}: +{:.1} KB gzip when first needed ({:.1} KB with the first load of /)",
+            extra as f64 / 1024.0,
+            (first + extra) as f64 / 1024.0
+        );
+    }
 }

@@ -28,6 +28,9 @@ pub fn KeysPage() -> impl IntoView {
     let prefix = Memo::new(move |_| query.read().get("prefix").unwrap_or_default());
     let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
     let open_key = Memo::new(move |_| query.read().get("key"));
+    // Effects run only in the browser, after hydration.
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
     let reload = RwSignal::new(0u32);
     let namespace = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| get_namespace(id));
     let first_page = Resource::new(
@@ -168,8 +171,16 @@ pub fn KeysPage() -> impl IntoView {
             {move || {
                 open_key
                     .get()
+                    .filter(|_| in_browser.get())
                     .map(|key| {
-                        view! { <KeyEditor namespace_id=namespace_id.get_untracked() key on_close=close_editor on_change=refresh /> }
+                        let namespace_id = namespace_id.get_untracked();
+                        // The editor is a separate chunk of the release bundle, fetched when a key
+                        // is first opened; it is a dialog for the browser, so the server leaves it out.
+                        view! {
+                            <Suspense fallback=|| ()>
+                                {Suspend::new(key_editor(namespace_id, key, close_editor, refresh))}
+                            </Suspense>
+                        }
                     })
             }}
         </section>
@@ -488,6 +499,11 @@ enum EditorTab {
     Value,
     Details,
     History,
+}
+
+#[lazy]
+fn key_editor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> AnyView {
+    view! { <KeyEditor namespace_id key on_close on_change /> }.into_any()
 }
 
 #[component]
