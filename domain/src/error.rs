@@ -15,6 +15,9 @@ pub enum DomainError {
     Conflict { field: Option<String>, message: String },
     #[error("{message}")]
     TooLarge { field: Option<String>, message: String },
+    /// Something that existed and no longer does (an expired export file).
+    #[error("{message}")]
+    Gone { field: Option<String>, message: String },
     /// An internal failure. The message is safe to show; the cause was logged where it happened.
     #[error("internal error")]
     Internal,
@@ -33,6 +36,9 @@ impl DomainError {
     pub fn too_large(field: &str, message: impl fmt::Display) -> Self {
         Self::TooLarge { field: Some(field.to_owned()), message: message.to_string() }
     }
+    pub fn gone(field: &str, message: impl fmt::Display) -> Self {
+        Self::Gone { field: Some(field.to_owned()), message: message.to_string() }
+    }
 
     /// Logs an internal cause and returns the opaque error that is sent to clients.
     pub fn internal(cause: impl fmt::Display) -> Self {
@@ -47,6 +53,7 @@ impl DomainError {
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::TooLarge { .. } => "too_large",
+            Self::Gone { .. } => "gone",
             Self::Internal => "internal",
         }
     }
@@ -58,6 +65,7 @@ impl DomainError {
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::TooLarge { .. } => 413,
+            Self::Gone { .. } => 410,
             Self::Internal => 500,
         }
     }
@@ -67,7 +75,8 @@ impl DomainError {
             Self::Invalid { field, .. }
             | Self::NotFound { field, .. }
             | Self::Conflict { field, .. }
-            | Self::TooLarge { field, .. } => field.as_deref(),
+            | Self::TooLarge { field, .. }
+            | Self::Gone { field, .. } => field.as_deref(),
             Self::Internal => None,
         }
     }

@@ -145,6 +145,85 @@ impl Kv {
         Ok(())
     }
 
+    /// Writes many keys with their tags and custom metadata, each item with its details in the
+    /// same transaction: all of them or, when any is invalid, none.
+    pub async fn put_many_with_details(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<(PutKey, DetailsWrite)>,
+    ) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        let now = now_unix();
+        let valid = items
+            .into_iter()
+            .map(|(put, details)| validate_put_with_details(put, details, now))
+            .collect::<DomainResult<Vec<_>>>()?;
+        self.store.put_many(actor, namespace_id, valid, WriteKind::Update).await
+    }
+
+    /// Writes already validated items (see [`validate_put_with_details`]).
+    pub async fn put_valid(&self, actor: &Actor, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.put_many(actor, namespace_id, items, WriteKind::Update).await
+    }
+
+    /// The live keys among `names`, with values.
+    pub async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.get_many(namespace_id, names).await
+    }
+
+    /// The names among `names` that are live keys.
+    pub async fn live_names(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashSet<String>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.live_names(namespace_id, names).await
+    }
+
+    /// How many live keys start with `prefix`.
+    pub async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.count_keys(namespace_id, prefix).await
+    }
+
+    /// Sets or removes the expiration of the named live keys; values and metadata stay.
+    pub async fn set_expiration(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        names: &[String],
+        expiration: Option<i64>,
+    ) -> DomainResult<u64> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.set_expiration(actor, namespace_id, names, expiration).await
+    }
+
+    /// Stored tags and custom metadata of the named keys that have any.
+    pub async fn details_many(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
+        self.catalog.details_many(namespace_id, names).await
+    }
+
+    /// Adds, removes or replaces tags on the named live keys; returns the names changed.
+    pub async fn apply_tags(
+        &self,
+        _actor: &Actor,
+        namespace_id: &str,
+        names: &[String],
+        tags: &[String],
+        operation: crate::catalog::TagOperation,
+    ) -> DomainResult<Vec<String>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.catalog.apply_tags(namespace_id, names, tags, operation).await
+    }
+
     /// Deletes one key; answers whether a live key was there.
     pub async fn delete_key(&self, actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<bool> {
         limits::check_key_name(name)?;
@@ -294,5 +373,18 @@ fn validate_put(put: PutKey, now: i64) -> DomainResult<ValidPut> {
     limits::check_value(&put.value)?;
     let metadata = limits::check_metadata(put.metadata.as_ref())?;
     let expiration = limits::resolve_expiration(put.expiration, put.expiration_ttl, now)?;
-    Ok(ValidPut { name: put.name, value: put.value, metadata, expiration })
+    Ok(ValidPut { name: put.name, value: put.value, metadata, expiration, details: DetailsWrite::default() })
+}
+
+/// Validates a write and the tags and custom metadata that go with it.
+pub fn validate_put_with_details(put: PutKey, details: DetailsWrite, now: i64) -> DomainResult<ValidPut> {
+    let tags = details.tags.map(|t| crate::catalog::normalize_tags(&t)).transpose()?;
+    if let Some(custom) = &details.custom_metadata
+        && !custom.is_object()
+    {
+        return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
+    }
+    let mut valid = validate_put(put, now)?;
+    valid.details = DetailsWrite { tags, custom_metadata: details.custom_metadata };
+    Ok(valid)
 }

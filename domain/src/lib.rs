@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod jobs;
 pub mod kv;
 pub mod limits;
 pub mod model;

@@ -84,6 +84,22 @@ pub struct ValidPut {
     pub metadata: Option<String>,
     /// Absolute unix seconds.
     pub expiration: Option<i64>,
+    /// Tags and custom metadata to write with the key; `None` fields leave what is there.
+    pub details: DetailsWrite,
+}
+
+/// Tags and/or custom metadata written together with a key (validated: tags normalized,
+/// custom metadata an object). A `None` field leaves the key's current one alone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DetailsWrite {
+    pub tags: Option<Vec<String>>,
+    pub custom_metadata: Option<serde_json::Value>,
+}
+
+impl DetailsWrite {
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_none() && self.custom_metadata.is_none()
+    }
 }
 
 /// Why a write happens; recorded on the version it leaves behind.

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_namespaces_and_keys;
 mod m20261124_000002_details_versions_search;
+mod m20261125_000003_jobs;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_namespaces_and_keys::Migration),
             Box::new(m20261124_000002_details_versions_search::Migration),
+            Box::new(m20261125_000003_jobs::Migration),
         ]
     }
 }

@@ -284,10 +284,10 @@ async fn pages_render_on_the_server() {
     assert!(html.contains("1 key"), "{html}");
     let keys = server.get(&format!("/namespaces/{ns}")).await.text();
     assert!(keys.contains("greeting"), "{keys}");
-    let editor = server.get(&format!("/namespaces/{ns}?key=greeting")).await.text();
-    let textarea =
-        editor.find(">hello</textarea>").map(|end| &editor[editor[..end].rfind("<textarea").unwrap_or(0)..end]);
-    assert!(textarea.is_some_and(|t| t.contains(r#"aria-label="Value""#)), "{editor}");
+    // The key editor is a browser dialog (its own code chunk): the page around it still renders.
+    let editor = server.get(&format!("/namespaces/{ns}?key=greeting")).await;
+    assert_eq!(editor.status, 200);
+    assert!(editor.text().contains(">greeting<"), "{}", editor.text());
     for placeholder in ["/search", "/jobs", "/audit"] {
         assert_eq!(server.get(placeholder).await.status, 200, "{placeholder}");
     }

@@ -77,6 +77,141 @@ pub(crate) async fn record_versions(
     Ok(())
 }
 
+/// Stored details of the named keys that have any: name -> details.
+pub(crate) async fn details_of(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[&str],
+) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
+    let backend = conn.get_database_backend();
+    let mut out = std::collections::HashMap::new();
+    for chunk in names.chunks(NAMES_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            backend,
+            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
+        );
+        sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
+        for row in conn.query_all_raw(sql.statement()).await? {
+            out.insert(
+                get::<String>(&row, "name")?,
+                KeyDetails {
+                    tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
+                    custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
+                        .unwrap_or_else(|_| serde_json::json!({})),
+                    created_at: Some(get(&row, "created_at")?),
+                    updated_at: Some(get(&row, "updated_at")?),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Writes tags and/or custom metadata of many keys in a few statements per chunk; a `None` field
+/// keeps the key's current one. Callers hold the namespace lock and have checked the keys live.
+pub(crate) async fn write_details(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    items: &[(String, DetailsWrite)],
+    now: i64,
+) -> DomainResult<()> {
+    let backend = conn.get_database_backend();
+    for chunk in items.chunks(NAMES_PER_STATEMENT) {
+        let partial: Vec<&str> = chunk
+            .iter()
+            .filter(|(_, d)| d.tags.is_none() || d.custom_metadata.is_none())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let current = if partial.is_empty() {
+            Default::default()
+        } else {
+            details_of(conn, namespace_id, &partial).await?
+        };
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (name, write) in chunk {
+            let existing = current.get(name);
+            let tags = match &write.tags {
+                Some(tags) => tags.clone(),
+                None => existing.map(|d| d.tags.clone()).unwrap_or_default(),
+            };
+            let custom = match &write.custom_metadata {
+                Some(custom) => custom.clone(),
+                None => existing.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({})),
+            };
+            rows.push((name.as_str(), tags, custom));
+        }
+        let mut sql = Sql::new(
+            backend,
+            "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES ",
+        );
+        for (i, (name, tags, custom)) in rows.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let tags_json = serde_json::to_string(tags).map_err(DomainError::internal)?;
+            let custom_json = serde_json::to_string(custom).map_err(DomainError::internal)?;
+            sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tags_json);
+            sql.push(", ").bind(custom_json).push(", ").bind(now).push(", ").bind(now).push(")");
+        }
+        sql.push(
+            " ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, \
+             custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at",
+        );
+        conn.execute_raw(sql.statement()).await?;
+        let names: Vec<&str> = rows.iter().map(|(name, ..)| *name).collect();
+        let mut sql = Sql::new(backend, "DELETE FROM key_tags WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND name IN ").bind_list(&names);
+        conn.execute_raw(sql.statement()).await?;
+        let tag_rows: Vec<(&str, &String)> =
+            rows.iter().flat_map(|(name, tags, _)| tags.iter().map(move |tag| (*name, tag))).collect();
+        for tag_chunk in tag_rows.chunks(NAMES_PER_STATEMENT) {
+            let mut sql = Sql::new(backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES ");
+            for (i, (name, tag)) in tag_chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tag.to_lowercase());
+                sql.push(", ").bind(tag.as_str()).push(")");
+            }
+            conn.execute_raw(sql.statement()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// How a bulk tag job changes each key's tags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagOperation {
+    /// Adds the tags to those the key has.
+    Add,
+    /// Removes the tags (case-insensitively) from those the key has.
+    Remove,
+    /// Makes the tags the key's only tags.
+    Replace,
+}
+
+/// The tags a key ends up with after `operation`.
+pub fn apply_tag_operation(current: &[String], tags: &[String], operation: TagOperation) -> Vec<String> {
+    match operation {
+        TagOperation::Replace => tags.to_vec(),
+        TagOperation::Add => {
+            let mut out = current.to_vec();
+            for tag in tags {
+                if !out.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+                    out.push(tag.clone());
+                }
+            }
+            out
+        }
+        TagOperation::Remove => current
+            .iter()
+            .filter(|t| !tags.iter().any(|tag| tag.to_lowercase() == t.to_lowercase()))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// Removes the details of keys that are gone.
 pub(crate) async fn forget_details(
     conn: &impl ConnectionTrait,
@@ -159,6 +294,51 @@ impl Catalog {
         }
     }
 
+    /// Stored details of the named keys that have any.
+    pub async fn details_many(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        details_of(&self.conn, namespace_id, &names).await
+    }
+
+    /// Changes the tags of the named live keys in one transaction; returns the names changed.
+    pub async fn apply_tags(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+        tags: &[String],
+        operation: TagOperation,
+    ) -> DomainResult<Vec<String>> {
+        let now = now_unix();
+        let txn = self.conn.begin().await?;
+        crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
+        let mut live = Vec::new();
+        for chunk in names.chunks(NAMES_PER_STATEMENT) {
+            let mut sql = Sql::new(self.backend(), "SELECT name FROM kv_entries WHERE namespace_id = ");
+            sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
+            sql.push(" AND (expiration IS NULL OR expiration > ").bind(now).push(")");
+            for row in txn.query_all_raw(sql.statement()).await? {
+                live.push(get::<String>(&row, "name")?);
+            }
+        }
+        let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+        let current = details_of(&txn, namespace_id, &refs).await?;
+        let writes: Vec<(String, DetailsWrite)> = live
+            .iter()
+            .map(|name| {
+                let now_tags = current.get(name).map(|d| d.tags.as_slice()).unwrap_or_default();
+                let tags = apply_tag_operation(now_tags, tags, operation);
+                (name.clone(), DetailsWrite { tags: Some(tags), custom_metadata: None })
+            })
+            .collect();
+        write_details(&txn, namespace_id, &writes, now).await?;
+        txn.commit().await?;
+        Ok(live)
+    }
+
     /// Tags and custom metadata of a live key (empty when it has none).
     pub async fn get_details(&self, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
         self.require_live_key(&self.conn, namespace_id, key).await?;
@@ -202,37 +382,13 @@ impl Catalog {
         let tags = tags.unwrap_or_else(|| current.tags.clone());
         let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
-        let backend = self.backend();
         let txn = self.conn.begin().await?;
         // Write first: on SQLite a transaction that reads before it writes cannot wait for
         // another writer, and would fail instead.
         crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
         self.require_live_key(&txn, namespace_id, key).await?;
-        let tags_json = serde_json::to_string(&tags).map_err(DomainError::internal)?;
-        let custom_json = serde_json::to_string(&custom).map_err(DomainError::internal)?;
-        let mut sql = Sql::new(
-            backend,
-            "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES (",
-        );
-        sql.bind(namespace_id).push(", ").bind(key).push(", ").bind(tags_json).push(", ").bind(custom_json);
-        sql.push(", ").bind(now).push(", ").bind(now);
-        sql.push(") ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at");
-        txn.execute_raw(sql.statement()).await?;
-        let mut sql = Sql::new(backend, "DELETE FROM key_tags WHERE namespace_id = ");
-        sql.bind(namespace_id).push(" AND name = ").bind(key);
-        txn.execute_raw(sql.statement()).await?;
-        for tag in &tags {
-            let mut sql = Sql::new(backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES (");
-            sql.bind(namespace_id)
-                .push(", ")
-                .bind(key)
-                .push(", ")
-                .bind(tag.to_lowercase())
-                .push(", ")
-                .bind(tag.as_str())
-                .push(")");
-            txn.execute_raw(sql.statement()).await?;
-        }
+        let write = DetailsWrite { tags: Some(tags.clone()), custom_metadata: Some(custom.clone()) };
+        write_details(&txn, namespace_id, &[(key.to_owned(), write)], now).await?;
         txn.commit().await?;
         // What was just written: no need to read it back.
         Ok(KeyDetails {

@@ -2,6 +2,8 @@
 
 pub mod sql;
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use base64::Engine;
 
@@ -36,6 +38,17 @@ pub trait KvStore: Send + Sync + 'static {
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64>;
     /// Removes expired keys; returns how many.
     async fn purge_expired(&self) -> DomainResult<u64>;
+
+    /// The live keys among `names`, with their values (missing and expired ones left out).
+    async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>>;
+    /// The names among `names` that are live keys.
+    async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>>;
+    /// How many live keys start with `prefix` (all of them for an empty prefix).
+    async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64>;
+    /// Sets (or with `None` removes) the expiration of the named live keys, leaving values and
+    /// metadata untouched; returns how many were changed.
+    async fn set_expiration(&self, actor: &Actor, namespace_id: &str, names: &[String], expiration: Option<i64>)
+    -> DomainResult<u64>;
 }
 
 /// Cursors are opaque to clients: the last key of a page, base64url-encoded.

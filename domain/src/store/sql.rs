@@ -5,7 +5,7 @@
 //! subtracted at read time through the (namespace, expiration) index, so sizes are exact without
 //! scanning keys.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -404,6 +404,11 @@ impl KvStore for SqlStore {
                 }
             }
         }
+        let details: Vec<(String, DetailsWrite)> = items
+            .iter()
+            .filter(|item| !item.details.is_empty())
+            .map(|item| (item.name.clone(), item.details.clone()))
+            .collect();
         let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
         let mut batch_bytes = 0usize;
         for item in items {
@@ -426,6 +431,9 @@ impl KvStore for SqlStore {
             });
         }
         upsert(&txn, batch).await?;
+        if !details.is_empty() {
+            catalog::write_details(&txn, namespace_id, &details, now).await?;
+        }
         add_to_counters(&txn, namespace_id, added_keys, added_bytes).await?;
         txn.commit().await?;
         Ok(())
@@ -488,6 +496,91 @@ impl KvStore for SqlStore {
         }
         Ok(purged)
     }
+
+    async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
+        let now = now_unix();
+        let mut out = Vec::with_capacity(names.len());
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let rows = kv_entry::Entity::find()
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
+                .filter(live(now))
+                .all(&self.db.conn)
+                .await?;
+            out.extend(rows.into_iter().map(|m| KeyValue {
+                name: m.name,
+                value: m.value,
+                metadata: parse_metadata(m.metadata),
+                expiration: m.expiration,
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>> {
+        let now = now_unix();
+        let mut out = HashSet::new();
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = kv_entry::Entity::find()
+                .select_only()
+                .column(kv_entry::Column::Name)
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
+                .filter(live(now))
+                .into_tuple()
+                .all(&self.db.conn)
+                .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
+        self.require_namespace(namespace_id).await?;
+        let mut select = kv_entry::Entity::find()
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(live(now_unix()));
+        if !prefix.is_empty() {
+            select = select.filter(kv_entry::Column::Name.gte(prefix));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(kv_entry::Column::Name.lt(upper));
+            }
+        }
+        Ok(select.count(&self.db.conn).await?)
+    }
+
+    async fn set_expiration(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        names: &[String],
+        expiration: Option<i64>,
+    ) -> DomainResult<u64> {
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        lock_namespace(&txn, namespace_id, now).await?;
+        let mut changed = 0;
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            catalog::record_versions(&txn, namespace_id, &chunk, "ttl", actor, now).await?;
+            let result = kv_entry::Entity::update_many()
+                .col_expr(kv_entry::Column::Expiration, Expr::value(expiration))
+                .col_expr(kv_entry::Column::UpdatedAt, Expr::value(now))
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+                .filter(live(now))
+                .exec(&txn)
+                .await?;
+            changed += result.rows_affected;
+        }
+        txn.commit().await?;
+        Ok(changed)
+    }
+}
+
+/// Rows that have not expired at `now`.
+fn live(now: i64) -> Condition {
+    Condition::any().add(kv_entry::Column::Expiration.is_null()).add(kv_entry::Column::Expiration.gt(now))
 }
 
 async fn upsert(txn: &DatabaseTransaction, rows: Vec<kv_entry::ActiveModel>) -> DomainResult<()> {

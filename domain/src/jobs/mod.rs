@@ -1,0 +1,543 @@
+//! Background jobs: bulk operations, imports and exports run as tokio tasks, persisted in the
+//! database with their lifecycle events, bounded by a semaphore, cancellable between batches,
+//! observable through a watch channel (this instance) or the database (any instance), and
+//! resumable after a crash.
+
+mod model;
+mod ops;
+mod rows;
+pub mod transfer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Semaphore, watch};
+
+pub use model::*;
+
+use crate::actor::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::kv::Kv;
+use crate::now_unix;
+
+/// Keys per batch (one transaction each on the SQL store).
+pub const BATCH_KEYS: usize = 1000;
+/// Per-key failures kept for a job.
+pub const MAX_FAILURES_KEPT: u64 = 1000;
+/// A running job whose instance has not written a heartbeat for this long is taken as dead.
+pub const STALE_AFTER_SECONDS: i64 = 60;
+
+/// How the job engine is set up.
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// Jobs running at once; the rest wait `queued`.
+    pub max_jobs: usize,
+    /// Exports and uploads live under `<data_dir>/exports` and `<data_dir>/imports`.
+    pub data_dir: PathBuf,
+    /// How long an export file can be downloaded.
+    pub export_ttl_hours: u64,
+    /// This server instance, recorded on the jobs it runs.
+    pub instance_id: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            max_jobs: 2,
+            data_dir: PathBuf::from("data"),
+            export_ttl_hours: 24,
+            instance_id: default_instance_id(),
+        }
+    }
+}
+
+/// The host name, which is what tells two instances sharing a database apart by default.
+pub fn default_instance_id() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".to_owned())
+}
+
+struct Running {
+    cancel: Arc<AtomicBool>,
+    state: watch::Sender<Job>,
+}
+
+struct Inner {
+    kv: Kv,
+    conn: DatabaseConnection,
+    config: JobsConfig,
+    permits: Arc<Semaphore>,
+    running: Mutex<HashMap<String, Running>>,
+}
+
+/// The job engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+/// How a job's work ended, short of an error.
+pub(crate) enum Outcome {
+    Completed(Option<serde_json::Value>),
+    Cancelled,
+}
+
+impl Jobs {
+    pub fn new(kv: Kv, conn: DatabaseConnection, config: JobsConfig) -> Self {
+        let permits = Arc::new(Semaphore::new(config.max_jobs.max(1)));
+        Self { inner: Arc::new(Inner { kv, conn, config, permits, running: Mutex::new(HashMap::new()) }) }
+    }
+
+    pub fn config(&self) -> &JobsConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn kv(&self) -> &Kv {
+        &self.inner.kv
+    }
+
+    /// Marks jobs this instance left running or queued (a crash or kill), and jobs of instances
+    /// that stopped sending heartbeats, as `interrupted`. Returns how many.
+    pub async fn recover(&self) -> DomainResult<u64> {
+        let mut orphans = rows::own_unfinished(&self.inner.conn, &self.inner.config.instance_id).await?;
+        orphans.extend(rows::find_orphans(&self.inner.conn, now_unix()).await?);
+        self.interrupt_all(orphans).await
+    }
+
+    async fn interrupt_all(&self, ids: Vec<String>) -> DomainResult<u64> {
+        let mut count = 0;
+        for id in ids {
+            if rows::interrupt(&self.inner.conn, &id, now_unix()).await? {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Heartbeats for this instance's running jobs, cancellation requested through another
+    /// instance, and jobs of dead instances, every `every` until the process ends.
+    pub fn spawn_supervisor(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(err) = jobs.supervise().await {
+                    tracing::warn!(%err, "job supervision failed");
+                }
+            }
+        })
+    }
+
+    async fn supervise(&self) -> DomainResult<()> {
+        let ids: Vec<String> = self.inner.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+        if !ids.is_empty() {
+            rows::heartbeat(&self.inner.conn, &ids, now_unix()).await?;
+            for id in rows::cancel_requested(&self.inner.conn, &ids).await? {
+                if let Some(run) = self.inner.running.lock().ok().and_then(|r| r.get(&id).map(|r| r.cancel.clone())) {
+                    run.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        let local: Vec<String> = self.inner.running.lock().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+        let orphans = rows::find_orphans(&self.inner.conn, now_unix()).await?;
+        self.interrupt_all(orphans.into_iter().filter(|id| !local.contains(id)).collect()).await?;
+        Ok(())
+    }
+
+    /// Validates a job, records it `queued` and starts it in the background.
+    pub async fn start(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        ops::validate(self, &spec).await?;
+        let now = now_unix();
+        let id = format!("{}-{}", spec.job_type(), ulid::Ulid::new().to_string().to_lowercase());
+        let job = rows::insert(&self.inner.conn, &id, &spec, &actor.user, &self.inner.config.instance_id, now).await?;
+        rows::event(&self.inner.conn, &id, "created", serde_json::json!({ "by": actor.user }), now).await?;
+        self.launch(job.clone(), spec, actor.clone());
+        Ok(job)
+    }
+
+    /// Runs an interrupted job again from where its last committed batch left it.
+    pub async fn resume(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
+        let job = self.get(job_id).await?;
+        if job.status != JobStatus::Interrupted {
+            return Err(DomainError::conflict(
+                "job_id",
+                format!("job_id: only an interrupted job can be resumed; this one is {}", job.status.as_str()),
+            ));
+        }
+        let spec: JobSpec = serde_json::from_value(job.params.clone()).map_err(DomainError::internal)?;
+        let now = now_unix();
+        if !rows::requeue(&self.inner.conn, job_id, &self.inner.config.instance_id, now).await? {
+            return Err(DomainError::conflict("job_id", "job_id: the job was resumed by someone else"));
+        }
+        rows::event(&self.inner.conn, job_id, "resumed", serde_json::json!({ "by": actor.user, "from": job.processed }), now)
+            .await?;
+        let job = self.get(job_id).await?;
+        self.launch(job.clone(), spec, actor.clone());
+        Ok(job)
+    }
+
+    fn launch(&self, job: Job, spec: JobSpec, actor: Actor) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (state, _) = watch::channel(job.clone());
+        if let Ok(mut running) = self.inner.running.lock() {
+            running.insert(job.id.clone(), Running { cancel: cancel.clone(), state: state.clone() });
+        }
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            let id = job.id.clone();
+            jobs.run(job, spec, actor, cancel, state).await;
+            if let Ok(mut running) = jobs.inner.running.lock() {
+                running.remove(&id);
+            }
+        });
+    }
+
+    async fn run(&self, job: Job, spec: JobSpec, actor: Actor, cancel: Arc<AtomicBool>, state: watch::Sender<Job>) {
+        let conn = &self.inner.conn;
+        let Ok(_permit) = self.inner.permits.clone().acquire_owned().await else { return };
+        let mut ctx = Ctx::new(self.clone(), job, cancel, state);
+        if ctx.cancel.load(Ordering::SeqCst) {
+            // Cancelled while it waited: `cancel` has already recorded it.
+            return;
+        }
+        let now = now_unix();
+        match rows::mark_running(conn, &ctx.job.id, &self.inner.config.instance_id, now).await {
+            Ok(true) => {}
+            Ok(false) => return, // cancelled meanwhile
+            Err(err) => {
+                tracing::error!(%err, job = %ctx.job.id, "could not start job");
+                return;
+            }
+        }
+        ctx.job.status = JobStatus::Running;
+        ctx.job.started_at = Some(now);
+        let _ = rows::event(conn, &ctx.job.id, "started", serde_json::json!({ "resumed_from": ctx.job.processed }), now)
+            .await;
+        ctx.publish();
+        let actor = Actor { source: crate::actor::Source::Job, ..actor };
+        match ops::run(&mut ctx, &spec, &actor).await {
+            Ok(Outcome::Completed(result)) => ctx.finish(JobStatus::Completed, None, result).await,
+            Ok(Outcome::Cancelled) => ctx.finish(JobStatus::Cancelled, None, None).await,
+            Err(err) => {
+                let reason = match &err {
+                    DomainError::Internal => "an internal error stopped the job (see the server log)".to_owned(),
+                    other => other.to_string(),
+                };
+                ctx.finish(JobStatus::Failed, Some(reason), None).await
+            }
+        }
+        if let JobSpec::Import { file, .. } = &spec
+            && ctx.job.status != JobStatus::Interrupted
+        {
+            let _ = tokio::fs::remove_file(self.inner.config.data_dir.join(file)).await;
+        }
+    }
+
+    /// One job with its recorded key failures.
+    pub async fn get(&self, job_id: &str) -> DomainResult<Job> {
+        let mut job = self.peek(job_id).await?;
+        job.failures = rows::failures(&self.inner.conn, job_id).await?;
+        Ok(job)
+    }
+
+    /// The latest state of a job: from the running task when it runs here, else the database.
+    pub async fn peek(&self, job_id: &str) -> DomainResult<Job> {
+        if let Some(rx) = self.subscribe(job_id) {
+            return Ok(rx.borrow().clone());
+        }
+        rows::get(&self.inner.conn, job_id).await
+    }
+
+    /// The job history, filtered and paged.
+    pub async fn list(&self, query: &JobQuery) -> DomainResult<JobPage> {
+        rows::list(&self.inner.conn, query).await
+    }
+
+    /// A job's lifecycle events, oldest first.
+    pub async fn events(&self, job_id: &str) -> DomainResult<Vec<JobEvent>> {
+        rows::get(&self.inner.conn, job_id).await?;
+        rows::events(&self.inner.conn, job_id).await
+    }
+
+    /// Asks a job to stop; it does so between batches. Cancelling a finished job is a conflict.
+    pub async fn cancel(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
+        let job = self.peek(job_id).await?;
+        if job.status.is_final() {
+            return Err(DomainError::conflict(
+                "job_id",
+                format!("job_id: the job has already ended ({})", job.status.as_str()),
+            ));
+        }
+        rows::request_cancel(&self.inner.conn, job_id).await?;
+        let local = self.inner.running.lock().ok().and_then(|r| r.get(job_id).map(|r| (r.cancel.clone(), r.state.clone())));
+        if let Some((flag, _)) = &local {
+            flag.store(true, Ordering::SeqCst);
+        }
+        // A job still waiting for its turn ends at once.
+        let now = now_unix();
+        if rows::cancel_queued(&self.inner.conn, job_id, now).await? {
+            rows::event(&self.inner.conn, job_id, "cancelled", serde_json::json!({ "while": "queued" }), now).await?;
+            if let Some((_, state)) = local {
+                let mut job = rows::get(&self.inner.conn, job_id).await?;
+                job.compute_percentage();
+                state.send_replace(job);
+            }
+        }
+        tracing::info!(user = %actor.user, job_id, "job cancellation requested");
+        self.peek(job_id).await
+    }
+
+    /// Live updates of a job running on this instance.
+    pub fn subscribe(&self, job_id: &str) -> Option<watch::Receiver<Job>> {
+        self.inner.running.lock().ok()?.get(job_id).map(|r| r.state.subscribe())
+    }
+
+    /// Waits until a job has ended (polling the database when it runs elsewhere).
+    pub async fn wait(&self, job_id: &str) -> DomainResult<Job> {
+        loop {
+            if let Some(mut rx) = self.subscribe(job_id) {
+                while !rx.borrow().status.is_final() {
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
+                }
+            }
+            let job = self.get(job_id).await?;
+            if job.status.is_final() {
+                return Ok(job);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The file of a completed export, while it has not expired.
+    pub async fn export_file(&self, job_id: &str) -> DomainResult<ExportFile> {
+        let job = self.get(job_id).await?;
+        let JobSpec::Export { format, .. } = serde_json::from_value(job.params.clone()).map_err(DomainError::internal)?
+        else {
+            return Err(DomainError::invalid("job_id", "job_id: only an export job has a file to download"));
+        };
+        let result = match (job.status, job.result) {
+            (JobStatus::Completed, Some(result)) => result,
+            (status, _) => {
+                return Err(DomainError::conflict(
+                    "job_id",
+                    format!("job_id: the export has no file yet (it is {})", status.as_str()),
+                ));
+            }
+        };
+        let expires_at = result.get("expires_at").and_then(|v| v.as_i64()).unwrap_or(0);
+        let path = self.inner.config.data_dir.join(result.get("file").and_then(|v| v.as_str()).unwrap_or_default());
+        if expires_at <= now_unix() || !path.is_file() {
+            return Err(DomainError::gone("job_id", "job_id: the export file has expired; export again"));
+        }
+        let filename = result.get("filename").and_then(|v| v.as_str()).unwrap_or("export").to_owned();
+        Ok(ExportFile { path, filename, content_type: format.content_type() })
+    }
+
+    /// Deletes export files past their time; returns how many.
+    pub async fn purge_exports(&self) -> DomainResult<u64> {
+        let dir = self.exports_dir();
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { return Ok(0) };
+        let keep = Duration::from_secs(self.inner.config.export_ttl_hours * 3600);
+        let mut removed = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let old = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > keep);
+            if old && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    pub fn exports_dir(&self) -> PathBuf {
+        self.inner.config.data_dir.join("exports")
+    }
+
+    /// Where an upload for a new import is written before its job starts: returns the path
+    /// relative to the data directory and the absolute one.
+    pub async fn new_upload(&self) -> DomainResult<(String, PathBuf)> {
+        let dir = self.inner.config.data_dir.join("imports");
+        tokio::fs::create_dir_all(&dir).await.map_err(DomainError::internal)?;
+        let name = format!("imports/{}.upload", ulid::Ulid::new().to_string().to_lowercase());
+        let path = self.inner.config.data_dir.join(&name);
+        Ok((name, path))
+    }
+
+    pub fn data_path(&self, relative: &str) -> PathBuf {
+        self.inner.config.data_dir.join(relative)
+    }
+}
+
+/// A running job's handle for its operation: progress, failures, cancellation.
+pub(crate) struct Ctx {
+    jobs: Jobs,
+    pub job: Job,
+    cancel: Arc<AtomicBool>,
+    state: watch::Sender<Job>,
+    last_persist: Instant,
+    last_cancel_check: Instant,
+    quarter: u64,
+    checkpoint: Option<String>,
+}
+
+impl Ctx {
+    fn new(jobs: Jobs, job: Job, cancel: Arc<AtomicBool>, state: watch::Sender<Job>) -> Self {
+        let checkpoint = None;
+        let quarter = if job.total > 0 { job.processed * 4 / job.total } else { 0 };
+        Self {
+            jobs,
+            job,
+            cancel,
+            state,
+            last_persist: Instant::now(),
+            last_cancel_check: Instant::now(),
+            quarter,
+            checkpoint,
+        }
+    }
+
+    pub fn kv(&self) -> &Kv {
+        self.jobs.kv()
+    }
+
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    fn conn(&self) -> &DatabaseConnection {
+        &self.jobs.inner.conn
+    }
+
+    /// Where a resumed job continues: what the last persisted progress recorded.
+    pub async fn resume_point(&self) -> DomainResult<Option<String>> {
+        rows::checkpoint(self.conn(), &self.job.id).await
+    }
+
+    fn publish(&mut self) {
+        self.job.compute_percentage();
+        self.job.updated_at = now_unix();
+        self.state.send_replace(self.job.clone());
+    }
+
+    pub async fn set_total(&mut self, total: u64) -> DomainResult<()> {
+        self.job.total = total;
+        self.publish();
+        rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await
+    }
+
+    /// Records a committed batch: counts, the key reached, and where a resume would continue.
+    pub async fn advance(
+        &mut self,
+        processed: u64,
+        skipped: u64,
+        current_key: Option<&str>,
+        checkpoint: String,
+    ) -> DomainResult<()> {
+        self.job.processed += processed;
+        self.job.skipped += skipped;
+        if let Some(key) = current_key {
+            self.job.current_key = Some(key.to_owned());
+        }
+        self.checkpoint = Some(checkpoint);
+        self.publish();
+        // The row follows every batch, so a resume continues right after the last one written;
+        // progress events are kept to one a second and one at each quarter.
+        rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await?;
+        let quarter = if self.job.total > 0 { (self.job.processed * 4 / self.job.total).min(4) } else { 0 };
+        let crossed = quarter > self.quarter;
+        if crossed || self.last_persist.elapsed() >= Duration::from_secs(1) {
+            self.quarter = quarter;
+            self.last_persist = Instant::now();
+            rows::event(
+                self.conn(),
+                &self.job.id,
+                "progress",
+                serde_json::json!({
+                    "processed": self.job.processed,
+                    "total": self.job.total,
+                    "skipped": self.job.skipped,
+                    "errors": self.job.errors,
+                    "percentage": self.job.percentage,
+                    "current_key": self.job.current_key,
+                }),
+                now_unix(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Records keys that failed, with why (the first 1,000 are kept).
+    pub async fn fail_keys(&mut self, failures: Vec<KeyFailure>) -> DomainResult<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let room = MAX_FAILURES_KEPT.saturating_sub(self.job.errors) as usize;
+        self.job.errors += failures.len() as u64;
+        let kept: Vec<KeyFailure> = failures.into_iter().take(room).collect();
+        rows::add_failures(self.conn(), &self.job.id, &kept).await?;
+        self.publish();
+        Ok(())
+    }
+
+    /// Whether the job was asked to stop (here, or through another instance: checked in the
+    /// database at most once a second).
+    pub async fn cancelled(&mut self) -> bool {
+        if self.cancel.load(Ordering::SeqCst) {
+            return true;
+        }
+        if self.last_cancel_check.elapsed() >= Duration::from_secs(1) {
+            self.last_cancel_check = Instant::now();
+            if let Ok(ids) = rows::cancel_requested(self.conn(), std::slice::from_ref(&self.job.id)).await
+                && !ids.is_empty()
+            {
+                self.cancel.store(true, Ordering::SeqCst);
+                return true;
+            }
+        }
+        false
+    }
+
+    async fn finish(&mut self, status: JobStatus, error: Option<String>, result: Option<serde_json::Value>) {
+        let now = now_unix();
+        self.job.status = status;
+        self.job.finished_at = Some(now);
+        self.job.error_message = error.clone();
+        self.job.result = result;
+        let details = serde_json::json!({
+            "processed": self.job.processed,
+            "total": self.job.total,
+            "skipped": self.job.skipped,
+            "errors": self.job.errors,
+            "reason": error,
+        });
+        if let Err(err) = rows::save_final(self.conn(), &self.job, self.checkpoint.as_deref()).await {
+            tracing::error!(%err, job = %self.job.id, "could not record the end of a job");
+        }
+        let _ = rows::event(self.conn(), &self.job.id, status.as_str(), details, now).await;
+        self.publish();
+        tracing::info!(job = %self.job.id, status = status.as_str(), processed = self.job.processed, "job ended");
+    }
+}
+
+/// Relative paths under the data directory only (no `..`, not absolute).
+pub(crate) fn safe_relative(path: &str) -> bool {
+    let p = Path::new(path);
+    !p.is_absolute() && p.components().all(|c| matches!(c, std::path::Component::Normal(_)))
+}

@@ -1,0 +1,296 @@
+//! What a job is, as stored and as sent to clients.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::TagOperation;
+use crate::error::{DomainError, DomainResult};
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// The server stopped while the job ran or waited; it can be resumed.
+    Interrupted,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> DomainResult<Self> {
+        Ok(match text {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "interrupted" => Self::Interrupted,
+            other => {
+                return Err(DomainError::invalid(
+                    "status",
+                    format!(
+                        "status: {other:?} is not one of queued, running, completed, failed, cancelled, interrupted"
+                    ),
+                ));
+            }
+        })
+    }
+
+    /// No more progress will come (an interrupted job may be resumed as a new run).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// Which keys a bulk job works on: a list of names, or every key starting with a prefix.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// How a bulk TTL job changes expirations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlChange {
+    /// Seconds from when each batch is written.
+    Ttl(i64),
+    /// Absolute unix seconds.
+    At(i64),
+    /// No expiration.
+    Remove,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Json,
+    Ndjson,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportFormat {
+    Auto,
+    Json,
+    Ndjson,
+}
+
+/// What an import does with a key that already exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collision {
+    /// Keep the existing key; count the item as skipped.
+    Skip,
+    /// Replace the existing key.
+    Overwrite,
+    /// Refuse the whole import, before anything is written.
+    Fail,
+}
+
+/// A job's type and parameters, stored with it so that it can be resumed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobSpec {
+    BulkDelete {
+        namespace_id: String,
+        selection: Selection,
+    },
+    BulkCopy {
+        namespace_id: String,
+        selection: Selection,
+        target_namespace_id: String,
+        overwrite: bool,
+    },
+    BulkMove {
+        namespace_id: String,
+        selection: Selection,
+        target_namespace_id: String,
+        overwrite: bool,
+    },
+    BulkTtl {
+        namespace_id: String,
+        selection: Selection,
+        change: TtlChange,
+    },
+    BulkTag {
+        namespace_id: String,
+        selection: Selection,
+        tags: Vec<String>,
+        operation: TagOperation,
+    },
+    Export {
+        namespace_id: String,
+        format: ExportFormat,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+    },
+    Import {
+        namespace_id: String,
+        /// The uploaded file, under the data directory.
+        file: String,
+        collision: Collision,
+        format: ImportFormat,
+    },
+}
+
+impl JobSpec {
+    pub fn job_type(&self) -> &'static str {
+        match self {
+            Self::BulkDelete { .. } => "bulk_delete",
+            Self::BulkCopy { .. } => "bulk_copy",
+            Self::BulkMove { .. } => "bulk_move",
+            Self::BulkTtl { .. } => "bulk_ttl",
+            Self::BulkTag { .. } => "bulk_tag",
+            Self::Export { .. } => "export",
+            Self::Import { .. } => "import",
+        }
+    }
+
+    pub fn namespace_id(&self) -> &str {
+        match self {
+            Self::BulkDelete { namespace_id, .. }
+            | Self::BulkCopy { namespace_id, .. }
+            | Self::BulkMove { namespace_id, .. }
+            | Self::BulkTtl { namespace_id, .. }
+            | Self::BulkTag { namespace_id, .. }
+            | Self::Export { namespace_id, .. }
+            | Self::Import { namespace_id, .. } => namespace_id,
+        }
+    }
+
+    pub fn target_namespace_id(&self) -> Option<&str> {
+        match self {
+            Self::BulkCopy { target_namespace_id, .. } | Self::BulkMove { target_namespace_id, .. } => {
+                Some(target_namespace_id)
+            }
+            _ => None,
+        }
+    }
+}
+
+pub const JOB_TYPES: [&str; 7] = ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import"];
+
+/// A job as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub namespace_id: String,
+    pub target_namespace_id: Option<String>,
+    pub status: JobStatus,
+    pub total: u64,
+    pub processed: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub current_key: Option<String>,
+    /// 0 to 100.
+    pub percentage: f64,
+    pub error_message: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub updated_at: i64,
+    pub params: serde_json::Value,
+    /// What the job produced (an export's file), once it has.
+    pub result: Option<serde_json::Value>,
+    /// Keys the job failed on, with the reason (the first 1,000); filled by `get`.
+    #[serde(default)]
+    pub failures: Vec<KeyFailure>,
+}
+
+impl Job {
+    pub fn compute_percentage(&mut self) {
+        self.percentage = if self.status == JobStatus::Completed {
+            100.0
+        } else if self.total == 0 {
+            0.0
+        } else {
+            ((self.processed as f64 / self.total as f64) * 1000.0).round().min(1000.0) / 10.0
+        };
+    }
+}
+
+/// A key a job could not process, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFailure {
+    pub key: String,
+    pub reason: String,
+}
+
+/// One step in a job's life.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub id: i64,
+    pub job_id: String,
+    /// `created`, `started`, `progress`, `completed`, `failed`, `cancelled`, `interrupted`, `resumed`.
+    pub event: String,
+    pub details: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// Filters and paging for the job history.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobQuery {
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    pub job_type: Option<String>,
+    pub namespace_id: Option<String>,
+    /// Created at or after (unix seconds).
+    pub from: Option<i64>,
+    /// Created at or before (unix seconds).
+    pub to: Option<i64>,
+    pub created_by: Option<String>,
+    pub min_errors: Option<u64>,
+    /// `newest` (default) or `oldest`.
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub jobs: Vec<Job>,
+    pub cursor: Option<String>,
+}
+
+/// An export file ready to download.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportFile {
+    pub path: std::path::PathBuf,
+    pub filename: String,
+    pub content_type: &'static str,
+}

@@ -1,0 +1,517 @@
+//! What each job type does, batch by batch, through the bulk forms of the write path.
+
+use std::collections::HashSet;
+
+use tokio::io::AsyncWriteExt;
+
+use super::transfer::{ItemReader, export_item, parse_item};
+use super::{BATCH_KEYS, Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Selection, TtlChange};
+use crate::actor::{Actor, Source};
+use crate::catalog::{TagOperation, normalize_tags};
+use crate::error::{DomainError, DomainResult};
+use crate::kv::validate_put_with_details;
+use crate::limits;
+use crate::model::{DetailsWrite, KeyQuery, PutKey, ValidPut};
+use crate::now_unix;
+use crate::store::{decode_cursor, encode_cursor};
+
+/// Most names a job may be given in a list.
+pub const MAX_LISTED_KEYS: usize = 100_000;
+/// Value bytes per import batch.
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+fn system() -> Actor {
+    Actor::local(Source::Job)
+}
+
+fn check_selection(selection: &Selection) -> DomainResult<()> {
+    match (&selection.keys, &selection.prefix) {
+        (Some(_), Some(_)) => Err(DomainError::invalid("keys", "keys: give keys or prefix, not both")),
+        (None, None) => Err(DomainError::invalid("keys", "keys: give a list of keys or a prefix")),
+        (Some(keys), None) => {
+            if keys.is_empty() {
+                return Err(DomainError::invalid("keys", "keys: the list is empty"));
+            }
+            if keys.len() > MAX_LISTED_KEYS {
+                return Err(DomainError::too_large(
+                    "keys",
+                    format!("keys: {} names is more than {MAX_LISTED_KEYS}; use a prefix", keys.len()),
+                ));
+            }
+            for key in keys {
+                limits::check_key_name(key).map_err(|e| DomainError::invalid("keys", format!("keys: {e}")))?;
+            }
+            Ok(())
+        }
+        (None, Some(prefix)) => check_prefix(prefix),
+    }
+}
+
+fn check_prefix(prefix: &str) -> DomainResult<()> {
+    if prefix.len() > limits::MAX_KEY_BYTES || prefix.contains('\0') {
+        return Err(DomainError::invalid(
+            "prefix",
+            format!("prefix: must be at most {} bytes, without NUL", limits::MAX_KEY_BYTES),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a job before it is recorded, so that a bad request is a 4xx and not a failed job.
+pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
+    let kv = jobs.kv();
+    let actor = system();
+    kv.get_namespace(&actor, spec.namespace_id()).await?;
+    match spec {
+        JobSpec::BulkDelete { selection, .. } => check_selection(selection),
+        JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, .. }
+        | JobSpec::BulkMove { namespace_id, selection, target_namespace_id, .. } => {
+            check_selection(selection)?;
+            if target_namespace_id == namespace_id {
+                return Err(DomainError::invalid(
+                    "target_namespace_id",
+                    "target_namespace_id: must be another namespace than the source",
+                ));
+            }
+            kv.get_namespace(&actor, target_namespace_id).await.map_err(|e| match e {
+                DomainError::NotFound { message, .. } | DomainError::Invalid { message, .. } => {
+                    DomainError::NotFound {
+                        field: Some("target_namespace_id".into()),
+                        message: message.replace("namespace_id", "target_namespace_id"),
+                    }
+                }
+                other => other,
+            })?;
+            Ok(())
+        }
+        JobSpec::BulkTtl { selection, change, .. } => {
+            check_selection(selection)?;
+            match change {
+                TtlChange::Ttl(ttl) if *ttl < limits::MIN_TTL_SECONDS => Err(DomainError::invalid(
+                    "expiration_ttl",
+                    format!("expiration_ttl: {ttl} is less than {} seconds", limits::MIN_TTL_SECONDS),
+                )),
+                TtlChange::At(at) if *at < now_unix() + limits::MIN_TTL_SECONDS => Err(DomainError::invalid(
+                    "expiration",
+                    format!("expiration: must be at least {} seconds from now", limits::MIN_TTL_SECONDS),
+                )),
+                _ => Ok(()),
+            }
+        }
+        JobSpec::BulkTag { selection, tags, operation, .. } => {
+            check_selection(selection)?;
+            let tags = normalize_tags(tags)?;
+            if tags.is_empty() && *operation != TagOperation::Replace {
+                return Err(DomainError::invalid("tags", "tags: give at least one tag to add or remove"));
+            }
+            Ok(())
+        }
+        JobSpec::Export { prefix, .. } => prefix.as_deref().map(check_prefix).unwrap_or(Ok(())),
+        JobSpec::Import { file, .. } => {
+            if !super::safe_relative(file) || !jobs.data_path(file).is_file() {
+                return Err(DomainError::invalid("file", "file: no uploaded file by that name"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Walks the keys of a selection in batches, from where a resumed job left off.
+struct Walker {
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: String,
+    /// Names done (a list), or the last key done (a prefix).
+    position: usize,
+    after: Option<String>,
+    done: bool,
+}
+
+impl Walker {
+    async fn start(ctx: &mut Ctx, namespace_id: &str, selection: &Selection) -> DomainResult<Self> {
+        let resume = ctx.resume_point().await?;
+        let mut walker = Self {
+            namespace_id: namespace_id.to_owned(),
+            keys: selection.keys.clone(),
+            prefix: selection.prefix.clone().unwrap_or_default(),
+            position: 0,
+            after: None,
+            done: false,
+        };
+        match (&walker.keys, resume) {
+            (Some(keys), resume) => {
+                walker.position = resume.and_then(|r| r.parse().ok()).unwrap_or(0).min(keys.len());
+                if ctx.job.total == 0 {
+                    ctx.set_total(keys.len() as u64).await?;
+                }
+            }
+            (None, resume) => {
+                walker.after = resume.filter(|r| !r.is_empty()).map(|r| decode_cursor(&r)).transpose()?;
+                if ctx.job.total == 0 || walker.after.is_none() {
+                    let total = ctx.kv().count_keys(namespace_id, &walker.prefix).await?;
+                    ctx.set_total(total).await?;
+                }
+            }
+        }
+        Ok(walker)
+    }
+
+    async fn next(&mut self, ctx: &Ctx) -> DomainResult<Option<Vec<String>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if let Some(keys) = &self.keys {
+            if self.position >= keys.len() {
+                self.done = true;
+                return Ok(None);
+            }
+            let end = (self.position + BATCH_KEYS).min(keys.len());
+            let batch = keys[self.position..end].to_vec();
+            self.position = end;
+            return Ok(Some(batch));
+        }
+        let query = KeyQuery {
+            prefix: Some(self.prefix.clone()).filter(|p| !p.is_empty()),
+            cursor: self.after.as_deref().map(encode_cursor),
+            limit: Some(BATCH_KEYS as u32),
+        };
+        let page = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
+        if page.list_complete {
+            self.done = true;
+        }
+        if page.keys.is_empty() {
+            self.done = true;
+            return Ok(None);
+        }
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        self.after = names.last().cloned();
+        Ok(Some(names))
+    }
+
+    fn checkpoint(&self) -> String {
+        match &self.keys {
+            Some(_) => self.position.to_string(),
+            None => self.after.as_deref().map(encode_cursor).unwrap_or_default(),
+        }
+    }
+}
+
+fn missing(names: &[String], present: &HashSet<String>) -> Vec<KeyFailure> {
+    names
+        .iter()
+        .filter(|n| !present.contains(*n))
+        .map(|n| KeyFailure { key: n.clone(), reason: "the key does not exist (or has expired)".into() })
+        .collect()
+}
+
+pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainResult<Outcome> {
+    match spec {
+        JobSpec::BulkDelete { namespace_id, selection } => {
+            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            while let Some(names) = walker.next(ctx).await? {
+                if ctx.cancelled().await {
+                    return Ok(Outcome::Cancelled);
+                }
+                let deleted = ctx.kv().delete_many(actor, namespace_id, &names).await?;
+                let skipped = names.len() as u64 - deleted;
+                ctx.advance(names.len() as u64, skipped, names.last().map(String::as_str), walker.checkpoint()).await?;
+            }
+            Ok(Outcome::Completed(None))
+        }
+        JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite }
+        | JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite } => {
+            let moving = matches!(spec, JobSpec::BulkMove { .. });
+            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            while let Some(names) = walker.next(ctx).await? {
+                if ctx.cancelled().await {
+                    return Ok(Outcome::Cancelled);
+                }
+                let values = ctx.kv().get_many(namespace_id, &names).await?;
+                let found: HashSet<String> = values.iter().map(|v| v.name.clone()).collect();
+                let mut failures = missing(&names, &found);
+                let existing = if *overwrite {
+                    HashSet::new()
+                } else {
+                    ctx.kv().live_names(target_namespace_id, &names).await?
+                };
+                let details = ctx.kv().details_many(namespace_id, &names).await?;
+                let now = now_unix();
+                let mut valid = Vec::with_capacity(values.len());
+                let mut skipped = 0;
+                for key in values {
+                    if existing.contains(&key.name) {
+                        skipped += 1;
+                        continue;
+                    }
+                    let d = details.get(&key.name);
+                    let write = DetailsWrite {
+                        tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
+                        custom_metadata: Some(d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
+                    };
+                    let name = key.name.clone();
+                    let put = PutKey {
+                        name: key.name,
+                        value: key.value,
+                        metadata: key.metadata,
+                        expiration: key.expiration,
+                        expiration_ttl: None,
+                    };
+                    match validate_put_with_details(put, write, now) {
+                        Ok(item) => valid.push(item),
+                        Err(err) => failures.push(KeyFailure { key: name, reason: err.to_string() }),
+                    }
+                }
+                let written: Vec<String> = valid.iter().map(|v| v.name.clone()).collect();
+                ctx.kv().put_valid(actor, target_namespace_id, valid).await?;
+                if moving && !written.is_empty() {
+                    ctx.kv().delete_many(actor, namespace_id, &written).await?;
+                }
+                ctx.fail_keys(failures).await?;
+                ctx.advance(names.len() as u64, skipped, names.last().map(String::as_str), walker.checkpoint()).await?;
+            }
+            Ok(Outcome::Completed(None))
+        }
+        JobSpec::BulkTtl { namespace_id, selection, change } => {
+            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            while let Some(names) = walker.next(ctx).await? {
+                if ctx.cancelled().await {
+                    return Ok(Outcome::Cancelled);
+                }
+                let live = ctx.kv().live_names(namespace_id, &names).await?;
+                let failures = missing(&names, &live);
+                let expiration = match change {
+                    TtlChange::Ttl(ttl) => Some(now_unix() + ttl),
+                    TtlChange::At(at) => Some(*at),
+                    TtlChange::Remove => None,
+                };
+                let targets: Vec<String> = names.iter().filter(|n| live.contains(*n)).cloned().collect();
+                ctx.kv().set_expiration(actor, namespace_id, &targets, expiration).await?;
+                ctx.fail_keys(failures).await?;
+                ctx.advance(names.len() as u64, 0, names.last().map(String::as_str), walker.checkpoint()).await?;
+            }
+            Ok(Outcome::Completed(None))
+        }
+        JobSpec::BulkTag { namespace_id, selection, tags, operation } => {
+            let tags = normalize_tags(tags)?;
+            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            while let Some(names) = walker.next(ctx).await? {
+                if ctx.cancelled().await {
+                    return Ok(Outcome::Cancelled);
+                }
+                let changed = ctx.kv().apply_tags(actor, namespace_id, &names, &tags, *operation).await?;
+                let changed: HashSet<String> = changed.into_iter().collect();
+                ctx.fail_keys(missing(&names, &changed)).await?;
+                ctx.advance(names.len() as u64, 0, names.last().map(String::as_str), walker.checkpoint()).await?;
+            }
+            Ok(Outcome::Completed(None))
+        }
+        JobSpec::Export { namespace_id, format, prefix } => export(ctx, namespace_id, *format, prefix.as_deref()).await,
+        JobSpec::Import { namespace_id, file, collision, format } => {
+            let path = ctx.jobs().data_path(file);
+            import(ctx, actor, namespace_id, &path, *collision, *format).await
+        }
+    }
+}
+
+async fn export(ctx: &mut Ctx, namespace_id: &str, format: ExportFormat, prefix: Option<&str>) -> DomainResult<Outcome> {
+    // An export always starts over: its file is written from the beginning.
+    ctx.job.processed = 0;
+    let namespace = ctx.kv().get_namespace(&system(), namespace_id).await?;
+    let dir = ctx.jobs().exports_dir();
+    tokio::fs::create_dir_all(&dir).await.map_err(DomainError::internal)?;
+    let relative = format!("exports/{}.{}", ctx.job.id, format.extension());
+    let path = ctx.jobs().data_path(&relative);
+    let file = tokio::fs::File::create(&path).await.map_err(DomainError::internal)?;
+    let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
+    let selection = Selection { keys: None, prefix: Some(prefix.unwrap_or_default().to_owned()) };
+    let total = ctx.kv().count_keys(namespace_id, prefix.unwrap_or_default()).await?;
+    ctx.set_total(total).await?;
+    let mut walker = Walker {
+        namespace_id: namespace_id.to_owned(),
+        keys: None,
+        prefix: selection.prefix.unwrap_or_default(),
+        position: 0,
+        after: None,
+        done: false,
+    };
+    let json = format == ExportFormat::Json;
+    let write = |e: std::io::Error| DomainError::internal(e);
+    if json {
+        out.write_all(b"[").await.map_err(write)?;
+    }
+    let mut count = 0u64;
+    let mut line = Vec::with_capacity(4096);
+    while let Some(names) = walker.next(ctx).await? {
+        if ctx.cancelled().await {
+            drop(out);
+            let _ = tokio::fs::remove_file(&path).await;
+            return Ok(Outcome::Cancelled);
+        }
+        let values = ctx.kv().get_many(namespace_id, &names).await?;
+        let details = ctx.kv().details_many(namespace_id, &names).await?;
+        for key in &values {
+            line.clear();
+            if json {
+                line.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
+            }
+            serde_json::to_writer(&mut line, &export_item(key, details.get(&key.name))).map_err(DomainError::internal)?;
+            if !json {
+                line.push(b'\n');
+            }
+            out.write_all(&line).await.map_err(write)?;
+            count += 1;
+        }
+        let skipped = (names.len() - values.len()) as u64;
+        ctx.advance(values.len() as u64, skipped, names.last().map(String::as_str), walker.checkpoint()).await?;
+    }
+    if json {
+        out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" }).await.map_err(write)?;
+    }
+    out.flush().await.map_err(write)?;
+    let size = tokio::fs::metadata(&path).await.map(|m| m.len()).unwrap_or(0);
+    let stamp = chrono::DateTime::from_timestamp(now_unix(), 0).map(|t| t.format("%Y%m%d-%H%M%S").to_string());
+    let title: String = namespace
+        .title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    let filename = format!("{title}-{}.{}", stamp.unwrap_or_default(), format.extension());
+    let expires_at = now_unix() + ctx.jobs().config().export_ttl_hours as i64 * 3600;
+    Ok(Outcome::Completed(Some(serde_json::json!({
+        "file": relative,
+        "filename": filename,
+        "content_type": format.content_type(),
+        "size": size,
+        "keys": count,
+        "expires_at": expires_at,
+        "download_url": format!("/api/jobs/{}/download", ctx.job.id),
+    }))))
+}
+
+fn label_failure(label: &str, name: Option<&str>, err: &dyn std::fmt::Display) -> KeyFailure {
+    KeyFailure { key: name.unwrap_or(label).to_owned(), reason: format!("{label}: {err}") }
+}
+
+async fn import(
+    ctx: &mut Ctx,
+    actor: &Actor,
+    namespace_id: &str,
+    path: &std::path::Path,
+    collision: Collision,
+    format: super::ImportFormat,
+) -> DomainResult<Outcome> {
+    let resume_at: u64 = ctx.resume_point().await?.and_then(|r| r.parse().ok()).unwrap_or(0);
+    // First pass: count, validate every item, and with `fail` check every collision, before
+    // anything is written.
+    let mut reader = ItemReader::open(path, format).await?;
+    let mut total = 0u64;
+    let mut problems: Vec<KeyFailure> = Vec::new();
+    let mut problem_count = 0u64;
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let now = now_unix();
+    while let Some((label, item)) = reader.next().await? {
+        total += 1;
+        if total <= resume_at || collision != Collision::Fail {
+            continue;
+        }
+        let parsed = item.map_err(|e| DomainError::invalid("item", e)).and_then(parse_item);
+        match parsed.and_then(|(put, details)| validate_put_with_details(put, details, now)) {
+            Ok(valid) => pending.push((label, valid.name)),
+            Err(err) => {
+                problem_count += 1;
+                if problems.len() < super::MAX_FAILURES_KEPT as usize {
+                    problems.push(label_failure(&label, None, &err));
+                }
+            }
+        }
+        if pending.len() >= BATCH_KEYS {
+            collisions(ctx, namespace_id, &mut pending, &mut problems, &mut problem_count).await?;
+        }
+    }
+    collisions(ctx, namespace_id, &mut pending, &mut problems, &mut problem_count).await?;
+    ctx.set_total(total).await?;
+    if problem_count > 0 {
+        let first = problems.first().map(|p| p.reason.clone()).unwrap_or_default();
+        ctx.fail_keys(problems).await?;
+        return Err(DomainError::invalid(
+            "file",
+            format!("{problem_count} item(s) cannot be imported with collision=fail, so nothing was written; first: {first}"),
+        ));
+    }
+    // Second pass: write in batches.
+    let mut reader = ItemReader::open(path, format).await?;
+    let mut position = 0u64;
+    let mut batch: Vec<ValidPut> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut failures: Vec<KeyFailure> = Vec::new();
+    let mut handled = 0u64;
+    loop {
+        let next = reader.next().await?;
+        let flush = match &next {
+            None => true,
+            Some(_) => batch.len() >= BATCH_KEYS || batch_bytes >= BATCH_BYTES,
+        };
+        if flush && (handled > 0 || !batch.is_empty()) {
+            if ctx.cancelled().await {
+                return Ok(Outcome::Cancelled);
+            }
+            let mut skipped = 0;
+            if collision == Collision::Skip {
+                let names: Vec<String> = batch.iter().map(|b| b.name.clone()).collect();
+                let existing = ctx.kv().live_names(namespace_id, &names).await?;
+                let before = batch.len();
+                batch.retain(|item| !existing.contains(&item.name));
+                skipped = (before - batch.len()) as u64;
+            }
+            let last = batch.last().map(|b| b.name.clone());
+            ctx.kv().put_valid(actor, namespace_id, std::mem::take(&mut batch)).await?;
+            ctx.fail_keys(std::mem::take(&mut failures)).await?;
+            ctx.advance(handled, skipped, last.as_deref(), position.to_string()).await?;
+            batch_bytes = 0;
+            handled = 0;
+        }
+        let Some((label, item)) = next else { break };
+        position += 1;
+        if position <= resume_at {
+            continue;
+        }
+        handled += 1;
+        let parsed = item.map_err(|e| DomainError::invalid("item", e)).and_then(parse_item);
+        let name = parsed.as_ref().ok().map(|(put, _)| put.name.clone());
+        match parsed.and_then(|(put, details)| validate_put_with_details(put, details, now_unix())) {
+            Ok(valid) => {
+                batch_bytes += valid.value.len();
+                batch.push(valid);
+            }
+            Err(err) => failures.push(label_failure(&label, name.as_deref(), &err)),
+        }
+    }
+    Ok(Outcome::Completed(None))
+}
+
+/// With `collision=fail`: records the pending items whose key already exists.
+async fn collisions(
+    ctx: &Ctx,
+    namespace_id: &str,
+    pending: &mut Vec<(String, String)>,
+    problems: &mut Vec<KeyFailure>,
+    count: &mut u64,
+) -> DomainResult<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = pending.iter().map(|(_, n)| n.clone()).collect();
+    let existing = ctx.kv().live_names(namespace_id, &names).await?;
+    for (label, name) in pending.drain(..) {
+        if existing.contains(&name) {
+            *count += 1;
+            if problems.len() < super::MAX_FAILURES_KEPT as usize {
+                problems.push(KeyFailure {
+                    key: name.clone(),
+                    reason: format!("{label}: key {name:?} already exists (collision=fail)"),
+                });
+            }
+        }
+    }
+    Ok(())
+}

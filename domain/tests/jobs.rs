@@ -1,0 +1,422 @@
+//! Background jobs on SQLite and (with `KVM_TEST_POSTGRES_URL`) PostgreSQL: every bulk
+//! operation, export and import, collisions, malformed files, cancel and resume.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{Fixture, me, namespace, put};
+use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange};
+use domain::catalog::TagOperation;
+use domain::{DetailsWrite, Kv, PutKey};
+use serde_json::json;
+
+both!(
+    bulk_delete_by_list_and_by_prefix,
+    bulk_copy_and_move_carry_value_metadata_expiration_and_details,
+    bulk_ttl_and_tags_leave_values_alone_and_report_missing_keys,
+    export_then_import_reproduces_a_namespace,
+    import_collision_modes,
+    malformed_imports_name_the_line_and_field_and_fail_writes_nothing,
+    cancel_stops_between_batches_and_keeps_what_was_written,
+    an_interrupted_import_resumes_after_its_last_batch,
+    history_filters_and_pages,
+);
+
+fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
+    Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 2, data_dir: dir.to_owned(), export_ttl_hours: 24, instance_id: instance.into() },
+    )
+}
+
+async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
+    let job = jobs.start(&me(), spec).await.expect("start");
+    assert_eq!(job.status, JobStatus::Queued);
+    jobs.wait(&job.id).await.expect("wait")
+}
+
+async fn fill(kv: &Kv, ns: &str, prefix: &str, n: usize) {
+    let puts: Vec<PutKey> = (0..n).map(|i| put(&format!("{prefix}{i:05}"), &format!("value {i}"))).collect();
+    for chunk in puts.chunks(1000) {
+        kv.put_many(&me(), ns, chunk.to_vec()).await.unwrap();
+    }
+}
+
+fn keys(names: &[&str]) -> Selection {
+    Selection { keys: Some(names.iter().map(|s| s.to_string()).collect()), prefix: None }
+}
+
+fn prefix(p: &str) -> Selection {
+    Selection { keys: None, prefix: Some(p.into()) }
+}
+
+async fn bulk_delete_by_list_and_by_prefix(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "bulk-delete").await;
+    fill(&f.kv, &ns, "a:", 2500).await;
+    fill(&f.kv, &ns, "b:", 3).await;
+    let job = run(&jobs, JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("a:") }).await;
+    assert_eq!((job.status, job.total, job.processed, job.percentage), (JobStatus::Completed, 2500, 2500, 100.0));
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 3);
+    let job = run(&jobs, JobSpec::BulkDelete { namespace_id: ns.clone(), selection: keys(&["b:00000", "nope"]) }).await;
+    assert_eq!((job.processed, job.skipped), (2, 1));
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2);
+    let events: Vec<String> = jobs.events(&job.id).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert_eq!(events.first().map(String::as_str), Some("created"));
+    assert!(events.contains(&"started".to_owned()));
+    assert_eq!(events.last().map(String::as_str), Some("completed"));
+    // Bad requests are refused before a job exists.
+    let err = jobs
+        .start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: Selection::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("keys"));
+    let err = jobs
+        .start(&me(), JobSpec::BulkDelete { namespace_id: "0".repeat(32), selection: prefix("") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 404);
+}
+
+async fn bulk_copy_and_move_carry_value_metadata_expiration_and_details(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let src = namespace(f, "copy-src").await;
+    let dst = namespace(f, "copy-dst").await;
+    let expiration = domain::now_unix() + 3600;
+    f.kv.put_many_with_details(
+        &me(),
+        &src,
+        vec![
+            (
+                PutKey { name: "k1".into(), value: vec![0, 159, 255], metadata: Some(json!({"m": 1})), expiration: Some(expiration), expiration_ttl: None },
+                DetailsWrite { tags: Some(vec!["red".into()]), custom_metadata: Some(json!({"owner": "ops"})) },
+            ),
+            (put("k2", "two"), DetailsWrite::default()),
+        ],
+    )
+    .await
+    .unwrap();
+    f.kv.put_key(&me(), &dst, put("k2", "already here")).await.unwrap();
+    let job = run(
+        &jobs,
+        JobSpec::BulkCopy { namespace_id: src.clone(), selection: keys(&["k1", "k2", "gone"]), target_namespace_id: dst.clone(), overwrite: false },
+    )
+    .await;
+    assert_eq!((job.status, job.processed, job.skipped, job.errors), (JobStatus::Completed, 3, 1, 1));
+    assert_eq!(job.failures.len(), 1);
+    assert_eq!(job.failures[0].key, "gone");
+    let copied = f.kv.get_key(&me(), &dst, "k1").await.unwrap();
+    assert_eq!((copied.value, copied.metadata, copied.expiration), (vec![0, 159, 255], Some(json!({"m": 1})), Some(expiration)));
+    let details = f.kv.get_key_details(&me(), &dst, "k1").await.unwrap();
+    assert_eq!((details.tags, details.custom_metadata), (vec!["red".to_owned()], json!({"owner": "ops"})));
+    assert_eq!(f.kv.get_key(&me(), &dst, "k2").await.unwrap().value, b"already here");
+
+    let job = run(
+        &jobs,
+        JobSpec::BulkMove { namespace_id: src.clone(), selection: prefix("k"), target_namespace_id: dst.clone(), overwrite: true },
+    )
+    .await;
+    assert_eq!((job.status, job.processed), (JobStatus::Completed, 2));
+    assert_eq!(f.kv.count_keys(&src, "").await.unwrap(), 0);
+    assert_eq!(f.kv.get_key(&me(), &dst, "k2").await.unwrap().value, b"two");
+    let err = jobs
+        .start(&me(), JobSpec::BulkCopy { namespace_id: src.clone(), selection: prefix(""), target_namespace_id: src.clone(), overwrite: true })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("target_namespace_id"));
+}
+
+async fn bulk_ttl_and_tags_leave_values_alone_and_report_missing_keys(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "ttl-tags").await;
+    f.kv.put_key(&me(), &ns, PutKey { metadata: Some(json!({"keep": true})), ..put("a", "A") }).await.unwrap();
+    f.kv.put_key(&me(), &ns, put("b", "B")).await.unwrap();
+    f.kv.put_key_details(&me(), &ns, "a", Some(vec!["x".into()]), Some(json!({"c": 1}))).await.unwrap();
+
+    let job = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a", "b", "zz"]), change: TtlChange::Ttl(600) }).await;
+    assert_eq!((job.status, job.errors), (JobStatus::Completed, 1));
+    assert!(job.failures[0].reason.contains("does not exist"), "{:?}", job.failures);
+    let a = f.kv.get_key(&me(), &ns, "a").await.unwrap();
+    assert_eq!((a.value.as_slice(), a.metadata), (&b"A"[..], Some(json!({"keep": true}))));
+    assert!(a.expiration.unwrap() >= domain::now_unix() + 590);
+    let job = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Remove }).await;
+    assert_eq!(job.processed, 2);
+    assert_eq!(f.kv.get_key(&me(), &ns, "a").await.unwrap().expiration, None);
+    let err = jobs.start(&me(), JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Ttl(30) }).await.unwrap_err();
+    assert_eq!(err.field(), Some("expiration_ttl"));
+
+    let tag = |tags: &[&str], operation| JobSpec::BulkTag {
+        namespace_id: ns.clone(),
+        selection: prefix(""),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        operation,
+    };
+    run(&jobs, tag(&["new", "X"], TagOperation::Add)).await;
+    let tags_of = |name: &'static str| {
+        let kv = f.kv.clone();
+        let ns = ns.clone();
+        async move { kv.get_key_details(&me(), &ns, name).await.unwrap() }
+    };
+    let a = tags_of("a").await;
+    assert_eq!((a.tags, a.custom_metadata), (vec!["x".to_owned(), "new".to_owned()], json!({"c": 1})));
+    assert_eq!(tags_of("b").await.tags, vec!["new".to_owned(), "X".to_owned()]);
+    run(&jobs, tag(&["NEW"], TagOperation::Remove)).await;
+    assert_eq!(tags_of("a").await.tags, vec!["x".to_owned()]);
+    run(&jobs, tag(&["only"], TagOperation::Replace)).await;
+    assert_eq!(tags_of("b").await.tags, vec!["only".to_owned()]);
+    assert_eq!(f.kv.get_key(&me(), &ns, "b").await.unwrap().value, b"B");
+}
+
+async fn snapshot(kv: &Kv, ns: &str) -> BTreeMap<String, (Vec<u8>, Option<serde_json::Value>, Option<i64>, Vec<String>, serde_json::Value)> {
+    let page = kv.list_keys(&me(), ns, Default::default()).await.unwrap();
+    let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
+    let details = kv.details_many(ns, &names).await.unwrap();
+    kv.get_many(ns, &names)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let d = details.get(&k.name);
+            let tags = d.map(|d| d.tags.clone()).unwrap_or_default();
+            let custom = d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| json!({}));
+            (k.name, (k.value, k.metadata, k.expiration, tags, custom))
+        })
+        .collect()
+}
+
+async fn export_then_import_reproduces_a_namespace(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let src = namespace(f, "round-trip").await;
+    let expiration = domain::now_unix() + 7200;
+    f.kv.put_many_with_details(
+        &me(),
+        &src,
+        vec![
+            (PutKey { name: "bin".into(), value: vec![0, 1, 2, 254, 255], ..Default::default() }, DetailsWrite::default()),
+            (
+                PutKey { name: "é/ü".into(), value: "text ✓".into(), metadata: Some(json!([1, {"a": null}])), expiration: Some(expiration), expiration_ttl: None },
+                DetailsWrite { tags: Some(vec!["Blue".into(), "prod".into()]), custom_metadata: Some(json!({"n": 1.5})) },
+            ),
+            (put("plain", ""), DetailsWrite::default()),
+        ],
+    )
+    .await
+    .unwrap();
+    let before = snapshot(&f.kv, &src).await;
+    for format in [ExportFormat::Json, ExportFormat::Ndjson] {
+        let job = run(&jobs, JobSpec::Export { namespace_id: src.clone(), format, prefix: None }).await;
+        assert_eq!((job.status, job.processed), (JobStatus::Completed, 3), "{job:?}");
+        let file = jobs.export_file(&job.id).await.unwrap();
+        assert!(file.filename.starts_with("round-trip-") && file.filename.ends_with(format.extension()));
+        let (relative, path) = jobs.new_upload().await.unwrap();
+        std::fs::copy(&file.path, &path).unwrap();
+        let dst = namespace(f, &format!("round-trip-{}", format.extension())).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import { namespace_id: dst.clone(), file: relative, collision: Collision::Fail, format: ImportFormat::Auto },
+        )
+        .await;
+        assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, 3, 0), "{job:?}");
+        assert_eq!(snapshot(&f.kv, &dst).await, before);
+        assert!(!path.exists(), "the upload is removed once imported");
+    }
+}
+
+async fn import_file(jobs: &Jobs, text: &str) -> String {
+    let (relative, path) = jobs.new_upload().await.unwrap();
+    std::fs::write(path, text).unwrap();
+    relative
+}
+
+async fn import_collision_modes(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "collisions").await;
+    f.kv.put_key(&me(), &ns, put("a", "old")).await.unwrap();
+    f.kv.put_key_details(&me(), &ns, "a", Some(vec!["kept".into()]), None).await.unwrap();
+    let text = "{\"name\":\"a\",\"value\":\"new\"}\n{\"key\":\"b\",\"value\":\"Yg==\",\"base64\":true,\"expiration_ttl\":600}\n";
+    let import = |collision| {
+        let jobs = jobs.clone();
+        let ns = ns.clone();
+        async move {
+            let file = import_file(&jobs, text).await;
+            run(&jobs, JobSpec::Import { namespace_id: ns, file, collision, format: ImportFormat::Ndjson }).await
+        }
+    };
+    let job = import(Collision::Fail).await;
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.error_message.as_deref().unwrap().contains("line 1"), "{job:?}");
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 1, "fail writes nothing");
+    let job = import(Collision::Skip).await;
+    assert_eq!((job.status, job.processed, job.skipped), (JobStatus::Completed, 2, 1));
+    assert_eq!(f.kv.get_key(&me(), &ns, "a").await.unwrap().value, b"old");
+    assert_eq!(f.kv.get_key(&me(), &ns, "b").await.unwrap().value, b"b");
+    let job = import(Collision::Overwrite).await;
+    assert_eq!((job.status, job.skipped), (JobStatus::Completed, 0));
+    assert_eq!(f.kv.get_key(&me(), &ns, "a").await.unwrap().value, b"new");
+    // The items do not mention tags: the key keeps its own.
+    assert_eq!(f.kv.get_key_details(&me(), &ns, "a").await.unwrap().tags, vec!["kept".to_owned()]);
+}
+
+async fn malformed_imports_name_the_line_and_field_and_fail_writes_nothing(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "malformed").await;
+    let ok = |i: usize| format!("{{\"name\":\"ok{i}\",\"value\":\"v\"}}");
+    let cases: Vec<(String, &str, &str)> = vec![
+        (format!("[{}, {{\"name\": }}]", ok(1)), "item 2", "invalid JSON"),
+        (format!("[{}, {} {}]", ok(1), ok(2), ok(3)), "item 3", "file"),
+        (format!("{}\n{}\n{{not json\n", ok(1), ok(2)), "line 3", "invalid JSON"),
+        (format!("{}\n{{\"name\":\"{}\",\"value\":\"v\"}}\n", ok(1), "k".repeat(600)), "line 2", "key"),
+        (format!("{}\n{{\"name\":\"m\",\"value\":\"v\",\"metadata\":\"{}\"}}\n", ok(1), "x".repeat(2048)), "line 2", "metadata"),
+        (format!("{}\n{}\n{{\"name\":\"t\",\"value\":\"v\",\"expiration_ttl\":30}}\n", ok(1), ok(2)), "line 3", "expiration_ttl"),
+    ];
+    for (text, place, field) in cases {
+        let file = import_file(&jobs, &text).await;
+        let job = run(&jobs, JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Fail, format: ImportFormat::Auto }).await;
+        assert_eq!(job.status, JobStatus::Failed, "{text}");
+        let message = job.error_message.clone().unwrap();
+        assert!(message.contains(place) && message.contains(field), "{message} should name {place} and {field}");
+        assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 0, "nothing written for {place}");
+    }
+    // Without `fail`, the good items land and each bad one is reported with its line.
+    let text = format!("{}\n{{\"name\":\"t\",\"value\":\"v\",\"ttl\":30}}\n{}\n", ok(1), ok(2));
+    let file = import_file(&jobs, &text).await;
+    let job = run(&jobs, JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Overwrite, format: ImportFormat::Auto }).await;
+    assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, 3, 1));
+    assert_eq!(job.failures[0].key, "t");
+    assert!(job.failures[0].reason.starts_with("line 2: expiration_ttl"), "{:?}", job.failures);
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2);
+}
+
+async fn cancel_stops_between_batches_and_keeps_what_was_written(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "cancel").await;
+    fill(&f.kv, &ns, "k", 30_000).await;
+    let job = jobs.start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("") }).await.unwrap();
+    let mut rx = loop {
+        if let Some(rx) = jobs.subscribe(&job.id) {
+            break rx;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    while rx.borrow().processed == 0 {
+        rx.changed().await.unwrap();
+    }
+    jobs.cancel(&me(), &job.id).await.unwrap();
+    let done = jobs.wait(&job.id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Cancelled);
+    let left = f.kv.count_keys(&ns, "").await.unwrap();
+    assert!(done.processed > 0 && done.processed < 30_000, "{done:?}");
+    assert_eq!(left, 30_000 - done.processed, "what was reported is what was deleted");
+    let err = jobs.cancel(&me(), &job.id).await.unwrap_err();
+    assert_eq!(err.status(), 409);
+}
+
+async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace(f, "resume").await;
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!("{{\"name\":\"key-{i:06}\",\"value\":\"value {i}\"}}\n"));
+    }
+    // The first server runs the import on a runtime of its own, which is then torn down
+    // mid-job: the process dying, as far as the job can tell.
+    let url = f.url.clone();
+    let data = dir.path().to_owned();
+    let text_for_a = text.clone();
+    let ns_for_a = ns.clone();
+    let job_id = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let id = rt.block_on(async move {
+            let db = domain::Database::connect(&url).await.unwrap();
+            let jobs = Jobs::new(
+                Kv::sql(db.clone()),
+                db.conn.clone(),
+                JobsConfig { max_jobs: 1, data_dir: data, export_ttl_hours: 1, instance_id: "a".into() },
+            );
+            let file = import_file(&jobs, &text_for_a).await;
+            let job = jobs
+                .start(&me(), JobSpec::Import { namespace_id: ns_for_a, file, collision: Collision::Skip, format: ImportFormat::Ndjson })
+                .await
+                .unwrap();
+            let mut rx = loop {
+                if let Some(rx) = jobs.subscribe(&job.id) {
+                    break rx;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            };
+            while rx.borrow().processed < 3000 {
+                rx.changed().await.unwrap();
+            }
+            job.id
+        });
+        rt.shutdown_background();
+        id
+    })
+    .join()
+    .unwrap();
+
+    let jobs = engine(f, dir.path(), "a");
+    assert_eq!(jobs.recover().await.unwrap(), 1);
+    let job = jobs.get(&job_id).await.unwrap();
+    assert_eq!(job.status, JobStatus::Interrupted);
+    assert!(jobs.events(&job_id).await.unwrap().iter().any(|e| e.event == "interrupted"));
+    let written = f.kv.count_keys(&ns, "").await.unwrap();
+    assert!(written >= 3000 && written < 20_000, "{written}");
+    jobs.resume(&me(), &job_id).await.unwrap();
+    let done = jobs.wait(&job_id).await.unwrap();
+    assert_eq!((done.status, done.processed), (JobStatus::Completed, 20_000), "{done:?}");
+    let mut seen = 0;
+    let mut cursor = None;
+    loop {
+        let page = f.kv.list_keys(&me(), &ns, domain::KeyQuery { cursor, ..Default::default() }).await.unwrap();
+        let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
+        for key in f.kv.get_many(&ns, &names).await.unwrap() {
+            let i: usize = key.name.trim_start_matches("key-").parse().unwrap();
+            assert_eq!(key.value, format!("value {i}").into_bytes());
+            assert_eq!(i, seen, "every key exactly once, in order");
+            seen += 1;
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 20_000);
+}
+
+async fn history_filters_and_pages(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "history").await;
+    f.kv.put_key(&me(), &ns, put("a", "1")).await.unwrap();
+    for _ in 0..3 {
+        run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a"]), change: TtlChange::Remove }).await;
+    }
+    let failed = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["missing"]), change: TtlChange::Remove }).await;
+    let q = |query: domain::jobs::JobQuery| {
+        let jobs = jobs.clone();
+        async move { jobs.list(&query).await }
+    };
+    let all = q(Default::default()).await.unwrap();
+    assert_eq!(all.jobs.len(), 4);
+    assert_eq!(all.jobs[0].id, failed.id, "newest first");
+    let page1 = q(domain::jobs::JobQuery { limit: Some(3), ..Default::default() }).await.unwrap();
+    let page2 = q(domain::jobs::JobQuery { limit: Some(3), cursor: page1.cursor.clone(), ..Default::default() }).await.unwrap();
+    assert_eq!((page1.jobs.len(), page2.jobs.len(), page2.cursor.is_none()), (3, 1, true));
+    let errors = q(domain::jobs::JobQuery { min_errors: Some(1), ..Default::default() }).await.unwrap();
+    assert_eq!(errors.jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![failed.id.clone()]);
+    let typed = q(domain::jobs::JobQuery { job_type: Some("bulk_delete".into()), ..Default::default() }).await.unwrap();
+    assert!(typed.jobs.is_empty());
+    assert_eq!(q(domain::jobs::JobQuery { status: Some("done".into()), ..Default::default() }).await.unwrap_err().field(), Some("status"));
+    assert_eq!(q(domain::jobs::JobQuery { limit: Some(0), ..Default::default() }).await.unwrap_err().field(), Some("limit"));
+}
