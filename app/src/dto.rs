@@ -129,3 +129,60 @@ pub struct KeyVersionDto {
     pub metadata: Option<serde_json::Value>,
     pub expiration: Option<i64>,
 }
+
+/// What every job starter returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobStartedDto {
+    pub job_id: String,
+    pub status: String,
+    pub ws_url: String,
+}
+
+/// A key a job failed on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyFailureDto {
+    pub key: String,
+    pub reason: String,
+}
+
+/// A background job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobDto {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub namespace_id: String,
+    pub target_namespace_id: Option<String>,
+    pub status: String,
+    pub total: u64,
+    pub processed: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub current_key: Option<String>,
+    pub percentage: f64,
+    pub error_message: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub updated_at: i64,
+    pub params: serde_json::Value,
+    pub result: Option<serde_json::Value>,
+    #[serde(default)]
+    pub failures: Vec<KeyFailureDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobPageDto {
+    pub jobs: Vec<JobDto>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobEventDto {
+    pub id: i64,
+    pub job_id: String,
+    pub event: String,
+    pub details: serde_json::Value,
+    pub created_at: i64,
+}

@@ -85,6 +85,7 @@ pub fn status_for_code(code: &str) -> u16 {
         "not_found" => 404,
         "conflict" => 409,
         "too_large" => 413,
+        "gone" => 410,
         "rate_limited" => 429,
         "unreachable" => 503,
         _ => 500,

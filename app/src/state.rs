@@ -9,4 +9,5 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub kv: domain::Kv,
     pub database: domain::Database,
+    pub jobs: domain::jobs::Jobs,
 }

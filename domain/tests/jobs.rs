@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{Fixture, me, namespace, put};
-use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange};
 use domain::catalog::TagOperation;
+use domain::jobs::{
+    Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange,
+};
 use domain::{DetailsWrite, Kv, PutKey};
 use serde_json::json;
 
@@ -93,7 +95,13 @@ async fn bulk_copy_and_move_carry_value_metadata_expiration_and_details(f: &Fixt
         &src,
         vec![
             (
-                PutKey { name: "k1".into(), value: vec![0, 159, 255], metadata: Some(json!({"m": 1})), expiration: Some(expiration), expiration_ttl: None },
+                PutKey {
+                    name: "k1".into(),
+                    value: vec![0, 159, 255],
+                    metadata: Some(json!({"m": 1})),
+                    expiration: Some(expiration),
+                    expiration_ttl: None,
+                },
                 DetailsWrite { tags: Some(vec!["red".into()]), custom_metadata: Some(json!({"owner": "ops"})) },
             ),
             (put("k2", "two"), DetailsWrite::default()),
@@ -104,28 +112,49 @@ async fn bulk_copy_and_move_carry_value_metadata_expiration_and_details(f: &Fixt
     f.kv.put_key(&me(), &dst, put("k2", "already here")).await.unwrap();
     let job = run(
         &jobs,
-        JobSpec::BulkCopy { namespace_id: src.clone(), selection: keys(&["k1", "k2", "gone"]), target_namespace_id: dst.clone(), overwrite: false },
+        JobSpec::BulkCopy {
+            namespace_id: src.clone(),
+            selection: keys(&["k1", "k2", "gone"]),
+            target_namespace_id: dst.clone(),
+            overwrite: false,
+        },
     )
     .await;
     assert_eq!((job.status, job.processed, job.skipped, job.errors), (JobStatus::Completed, 3, 1, 1));
     assert_eq!(job.failures.len(), 1);
     assert_eq!(job.failures[0].key, "gone");
     let copied = f.kv.get_key(&me(), &dst, "k1").await.unwrap();
-    assert_eq!((copied.value, copied.metadata, copied.expiration), (vec![0, 159, 255], Some(json!({"m": 1})), Some(expiration)));
+    assert_eq!(
+        (copied.value, copied.metadata, copied.expiration),
+        (vec![0, 159, 255], Some(json!({"m": 1})), Some(expiration))
+    );
     let details = f.kv.get_key_details(&me(), &dst, "k1").await.unwrap();
     assert_eq!((details.tags, details.custom_metadata), (vec!["red".to_owned()], json!({"owner": "ops"})));
     assert_eq!(f.kv.get_key(&me(), &dst, "k2").await.unwrap().value, b"already here");
 
     let job = run(
         &jobs,
-        JobSpec::BulkMove { namespace_id: src.clone(), selection: prefix("k"), target_namespace_id: dst.clone(), overwrite: true },
+        JobSpec::BulkMove {
+            namespace_id: src.clone(),
+            selection: prefix("k"),
+            target_namespace_id: dst.clone(),
+            overwrite: true,
+        },
     )
     .await;
     assert_eq!((job.status, job.processed), (JobStatus::Completed, 2));
     assert_eq!(f.kv.count_keys(&src, "").await.unwrap(), 0);
     assert_eq!(f.kv.get_key(&me(), &dst, "k2").await.unwrap().value, b"two");
     let err = jobs
-        .start(&me(), JobSpec::BulkCopy { namespace_id: src.clone(), selection: prefix(""), target_namespace_id: src.clone(), overwrite: true })
+        .start(
+            &me(),
+            JobSpec::BulkCopy {
+                namespace_id: src.clone(),
+                selection: prefix(""),
+                target_namespace_id: src.clone(),
+                overwrite: true,
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("target_namespace_id"));
@@ -139,16 +168,25 @@ async fn bulk_ttl_and_tags_leave_values_alone_and_report_missing_keys(f: &Fixtur
     f.kv.put_key(&me(), &ns, put("b", "B")).await.unwrap();
     f.kv.put_key_details(&me(), &ns, "a", Some(vec!["x".into()]), Some(json!({"c": 1}))).await.unwrap();
 
-    let job = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a", "b", "zz"]), change: TtlChange::Ttl(600) }).await;
+    let job = run(
+        &jobs,
+        JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a", "b", "zz"]), change: TtlChange::Ttl(600) },
+    )
+    .await;
     assert_eq!((job.status, job.errors), (JobStatus::Completed, 1));
     assert!(job.failures[0].reason.contains("does not exist"), "{:?}", job.failures);
     let a = f.kv.get_key(&me(), &ns, "a").await.unwrap();
     assert_eq!((a.value.as_slice(), a.metadata), (&b"A"[..], Some(json!({"keep": true}))));
     assert!(a.expiration.unwrap() >= domain::now_unix() + 590);
-    let job = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Remove }).await;
+    let job =
+        run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Remove })
+            .await;
     assert_eq!(job.processed, 2);
     assert_eq!(f.kv.get_key(&me(), &ns, "a").await.unwrap().expiration, None);
-    let err = jobs.start(&me(), JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Ttl(30) }).await.unwrap_err();
+    let err = jobs
+        .start(&me(), JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Ttl(30) })
+        .await
+        .unwrap_err();
     assert_eq!(err.field(), Some("expiration_ttl"));
 
     let tag = |tags: &[&str], operation| JobSpec::BulkTag {
@@ -173,7 +211,10 @@ async fn bulk_ttl_and_tags_leave_values_alone_and_report_missing_keys(f: &Fixtur
     assert_eq!(f.kv.get_key(&me(), &ns, "b").await.unwrap().value, b"B");
 }
 
-async fn snapshot(kv: &Kv, ns: &str) -> BTreeMap<String, (Vec<u8>, Option<serde_json::Value>, Option<i64>, Vec<String>, serde_json::Value)> {
+async fn snapshot(
+    kv: &Kv,
+    ns: &str,
+) -> BTreeMap<String, (Vec<u8>, Option<serde_json::Value>, Option<i64>, Vec<String>, serde_json::Value)> {
     let page = kv.list_keys(&me(), ns, Default::default()).await.unwrap();
     let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
     let details = kv.details_many(ns, &names).await.unwrap();
@@ -199,10 +240,22 @@ async fn export_then_import_reproduces_a_namespace(f: &Fixture) {
         &me(),
         &src,
         vec![
-            (PutKey { name: "bin".into(), value: vec![0, 1, 2, 254, 255], ..Default::default() }, DetailsWrite::default()),
             (
-                PutKey { name: "é/ü".into(), value: "text ✓".into(), metadata: Some(json!([1, {"a": null}])), expiration: Some(expiration), expiration_ttl: None },
-                DetailsWrite { tags: Some(vec!["Blue".into(), "prod".into()]), custom_metadata: Some(json!({"n": 1.5})) },
+                PutKey { name: "bin".into(), value: vec![0, 1, 2, 254, 255], ..Default::default() },
+                DetailsWrite::default(),
+            ),
+            (
+                PutKey {
+                    name: "é/ü".into(),
+                    value: "text ✓".into(),
+                    metadata: Some(json!([1, {"a": null}])),
+                    expiration: Some(expiration),
+                    expiration_ttl: None,
+                },
+                DetailsWrite {
+                    tags: Some(vec!["Blue".into(), "prod".into()]),
+                    custom_metadata: Some(json!({"n": 1.5})),
+                },
             ),
             (put("plain", ""), DetailsWrite::default()),
         ],
@@ -220,7 +273,12 @@ async fn export_then_import_reproduces_a_namespace(f: &Fixture) {
         let dst = namespace(f, &format!("round-trip-{}", format.extension())).await;
         let job = run(
             &jobs,
-            JobSpec::Import { namespace_id: dst.clone(), file: relative, collision: Collision::Fail, format: ImportFormat::Auto },
+            JobSpec::Import {
+                namespace_id: dst.clone(),
+                file: relative,
+                collision: Collision::Fail,
+                format: ImportFormat::Auto,
+            },
         )
         .await;
         assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, 3, 0), "{job:?}");
@@ -275,12 +333,24 @@ async fn malformed_imports_name_the_line_and_field_and_fail_writes_nothing(f: &F
         (format!("[{}, {} {}]", ok(1), ok(2), ok(3)), "item 3", "file"),
         (format!("{}\n{}\n{{not json\n", ok(1), ok(2)), "line 3", "invalid JSON"),
         (format!("{}\n{{\"name\":\"{}\",\"value\":\"v\"}}\n", ok(1), "k".repeat(600)), "line 2", "key"),
-        (format!("{}\n{{\"name\":\"m\",\"value\":\"v\",\"metadata\":\"{}\"}}\n", ok(1), "x".repeat(2048)), "line 2", "metadata"),
-        (format!("{}\n{}\n{{\"name\":\"t\",\"value\":\"v\",\"expiration_ttl\":30}}\n", ok(1), ok(2)), "line 3", "expiration_ttl"),
+        (
+            format!("{}\n{{\"name\":\"m\",\"value\":\"v\",\"metadata\":\"{}\"}}\n", ok(1), "x".repeat(2048)),
+            "line 2",
+            "metadata",
+        ),
+        (
+            format!("{}\n{}\n{{\"name\":\"t\",\"value\":\"v\",\"expiration_ttl\":30}}\n", ok(1), ok(2)),
+            "line 3",
+            "expiration_ttl",
+        ),
     ];
     for (text, place, field) in cases {
         let file = import_file(&jobs, &text).await;
-        let job = run(&jobs, JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Fail, format: ImportFormat::Auto }).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Fail, format: ImportFormat::Auto },
+        )
+        .await;
         assert_eq!(job.status, JobStatus::Failed, "{text}");
         let message = job.error_message.clone().unwrap();
         assert!(message.contains(place) && message.contains(field), "{message} should name {place} and {field}");
@@ -289,7 +359,11 @@ async fn malformed_imports_name_the_line_and_field_and_fail_writes_nothing(f: &F
     // Without `fail`, the good items land and each bad one is reported with its line.
     let text = format!("{}\n{{\"name\":\"t\",\"value\":\"v\",\"ttl\":30}}\n{}\n", ok(1), ok(2));
     let file = import_file(&jobs, &text).await;
-    let job = run(&jobs, JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Overwrite, format: ImportFormat::Auto }).await;
+    let job = run(
+        &jobs,
+        JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Overwrite, format: ImportFormat::Auto },
+    )
+    .await;
     assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, 3, 1));
     assert_eq!(job.failures[0].key, "t");
     assert!(job.failures[0].reason.starts_with("line 2: expiration_ttl"), "{:?}", job.failures);
@@ -345,7 +419,15 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
             );
             let file = import_file(&jobs, &text_for_a).await;
             let job = jobs
-                .start(&me(), JobSpec::Import { namespace_id: ns_for_a, file, collision: Collision::Skip, format: ImportFormat::Ndjson })
+                .start(
+                    &me(),
+                    JobSpec::Import {
+                        namespace_id: ns_for_a,
+                        file,
+                        collision: Collision::Skip,
+                        format: ImportFormat::Ndjson,
+                    },
+                )
                 .await
                 .unwrap();
             let mut rx = loop {
@@ -371,7 +453,7 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
     assert_eq!(job.status, JobStatus::Interrupted);
     assert!(jobs.events(&job_id).await.unwrap().iter().any(|e| e.event == "interrupted"));
     let written = f.kv.count_keys(&ns, "").await.unwrap();
-    assert!(written >= 3000 && written < 20_000, "{written}");
+    assert!((3000..20_000).contains(&written), "{written}");
     jobs.resume(&me(), &job_id).await.unwrap();
     let done = jobs.wait(&job_id).await.unwrap();
     assert_eq!((done.status, done.processed), (JobStatus::Completed, 20_000), "{done:?}");
@@ -400,9 +482,14 @@ async fn history_filters_and_pages(f: &Fixture) {
     let ns = namespace(f, "history").await;
     f.kv.put_key(&me(), &ns, put("a", "1")).await.unwrap();
     for _ in 0..3 {
-        run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a"]), change: TtlChange::Remove }).await;
+        run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a"]), change: TtlChange::Remove })
+            .await;
     }
-    let failed = run(&jobs, JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["missing"]), change: TtlChange::Remove }).await;
+    let failed = run(
+        &jobs,
+        JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["missing"]), change: TtlChange::Remove },
+    )
+    .await;
     let q = |query: domain::jobs::JobQuery| {
         let jobs = jobs.clone();
         async move { jobs.list(&query).await }
@@ -411,12 +498,19 @@ async fn history_filters_and_pages(f: &Fixture) {
     assert_eq!(all.jobs.len(), 4);
     assert_eq!(all.jobs[0].id, failed.id, "newest first");
     let page1 = q(domain::jobs::JobQuery { limit: Some(3), ..Default::default() }).await.unwrap();
-    let page2 = q(domain::jobs::JobQuery { limit: Some(3), cursor: page1.cursor.clone(), ..Default::default() }).await.unwrap();
+    let page2 =
+        q(domain::jobs::JobQuery { limit: Some(3), cursor: page1.cursor.clone(), ..Default::default() }).await.unwrap();
     assert_eq!((page1.jobs.len(), page2.jobs.len(), page2.cursor.is_none()), (3, 1, true));
     let errors = q(domain::jobs::JobQuery { min_errors: Some(1), ..Default::default() }).await.unwrap();
     assert_eq!(errors.jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![failed.id.clone()]);
     let typed = q(domain::jobs::JobQuery { job_type: Some("bulk_delete".into()), ..Default::default() }).await.unwrap();
     assert!(typed.jobs.is_empty());
-    assert_eq!(q(domain::jobs::JobQuery { status: Some("done".into()), ..Default::default() }).await.unwrap_err().field(), Some("status"));
-    assert_eq!(q(domain::jobs::JobQuery { limit: Some(0), ..Default::default() }).await.unwrap_err().field(), Some("limit"));
+    assert_eq!(
+        q(domain::jobs::JobQuery { status: Some("done".into()), ..Default::default() }).await.unwrap_err().field(),
+        Some("status")
+    );
+    assert_eq!(
+        q(domain::jobs::JobQuery { limit: Some(0), ..Default::default() }).await.unwrap_err().field(),
+        Some("limit")
+    );
 }

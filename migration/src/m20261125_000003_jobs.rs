@@ -121,7 +121,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_job_events_job").table(JobEvents::Table).col(JobEvents::JobId).col(JobEvents::Id).to_owned(),
+                Index::create()
+                    .name("ix_job_events_job")
+                    .table(JobEvents::Table)
+                    .col(JobEvents::JobId)
+                    .col(JobEvents::Id)
+                    .to_owned(),
             )
             .await?;
         manager
@@ -145,7 +150,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("ix_job_failures_job").table(JobFailures::Table).col(JobFailures::JobId).col(JobFailures::Id).to_owned(),
+                Index::create()
+                    .name("ix_job_failures_job")
+                    .table(JobFailures::Table)
+                    .col(JobFailures::JobId)
+                    .col(JobFailures::Id)
+                    .to_owned(),
             )
             .await
     }

@@ -23,6 +23,7 @@ async fn main() {
         addr,
         database_url: format!("sqlite://{}?mode=rwc", dir.path().join("ssr.db").display()),
         site_root: "target/site".to_owned(),
+        data_dir: dir.path().join("data"),
         ..Default::default()
     };
     let (router, state) = build(&config).await.expect("server");

@@ -45,6 +45,18 @@ pub struct ServeArgs {
     /// Days every version is kept, whatever the count [default: 30]
     #[arg(long, env = "KVM_KEEP_VERSIONS_DAYS")]
     pub keep_versions_days: Option<u32>,
+    /// Folder for export files and import uploads [default: data]
+    #[arg(long, env = "KVM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Background jobs running at once; the rest wait queued [default: 2]
+    #[arg(long, env = "KVM_MAX_JOBS")]
+    pub max_jobs: Option<usize>,
+    /// Hours an export file stays downloadable [default: 24]
+    #[arg(long, env = "KVM_EXPORT_TTL_HOURS")]
+    pub export_ttl_hours: Option<u64>,
+    /// This instance's name on the jobs it runs, unique per instance sharing a database [default: the host name]
+    #[arg(long, env = "KVM_INSTANCE_ID")]
+    pub instance_id: Option<String>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -59,6 +71,10 @@ struct FileConfig {
     site_root: Option<String>,
     keep_versions: Option<u32>,
     keep_versions_days: Option<u32>,
+    data_dir: Option<PathBuf>,
+    max_jobs: Option<usize>,
+    export_ttl_hours: Option<u64>,
+    instance_id: Option<String>,
 }
 
 /// Everything the server needs to start.
@@ -68,6 +84,10 @@ pub struct Config {
     pub database_url: String,
     pub site_root: String,
     pub retention: VersionRetention,
+    pub data_dir: PathBuf,
+    pub max_jobs: usize,
+    pub export_ttl_hours: u64,
+    pub instance_id: String,
 }
 
 impl Default for Config {
@@ -77,6 +97,10 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             site_root: DEFAULT_SITE_ROOT.to_owned(),
             retention: VersionRetention::default(),
+            data_dir: PathBuf::from("data"),
+            max_jobs: 2,
+            export_ttl_hours: 24,
+            instance_id: domain::jobs::default_instance_id(),
         }
     }
 }
@@ -107,6 +131,17 @@ impl Config {
                     .or(file.keep_versions_days)
                     .unwrap_or(VersionRetention::default().keep_days),
             },
+            data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
+            max_jobs: match args.max_jobs.or(file.max_jobs).unwrap_or(2) {
+                0 => anyhow::bail!("max-jobs: must be at least 1"),
+                n => n,
+            },
+            export_ttl_hours: args.export_ttl_hours.or(file.export_ttl_hours).unwrap_or(24),
+            instance_id: args
+                .instance_id
+                .clone()
+                .or(file.instance_id)
+                .unwrap_or_else(domain::jobs::default_instance_id),
         })
     }
 }

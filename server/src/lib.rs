@@ -2,6 +2,7 @@
 
 pub mod api_errors;
 pub mod config;
+pub mod jobs_api;
 pub mod router;
 
 pub use config::Config;

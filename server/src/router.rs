@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use domain::jobs::{Jobs, JobsConfig};
 use domain::{Actor, Database, Kv, Source};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
@@ -27,19 +28,48 @@ use crate::config::Config;
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// How often expired keys are purged and old versions pruned.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
+/// How often job heartbeats are written and cross-instance cancellations picked up.
+const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let kv = Kv::sql(database.clone());
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
+    let jobs = Jobs::new(
+        kv.clone(),
+        database.conn.clone(),
+        JobsConfig {
+            max_jobs: config.max_jobs,
+            data_dir: config.data_dir.clone(),
+            export_ttl_hours: config.export_ttl_hours,
+            instance_id: config.instance_id.clone(),
+        },
+    );
+    let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");
+    }
+    jobs.spawn_supervisor(SUPERVISE_INTERVAL);
+    {
+        let jobs = jobs.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Ok(n @ 1..) = jobs.purge_exports().await {
+                    tracing::info!(removed = n, "expired export files removed");
+                }
+            }
+        });
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("kv-manager")
         .site_root(config.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState { leptos_options, kv, database };
+    let state = AppState { leptos_options, kv, database, jobs };
     Ok((router(state.clone()), state))
 }
 
@@ -65,9 +95,11 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(identify))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Import uploads are streamed to disk, so they are not held to the body limit.
+        .merge(crate::jobs_api::router())
+        .layer(middleware::from_fn(identify))
         .layer(middleware::from_fn(json_error_status))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

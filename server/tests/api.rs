@@ -320,6 +320,7 @@ async fn health_is_503_when_the_database_does_not_answer() {
         addr,
         database_url: format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display()),
         site_root: dir.path().display().to_string(),
+        data_dir: dir.path().join("data"),
         ..Default::default()
     };
     let (router, state) = kv_manager::build(&config).await.unwrap();

@@ -2,6 +2,7 @@
 //! JSON object in and JSON out, and a thin adapter over `domain::Kv`.
 
 pub mod catalog;
+pub mod jobs;
 pub mod keys;
 pub mod namespaces;
 

@@ -122,11 +122,8 @@ pub(crate) async fn write_details(
             .filter(|(_, d)| d.tags.is_none() || d.custom_metadata.is_none())
             .map(|(name, _)| name.as_str())
             .collect();
-        let current = if partial.is_empty() {
-            Default::default()
-        } else {
-            details_of(conn, namespace_id, &partial).await?
-        };
+        let current =
+            if partial.is_empty() { Default::default() } else { details_of(conn, namespace_id, &partial).await? };
         let mut rows = Vec::with_capacity(chunk.len());
         for (name, write) in chunk {
             let existing = current.get(name);
@@ -204,11 +201,9 @@ pub fn apply_tag_operation(current: &[String], tags: &[String], operation: TagOp
             }
             out
         }
-        TagOperation::Remove => current
-            .iter()
-            .filter(|t| !tags.iter().any(|tag| tag.to_lowercase() == t.to_lowercase()))
-            .cloned()
-            .collect(),
+        TagOperation::Remove => {
+            current.iter().filter(|t| !tags.iter().any(|tag| tag.to_lowercase() == t.to_lowercase())).cloned().collect()
+        }
     }
 }
 

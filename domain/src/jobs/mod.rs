@@ -46,12 +46,7 @@ pub struct JobsConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self {
-            max_jobs: 2,
-            data_dir: PathBuf::from("data"),
-            export_ttl_hours: 24,
-            instance_id: default_instance_id(),
-        }
+        Self { max_jobs: 2, data_dir: PathBuf::from("data"), export_ttl_hours: 24, instance_id: default_instance_id() }
     }
 }
 
@@ -178,8 +173,14 @@ impl Jobs {
         if !rows::requeue(&self.inner.conn, job_id, &self.inner.config.instance_id, now).await? {
             return Err(DomainError::conflict("job_id", "job_id: the job was resumed by someone else"));
         }
-        rows::event(&self.inner.conn, job_id, "resumed", serde_json::json!({ "by": actor.user, "from": job.processed }), now)
-            .await?;
+        rows::event(
+            &self.inner.conn,
+            job_id,
+            "resumed",
+            serde_json::json!({ "by": actor.user, "from": job.processed }),
+            now,
+        )
+        .await?;
         let job = self.get(job_id).await?;
         self.launch(job.clone(), spec, actor.clone());
         Ok(job)
@@ -220,8 +221,9 @@ impl Jobs {
         }
         ctx.job.status = JobStatus::Running;
         ctx.job.started_at = Some(now);
-        let _ = rows::event(conn, &ctx.job.id, "started", serde_json::json!({ "resumed_from": ctx.job.processed }), now)
-            .await;
+        let _ =
+            rows::event(conn, &ctx.job.id, "started", serde_json::json!({ "resumed_from": ctx.job.processed }), now)
+                .await;
         ctx.publish();
         let actor = Actor { source: crate::actor::Source::Job, ..actor };
         match ops::run(&mut ctx, &spec, &actor).await {
@@ -278,7 +280,8 @@ impl Jobs {
             ));
         }
         rows::request_cancel(&self.inner.conn, job_id).await?;
-        let local = self.inner.running.lock().ok().and_then(|r| r.get(job_id).map(|r| (r.cancel.clone(), r.state.clone())));
+        let local =
+            self.inner.running.lock().ok().and_then(|r| r.get(job_id).map(|r| (r.cancel.clone(), r.state.clone())));
         if let Some((flag, _)) = &local {
             flag.store(true, Ordering::SeqCst);
         }
@@ -322,7 +325,8 @@ impl Jobs {
     /// The file of a completed export, while it has not expired.
     pub async fn export_file(&self, job_id: &str) -> DomainResult<ExportFile> {
         let job = self.get(job_id).await?;
-        let JobSpec::Export { format, .. } = serde_json::from_value(job.params.clone()).map_err(DomainError::internal)?
+        let JobSpec::Export { format, .. } =
+            serde_json::from_value(job.params.clone()).map_err(DomainError::internal)?
         else {
             return Err(DomainError::invalid("job_id", "job_id: only an export job has a file to download"));
         };
@@ -399,7 +403,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     fn new(jobs: Jobs, job: Job, cancel: Arc<AtomicBool>, state: watch::Sender<Job>) -> Self {
         let checkpoint = None;
-        let quarter = if job.total > 0 { job.processed * 4 / job.total } else { 0 };
+        let quarter = (job.processed * 4).checked_div(job.total).unwrap_or(0);
         Self {
             jobs,
             job,
@@ -459,7 +463,7 @@ impl Ctx {
         // The row follows every batch, so a resume continues right after the last one written;
         // progress events are kept to one a second and one at each quarter.
         rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await?;
-        let quarter = if self.job.total > 0 { (self.job.processed * 4 / self.job.total).min(4) } else { 0 };
+        let quarter = (self.job.processed * 4).checked_div(self.job.total).unwrap_or(0).min(4);
         let crossed = quarter > self.quarter;
         if crossed || self.last_persist.elapsed() >= Duration::from_secs(1) {
             self.quarter = quarter;

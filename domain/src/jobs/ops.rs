@@ -74,12 +74,10 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
                 ));
             }
             kv.get_namespace(&actor, target_namespace_id).await.map_err(|e| match e {
-                DomainError::NotFound { message, .. } | DomainError::Invalid { message, .. } => {
-                    DomainError::NotFound {
-                        field: Some("target_namespace_id".into()),
-                        message: message.replace("namespace_id", "target_namespace_id"),
-                    }
-                }
+                DomainError::NotFound { message, .. } | DomainError::Invalid { message, .. } => DomainError::NotFound {
+                    field: Some("target_namespace_id".into()),
+                    message: message.replace("namespace_id", "target_namespace_id"),
+                },
                 other => other,
             })?;
             Ok(())
@@ -229,11 +227,8 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                 let values = ctx.kv().get_many(namespace_id, &names).await?;
                 let found: HashSet<String> = values.iter().map(|v| v.name.clone()).collect();
                 let mut failures = missing(&names, &found);
-                let existing = if *overwrite {
-                    HashSet::new()
-                } else {
-                    ctx.kv().live_names(target_namespace_id, &names).await?
-                };
+                let existing =
+                    if *overwrite { HashSet::new() } else { ctx.kv().live_names(target_namespace_id, &names).await? };
                 let details = ctx.kv().details_many(namespace_id, &names).await?;
                 let now = now_unix();
                 let mut valid = Vec::with_capacity(values.len());
@@ -246,7 +241,9 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                     let d = details.get(&key.name);
                     let write = DetailsWrite {
                         tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
-                        custom_metadata: Some(d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
+                        custom_metadata: Some(
+                            d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({})),
+                        ),
                     };
                     let name = key.name.clone();
                     let put = PutKey {
@@ -313,7 +310,12 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
     }
 }
 
-async fn export(ctx: &mut Ctx, namespace_id: &str, format: ExportFormat, prefix: Option<&str>) -> DomainResult<Outcome> {
+async fn export(
+    ctx: &mut Ctx,
+    namespace_id: &str,
+    format: ExportFormat,
+    prefix: Option<&str>,
+) -> DomainResult<Outcome> {
     // An export always starts over: its file is written from the beginning.
     ctx.job.processed = 0;
     let namespace = ctx.kv().get_namespace(&system(), namespace_id).await?;
@@ -354,7 +356,8 @@ async fn export(ctx: &mut Ctx, namespace_id: &str, format: ExportFormat, prefix:
             if json {
                 line.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
             }
-            serde_json::to_writer(&mut line, &export_item(key, details.get(&key.name))).map_err(DomainError::internal)?;
+            serde_json::to_writer(&mut line, &export_item(key, details.get(&key.name)))
+                .map_err(DomainError::internal)?;
             if !json {
                 line.push(b'\n');
             }
@@ -435,7 +438,9 @@ async fn import(
         ctx.fail_keys(problems).await?;
         return Err(DomainError::invalid(
             "file",
-            format!("{problem_count} item(s) cannot be imported with collision=fail, so nothing was written; first: {first}"),
+            format!(
+                "{problem_count} item(s) cannot be imported with collision=fail, so nothing was written; first: {first}"
+            ),
         ));
     }
     // Second pass: write in batches.

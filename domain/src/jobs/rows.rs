@@ -247,8 +247,14 @@ pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64) -> DomainR
     if conn.execute_raw(sql.statement()).await?.rows_affected() == 0 {
         return Ok(false);
     }
-    event(conn, id, "interrupted", serde_json::json!({ "reason": "the server stopped while the job was running" }), now)
-        .await?;
+    event(
+        conn,
+        id,
+        "interrupted",
+        serde_json::json!({ "reason": "the server stopped while the job was running" }),
+        now,
+    )
+    .await?;
     Ok(true)
 }
 

@@ -17,10 +17,9 @@ pub fn export_item(key: &KeyValue, details: Option<&KeyDetails>) -> Value {
     item.insert("name".into(), json!(key.name));
     match std::str::from_utf8(&key.value) {
         Ok(text) => item.insert("value".into(), json!(text)),
-        Err(_) => item.insert(
-            "value_base64".into(),
-            json!(base64::engine::general_purpose::STANDARD.encode(&key.value)),
-        ),
+        Err(_) => {
+            item.insert("value_base64".into(), json!(base64::engine::general_purpose::STANDARD.encode(&key.value)))
+        }
     };
     if let Some(metadata) = &key.metadata {
         item.insert("metadata".into(), metadata.clone());
@@ -100,10 +99,7 @@ pub fn parse_item(item: Value) -> DomainResult<(PutKey, DetailsWrite)> {
         Some(_) => return Err(DomainError::invalid("tags", "tags: must be an array of strings")),
     };
     let custom_metadata = item.remove("custom_metadata").filter(|m| !m.is_null());
-    Ok((
-        PutKey { name, value, metadata, expiration, expiration_ttl },
-        DetailsWrite { tags, custom_metadata },
-    ))
+    Ok((PutKey { name, value, metadata, expiration, expiration_ttl }, DetailsWrite { tags, custom_metadata }))
 }
 
 /// Reads items one at a time from a JSON array or NDJSON file.
@@ -297,9 +293,12 @@ mod tests {
 
     #[tokio::test]
     async fn json_arrays_stream_item_by_item() {
-        let items = read_all(r#" [ {"name":"a","value":"x,]}\"{"}, {"name":"b","value":"y","tags":["t"]} ] "#, ImportFormat::Auto)
-            .await
-            .unwrap();
+        let items = read_all(
+            r#" [ {"name":"a","value":"x,]}\"{"}, {"name":"b","value":"y","tags":["t"]} ] "#,
+            ImportFormat::Auto,
+        )
+        .await
+        .unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].0, "item 1");
         assert_eq!(items[0].1.as_ref().unwrap()["value"], "x,]}\"{");
@@ -313,9 +312,12 @@ mod tests {
 
     #[tokio::test]
     async fn ndjson_names_the_line_of_a_bad_item() {
-        let items = read_all("{\"name\":\"a\",\"value\":\"1\"}\n\n{\"name\":\"b\",\"value\":\"2\"}\n{oops\n", ImportFormat::Auto)
-            .await
-            .unwrap();
+        let items = read_all(
+            "{\"name\":\"a\",\"value\":\"1\"}\n\n{\"name\":\"b\",\"value\":\"2\"}\n{oops\n",
+            ImportFormat::Auto,
+        )
+        .await
+        .unwrap();
         assert_eq!(items.len(), 3);
         assert_eq!(items[1].0, "line 3");
         assert_eq!(items[2].0, "line 4");
@@ -333,7 +335,10 @@ mod tests {
         assert_eq!(put.value, vec![0, 255]);
         assert_eq!(details.tags, Some(vec!["a".to_owned()]));
         assert_eq!(parse_item(json!({"value": "x"})).unwrap_err().field(), Some("name"));
-        assert_eq!(parse_item(json!({"name": "x", "expiration_ttl": "soon", "value": ""})).unwrap_err().field(), Some("expiration_ttl"));
+        assert_eq!(
+            parse_item(json!({"name": "x", "expiration_ttl": "soon", "value": ""})).unwrap_err().field(),
+            Some("expiration_ttl")
+        );
         assert_eq!(parse_item(json!({"name": "x", "value": 1})).unwrap_err().field(), Some("value"));
     }
 }

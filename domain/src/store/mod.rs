@@ -47,8 +47,13 @@ pub trait KvStore: Send + Sync + 'static {
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64>;
     /// Sets (or with `None` removes) the expiration of the named live keys, leaving values and
     /// metadata untouched; returns how many were changed.
-    async fn set_expiration(&self, actor: &Actor, namespace_id: &str, names: &[String], expiration: Option<i64>)
-    -> DomainResult<u64>;
+    async fn set_expiration(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        names: &[String],
+        expiration: Option<i64>,
+    ) -> DomainResult<u64>;
 }
 
 /// Cursors are opaque to clients: the last key of a page, base64url-encoded.

@@ -537,9 +537,8 @@ impl KvStore for SqlStore {
 
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
         self.require_namespace(namespace_id).await?;
-        let mut select = kv_entry::Entity::find()
-            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-            .filter(live(now_unix()));
+        let mut select =
+            kv_entry::Entity::find().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).filter(live(now_unix()));
         if !prefix.is_empty() {
             select = select.filter(kv_entry::Column::Name.gte(prefix));
             if let Some(upper) = prefix_upper_bound(prefix) {

@@ -25,7 +25,13 @@ impl TestServer {
     pub async fn start_with(database_url: String, dir: tempfile::TempDir) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = Config { addr, database_url, site_root: dir.path().display().to_string(), ..Default::default() };
+        let config = Config {
+            addr,
+            database_url,
+            site_root: dir.path().display().to_string(),
+            data_dir: dir.path().join("data"),
+            ..Default::default()
+        };
         let (router, _) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
         Self { addr, _dir: Some(dir) }

@@ -1,0 +1,200 @@
+//! Background jobs from the console and scripts: each starter returns at once with
+//! `{job_id, status, ws_url}`; progress comes over the WebSocket or `GET /api/jobs/{id}`.
+
+// One argument per JSON field of the script API: `list_jobs` has ten filters.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::serverfns::ssr::actor;
+
+#[cfg(feature = "ssr")]
+fn jobs() -> Result<domain::jobs::Jobs, AppError> {
+    use_context::<crate::state::AppState>().map(|state| state.jobs).ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::internal()
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn selection(keys: Option<Vec<String>>, prefix: Option<String>) -> domain::jobs::Selection {
+    domain::jobs::Selection { keys, prefix }
+}
+
+#[cfg(feature = "ssr")]
+async fn start(spec: domain::jobs::JobSpec) -> Result<JobStartedDto, AppError> {
+    let job = jobs()?.start(&actor(), spec).await?;
+    Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
+}
+
+#[cfg(feature = "ssr")]
+fn to_dto<T: serde::de::DeserializeOwned>(value: impl serde::Serialize) -> Result<T, AppError> {
+    serde_json::to_value(value).and_then(serde_json::from_value).map_err(|err| {
+        tracing::error!(%err, "job shape mismatch");
+        AppError::internal()
+    })
+}
+
+/// Deletes the listed keys, or every key with the prefix.
+#[server(endpoint = "bulk_delete", input = Json)]
+pub async fn bulk_delete(
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: Option<String>,
+) -> Result<JobStartedDto, AppError> {
+    start(domain::jobs::JobSpec::BulkDelete { namespace_id, selection: selection(keys, prefix) }).await
+}
+
+/// Copies keys with their value, metadata, expiration, tags and custom metadata.
+#[server(endpoint = "bulk_copy", input = Json)]
+pub async fn bulk_copy(
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: Option<String>,
+    target_namespace_id: String,
+    overwrite: Option<bool>,
+) -> Result<JobStartedDto, AppError> {
+    let selection = selection(keys, prefix);
+    let overwrite = overwrite.unwrap_or(false);
+    start(domain::jobs::JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite }).await
+}
+
+/// Copies keys, then deletes the source keys that were copied.
+#[server(endpoint = "bulk_move", input = Json)]
+pub async fn bulk_move(
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: Option<String>,
+    target_namespace_id: String,
+    overwrite: Option<bool>,
+) -> Result<JobStartedDto, AppError> {
+    let selection = selection(keys, prefix);
+    let overwrite = overwrite.unwrap_or(false);
+    start(domain::jobs::JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite }).await
+}
+
+/// Sets a TTL (`expiration_ttl`) or an absolute `expiration`, or with `remove: true` removes
+/// the expiration; values and metadata are never rewritten.
+#[server(endpoint = "bulk_ttl", input = Json)]
+pub async fn bulk_ttl(
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: Option<String>,
+    expiration_ttl: Option<i64>,
+    expiration: Option<i64>,
+    remove: Option<bool>,
+) -> Result<JobStartedDto, AppError> {
+    use domain::jobs::TtlChange;
+    let change = match (expiration_ttl, expiration, remove.unwrap_or(false)) {
+        (Some(ttl), None, false) => TtlChange::Ttl(ttl),
+        (None, Some(at), false) => TtlChange::At(at),
+        (None, None, true) => TtlChange::Remove,
+        _ => {
+            return Err(AppError::invalid(
+                "expiration_ttl",
+                "expiration_ttl: give exactly one of expiration_ttl, expiration or remove: true",
+            ));
+        }
+    };
+    start(domain::jobs::JobSpec::BulkTtl { namespace_id, selection: selection(keys, prefix), change }).await
+}
+
+/// Adds, removes or replaces tags (`operation`: add, remove or replace).
+#[server(endpoint = "bulk_tag", input = Json)]
+pub async fn bulk_tag(
+    namespace_id: String,
+    keys: Option<Vec<String>>,
+    prefix: Option<String>,
+    tags: Vec<String>,
+    operation: String,
+) -> Result<JobStartedDto, AppError> {
+    use domain::catalog::TagOperation;
+    let operation = match operation.as_str() {
+        "add" => TagOperation::Add,
+        "remove" => TagOperation::Remove,
+        "replace" => TagOperation::Replace,
+        other => {
+            return Err(AppError::invalid(
+                "operation",
+                format!("operation: {other:?} is not one of add, remove, replace"),
+            ));
+        }
+    };
+    start(domain::jobs::JobSpec::BulkTag { namespace_id, selection: selection(keys, prefix), tags, operation }).await
+}
+
+/// Exports a namespace (or the keys with a prefix) to a file: `format` json or ndjson.
+#[server(endpoint = "start_export", input = Json)]
+pub async fn start_export(
+    namespace_id: String,
+    format: Option<String>,
+    prefix: Option<String>,
+) -> Result<JobStartedDto, AppError> {
+    use domain::jobs::ExportFormat;
+    let format = match format.as_deref().unwrap_or("ndjson") {
+        "json" => ExportFormat::Json,
+        "ndjson" => ExportFormat::Ndjson,
+        other => {
+            return Err(AppError::invalid("format", format!("format: {other:?} is not one of json, ndjson")));
+        }
+    };
+    start(domain::jobs::JobSpec::Export { namespace_id, format, prefix }).await
+}
+
+/// The job history, newest first (`sort: "oldest"` for the other way), filtered and paged.
+#[server(endpoint = "list_jobs", input = Json)]
+pub async fn list_jobs(
+    status: Option<String>,
+    r#type: Option<String>,
+    namespace_id: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    created_by: Option<String>,
+    min_errors: Option<u64>,
+    sort: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<JobPageDto, AppError> {
+    let query = domain::jobs::JobQuery {
+        status,
+        job_type: r#type,
+        namespace_id,
+        from,
+        to,
+        created_by,
+        min_errors,
+        sort,
+        limit,
+        cursor,
+    };
+    to_dto(jobs()?.list(&query).await?)
+}
+
+/// One job, with the keys it failed on and why.
+#[server(endpoint = "get_job", input = Json)]
+pub async fn get_job(job_id: String) -> Result<JobDto, AppError> {
+    to_dto(jobs()?.get(&job_id).await?)
+}
+
+/// Asks a job to stop; it stops between batches, keeping what it wrote.
+#[server(endpoint = "cancel_job", input = Json)]
+pub async fn cancel_job(job_id: String) -> Result<JobDto, AppError> {
+    to_dto(jobs()?.cancel(&actor(), &job_id).await?)
+}
+
+/// Resumes an interrupted job after its last committed batch.
+#[server(endpoint = "resume_job", input = Json)]
+pub async fn resume_job(job_id: String) -> Result<JobStartedDto, AppError> {
+    let job = jobs()?.resume(&actor(), &job_id).await?;
+    Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
+}
+
+/// A job's lifecycle events, oldest first.
+#[server(endpoint = "job_events", input = Json)]
+pub async fn job_events(job_id: String) -> Result<Vec<JobEventDto>, AppError> {
+    to_dto(jobs()?.events(&job_id).await?)
+}

@@ -1,0 +1,154 @@
+//! Jobs over HTTP: starters return at once, polling, event replay, import uploads, export
+//! downloads, errors with their status and field, and progress over a WebSocket.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+async fn namespace(server: &TestServer, title: &str) -> String {
+    server.ok("create_namespace", json!({ "title": title })).await["id"].as_str().unwrap().to_owned()
+}
+
+/// Polls `GET /api/jobs/{id}` until the job has ended.
+async fn finished(server: &TestServer, id: &str) -> Value {
+    for _ in 0..600 {
+        let res = server.get(&format!("/api/jobs/{id}")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let job = res.json();
+        if !["queued", "running"].contains(&job["status"].as_str().unwrap()) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("job {id} did not end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_jobs_start_at_once_and_report_over_http() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "jobs-http").await;
+    for key in ["a", "b", "c"] {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": key })).await;
+    }
+    let started =
+        server.ok("bulk_tag", json!({ "namespace_id": ns, "prefix": "", "tags": ["hot"], "operation": "add" })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("bulk_tag-"), "{started}");
+    assert_eq!(started["ws_url"], format!("/api/jobs/{id}/ws"));
+    let job = finished(&server, &id).await;
+    assert_eq!(
+        (job["status"].as_str(), job["processed"].as_u64(), job["percentage"].as_f64()),
+        (Some("completed"), Some(3), Some(100.0))
+    );
+    let details = server.ok("get_key_details", json!({ "namespace_id": ns, "key": "b" })).await;
+    assert_eq!(details["tags"], json!(["hot"]));
+    let events = server.get(&format!("/api/jobs/{id}/events")).await.json();
+    let names: Vec<&str> = events["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!((names.first(), names.last()), (Some(&"created"), Some(&"completed")), "{names:?}");
+    assert_eq!(server.ok("job_events", json!({ "job_id": id })).await.as_array().unwrap().len(), names.len());
+    let listed = server.ok("list_jobs", json!({ "type": "bulk_tag" })).await;
+    assert_eq!(listed["jobs"][0]["id"], id);
+
+    // Bad input: 4xx naming the field, and no job.
+    let res = server
+        .call("bulk_ttl", json!({ "namespace_id": ns, "prefix": "", "expiration_ttl": 600, "remove": true }))
+        .await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("expiration_ttl")));
+    let res = server.call("bulk_delete", json!({ "namespace_id": ns })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("keys")));
+    let res =
+        server.call("bulk_tag", json!({ "namespace_id": ns, "prefix": "", "tags": ["x"], "operation": "merge" })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("operation")));
+    let res = server
+        .call("bulk_copy", json!({ "namespace_id": ns, "prefix": "", "target_namespace_id": "f".repeat(32) }))
+        .await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (404, Some("target_namespace_id")));
+    assert_eq!(server.get("/api/jobs/bulk_tag-nope").await.status, 404);
+    let res = server.request("POST", &format!("/api/jobs/{id}/cancel"), &[], b"").await;
+    assert_eq!((res.status, res.json()["error"]["code"].as_str()), (409, Some("conflict")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_uploads_and_export_downloads() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "import-export").await;
+    let bad = b"{\"name\":\"a\",\"value\":\"1\"}\n{\"name\":\"b\",\"value\":\"2\"}\n{\"name\":\"c\",\"value\":\"3\",\"metadata\":{\"x\":\"";
+    let res = server.request("POST", &format!("/api/import/{ns}?collision=fail"), &[], bad).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let job = finished(&server, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed");
+    assert!(job["error_message"].as_str().unwrap().contains("line 3"), "{job}");
+    assert_eq!(server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"], 0);
+
+    let good = b"[{\"name\":\"bin\",\"value_base64\":\"AAEC/w==\",\"tags\":[\"t\"]},{\"key\":\"text\",\"value\":\"hello\",\"expiration_ttl\":3600,\"metadata\":{\"m\":1}}]";
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[("content-type", "application/json")], good).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let job = finished(&server, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(2)), "{job}");
+
+    let started = server.ok("start_export", json!({ "namespace_id": ns, "format": "ndjson" })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let job = finished(&server, &id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    for _ in 0..2 {
+        let file = server.get(&format!("/api/jobs/{id}/download")).await;
+        assert_eq!(file.status, 200);
+        assert_eq!(file.header("content-type"), Some("application/x-ndjson"));
+        let disposition = file.header("content-disposition").unwrap();
+        assert!(
+            disposition.starts_with("attachment; filename=\"import-export-") && disposition.ends_with(".ndjson\""),
+            "{disposition}"
+        );
+        let lines: Vec<Value> = file.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], json!({ "name": "bin", "value_base64": "AAEC/w==", "tags": ["t"] }));
+        assert_eq!((lines[1]["name"].as_str(), lines[1]["value"].as_str()), (Some("text"), Some("hello")));
+        assert_eq!(lines[1]["metadata"], json!({ "m": 1 }));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}?collision=merge"), &[], good).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("collision")));
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], b"").await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("file")));
+    let res = server.request("POST", &format!("/api/import/{}", "0".repeat(32)), &[], good).await;
+    assert_eq!(res.status, 404, "{}", res.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_follows_a_job_to_its_end() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "ws").await;
+    let mut lines = String::new();
+    for i in 0..20_000 {
+        lines.push_str(&format!("{{\"name\":\"k{i:05}\",\"value\":\"v\"}}\n"));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    let id = res.json()["job_id"].as_str().unwrap().to_owned();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/jobs/{id}/ws", server.addr)).await.unwrap();
+    socket.send(Message::Text(r#"{"type":"ping"}"#.into())).await.unwrap();
+    let mut kinds = Vec::new();
+    let mut last = Value::Null;
+    while let Some(Ok(message)) = socket.next().await {
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            kinds.push(value["type"].as_str().unwrap().to_owned());
+            last = value;
+        }
+    }
+    assert_eq!(kinds.last().map(String::as_str), Some("completed"), "{kinds:?}");
+    assert!(kinds.contains(&"pong".to_owned()) && kinds.contains(&"progress".to_owned()), "{kinds:?}");
+    assert_eq!(last["job"]["processed"], 20_000);
+    // After the end, a socket gets the final state at once and is closed.
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/jobs/{id}/ws", server.addr)).await.unwrap();
+    let first = socket.next().await.unwrap().unwrap();
+    let value: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert_eq!((value["type"].as_str(), value["job"]["id"].as_str()), (Some("completed"), Some(id.as_str())));
+    assert!(matches!(socket.next().await, Some(Ok(Message::Close(_))) | None));
+}
