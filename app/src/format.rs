@@ -62,6 +62,39 @@ pub fn bytes(n: u64) -> String {
     if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
+/// A span of seconds: `42s`, `3m 05s`, `2h 10m`.
+pub fn duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// How long ago `then` was, seen at `now`: `just now`, `3 minutes ago`, `2 days ago`.
+pub fn ago(then: i64, now: i64) -> String {
+    let secs = (now - then).max(0);
+    let (n, unit) = match secs {
+        0..10 => return "just now".to_owned(),
+        10..60 => (secs, "second"),
+        60..3600 => (secs / 60, "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// A UTC time to the second: `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc_seconds(unix: i64) -> String {
+    format!("{}:{:02} UTC", datetime_local(unix).replace('T', " "), unix.rem_euclid(60))
+}
+
+/// A count with its noun: `1 key`, `3 keys`.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +112,18 @@ mod tests {
     fn sizes_read_well() {
         assert_eq!(bytes(12), "12 B");
         assert_eq!(bytes(2048), "2.0 KB");
+    }
+
+    #[test]
+    fn times_read_well() {
+        assert_eq!(duration(42), "42s");
+        assert_eq!(duration(185), "3m 05s");
+        assert_eq!(duration(7800), "2h 10m");
+        assert_eq!(ago(100, 103), "just now");
+        assert_eq!(ago(0, 180), "3 minutes ago");
+        assert_eq!(ago(0, 3600), "1 hour ago");
+        assert_eq!(utc_seconds(1_767_225_659), "2026-01-01 00:00:59 UTC");
+        assert_eq!(count(1, "key"), "1 key");
+        assert_eq!(count(2, "key"), "2 keys");
     }
 }

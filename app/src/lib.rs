@@ -2,6 +2,8 @@
 
 #![recursion_limit = "512"]
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 pub mod components;
 pub mod dto;
 pub mod error;
@@ -48,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(components::header::JobsChanged(RwSignal::new(0)));
     view! {
         <Stylesheet id="leptos" href="/pkg/kv-manager.css" />
         <Title text="KV Manager" />

@@ -3,10 +3,67 @@ use leptos_router::components::A;
 
 use super::theme::ThemeToggle;
 
-/// The top bar: name, navigation and the theme control.
+/// Bumped when a page starts a job or sees one end, so the header's count follows at once.
+#[derive(Clone, Copy)]
+pub struct JobsChanged(pub RwSignal<u32>);
+
+/// A function that tells the header jobs changed; take it while the component is created.
+pub fn jobs_notifier() -> impl Fn() + Copy + Send + Sync + 'static {
+    let changed = use_context::<JobsChanged>();
+    move || {
+        if let Some(JobsChanged(n)) = changed {
+            n.try_update(|n| *n += 1);
+        }
+    }
+}
+
+/// How often the header asks how many jobs run.
+#[cfg(target_arch = "wasm32")]
+const RUNNING_POLL: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// The top bar: name, navigation (with the number of running jobs) and the theme control.
 #[component]
 pub fn Header() -> impl IntoView {
     let link = "rounded-md px-2 py-1 hover:bg-slate-200 dark:hover:bg-slate-800 aria-[current=page]:font-semibold aria-[current=page]:underline";
+    // Counted in the browser only: the server renders the plain link.
+    let running = RwSignal::new(0usize);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let changed = use_context::<JobsChanged>();
+        let count = move || {
+            leptos::task::spawn_local(async move {
+                let page = crate::serverfns::jobs::list_jobs(
+                    Some("running".to_owned()),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(100),
+                    None,
+                )
+                .await;
+                if let Ok(page) = page {
+                    running.try_set(page.jobs.len());
+                }
+            });
+        };
+        Effect::new(move |_| {
+            if let Some(JobsChanged(n)) = changed {
+                n.track();
+            }
+            count();
+        });
+        if let Ok(handle) = set_interval_with_handle(count, RUNNING_POLL) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let jobs_label = move || match running.get() {
+        0 => None,
+        n => Some(format!("Jobs ({n} running)")),
+    };
     view! {
         <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-2 px-3 py-3 sm:px-6">
@@ -20,8 +77,17 @@ pub fn Header() -> impl IntoView {
                     <A href="/search" attr:class=link>
                         "Search"
                     </A>
-                    <A href="/jobs" attr:class=link>
+                    <A href="/jobs" attr:class=link attr:aria-label=jobs_label>
                         "Jobs"
+                        <Show when=move || { running.get() > 0 }>
+                            <span
+                                aria-hidden="true"
+                                data-testid="running-jobs"
+                                class="ml-1 rounded-full bg-indigo-600 px-1.5 text-xs font-semibold text-white"
+                            >
+                                {move || running.get()}
+                            </span>
+                        </Show>
                     </A>
                     <A href="/audit" attr:class=link>
                         "Audit log"

@@ -2,6 +2,7 @@
 
 pub mod field_error;
 pub mod header;
+pub mod job_progress;
 pub mod modal;
 pub mod tag_chips;
 pub mod theme;

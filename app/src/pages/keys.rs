@@ -5,11 +5,14 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::header::jobs_notifier;
+use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::tag_chips::TagChips;
-use crate::dto::{KeyDto, KeyEntryDto, KeyListDto};
+use crate::dto::{JobDto, KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
 use crate::format;
+use crate::pages::bulk::{BulkContext, Selection, bulk_bar};
 use crate::pages::key_details::{DetailsPanel, HistoryPanel};
 use crate::pages::{debounce, encode_query};
 use crate::serverfns::catalog::{list_tags, search_keys};
@@ -40,13 +43,44 @@ pub fn KeysPage() -> impl IntoView {
     let tags_in_use = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id)));
     // Pages fetched with "Load more", after the first one.
     let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
+    // The rows chosen for a bulk action; a new listing starts with none.
+    let selection = RwSignal::new(Selection::default());
     Effect::watch(
         move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
-        move |_, _, _| more_pages.set(Vec::new()),
+        move |_, _, _| {
+            more_pages.set(Vec::new());
+            selection.set(Selection::default());
+        },
         false,
     );
     let adding = RwSignal::new(false);
     let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+    let jobs_changed = jobs_notifier();
+    // Jobs started here, followed until they end (their dialog may be in the background).
+    let watching = RwSignal::new(Vec::<WatchedJob>::new());
+    let key_count = Signal::derive(move || namespace.get().and_then(Result::ok).map(|n| n.key_count));
+    let bulk = BulkContext {
+        namespace_id,
+        namespace_title: Signal::derive(move || {
+            namespace.get().and_then(Result::ok).map(|n| n.title).unwrap_or_default()
+        }),
+        key_count,
+        prefix,
+        selection,
+        on_started: Callback::new(move |job: WatchedJob| {
+            watching.update(|w| w.push(job));
+            jobs_changed();
+        }),
+    };
+    let has_selection = Memo::new(move |_| !selection.with(Selection::is_empty));
+    let on_finished = Callback::new(move |job: JobDto| {
+        let id = namespace_id.get_untracked();
+        if job.namespace_id == id || job.target_namespace_id.as_deref() == Some(id.as_str()) {
+            reload.update(|n| *n += 1);
+        }
+        jobs_changed();
+    });
+    let on_dismiss = Callback::new(move |id: String| watching.update(|w| w.retain(|j| j.job_id != id)));
     let navigate = use_navigate();
     let later = debounce(300);
     let on_prefix = move |ev: leptos::ev::Event| {
@@ -156,11 +190,23 @@ pub fn KeysPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
-                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag /> }.into_any(),
+                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag selection key_count /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
             </Transition>
+            // The bulk bar and its dialogs are a chunk of their own, loaded at the first selection.
+            {move || {
+                (in_browser.get() && has_selection.get())
+                    .then(|| view! { <Suspense fallback=|| ()>{Suspend::new(bulk_bar(bulk))}</Suspense> })
+            }}
+            <For
+                each=move || if in_browser.get() { watching.get() } else { Vec::new() }
+                key=|job| job.job_id.clone()
+                let:job
+            >
+                <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense>
+            </For>
             <Show when=move || adding.get()>
                 <AddKeyDialog
                     namespace_id=namespace_id.get_untracked()
@@ -194,6 +240,8 @@ fn KeyTable(
     namespace_id: Memo<String>,
     prefix: Memo<String>,
     tag: Memo<String>,
+    selection: RwSignal<Selection>,
+    key_count: Signal<Option<u64>>,
 ) -> impl IntoView {
     let first_cursor = first.cursor.clone();
     let first_complete = first.list_complete;
@@ -215,6 +263,37 @@ fn KeyTable(
     };
     let first_len = first_keys.len();
     let shown = move || first_len + more_pages.with(|pages| pages.iter().map(|p| p.keys.len()).sum::<usize>());
+    let first_names: Vec<String> = first_keys.iter().map(|k| k.name.clone()).collect();
+    let shown_names = move || {
+        let mut names = first_names.clone();
+        more_pages.with(|pages| names.extend(pages.iter().flat_map(|p| p.keys.iter().map(|k| k.name.clone()))));
+        names
+    };
+    let shown_names_all = shown_names.clone();
+    let all_shown = Memo::new(move |_| {
+        let names = shown_names_all();
+        !names.is_empty() && selection.with(|s| s.all_matching || names.iter().all(|n| s.keys.contains(n)))
+    });
+    let toggle_all = move |ev: leptos::ev::Event| {
+        if event_target_checked(&ev) {
+            let names = shown_names();
+            selection.update(|s| s.keys.extend(names));
+        } else {
+            selection.set(Selection::default());
+        }
+    };
+    let more_match = {
+        let next = next_cursor.clone();
+        move || all_shown.get() && !next().1 && tag.with(String::is_empty)
+    };
+    let select_matching_label = move || {
+        let p = prefix.get();
+        match (p.is_empty(), key_count.get()) {
+            (true, Some(n)) => format!("Select all {n} matching"),
+            (true, None) => "Select all matching keys".to_owned(),
+            (false, _) => format!("Select all keys matching the prefix \"{p}\""),
+        }
+    };
     let first_rows = first_keys;
     view! {
         <Show when=move || empty>
@@ -226,6 +305,9 @@ fn KeyTable(
             <table class="w-full text-left text-sm">
                 <thead class="bg-slate-100 dark:bg-slate-800">
                     <tr>
+                        <th scope="col" class="w-8 p-2">
+                            <input type="checkbox" aria-label="Select all" prop:checked=move || all_shown.get() on:change=toggle_all />
+                        </th>
                         <th scope="col" class="p-2">"Key"</th>
                         <th scope="col" class="p-2">"Tags"</th>
                         <th scope="col" class="p-2">"Expiration"</th>
@@ -234,18 +316,39 @@ fn KeyTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag /> }).collect_view()}
+                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag selection /> }).collect_view()}
                     {move || {
                         more_pages
                             .get()
                             .into_iter()
                             .flat_map(|page| page.keys)
-                            .map(|k| view! { <KeyRow entry=k prefix tag /> })
+                            .map(|k| view! { <KeyRow entry=k prefix tag selection /> })
                             .collect_view()
                     }}
                 </tbody>
             </table>
         </div>
+        <Show when=more_match>
+            <p class="flex flex-wrap items-center gap-2 text-sm">
+                {move || {
+                    if selection.with(|s| s.all_matching) {
+                        view! { <span role="status">"Every matching key is selected, beyond the rows shown."</span> }.into_any()
+                    } else {
+                        view! {
+                            <span>"Every row shown is selected."</span>
+                            <button
+                                type="button"
+                                class=BUTTON_SECONDARY
+                                on:click=move |_| selection.update(|s| s.all_matching = true)
+                            >
+                                {select_matching_label}
+                            </button>
+                        }
+                            .into_any()
+                    }
+                }}
+            </p>
+        </Show>
         <div class="flex items-center gap-3 text-sm">
             <span data-testid="key-count">{move || format!("{} keys shown", shown())}</span>
             <Show when=move || !next_cursor().1>
@@ -259,11 +362,37 @@ fn KeyTable(
 }
 
 #[component]
-fn KeyRow(entry: KeyEntryDto, prefix: Memo<String>, tag: Memo<String>) -> impl IntoView {
+fn KeyRow(
+    entry: KeyEntryDto,
+    prefix: Memo<String>,
+    tag: Memo<String>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
     let href = keys_url("", &prefix.get_untracked(), &tag.get_untracked(), Some(&entry.name));
     let metadata = entry.metadata.as_ref().map(|m| m.to_string());
+    let name = entry.name.clone();
+    let checked = {
+        let name = name.clone();
+        move || selection.with(|s| s.all_matching || s.keys.contains(&name))
+    };
+    let on_check = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        let name = name.clone();
+        selection.update(|s| {
+            // Unticking a row turns "every matching key" back into the rows ticked.
+            s.all_matching = false;
+            if on {
+                s.keys.insert(name);
+            } else {
+                s.keys.remove(&name);
+            }
+        });
+    };
     view! {
         <tr class="border-t border-slate-200 dark:border-slate-800">
+            <td class="w-8 p-2">
+                <input type="checkbox" aria-label=format!("Select {}", entry.name) prop:checked=checked on:change=on_check />
+            </td>
             <td class="p-2 font-mono break-all">
                 <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">
                     {entry.name.clone()}

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod bulk;
 pub mod key_details;
 pub mod keys;
 pub mod namespaces;

@@ -1,0 +1,374 @@
+//! The keys page's bulk bar and its dialogs: copy, move, TTL, tags and delete for the selected
+//! keys, or for every key matching the prefix. A separate chunk of the release bundle, loaded
+//! when something is first selected.
+
+use std::collections::BTreeSet;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::job_progress::WatchedJob;
+use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::dto::JobStartedDto;
+use crate::error::AppError;
+use crate::serverfns::jobs::{bulk_copy, bulk_delete, bulk_move, bulk_tag, bulk_ttl};
+use crate::serverfns::namespaces::list_namespaces;
+
+/// The keys a bulk action works on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// Rows ticked one by one.
+    pub keys: BTreeSet<String>,
+    /// Every key matching the prefix filter instead of the rows.
+    pub all_matching: bool,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        !self.all_matching && self.keys.is_empty()
+    }
+}
+
+/// What the bulk bar needs from the keys page.
+#[derive(Clone, Copy)]
+pub struct BulkContext {
+    pub namespace_id: Memo<String>,
+    pub namespace_title: Signal<String>,
+    /// Keys in the namespace, when known.
+    pub key_count: Signal<Option<u64>>,
+    pub prefix: Memo<String>,
+    pub selection: RwSignal<Selection>,
+    pub on_started: Callback<WatchedJob>,
+}
+
+impl BulkContext {
+    /// The `(keys, prefix)` arguments of a bulk server function.
+    fn target(&self) -> (Option<Vec<String>>, Option<String>) {
+        let selection = self.selection.get_untracked();
+        if selection.all_matching {
+            (None, Some(self.prefix.get_untracked()))
+        } else {
+            (Some(selection.keys.into_iter().collect()), None)
+        }
+    }
+
+    /// "3 keys", "all 20000 keys", "all keys matching the prefix "user:"".
+    fn describe(&self) -> String {
+        let selection = self.selection.get();
+        if !selection.all_matching {
+            return crate::format::count(selection.keys.len() as u64, "key");
+        }
+        let prefix = self.prefix.get();
+        if prefix.is_empty() {
+            match self.key_count.get() {
+                Some(n) => format!("all {}", crate::format::count(n, "key")),
+                None => "every key".to_owned(),
+            }
+        } else {
+            format!("all keys matching the prefix \"{prefix}\"")
+        }
+    }
+
+    fn started(&self, operation: &str, started: JobStartedDto) {
+        self.selection.set(Selection::default());
+        self.on_started.run(WatchedJob {
+            job_id: started.job_id,
+            operation: operation.to_owned(),
+            namespace: self.namespace_title.get_untracked(),
+        });
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Copy,
+    Move,
+    Ttl,
+    Tags,
+    Delete,
+}
+
+#[lazy]
+pub fn bulk_bar(ctx: BulkContext) -> AnyView {
+    view! { <BulkBar ctx /> }.into_any()
+}
+
+#[component]
+fn BulkBar(ctx: BulkContext) -> impl IntoView {
+    let open = RwSignal::new(None::<Action>);
+    let close = Callback::new(move |_: ()| open.set(None));
+    let button = move |action: Action, label: &'static str| {
+        let class = if action == Action::Delete { BUTTON_DANGER } else { BUTTON_SECONDARY };
+        view! {
+            <button type="button" class=class on:click=move |_| open.set(Some(action))>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div
+            role="region"
+            aria-label="Bulk actions"
+            class="sticky bottom-2 z-30 flex flex-wrap items-center gap-2 rounded-md border border-indigo-200 bg-indigo-50 p-2 text-sm shadow dark:border-indigo-900 dark:bg-indigo-950"
+        >
+            <span class="mr-auto font-medium" data-testid="selection-summary">
+                {move || format!("Selected: {}", ctx.describe())}
+            </span>
+            {button(Action::Copy, "Copy to namespace")}
+            {button(Action::Move, "Move to namespace")}
+            {button(Action::Ttl, "Update TTL")}
+            {button(Action::Tags, "Apply tags")}
+            {button(Action::Delete, "Delete selected")}
+            <button type="button" class=BUTTON_SECONDARY on:click=move |_| ctx.selection.set(Selection::default())>
+                "Clear selection"
+            </button>
+        </div>
+        {move || {
+            open.get()
+                .map(|action| match action {
+                    Action::Copy => view! { <TransferDialog ctx moving=false on_close=close /> }.into_any(),
+                    Action::Move => view! { <TransferDialog ctx moving=true on_close=close /> }.into_any(),
+                    Action::Ttl => view! { <TtlDialog ctx on_close=close /> }.into_any(),
+                    Action::Tags => view! { <TagsDialog ctx on_close=close /> }.into_any(),
+                    Action::Delete => view! { <DeleteDialog ctx on_close=close /> }.into_any(),
+                })
+        }}
+    }
+}
+
+/// Runs a starter: on success the selection clears, the dialog closes and progress opens.
+fn start(
+    ctx: BulkContext,
+    operation: &'static str,
+    pending: RwSignal<bool>,
+    error: RwSignal<Option<AppError>>,
+    on_close: Callback<()>,
+    call: impl std::future::Future<Output = Result<JobStartedDto, AppError>> + 'static,
+) {
+    run_submit(pending, error, call, move |started| {
+        on_close.run(());
+        ctx.started(operation, started);
+    });
+}
+
+#[component]
+fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> impl IntoView {
+    let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
+    let target = RwSignal::new(String::new());
+    let overwrite = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let (title, operation, verb) =
+        if moving { ("Move to namespace", "Move keys", "Move") } else { ("Copy to namespace", "Copy keys", "Copy") };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (keys, prefix) = ctx.target();
+        let namespace_id = ctx.namespace_id.get_untracked();
+        let target = target.get_untracked();
+        if target.is_empty() {
+            return error
+                .set(Some(AppError::invalid("target_namespace_id", "target_namespace_id: choose a namespace")));
+        }
+        let overwrite = Some(overwrite.get_untracked());
+        let call = async move {
+            if moving {
+                bulk_move(namespace_id, keys, prefix, target, overwrite).await
+            } else {
+                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
+            }
+        };
+        start(ctx, operation, pending, error, on_close, call);
+    };
+    view! {
+        <Modal title=title.to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["target_namespace_id", "overwrite"] />
+                <p class="text-sm">{move || format!("{verb} {} to another namespace.", ctx.describe())}</p>
+                <Suspense fallback=|| view! { <p>"Loading namespaces…"</p> }>
+                    {move || Suspend::new(async move {
+                        let current = ctx.namespace_id.get_untracked();
+                        let others: Vec<_> = namespaces
+                            .await
+                            .map(|p| p.namespaces)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|n| n.id != current)
+                            .collect();
+                        view! {
+                            <label class=LABEL>
+                                "Target namespace"
+                                <select class=INPUT required on:change=move |ev| target.set(event_target_value(&ev))>
+                                    <option value="">"Choose a namespace"</option>
+                                    {others
+                                        .into_iter()
+                                        .map(|n| view! { <option value=n.id>{n.title}</option> })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                </Suspense>
+                <FieldError error field="target_namespace_id" />
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" bind:checked=overwrite />
+                    "Overwrite existing keys"
+                </label>
+                <p class="text-xs text-slate-500">
+                    {move || {
+                        if overwrite.get() {
+                            "Keys that already exist in the target are replaced."
+                        } else if moving {
+                            "Keys that already exist in the target are skipped and stay in this namespace."
+                        } else {
+                            "Keys that already exist in the target are skipped."
+                        }
+                    }}
+                </p>
+                <DialogButtons on_cancel=on_close label=verb pending />
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
+    let remove = RwSignal::new(false);
+    let seconds = RwSignal::new("3600".to_owned());
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (keys, prefix) = ctx.target();
+        let namespace_id = ctx.namespace_id.get_untracked();
+        let ttl = if remove.get_untracked() {
+            None
+        } else {
+            match seconds.get_untracked().trim().parse::<i64>() {
+                Ok(s) => Some(s),
+                Err(_) => {
+                    return error.set(Some(AppError::invalid(
+                        "expiration_ttl",
+                        "expiration_ttl: enter a whole number of seconds",
+                    )));
+                }
+            }
+        };
+        let remove = remove.get_untracked().then_some(true);
+        start(ctx, "Update TTL", pending, error, on_close, bulk_ttl(namespace_id, keys, prefix, ttl, None, remove));
+    };
+    view! {
+        <Modal title="Update TTL".to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["expiration_ttl", "expiration", "remove"] />
+                <p class="text-sm">{move || format!("Change the expiration of {}. Values and metadata stay as they are.", ctx.describe())}</p>
+                <fieldset class="space-y-2">
+                    <legend class=LABEL>"Expiration"</legend>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="radio" name="bulk-ttl" checked prop:checked=move || !remove.get() on:change=move |_| remove.set(false) />
+                        "Expire after a TTL"
+                    </label>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="radio" name="bulk-ttl" prop:checked=move || remove.get() on:change=move |_| remove.set(true) />
+                        "Remove expiration"
+                    </label>
+                </fieldset>
+                <Show when=move || !remove.get()>
+                    <label class=LABEL>
+                        "TTL (seconds)"
+                        <input class=INPUT type="number" min="60" value=seconds.get_untracked() bind:value=seconds />
+                    </label>
+                    <p class="text-xs text-slate-500">"At least 60 seconds; counted from when each key is updated."</p>
+                </Show>
+                <FieldError error field="expiration_ttl" />
+                <DialogButtons on_cancel=on_close label="Update TTL" pending />
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
+    let tags = RwSignal::new(String::new());
+    let operation = RwSignal::new("add");
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (keys, prefix) = ctx.target();
+        let namespace_id = ctx.namespace_id.get_untracked();
+        let list: Vec<String> =
+            tags.get_untracked().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+        let op = operation.get_untracked();
+        if list.is_empty() && op != "replace" {
+            return error.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
+        }
+        start(ctx, "Apply tags", pending, error, on_close, bulk_tag(namespace_id, keys, prefix, list, op.to_owned()));
+    };
+    let choice = move |value: &'static str, label: &'static str| {
+        view! {
+            <label class="flex items-center gap-2 text-sm">
+                <input
+                    type="radio"
+                    name="bulk-tags"
+                    checked=value == "add"
+                    prop:checked=move || operation.get() == value
+                    on:change=move |_| operation.set(value)
+                />
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <Modal title="Apply tags".to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&["tags", "operation"] />
+                <p class="text-sm">{move || format!("Change the tags of {}.", ctx.describe())}</p>
+                <label class=LABEL>
+                    "Tags"
+                    <input class=INPUT type="text" placeholder="hot, eu" autocomplete="off" bind:value=tags />
+                </label>
+                <p class="text-xs text-slate-500">"Separate tags with commas."</p>
+                <FieldError error field="tags" />
+                <fieldset class="space-y-1">
+                    <legend class=LABEL>"How"</legend>
+                    {choice("add", "Add these tags")}
+                    {choice("remove", "Remove these tags")}
+                    {choice("replace", "Replace all tags with these")}
+                </fieldset>
+                <p class="text-xs text-slate-500">
+                    {move || match operation.get() {
+                        "add" => "Each key keeps its tags and gains these.",
+                        "remove" => "These tags are taken off each key; its other tags stay.",
+                        _ => "Each key's tags become exactly these; its other tags are removed.",
+                    }}
+                </p>
+                <FieldError error field="operation" />
+                <DialogButtons on_cancel=on_close label="Apply tags" pending />
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (keys, prefix) = ctx.target();
+        let namespace_id = ctx.namespace_id.get_untracked();
+        start(ctx, "Delete keys", pending, error, on_close, bulk_delete(namespace_id, keys, prefix));
+    };
+    view! {
+        <Modal title="Delete selected keys".to_owned() on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&[] />
+                <p class="text-sm" data-testid="delete-summary">
+                    {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
+                </p>
+                <DialogButtons on_cancel=on_close label="Delete" pending danger=true />
+            </form>
+        </Modal>
+    }
+}
