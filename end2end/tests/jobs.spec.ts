@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { APIRequestContext, expect, test } from '@playwright/test';
 import { call, createNamespace, gotoHydrated, putKeys } from './helpers';
 
 test('bulk tag from the keys page, with live progress', async ({ page, request }) => {
@@ -33,4 +33,74 @@ test('bulk tag from the keys page, with live progress', async ({ page, request }
   await expect(row('beta')).not.toContainText('hot');
   const details = await call(request, 'get_key_details', { namespace_id: ns.id, key: 'alpha' });
   expect(details.tags.sort()).toEqual(['eu', 'hot']);
+});
+
+/** Writes `count` keys `<prefix>000000…` in one import job through the upload endpoint. */
+async function importKeys(request: APIRequestContext, namespaceId: string, count: number, prefix = 'k:') {
+  const lines = Array.from({ length: count }, (_, i) => JSON.stringify({ name: `${prefix}${String(i).padStart(6, '0')}`, value: `v${i}` }));
+  const res = await request.post(`/api/import/${namespaceId}?collision=overwrite`, { data: lines.join('\n') + '\n', headers: { 'Content-Type': 'application/x-ndjson' } });
+  expect(res.status()).toBe(202);
+  const { job_id } = await res.json();
+  await expect.poll(async () => (await call(request, 'get_job', { job_id })).status, { timeout: 60_000 }).toBe('completed');
+}
+
+test('bulk delete of the selected keys', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['keep', 'drop:1', 'drop:2']);
+  await gotoHydrated(page, `/namespaces/${ns.id}`);
+  await page.getByRole('checkbox', { name: 'Select drop:1' }).check();
+  await page.getByRole('checkbox', { name: 'Select drop:2' }).check();
+  await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Delete selected' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete selected keys' });
+  await expect(confirm).toContainText('Delete 2 keys?');
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
+  await expect(progress.getByTestId('job-status')).toHaveText('completed');
+  await progress.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('link', { name: 'drop:1' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'drop:2' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'keep' })).toBeVisible();
+  const left = await call(request, 'list_keys', { namespace_id: ns.id });
+  expect(left.keys.map((k: any) => k.name)).toEqual(['keep']);
+});
+
+test('cancel a long delete of every matching key', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const ns = await createNamespace(request);
+  // Enough keys that the job outlasts a click (a debug build deletes 20,000 in half a second).
+  await importKeys(request, ns.id, 100_000);
+  await gotoHydrated(page, `/namespaces/${ns.id}`);
+  await expect(page.getByTestId('key-count')).toHaveText('500 keys shown');
+  await page.getByRole('checkbox', { name: 'Select all', exact: true }).check();
+  await page.getByRole('button', { name: 'Select all 100000 matching' }).click();
+  const bar = page.getByRole('region', { name: 'Bulk actions' });
+  await expect(bar.getByTestId('selection-summary')).toHaveText('Selected: all 100000 keys');
+  await bar.getByRole('button', { name: 'Delete selected' }).click();
+  await page.getByRole('dialog', { name: 'Delete selected keys' }).getByRole('button', { name: 'Delete' }).click();
+  const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
+  await expect(progress.getByTestId('job-total')).toHaveText('100000');
+  await progress.getByRole('button', { name: 'Cancel' }).click();
+  await expect(progress.getByTestId('job-status')).toHaveText('cancelled', { timeout: 30_000 });
+  const processed = Number(await progress.getByTestId('job-processed').textContent());
+  expect(processed).toBeLessThan(100_000);
+  await expect(progress.getByRole('button', { name: 'Cancel' })).toBeDisabled();
+  const ns2 = await call(request, 'get_namespace', { namespace_id: ns.id });
+  expect(ns2.key_count).toBeGreaterThan(0);
+});
+
+test('progress falls back to polling when the socket cannot open', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['a', 'b']);
+  await page.routeWebSocket(/\/api\/jobs\/.*\/ws$/, (ws) => ws.close());
+  await gotoHydrated(page, `/namespaces/${ns.id}`);
+  await page.getByRole('checkbox', { name: 'Select all', exact: true }).check();
+  await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Update TTL' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Update TTL' });
+  await dialog.getByLabel('TTL (seconds)').fill('7200');
+  await dialog.getByRole('button', { name: 'Update TTL' }).click();
+  const progress = page.getByRole('dialog', { name: 'Progress: Update TTL' });
+  await expect(progress.getByTestId('job-channel')).toHaveText('Polling');
+  await expect(progress.getByTestId('job-status')).toHaveText('completed');
+  const key = await call(request, 'get_key', { namespace_id: ns.id, key: 'a' });
+  expect(key.expiration).toBeGreaterThan(Date.now() / 1000 + 7000);
 });
