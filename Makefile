@@ -45,8 +45,10 @@ e2e:
 	cargo leptos build --split
 	cd end2end && npx playwright test
 
-bench: setup
+bench:
+	@scripts/setup.sh bench
 	cargo bench -p domain --bench storage
 	cargo bench -p domain --bench search
+	cargo bench -p domain --bench jobs
 	cargo leptos build --release --split
 	cargo bench -p kv-manager --bench ssr

@@ -34,11 +34,18 @@ fi
 if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then have "npm packages"; else
   get "npm packages"; npm ci --no-audit --no-fund
 fi
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 if [ "${1:-}" = "test" ]; then
   if [ -x /usr/bin/chromium ]; then have "chromium"; else
     get "chromium"
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
+  fi
+fi
+# The job benchmarks compare with the sqlite3 shell.
+if [ "${1:-}" = "bench" ]; then
+  if command -v sqlite3 >/dev/null; then have "sqlite3"; else
+    get "sqlite3"
+    $SUDO apt-get update -q && $SUDO apt-get install -y -q sqlite3
   fi
 fi
 echo "setup: done"

@@ -168,6 +168,28 @@ impl Kv {
         self.store.put_many(actor, namespace_id, items, WriteKind::Update).await
     }
 
+    /// Up to `limit` live keys with values after `after`, in byte order (exports).
+    pub async fn scan(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> DomainResult<Vec<KeyValue>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.scan(namespace_id, prefix, after, limit).await
+    }
+
+    /// Stored details of the keys from `first` to `last` in byte order.
+    pub async fn details_between(
+        &self,
+        namespace_id: &str,
+        first: &str,
+        last: &str,
+    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
+        self.catalog.details_between(namespace_id, first, last).await
+    }
+
     /// The live keys among `names`, with values.
     pub async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
         limits::check_namespace_id(namespace_id)?;

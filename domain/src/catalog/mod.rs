@@ -299,6 +299,34 @@ impl Catalog {
         details_of(&self.conn, namespace_id, &names).await
     }
 
+    /// Stored details of the keys from `first` to `last` (byte order), by one range scan.
+    pub async fn details_between(
+        &self,
+        namespace_id: &str,
+        first: &str,
+        last: &str,
+    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
+        );
+        sql.bind(namespace_id).push(" AND name >= ").bind(first).push(" AND name <= ").bind(last);
+        let mut out = std::collections::HashMap::new();
+        for row in self.conn.query_all_raw(sql.statement()).await? {
+            out.insert(
+                get::<String>(&row, "name")?,
+                KeyDetails {
+                    tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
+                    custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
+                        .unwrap_or_else(|_| serde_json::json!({})),
+                    created_at: Some(get(&row, "created_at")?),
+                    updated_at: Some(get(&row, "updated_at")?),
+                },
+            );
+        }
+        Ok(out)
+    }
+
     /// Changes the tags of the named live keys in one transaction; returns the names changed.
     pub async fn apply_tags(
         &self,

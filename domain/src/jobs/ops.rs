@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use tokio::io::AsyncWriteExt;
 
-use super::transfer::{ItemReader, export_item, parse_item};
+use super::transfer::{ItemReader, parse_item, write_export_item};
 use super::{BATCH_KEYS, Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Selection, TtlChange};
 use crate::actor::{Actor, Source};
 use crate::catalog::{TagOperation, normalize_tags};
@@ -325,47 +325,54 @@ async fn export(
     let path = ctx.jobs().data_path(&relative);
     let file = tokio::fs::File::create(&path).await.map_err(DomainError::internal)?;
     let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
-    let selection = Selection { keys: None, prefix: Some(prefix.unwrap_or_default().to_owned()) };
-    let total = ctx.kv().count_keys(namespace_id, prefix.unwrap_or_default()).await?;
+    let prefix = prefix.unwrap_or_default().to_owned();
+    let total = ctx.kv().count_keys(namespace_id, &prefix).await?;
     ctx.set_total(total).await?;
-    let mut walker = Walker {
-        namespace_id: namespace_id.to_owned(),
-        keys: None,
-        prefix: selection.prefix.unwrap_or_default(),
-        position: 0,
-        after: None,
-        done: false,
-    };
     let json = format == ExportFormat::Json;
     let write = |e: std::io::Error| DomainError::internal(e);
     if json {
         out.write_all(b"[").await.map_err(write)?;
     }
+    // The next page is read while this one is encoded and written.
+    let kv = ctx.kv().clone();
+    let fetch = |after: Option<String>| {
+        let (kv, namespace_id, prefix) = (kv.clone(), namespace_id.to_owned(), prefix.clone());
+        tokio::spawn(async move {
+            let values = kv.scan(&namespace_id, &prefix, after.as_deref(), BATCH_KEYS).await?;
+            let details = match (values.first(), values.last()) {
+                (Some(first), Some(last)) => kv.details_between(&namespace_id, &first.name, &last.name).await?,
+                _ => Default::default(),
+            };
+            DomainResult::Ok((values, details))
+        })
+    };
+    let mut pending = Some(fetch(None));
     let mut count = 0u64;
-    let mut line = Vec::with_capacity(4096);
-    while let Some(names) = walker.next(ctx).await? {
+    let mut buf = Vec::with_capacity(1024 * 1024);
+    while let Some(page) = pending.take() {
+        let (values, details) = page.await.map_err(DomainError::internal)??;
+        let Some(last) = values.last().map(|k| k.name.clone()) else { break };
+        if values.len() == BATCH_KEYS {
+            pending = Some(fetch(Some(last.clone())));
+        }
         if ctx.cancelled().await {
             drop(out);
             let _ = tokio::fs::remove_file(&path).await;
             return Ok(Outcome::Cancelled);
         }
-        let values = ctx.kv().get_many(namespace_id, &names).await?;
-        let details = ctx.kv().details_many(namespace_id, &names).await?;
+        buf.clear();
         for key in &values {
-            line.clear();
             if json {
-                line.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
+                buf.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
             }
-            serde_json::to_writer(&mut line, &export_item(key, details.get(&key.name)))
-                .map_err(DomainError::internal)?;
+            write_export_item(&mut buf, key, details.get(&key.name))?;
             if !json {
-                line.push(b'\n');
+                buf.push(b'\n');
             }
-            out.write_all(&line).await.map_err(write)?;
             count += 1;
         }
-        let skipped = (names.len() - values.len()) as u64;
-        ctx.advance(values.len() as u64, skipped, names.last().map(String::as_str), walker.checkpoint()).await?;
+        out.write_all(&buf).await.map_err(write)?;
+        ctx.advance(values.len() as u64, 0, Some(&last), encode_cursor(&last)).await?;
     }
     if json {
         out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" }).await.map_err(write)?;

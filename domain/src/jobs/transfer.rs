@@ -4,38 +4,58 @@
 use std::path::Path;
 
 use base64::Engine;
-use serde_json::{Map, Value, json};
+#[cfg(test)]
+use serde_json::json;
+use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use super::ImportFormat;
 use crate::error::{DomainError, DomainResult};
 use crate::model::{DetailsWrite, KeyDetails, KeyValue, PutKey};
 
-/// One exported key.
-pub fn export_item(key: &KeyValue, details: Option<&KeyDetails>) -> Value {
-    let mut item = Map::new();
-    item.insert("name".into(), json!(key.name));
-    match std::str::from_utf8(&key.value) {
-        Ok(text) => item.insert("value".into(), json!(text)),
-        Err(_) => {
-            item.insert("value_base64".into(), json!(base64::engine::general_purpose::STANDARD.encode(&key.value)))
-        }
+/// One exported key, written straight from the stored row.
+#[derive(serde::Serialize)]
+struct ExportItem<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_metadata: Option<&'a Value>,
+}
+
+/// Appends one exported key as JSON to `out`.
+pub fn write_export_item(out: &mut Vec<u8>, key: &KeyValue, details: Option<&KeyDetails>) -> DomainResult<()> {
+    let text = std::str::from_utf8(&key.value).ok();
+    let item = ExportItem {
+        name: &key.name,
+        value: text,
+        value_base64: match text {
+            Some(_) => None,
+            None => Some(base64::engine::general_purpose::STANDARD.encode(&key.value)),
+        },
+        metadata: key.metadata.as_ref(),
+        expiration: key.expiration,
+        tags: details.map(|d| d.tags.as_slice()).filter(|t| !t.is_empty()),
+        custom_metadata: details.map(|d| &d.custom_metadata).filter(|c| c.as_object().is_some_and(|o| !o.is_empty())),
     };
-    if let Some(metadata) = &key.metadata {
-        item.insert("metadata".into(), metadata.clone());
+    serde_json::to_writer(out, &item).map_err(DomainError::internal)
+}
+
+/// One exported key as a JSON value.
+pub fn export_item(key: &KeyValue, details: Option<&KeyDetails>) -> Value {
+    let mut out = Vec::new();
+    match write_export_item(&mut out, key, details) {
+        Ok(()) => serde_json::from_slice(&out).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
     }
-    if let Some(expiration) = key.expiration {
-        item.insert("expiration".into(), json!(expiration));
-    }
-    if let Some(details) = details {
-        if !details.tags.is_empty() {
-            item.insert("tags".into(), json!(details.tags));
-        }
-        if details.custom_metadata.as_object().is_some_and(|o| !o.is_empty()) {
-            item.insert("custom_metadata".into(), details.custom_metadata.clone());
-        }
-    }
-    Value::Object(item)
 }
 
 /// Reads an import item into a write, naming the field at fault. Accepts our export format,

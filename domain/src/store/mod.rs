@@ -39,6 +39,15 @@ pub trait KvStore: Send + Sync + 'static {
     /// Removes expired keys; returns how many.
     async fn purge_expired(&self) -> DomainResult<u64>;
 
+    /// Up to `limit` live keys with their values, in byte order, starting with `prefix` and after
+    /// the key `after`: one range scan, for exports.
+    async fn scan(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> DomainResult<Vec<KeyValue>>;
     /// The live keys among `names`, with their values (missing and expired ones left out).
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>>;
     /// The names among `names` that are live keys.

@@ -497,6 +497,45 @@ impl KvStore for SqlStore {
         Ok(purged)
     }
 
+    async fn scan(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> DomainResult<Vec<KeyValue>> {
+        let mut select = kv_entry::Entity::find()
+            .select_only()
+            .columns([
+                kv_entry::Column::Name,
+                kv_entry::Column::Value,
+                kv_entry::Column::Metadata,
+                kv_entry::Column::Expiration,
+            ])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(live(now_unix()));
+        if !prefix.is_empty() {
+            select = select.filter(kv_entry::Column::Name.gte(prefix));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(kv_entry::Column::Name.lt(upper));
+            }
+        }
+        if let Some(after) = after {
+            select = select.filter(kv_entry::Column::Name.gt(after));
+        }
+        let rows: Vec<(String, Vec<u8>, Option<String>, Option<i64>)> =
+            select.order_by_asc(kv_entry::Column::Name).limit(limit as u64).into_tuple().all(&self.db.conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, value, metadata, expiration)| KeyValue {
+                name,
+                value,
+                metadata: parse_metadata(metadata),
+                expiration,
+            })
+            .collect())
+    }
+
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
         let now = now_unix();
         let mut out = Vec::with_capacity(names.len());
