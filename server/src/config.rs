@@ -26,6 +26,43 @@ pub struct Cli {
 pub enum Command {
     /// Serve the console and the APIs (the default).
     Serve(ServeArgs),
+    /// Import a JSON or NDJSON file into a namespace, on the configured database.
+    Import(ImportArgs),
+    /// Export a namespace to a JSON or NDJSON file, from the configured database.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The namespace: its id or its exact title
+    pub namespace: String,
+    /// The file to import (JSON array or NDJSON; `-` reads standard input)
+    pub file: PathBuf,
+    /// What to do with keys that already exist: skip, overwrite or fail (fail writes nothing)
+    #[arg(long, default_value = "skip", value_parser = ["skip", "overwrite", "fail"])]
+    pub collision: String,
+    /// The file's format
+    #[arg(long, default_value = "auto", value_parser = ["auto", "json", "ndjson"])]
+    pub format: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The namespace: its id or its exact title
+    pub namespace: String,
+    /// json (one array) or ndjson (one object per line)
+    #[arg(long, default_value = "ndjson", value_parser = ["json", "ndjson"])]
+    pub format: String,
+    /// Only keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Where to write the file (`-` for standard output) [default: <title>-<time>.<format> here]
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Clone, Default, Args)]

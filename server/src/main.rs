@@ -13,6 +13,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Import(args)) => return kv_manager::cli::import(args).await,
+        Some(Command::Export(args)) => return kv_manager::cli::export(args).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;

@@ -1,0 +1,175 @@
+//! `kv-manager import` and `kv-manager export`: the same jobs as the console, run on the
+//! configured database from the command line, with a progress bar.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig};
+use domain::{Actor, Database, Kv, NamespaceQuery, Source};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, ExportArgs, ImportArgs};
+
+fn actor() -> Actor {
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "local".into());
+    Actor { user, source: Source::Cli, request_id: None }
+}
+
+async fn open(config: &Config) -> anyhow::Result<(Kv, Jobs)> {
+    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kv = Kv::sql(db.clone());
+    let jobs = Jobs::new(
+        kv.clone(),
+        db.conn.clone(),
+        JobsConfig {
+            max_jobs: 1,
+            data_dir: config.data_dir.clone(),
+            export_ttl_hours: config.export_ttl_hours,
+            // Its own name, so that a server starting meanwhile never takes this job as its own.
+            instance_id: format!("{}-cli-{}", config.instance_id, std::process::id()),
+        },
+    );
+    Ok((kv, jobs))
+}
+
+/// A namespace given by id, or else by its exact title.
+async fn namespace_id(kv: &Kv, given: &str) -> anyhow::Result<(String, String)> {
+    if domain::limits::is_namespace_id(given)
+        && let Ok(ns) = kv.get_namespace(&actor(), given).await
+    {
+        return Ok((ns.id, ns.title));
+    }
+    let query = NamespaceQuery { page: Some(1), per_page: Some(1000), search: Some(given.to_owned()) };
+    let page = kv.list_namespaces(&actor(), query).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match page.namespaces.into_iter().find(|ns| ns.title == given) {
+        Some(ns) => Ok((ns.id, ns.title)),
+        None => bail!("namespace: no namespace has the id or title {given:?}"),
+    }
+}
+
+/// Follows a job with a progress bar (on a terminal) until it ends.
+async fn follow(jobs: &Jobs, id: &str, verb: &str) -> anyhow::Result<Job> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:>9} [{bar:40}] {pos}/{len} keys {percent}% eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(verb.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let job = loop {
+        let job = jobs.peek(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        bar.set_length(job.total);
+        bar.set_position(job.processed);
+        if job.status.is_final() {
+            break job;
+        }
+        match jobs.subscribe(id) {
+            Some(mut rx) => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
+            }
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    bar.finish_and_clear();
+    let mut done = jobs.get(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    done.status = job.status;
+    Ok(done)
+}
+
+fn report(job: &Job, started: Instant) -> anyhow::Result<()> {
+    for failure in job.failures.iter().take(20) {
+        eprintln!("  {}: {}", failure.key, failure.reason);
+    }
+    if job.errors > 20 {
+        eprintln!("  … and {} more (kv-manager keeps the first 1,000: see the job {})", job.errors - 20, job.id);
+    }
+    match job.status {
+        JobStatus::Completed => Ok(()),
+        status => bail!(
+            "job {} {}: {}",
+            job.id,
+            status.as_str(),
+            job.error_message.clone().unwrap_or_else(|| format!("after {:.1} s", started.elapsed().as_secs_f64()))
+        ),
+    }
+}
+
+pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(&args.settings)?;
+    let (kv, jobs) = open(&config).await?;
+    let (ns, title) = namespace_id(&kv, &args.namespace).await?;
+    let collision = match args.collision.as_str() {
+        "overwrite" => Collision::Overwrite,
+        "fail" => Collision::Fail,
+        _ => Collision::Skip,
+    };
+    let format = match args.format.as_str() {
+        "json" => ImportFormat::Json,
+        "ndjson" => ImportFormat::Ndjson,
+        _ => ImportFormat::Auto,
+    };
+    let (file, path) = jobs.new_upload().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.file.as_os_str() == "-" {
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+            let mut out = std::fs::File::create(target)?;
+            std::io::copy(&mut std::io::stdin().lock(), &mut out)
+        })
+        .await??;
+    } else {
+        tokio::fs::copy(&args.file, &path).await.with_context(|| format!("reading {}", args.file.display()))?;
+    }
+    let started = Instant::now();
+    let job = jobs
+        .start(&actor(), JobSpec::Import { namespace_id: ns, file, collision, format })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job = follow(&jobs, &job.id, "importing").await?;
+    println!(
+        "{}: {} items into {title:?} in {:.1} s ({} skipped, {} errors)",
+        job.status.as_str(),
+        job.processed,
+        started.elapsed().as_secs_f64(),
+        job.skipped,
+        job.errors
+    );
+    report(&job, started)
+}
+
+pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(&args.settings)?;
+    let (kv, jobs) = open(&config).await?;
+    let (ns, title) = namespace_id(&kv, &args.namespace).await?;
+    let format = if args.format == "json" { ExportFormat::Json } else { ExportFormat::Ndjson };
+    let started = Instant::now();
+    let job = jobs
+        .start(&actor(), JobSpec::Export { namespace_id: ns, format, prefix: args.prefix.clone() })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job = follow(&jobs, &job.id, "exporting").await?;
+    report(&job, started)?;
+    let file = jobs.export_file(&job.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match args.output {
+        Some(path) if path.as_os_str() == "-" => {
+            let source = file.path.clone();
+            tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+                let mut input = std::fs::File::open(source)?;
+                std::io::copy(&mut input, &mut std::io::stdout().lock())
+            })
+            .await??;
+            eprintln!("completed: {} keys of {title:?} in {:.1} s", job.processed, started.elapsed().as_secs_f64());
+        }
+        output => {
+            let path = output.unwrap_or_else(|| file.filename.clone().into());
+            tokio::fs::copy(&file.path, &path).await.with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "completed: {} keys of {title:?} to {} in {:.1} s",
+                job.processed,
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
