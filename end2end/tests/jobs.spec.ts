@@ -1,4 +1,5 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
 import { call, createNamespace, gotoHydrated, putKeys } from './helpers';
 
 test('bulk tag from the keys page, with live progress', async ({ page, request }) => {
@@ -103,4 +104,76 @@ test('progress falls back to polling when the socket cannot open', async ({ page
   await expect(progress.getByTestId('job-status')).toHaveText('completed');
   const key = await call(request, 'get_key', { namespace_id: ns.id, key: 'a' });
   expect(key.expiration).toBeGreaterThan(Date.now() / 1000 + 7000);
+});
+
+test('import a file chosen with the picker', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'user:1', value: 'old' });
+  await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+  await page.locator(`li[data-namespace="${ns.id}"]`).getByRole('button', { name: 'Import' }).click();
+  const dialog = page.getByRole('dialog', { name: `Import into ${ns.title}` });
+  const start = dialog.getByRole('button', { name: 'Start import' });
+  await expect(start).toBeDisabled();
+
+  // A file with problems is explained before anything is sent.
+  await dialog.getByLabel('File').setInputFiles({
+    name: 'bad.ndjson',
+    mimeType: 'application/x-ndjson',
+    buffer: Buffer.from('{"name":"a","value":"1"}\nnot json\n{"value":"x"}\n{"name":"b"}\n'),
+  });
+  const problems = dialog.getByRole('list', { name: 'Problems' });
+  await expect(problems.getByRole('listitem')).toHaveCount(3);
+  await expect(problems).toContainText('line 2: not valid JSON');
+  await expect(problems).toContainText('line 3: missing "name" (or "key")');
+  await expect(problems).toContainText('line 4: b: missing "value"');
+  await expect(start).toBeDisabled();
+
+  const items = Array.from({ length: 7 }, (_, i) => ({ name: `user:${i + 1}`, value: `value ${i + 1}`, tags: ['imported'] }));
+  await dialog.getByLabel('File').setInputFiles({
+    name: 'users.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(items)),
+  });
+  await expect(dialog.getByTestId('import-check')).toContainText('JSON detected; 7 items.');
+  const preview = dialog.getByRole('table', { name: 'Preview' });
+  await expect(preview.getByRole('row')).toHaveCount(6);
+  await expect(preview).toContainText('user:5');
+  await expect(preview).not.toContainText('user:6');
+  await dialog.getByLabel('Overwrite existing keys').check();
+  await start.click();
+
+  const progress = page.getByRole('dialog', { name: 'Progress: Import' });
+  await expect(progress.getByTestId('job-status')).toHaveText('completed');
+  await expect(progress.getByTestId('job-processed')).toHaveText('7');
+  await progress.getByRole('button', { name: 'Close' }).click();
+  // The namespaces list refreshed with the new count.
+  await expect(page.locator(`li[data-namespace="${ns.id}"]`)).toContainText('7 keys');
+
+  await gotoHydrated(page, `/namespaces/${ns.id}`);
+  await expect(page.getByTestId('key-count')).toHaveText('7 keys shown');
+  await expect(page.getByRole('link', { name: 'user:7' })).toBeVisible();
+  const key = await call(request, 'get_key', { namespace_id: ns.id, key: 'user:1' });
+  expect(key.value).toBe('value 1');
+});
+
+test('export as NDJSON downloads the file', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['cfg:a', 'cfg:b', 'other']);
+  await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+  await page.locator(`li[data-namespace="${ns.id}"]`).getByRole('button', { name: 'Export' }).click();
+  const dialog = page.getByRole('dialog', { name: `Export ${ns.title}` });
+  await dialog.getByLabel('NDJSON (one key per line)').check();
+  await dialog.getByLabel('Prefix (optional)').fill('cfg:');
+  const download = page.waitForEvent('download');
+  await dialog.getByRole('button', { name: 'Start export' }).click();
+  const progress = page.getByRole('dialog', { name: 'Progress: Export' });
+  await expect(progress.getByTestId('job-status')).toHaveText('completed');
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/\.ndjson$/);
+  const text = fs.readFileSync(await file.path(), 'utf8');
+  const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+  expect(lines.map((l) => [l.name, l.value])).toEqual([
+    ['cfg:a', 'value of cfg:a'],
+    ['cfg:b', 'value of cfg:b'],
+  ]);
 });

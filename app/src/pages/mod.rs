@@ -6,6 +6,7 @@ pub mod keys;
 pub mod namespaces;
 pub mod placeholder;
 pub mod search;
+pub mod transfer;
 
 use leptos::prelude::*;
 

@@ -4,11 +4,14 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::header::jobs_notifier;
+use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::dto::NamespaceDto;
 use crate::error::AppError;
 use crate::format;
 use crate::pages::encode_query;
+use crate::pages::transfer::{Transfer, transfer_dialog};
 use crate::serverfns::namespaces::{create_namespace, delete_namespace, list_namespaces, rename_namespace};
 
 const PER_PAGE: u32 = 50;
@@ -28,6 +31,22 @@ pub fn NamespacesPage() -> impl IntoView {
     let renaming = RwSignal::new(None::<NamespaceDto>);
     let deleting = RwSignal::new(None::<NamespaceDto>);
     let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+    // Export and import: their dialogs and the progress of the jobs they start are chunks of
+    // their own, rendered in the browser only.
+    let in_browser = RwSignal::new(false);
+    Effect::new(move |_| in_browser.set(true));
+    let transfer = RwSignal::new(None::<(Transfer, NamespaceDto)>);
+    let watching = RwSignal::new(Vec::<WatchedJob>::new());
+    let jobs_changed = jobs_notifier();
+    let on_started = Callback::new(move |job: WatchedJob| {
+        watching.update(|w| w.push(job));
+        jobs_changed();
+    });
+    let on_finished = Callback::new(move |_| {
+        reload.update(|n| *n += 1);
+        jobs_changed();
+    });
+    let on_dismiss = Callback::new(move |id: String| watching.update(|w| w.retain(|j| j.job_id != id)));
 
     view! {
         <section class="space-y-4">
@@ -75,6 +94,8 @@ pub fn NamespacesPage() -> impl IntoView {
                                         .map(|ns| {
                                             let for_rename = ns.clone();
                                             let for_delete = ns.clone();
+                                            let for_export = ns.clone();
+                                            let for_import = ns.clone();
                                             view! {
                                                 <li class="flex flex-wrap items-center gap-x-4 gap-y-1 p-3" data-namespace=ns.id.clone()>
                                                     <div class="min-w-0 flex-1">
@@ -87,7 +108,13 @@ pub fn NamespacesPage() -> impl IntoView {
                                                         {format!("{} key{}", ns.key_count, if ns.key_count == 1 { "" } else { "s" })}
                                                     </div>
                                                     <div class="w-20 text-right text-sm tabular-nums">{format::bytes(ns.size_bytes)}</div>
-                                                    <div class="flex gap-2">
+                                                    <div class="flex flex-wrap gap-2">
+                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| transfer.set(Some((Transfer::Export, for_export.clone())))>
+                                                            "Export"
+                                                        </button>
+                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| transfer.set(Some((Transfer::Import, for_import.clone())))>
+                                                            "Import"
+                                                        </button>
                                                         <button type="button" class=BUTTON_SECONDARY on:click=move |_| renaming.set(Some(for_rename.clone()))>
                                                             "Rename"
                                                         </button>
@@ -132,6 +159,22 @@ pub fn NamespacesPage() -> impl IntoView {
                         }
                     })
             }}
+            {move || {
+                transfer
+                    .get()
+                    .filter(|_| in_browser.get())
+                    .map(|(which, ns)| {
+                        let on_close = Callback::new(move |_| transfer.set(None));
+                        view! { <Suspense fallback=|| ()>{Suspend::new(transfer_dialog(which, ns, on_close, on_started))}</Suspense> }
+                    })
+            }}
+            <For
+                each=move || if in_browser.get() { watching.get() } else { Vec::new() }
+                key=|job| job.job_id.clone()
+                let:job
+            >
+                <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense>
+            </For>
             {move || {
                 deleting
                     .get()
