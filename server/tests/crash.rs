@@ -1,0 +1,115 @@
+//! A crash mid-import: the server process is killed (SIGKILL) during a 100,000-key import,
+//! started again, finds the job `interrupted`, resumes it, and every key ends up present
+//! exactly once with its value.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use common::TestServer;
+use domain::{Database, KeyQuery, Kv};
+use serde_json::Value;
+
+fn start(dir: &std::path::Path, addr: SocketAddr) -> Child {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("kv.db").display());
+    Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+        .args(["serve", "--addr", &addr.to_string(), "--database-url", &url, "--instance-id", "crash-test"])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--site-root")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start kv-manager")
+}
+
+async fn ready(server: &TestServer) {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(server.addr).await.is_ok() && server.get("/health").await.status == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+async fn job(server: &TestServer, id: &str) -> Value {
+    server.get(&format!("/api/jobs/{id}")).await.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let server = TestServer::at(addr);
+    let mut process = start(dir.path(), addr);
+    ready(&server).await;
+    let ns =
+        server.ok("create_namespace", serde_json::json!({ "title": "crash" })).await["id"].as_str().unwrap().to_owned();
+    let total = 100_000;
+    let mut lines = String::with_capacity(total * 48);
+    for i in 0..total {
+        lines.push_str(&format!("{{\"name\":\"key-{i:06}\",\"value\":\"value of {i}\"}}\n"));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let id = res.json()["job_id"].as_str().unwrap().to_owned();
+    loop {
+        let state = job(&server, &id).await;
+        let processed = state["processed"].as_u64().unwrap();
+        assert_ne!(state["status"], "completed", "the import ended before it could be killed");
+        if processed >= 10_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    process.kill().unwrap();
+    process.wait().unwrap();
+
+    let mut process = start(dir.path(), addr);
+    ready(&server).await;
+    let state = job(&server, &id).await;
+    assert_eq!(state["status"], "interrupted", "{state}");
+    let events = server.get(&format!("/api/jobs/{id}/events")).await.json();
+    assert!(events["events"].as_array().unwrap().iter().any(|e| e["event"] == "interrupted"));
+    let res = server.request("POST", &format!("/api/jobs/{id}/resume"), &[], b"").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let done = loop {
+        let state = job(&server, &id).await;
+        if !["queued", "running"].contains(&state["status"].as_str().unwrap()) {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (done["status"].as_str(), done["processed"].as_u64()),
+        (Some("completed"), Some(total as u64)),
+        "{done}"
+    );
+    process.kill().unwrap();
+    process.wait().unwrap();
+
+    // Every key exactly once, with its value.
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let kv = Kv::sql(Database::connect(&url).await.unwrap());
+    let me = domain::Actor::local(domain::Source::Cli);
+    assert_eq!(kv.get_namespace(&me, &ns).await.unwrap().key_count, total as u64);
+    let mut seen = 0usize;
+    let mut cursor = None;
+    loop {
+        let page = kv.list_keys(&me, &ns, KeyQuery { cursor, ..Default::default() }).await.unwrap();
+        let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
+        for key in kv.get_many(&ns, &names).await.unwrap() {
+            assert_eq!(key.name, format!("key-{seen:06}"));
+            assert_eq!(key.value, format!("value of {seen}").into_bytes());
+            seen += 1;
+        }
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, total);
+}
