@@ -24,6 +24,8 @@ both!(
     cancel_stops_between_batches_and_keeps_what_was_written,
     an_interrupted_import_resumes_after_its_last_batch,
     history_filters_and_pages,
+    jobs_past_the_limit_wait_queued_and_can_be_cancelled_there,
+    an_export_file_is_gone_once_it_expires,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -513,4 +515,63 @@ async fn history_filters_and_pages(f: &Fixture) {
         q(domain::jobs::JobQuery { limit: Some(0), ..Default::default() }).await.unwrap_err().field(),
         Some("limit")
     );
+}
+
+async fn jobs_past_the_limit_wait_queued_and_can_be_cancelled_there(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 1, data_dir: dir.path().to_owned(), export_ttl_hours: 1, instance_id: "a".into() },
+    );
+    let ns = namespace(f, "queue").await;
+    fill(&f.kv, &ns, "k", 20_000).await;
+    let first = jobs
+        .start(
+            &me(),
+            JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Ttl(3600) },
+        )
+        .await
+        .unwrap();
+    let second = jobs
+        .start(&me(), JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Remove })
+        .await
+        .unwrap();
+    let third =
+        jobs.start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("") }).await.unwrap();
+    // One runs; the others wait their turn.
+    let mut rx = loop {
+        if let Some(rx) = jobs.subscribe(&first.id) {
+            break rx;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    while rx.borrow().status != JobStatus::Running {
+        rx.changed().await.unwrap();
+    }
+    assert_eq!(jobs.peek(&second.id).await.unwrap().status, JobStatus::Queued);
+    assert_eq!(jobs.peek(&third.id).await.unwrap().status, JobStatus::Queued);
+    // Cancelling a queued job ends it at once, before it touches anything.
+    let cancelled = jobs.cancel(&me(), &third.id).await.unwrap();
+    assert_eq!((cancelled.status, cancelled.processed), (JobStatus::Cancelled, 0));
+    assert_eq!(jobs.wait(&first.id).await.unwrap().status, JobStatus::Completed);
+    assert_eq!(jobs.wait(&second.id).await.unwrap().status, JobStatus::Completed);
+    assert_eq!(jobs.wait(&third.id).await.unwrap().status, JobStatus::Cancelled);
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 20_000, "the cancelled delete never ran");
+    let events: Vec<String> = jobs.events(&third.id).await.unwrap().into_iter().map(|e| e.event).collect();
+    assert_eq!(events, vec!["created".to_owned(), "cancelled".to_owned()]);
+}
+
+async fn an_export_file_is_gone_once_it_expires(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 1, data_dir: dir.path().to_owned(), export_ttl_hours: 0, instance_id: "a".into() },
+    );
+    let ns = namespace(f, "expiring-export").await;
+    f.kv.put_key(&me(), &ns, put("a", "1")).await.unwrap();
+    let job = run(&jobs, JobSpec::Export { namespace_id: ns, format: ExportFormat::Json, prefix: None }).await;
+    let err = jobs.export_file(&job.id).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("gone", 410));
 }
