@@ -61,17 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=NamespacesPage ssr=SsrMode::Async />
                     <Route path=path!("/namespaces/:id") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/jobs")
-                        view=|| {
-                            view! {
-                                <Placeholder
-                                    title="Jobs"
-                                    text="Bulk delete, copy, TTL and tag jobs, imports and exports with live progress are coming."
-                                />
-                            }
-                        }
-                    />
+                    <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/audit")
                         view=|| {
@@ -115,5 +105,19 @@ impl LazyRoute for SearchRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::search::SearchPage /> }.into_any()
+    }
+}
+
+/// The job history, loaded on demand like the keys page.
+struct JobsRoute;
+
+#[lazy_route]
+impl LazyRoute for JobsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::jobs::JobsPage /> }.into_any()
     }
 }

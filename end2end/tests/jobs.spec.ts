@@ -177,3 +177,40 @@ test('export as NDJSON downloads the file', async ({ page, request }) => {
     ['cfg:b', 'value of cfg:b'],
   ]);
 });
+
+test('the jobs page shows a job and its timeline', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['x', 'y']);
+  const started = await call(request, 'bulk_tag', { namespace_id: ns.id, keys: ['x', 'y'], tags: ['t'], operation: 'add' });
+  await expect.poll(async () => (await call(request, 'get_job', { job_id: started.job_id })).status).toBe('completed');
+
+  await gotoHydrated(page, `/jobs?ns=${ns.id}`);
+  await expect(page.getByLabel('Namespace')).toHaveValue(ns.id);
+  const table = page.getByRole('table', { name: 'Jobs' });
+  const row = table.locator(`tr[data-job="${started.job_id}"]`);
+  await expect(row).toContainText('Apply tags');
+  await expect(row).toContainText(ns.title);
+  await expect(row).toContainText('completed');
+  await expect(row).toContainText('100% (2 / 2)');
+
+  // Filters live in the URL.
+  await page.getByLabel('Status').selectOption('completed');
+  await expect(page).toHaveURL(/status=completed/);
+  await expect(page).toHaveURL(new RegExp(`ns=${ns.id}`));
+  await expect(row).toBeVisible();
+
+  await row.getByRole('link', { name: 'Apply tags' }).click();
+  await expect(page).toHaveURL(new RegExp(`job=${started.job_id}`));
+  const details = page.getByRole('region', { name: 'Job details' });
+  const timeline = details.getByRole('list', { name: 'Timeline' });
+  await expect(timeline.locator('li[data-event="created"]')).toBeVisible();
+  await expect(timeline.locator('li[data-event="started"]')).toBeVisible();
+  const completed = timeline.locator('li[data-event="completed"]');
+  await expect(completed).toContainText(/just now|seconds? ago/);
+  await expect(completed).toContainText(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+  await expect(completed).toContainText('2 of 2 processed');
+
+  // A link with ?job= opens the details directly, on the server's first render too.
+  await gotoHydrated(page, `/jobs?job=${started.job_id}`);
+  await expect(page.getByRole('region', { name: 'Job details' }).locator('li[data-event="completed"]')).toBeVisible();
+});

@@ -388,21 +388,28 @@ fn KeyRow(
             }
         });
     };
+    // The row is named by its cells, not by its checkbox ("Select …").
+    let cell = encode_query(&entry.name);
+    let ids = ["key", "tags", "exp", "size"].map(|c| format!("{c}-{cell}"));
     view! {
-        <tr class="border-t border-slate-200 dark:border-slate-800">
+        <tr class="border-t border-slate-200 dark:border-slate-800" aria-labelledby=ids.join(" ")>
             <td class="w-8 p-2">
                 <input type="checkbox" aria-label=format!("Select {}", entry.name) prop:checked=checked on:change=on_check />
             </td>
-            <td class="p-2 font-mono break-all">
+            <td class="p-2 font-mono break-all" id=ids[0].clone()>
                 <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">
                     {entry.name.clone()}
                 </a>
             </td>
-            <td class="p-2">
+            <td class="p-2" id=ids[1].clone()>
                 <TagChips tags=entry.tags.clone() />
             </td>
-            <td class="p-2 whitespace-nowrap">{entry.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}</td>
-            <td class="p-2 text-right tabular-nums">{format::bytes(entry.size)}</td>
+            <td class="p-2 whitespace-nowrap" id=ids[2].clone()>
+                {entry.expiration.map(format::utc).unwrap_or_else(|| "—".to_owned())}
+            </td>
+            <td class="p-2 text-right tabular-nums" id=ids[3].clone()>
+                {format::bytes(entry.size)}
+            </td>
             <td class="p-2">
                 {metadata
                     .map(|m| {

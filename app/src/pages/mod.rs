@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod bulk;
+pub mod jobs;
 pub mod key_details;
 pub mod keys;
 pub mod namespaces;
