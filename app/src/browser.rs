@@ -62,12 +62,19 @@ pub fn js_error(value: &JsValue) -> String {
         .unwrap_or_else(|| "the request failed".to_owned())
 }
 
-/// `fetch(url, {method, body})`, answering the status and the body as text.
+/// `fetch(url, {method, body})`, answering the status and the body as text. A string body is
+/// sent as JSON.
 pub async fn fetch_text(method: &str, url: &str, body: Option<&JsValue>) -> Result<(u16, String), String> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {
         init.set_body(body);
+    }
+    if body.is_some_and(|b| b.is_string()) {
+        let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
+        let _ = headers.set("Content-Type", "application/json");
+        let _ = headers.set("Accept", "application/json");
+        init.set_headers(&headers);
     }
     let promise = web_sys::window().ok_or("no window")?.fetch_with_str_and_init(url, &init);
     let response: web_sys::Response = Promised::new(&promise).await.map_err(|e| js_error(&e))?.unchecked_into();

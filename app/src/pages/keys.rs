@@ -56,8 +56,8 @@ pub fn KeysPage() -> impl IntoView {
     let adding = RwSignal::new(false);
     let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     let jobs_changed = jobs_notifier();
-    // Jobs started here, followed until they end (their dialog may be in the background).
-    let watching = RwSignal::new(Vec::<WatchedJob>::new());
+    // The last job started here, followed until it ends (its dialog may be in the background).
+    let watching = RwSignal::new(None::<WatchedJob>);
     let key_count = Signal::derive(move || namespace.get().and_then(Result::ok).map(|n| n.key_count));
     let bulk = BulkContext {
         namespace_id,
@@ -68,7 +68,7 @@ pub fn KeysPage() -> impl IntoView {
         prefix,
         selection,
         on_started: Callback::new(move |job: WatchedJob| {
-            watching.update(|w| w.push(job));
+            watching.set(Some(job));
             jobs_changed();
         }),
     };
@@ -80,7 +80,11 @@ pub fn KeysPage() -> impl IntoView {
         }
         jobs_changed();
     });
-    let on_dismiss = Callback::new(move |id: String| watching.update(|w| w.retain(|j| j.job_id != id)));
+    let on_dismiss = Callback::new(move |id: String| {
+        if watching.with_untracked(|w| w.as_ref().is_some_and(|j| j.job_id == id)) {
+            watching.set(None);
+        }
+    });
     let navigate = use_navigate();
     let later = debounce(300);
     let on_prefix = move |ev: leptos::ev::Event| {
@@ -200,13 +204,14 @@ pub fn KeysPage() -> impl IntoView {
                 (in_browser.get() && has_selection.get())
                     .then(|| view! { <Suspense fallback=|| ()>{Suspend::new(bulk_bar(bulk))}</Suspense> })
             }}
-            <For
-                each=move || if in_browser.get() { watching.get() } else { Vec::new() }
-                key=|job| job.job_id.clone()
-                let:job
-            >
-                <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense>
-            </For>
+            {move || {
+                watching
+                    .get()
+                    .filter(|_| in_browser.get())
+                    .map(|job| {
+                        view! { <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense> }
+                    })
+            }}
             <Show when=move || adding.get()>
                 <AddKeyDialog
                     namespace_id=namespace_id.get_untracked()

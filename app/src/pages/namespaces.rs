@@ -36,17 +36,21 @@ pub fn NamespacesPage() -> impl IntoView {
     let in_browser = RwSignal::new(false);
     Effect::new(move |_| in_browser.set(true));
     let transfer = RwSignal::new(None::<(Transfer, NamespaceDto)>);
-    let watching = RwSignal::new(Vec::<WatchedJob>::new());
+    let watching = RwSignal::new(None::<WatchedJob>);
     let jobs_changed = jobs_notifier();
     let on_started = Callback::new(move |job: WatchedJob| {
-        watching.update(|w| w.push(job));
+        watching.set(Some(job));
         jobs_changed();
     });
     let on_finished = Callback::new(move |_| {
         reload.update(|n| *n += 1);
         jobs_changed();
     });
-    let on_dismiss = Callback::new(move |id: String| watching.update(|w| w.retain(|j| j.job_id != id)));
+    let on_dismiss = Callback::new(move |id: String| {
+        if watching.with_untracked(|w| w.as_ref().is_some_and(|j| j.job_id == id)) {
+            watching.set(None);
+        }
+    });
 
     view! {
         <section class="space-y-4">
@@ -168,13 +172,14 @@ pub fn NamespacesPage() -> impl IntoView {
                         view! { <Suspense fallback=|| ()>{Suspend::new(transfer_dialog(which, ns, on_close, on_started))}</Suspense> }
                     })
             }}
-            <For
-                each=move || if in_browser.get() { watching.get() } else { Vec::new() }
-                key=|job| job.job_id.clone()
-                let:job
-            >
-                <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense>
-            </For>
+            {move || {
+                watching
+                    .get()
+                    .filter(|_| in_browser.get())
+                    .map(|job| {
+                        view! { <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense> }
+                    })
+            }}
             {move || {
                 deleting
                     .get()
