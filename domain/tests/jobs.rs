@@ -26,6 +26,7 @@ both!(
     history_filters_and_pages,
     jobs_past_the_limit_wait_queued_and_can_be_cancelled_there,
     an_export_file_is_gone_once_it_expires,
+    text_values_with_escapes_and_nested_details_round_trip,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -574,4 +575,61 @@ async fn an_export_file_is_gone_once_it_expires(f: &Fixture) {
     let job = run(&jobs, JobSpec::Export { namespace_id: ns, format: ExportFormat::Json, prefix: None }).await;
     let err = jobs.export_file(&job.id).await.unwrap_err();
     assert_eq!((err.code(), err.status()), ("gone", 410));
+}
+
+async fn text_values_with_escapes_and_nested_details_round_trip(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "encoders").await;
+    let expiration = domain::now_unix() + 7200;
+    let mut items = Vec::new();
+    for i in 0..2500 {
+        let text = format!("line {i}\n\t\u{1} \"quoted\" \\ é ✓ 𝄞");
+        let put = PutKey {
+            name: format!("k/{i:05}/ü"),
+            value: text.into_bytes(),
+            metadata: (i % 3 == 0).then(|| json!({"n": i, "f": 1.5, "nil": null, "nested": {"a": [1, "x"]}})),
+            expiration: (i % 5 == 0).then_some(expiration),
+            expiration_ttl: None,
+        };
+        let details = match i % 4 {
+            0 => DetailsWrite {
+                tags: Some(vec!["Red".into(), "b".into()]),
+                custom_metadata: Some(json!({"o": {"p": null}})),
+            },
+            1 => DetailsWrite { tags: Some(vec![]), custom_metadata: Some(json!({})) },
+            _ => DetailsWrite::default(),
+        };
+        items.push((put, details));
+    }
+    for chunk in items.chunks(500) {
+        f.kv.put_many_with_details(&me(), &ns, chunk.to_vec()).await.unwrap();
+    }
+    let page = f.kv.list_keys(&me(), &ns, Default::default()).await.unwrap();
+    assert_eq!(page.keys.len(), 1000);
+    let before = snapshot(&f.kv, &ns).await;
+    for format in [ExportFormat::Ndjson, ExportFormat::Json] {
+        let job = run(&jobs, JobSpec::Export { namespace_id: ns.clone(), format, prefix: None }).await;
+        let text = std::fs::read_to_string(jobs.export_file(&job.id).await.unwrap().path).unwrap();
+        let exported: Vec<serde_json::Value> = match format {
+            ExportFormat::Json => serde_json::from_str(&text).unwrap(),
+            ExportFormat::Ndjson => text.lines().map(|l| serde_json::from_str(l).unwrap()).collect(),
+        };
+        assert_eq!(exported.len(), 2500);
+        let (relative, path) = jobs.new_upload().await.unwrap();
+        std::fs::write(path, &text).unwrap();
+        let copy = namespace(f, &format!("encoders-{}", format.extension())).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import {
+                namespace_id: copy.clone(),
+                file: relative,
+                collision: Collision::Fail,
+                format: ImportFormat::Auto,
+            },
+        )
+        .await;
+        assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+        assert_eq!(snapshot(&f.kv, &copy).await, before);
+    }
 }
