@@ -186,3 +186,25 @@ pub struct JobEventDto {
     pub details: serde_json::Value,
     pub created_at: i64,
 }
+
+/// One change in the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryDto {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub user: String,
+    pub source: String,
+    pub operation: String,
+    pub namespace_id: Option<String>,
+    pub namespace_title: Option<String>,
+    pub key: Option<String>,
+    pub details: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPageDto {
+    pub entries: Vec<AuditEntryDto>,
+    pub cursor: Option<String>,
+}

@@ -54,7 +54,7 @@ impl Kv {
     /// Creates a namespace; titles are unique.
     pub async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
         limits::check_title(title)?;
-        let namespace = self.store.create_namespace(title).await?;
+        let namespace = self.store.create_namespace(actor, title).await?;
         tracing::info!(user = %actor.user, namespace_id = %namespace.id, "namespace created");
         Ok(namespace)
     }
@@ -63,7 +63,7 @@ impl Kv {
     pub async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
         limits::check_namespace_id(namespace_id)?;
         limits::check_title(title)?;
-        let namespace = self.store.rename_namespace(namespace_id, title).await?;
+        let namespace = self.store.rename_namespace(actor, namespace_id, title).await?;
         tracing::info!(user = %actor.user, namespace_id, "namespace renamed");
         Ok(namespace)
     }
@@ -71,7 +71,7 @@ impl Kv {
     /// Deletes a namespace and every key in it.
     pub async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
-        self.store.delete_namespace(namespace_id).await?;
+        self.store.delete_namespace(actor, namespace_id).await?;
         tracing::info!(user = %actor.user, namespace_id, "namespace deleted");
         Ok(())
     }
@@ -236,14 +236,14 @@ impl Kv {
     /// Adds, removes or replaces tags on the named live keys; returns the names changed.
     pub async fn apply_tags(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         namespace_id: &str,
         names: &[String],
         tags: &[String],
         operation: crate::catalog::TagOperation,
     ) -> DomainResult<Vec<String>> {
         limits::check_namespace_id(namespace_id)?;
-        self.catalog.apply_tags(namespace_id, names, tags, operation).await
+        self.catalog.apply_tags(actor, namespace_id, names, tags, operation).await
     }
 
     /// Deletes one key; answers whether a live key was there.
@@ -312,7 +312,7 @@ impl Kv {
     ) -> DomainResult<KeyDetails> {
         limits::check_namespace_id(namespace_id)?;
         limits::check_key_name(key)?;
-        let details = self.catalog.put_details(namespace_id, key, tags, custom_metadata).await?;
+        let details = self.catalog.put_details(actor, namespace_id, key, tags, custom_metadata).await?;
         tracing::debug!(user = %actor.user, namespace_id, "key details written");
         Ok(details)
     }

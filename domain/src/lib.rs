@@ -2,6 +2,7 @@
 //! [`Kv`] service through which every read and write of every surface passes.
 
 pub mod actor;
+pub mod audit;
 pub mod catalog;
 pub mod db;
 pub mod entity;

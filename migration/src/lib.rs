@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_namespaces_and_keys;
 mod m20261124_000002_details_versions_search;
 mod m20261125_000003_jobs;
+mod m20261125_000004_audit;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_namespaces_and_keys::Migration),
             Box::new(m20261124_000002_details_versions_search::Migration),
             Box::new(m20261125_000003_jobs::Migration),
+            Box::new(m20261125_000004_audit::Migration),
         ]
     }
 }

@@ -94,6 +94,9 @@ pub struct ServeArgs {
     /// This instance's name on the jobs it runs, unique per instance sharing a database [default: the host name]
     #[arg(long, env = "KVM_INSTANCE_ID")]
     pub instance_id: Option<String>,
+    /// Days audit entries are kept [default: forever]
+    #[arg(long, env = "KVM_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -112,6 +115,7 @@ struct FileConfig {
     max_jobs: Option<usize>,
     export_ttl_hours: Option<u64>,
     instance_id: Option<String>,
+    audit_retention_days: Option<u32>,
 }
 
 /// Everything the server needs to start.
@@ -125,6 +129,8 @@ pub struct Config {
     pub max_jobs: usize,
     pub export_ttl_hours: u64,
     pub instance_id: String,
+    /// `None`: audit entries are kept forever.
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -138,6 +144,7 @@ impl Default for Config {
             max_jobs: 2,
             export_ttl_hours: 24,
             instance_id: domain::jobs::default_instance_id(),
+            audit_retention_days: None,
         }
     }
 }
@@ -179,6 +186,12 @@ impl Config {
                 .clone()
                 .or(file.instance_id)
                 .unwrap_or_else(domain::jobs::default_instance_id),
+            audit_retention_days: match args.audit_retention_days.or(file.audit_retention_days) {
+                Some(0) => {
+                    anyhow::bail!("audit-retention-days: must be at least 1 (leave it unset to keep everything)")
+                }
+                days => days,
+            },
         })
     }
 }

@@ -53,12 +53,21 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     jobs.spawn_supervisor(SUPERVISE_INTERVAL);
     {
         let jobs = jobs.clone();
+        let audit = domain::audit::Audit::new(database.conn.clone());
+        let audit_days = config.audit_retention_days;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
             loop {
                 tick.tick().await;
                 if let Ok(n @ 1..) = jobs.purge_exports().await {
                     tracing::info!(removed = n, "expired export files removed");
+                }
+                if let Some(days) = audit_days {
+                    match audit.prune(days, domain::now_unix()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(removed = n, "audit entries past retention removed"),
+                        Err(err) => tracing::warn!(%err, "pruning the audit log failed"),
+                    }
                 }
             }
         });

@@ -1,6 +1,7 @@
 //! Server functions: the script API and what the console calls. Each is `POST /api/<name>` with a
 //! JSON object in and JSON out, and a thin adapter over `domain::Kv`.
 
+pub mod audit;
 pub mod catalog;
 pub mod jobs;
 pub mod keys;

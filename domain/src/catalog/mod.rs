@@ -330,6 +330,7 @@ impl Catalog {
     /// Changes the tags of the named live keys in one transaction; returns the names changed.
     pub async fn apply_tags(
         &self,
+        actor: &Actor,
         namespace_id: &str,
         names: &[String],
         tags: &[String],
@@ -358,6 +359,12 @@ impl Catalog {
             })
             .collect();
         write_details(&txn, namespace_id, &writes, now).await?;
+        if !live.is_empty() {
+            let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+            let details = serde_json::json!({ "operation": operation, "tags": tags });
+            crate::audit::record_keys(&txn, actor, ("key.tags", "keys.tags"), namespace_id, &refs, details, now)
+                .await?;
+        }
         txn.commit().await?;
         Ok(live)
     }
@@ -390,6 +397,7 @@ impl Catalog {
     /// Sets tags and/or custom metadata of a live key; an omitted field is left unchanged.
     pub async fn put_details(
         &self,
+        actor: &Actor,
         namespace_id: &str,
         key: &str,
         tags: Option<Vec<String>>,
@@ -412,6 +420,10 @@ impl Catalog {
         self.require_live_key(&txn, namespace_id, key).await?;
         let write = DetailsWrite { tags: Some(tags.clone()), custom_metadata: Some(custom.clone()) };
         write_details(&txn, namespace_id, &[(key.to_owned(), write)], now).await?;
+        let keys: Vec<&str> = custom.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let details = serde_json::json!({ "tags": tags, "custom_metadata_fields": keys });
+        crate::audit::record_keys(&txn, actor, ("key.details", "keys.details"), namespace_id, &[key], details, now)
+            .await?;
         txn.commit().await?;
         // What was just written: no need to read it back.
         Ok(KeyDetails {

@@ -155,6 +155,18 @@ impl Jobs {
         let id = format!("{}-{}", spec.job_type(), ulid::Ulid::new().to_string().to_lowercase());
         let job = rows::insert(&self.inner.conn, &id, &spec, &actor.user, &self.inner.config.instance_id, now).await?;
         rows::event(&self.inner.conn, &id, "created", serde_json::json!({ "by": actor.user }), now).await?;
+        let title = crate::audit::title_of(&self.inner.conn, spec.namespace_id()).await?;
+        let details = serde_json::json!({ "job_id": id, "type": spec.job_type(), "target_namespace_id": spec.target_namespace_id() });
+        crate::audit::record(
+            &self.inner.conn,
+            actor,
+            "job.start",
+            Some((spec.namespace_id(), title.as_deref())),
+            None,
+            details,
+            now,
+        )
+        .await?;
         self.launch(job.clone(), spec, actor.clone());
         Ok(job)
     }
@@ -225,6 +237,7 @@ impl Jobs {
             rows::event(conn, &ctx.job.id, "started", serde_json::json!({ "resumed_from": ctx.job.processed }), now)
                 .await;
         ctx.publish();
+        ctx.creator = Some(actor.clone());
         let actor = Actor { source: crate::actor::Source::Job, ..actor };
         match ops::run(&mut ctx, &spec, &actor).await {
             Ok(Outcome::Completed(result)) => ctx.finish(JobStatus::Completed, None, result).await,
@@ -289,6 +302,11 @@ impl Jobs {
         let now = now_unix();
         if rows::cancel_queued(&self.inner.conn, job_id, now).await? {
             rows::event(&self.inner.conn, job_id, "cancelled", serde_json::json!({ "while": "queued" }), now).await?;
+            let title = crate::audit::title_of(&self.inner.conn, &job.namespace_id).await?;
+            let details =
+                serde_json::json!({ "job_id": job_id, "type": job.job_type, "processed": 0, "while": "queued" });
+            let namespace = Some((job.namespace_id.as_str(), title.as_deref()));
+            crate::audit::record(&self.inner.conn, actor, "job.cancelled", namespace, None, details, now).await?;
             if let Some((_, state)) = local {
                 let mut job = rows::get(&self.inner.conn, job_id).await?;
                 job.compute_percentage();
@@ -398,6 +416,8 @@ pub(crate) struct Ctx {
     last_cancel_check: Instant,
     quarter: u64,
     checkpoint: Option<String>,
+    /// Who started the job: its outcome is recorded in the audit log in their name.
+    creator: Option<Actor>,
 }
 
 impl Ctx {
@@ -413,6 +433,7 @@ impl Ctx {
             last_cancel_check: Instant::now(),
             quarter,
             checkpoint,
+            creator: None,
         }
     }
 
@@ -535,6 +556,25 @@ impl Ctx {
             tracing::error!(%err, job = %self.job.id, "could not record the end of a job");
         }
         let _ = rows::event(self.conn(), &self.job.id, status.as_str(), details, now).await;
+        // The outcome goes into the audit log before anyone can see the job has ended.
+        if let Some(creator) = &self.creator {
+            let title = crate::audit::title_of(self.conn(), &self.job.namespace_id).await.ok().flatten();
+            let details = serde_json::json!({
+                "job_id": self.job.id,
+                "type": self.job.job_type,
+                "processed": self.job.processed,
+                "skipped": self.job.skipped,
+                "errors": self.job.errors,
+                "reason": self.job.error_message,
+            });
+            let operation = format!("job.{}", status.as_str());
+            let namespace = Some((self.job.namespace_id.as_str(), title.as_deref()));
+            if let Err(err) =
+                crate::audit::record(self.conn(), creator, &operation, namespace, None, details, now).await
+            {
+                tracing::error!(%err, job = %self.job.id, "could not record the job's outcome in the audit log");
+            }
+        }
         self.publish();
         tracing::info!(job = %self.job.id, status = status.as_str(), processed = self.job.processed, "job ended");
     }

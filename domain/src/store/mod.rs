@@ -16,9 +16,9 @@ use crate::model::*;
 #[async_trait]
 pub trait KvStore: Send + Sync + 'static {
     async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage>;
-    async fn create_namespace(&self, title: &str) -> DomainResult<Namespace>;
-    async fn rename_namespace(&self, namespace_id: &str, title: &str) -> DomainResult<Namespace>;
-    async fn delete_namespace(&self, namespace_id: &str) -> DomainResult<()>;
+    async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace>;
+    async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace>;
+    async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()>;
     async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace>;
 
     /// Keys in the byte order of their names, from after the cursor's position.

@@ -17,6 +17,7 @@ use sea_orm::{
 
 use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
 use crate::actor::Actor;
+use crate::audit;
 use crate::catalog;
 use crate::db::Database;
 use crate::entity::{kv_entry, namespace};
@@ -244,7 +245,7 @@ impl KvStore for SqlStore {
         Ok(NamespacePage { namespaces, total, page, per_page })
     }
 
-    async fn create_namespace(&self, title: &str) -> DomainResult<Namespace> {
+    async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
         if self.title_taken(title, None).await? {
             return Err(title_conflict(title));
         }
@@ -258,32 +259,42 @@ impl KvStore for SqlStore {
             last_accessed: Set(now),
         };
         let id = model.id.clone().unwrap();
-        namespace::Entity::insert(model)
-            .exec_without_returning(&self.db.conn)
-            .await
-            .map_err(|e| map_unique(e, title))?;
+        let txn = self.db.conn.begin().await?;
+        namespace::Entity::insert(model).exec_without_returning(&txn).await.map_err(|e| map_unique(e, title))?;
+        let details = serde_json::json!({ "title": title });
+        audit::record(&txn, actor, "namespace.create", Some((&id, Some(title))), None, details, now).await?;
+        txn.commit().await?;
         self.get_namespace(&id).await
     }
 
-    async fn rename_namespace(&self, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
+    async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
         if self.title_taken(title, Some(namespace_id)).await? {
             return Err(title_conflict(title));
         }
-        let result = namespace::Entity::update_many()
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        lock_namespace(&txn, namespace_id, now).await?;
+        let before = audit::title_of(&txn, namespace_id).await?;
+        namespace::Entity::update_many()
             .col_expr(namespace::Column::Title, Expr::value(title))
             .filter(namespace::Column::Id.eq(namespace_id))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(|e| map_unique(e, title))?;
-        if result.rows_affected == 0 {
-            return Err(namespace_not_found(namespace_id));
-        }
+        let details = serde_json::json!({ "from": before, "to": title });
+        audit::record(&txn, actor, "namespace.rename", Some((namespace_id, Some(title))), None, details, now).await?;
+        txn.commit().await?;
         self.get_namespace(namespace_id).await
     }
 
-    async fn delete_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+    async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
+        let now = now_unix();
         let txn = self.db.conn.begin().await?;
-        lock_namespace(&txn, namespace_id, now_unix()).await?;
+        lock_namespace(&txn, namespace_id, now).await?;
+        let title = audit::title_of(&txn, namespace_id).await?;
+        let details = serde_json::json!({ "title": title });
+        audit::record(&txn, actor, "namespace.delete", Some((namespace_id, title.as_deref())), None, details, now)
+            .await?;
         catalog::forget_namespace(&txn, namespace_id).await?;
         kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&txn).await?;
         namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&txn).await?;
@@ -389,6 +400,7 @@ impl KvStore for SqlStore {
         let txn = self.db.conn.begin().await?;
         lock_namespace(&txn, namespace_id, now).await?;
         let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        let sizes: usize = items.iter().map(|i| i.value.len()).sum();
         let existing = existing_rows(&txn, namespace_id, &names).await?;
         let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
         catalog::record_versions(&txn, namespace_id, &replaced, kind.as_str(), actor, now).await?;
@@ -404,6 +416,14 @@ impl KvStore for SqlStore {
                 }
             }
         }
+        let one = match (kind, names.first()) {
+            (WriteKind::Restore, _) => "key.restore",
+            (_, Some(name)) if existing.contains_key(*name) => "key.update",
+            _ => "key.create",
+        };
+        let summary =
+            serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
+        audit::record_keys(&txn, actor, (one, "keys.put"), namespace_id, &names, summary, now).await?;
         let details: Vec<(String, DetailsWrite)> = items
             .iter()
             .filter(|item| !item.details.is_empty())
@@ -449,8 +469,19 @@ impl KvStore for SqlStore {
             txn.commit().await?;
             return Ok(0);
         }
-        let found: Vec<&str> = existing.keys().map(String::as_str).collect();
+        let mut found: Vec<&str> = existing.keys().map(String::as_str).collect();
+        found.sort_unstable();
         catalog::record_versions(&txn, namespace_id, &found, "delete", actor, now).await?;
+        audit::record_keys(
+            &txn,
+            actor,
+            ("key.delete", "keys.delete"),
+            namespace_id,
+            &found,
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
         catalog::forget_details(&txn, namespace_id, &found).await?;
         for chunk in found.chunks(ROWS_PER_STATEMENT) {
             kv_entry::Entity::delete_many()
@@ -610,6 +641,11 @@ impl KvStore for SqlStore {
                 .exec(&txn)
                 .await?;
             changed += result.rows_affected;
+        }
+        if changed > 0 {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let details = serde_json::json!({ "expiration": expiration, "changed": changed });
+            audit::record_keys(&txn, actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details, now).await?;
         }
         txn.commit().await?;
         Ok(changed)

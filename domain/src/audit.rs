@@ -1,0 +1,250 @@
+//! The audit log: who changed what, when and through which surface. Rows are written in the
+//! transaction of the change they record, so no change goes unrecorded and no row describes a
+//! change that rolled back. Values and secrets are never recorded.
+
+use base64::Engine;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Actor;
+use crate::catalog::Sql;
+use crate::error::{DomainError, DomainResult};
+
+/// Keys named in the details of a change to many keys.
+const NAMED_KEYS: usize = 10;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub user: String,
+    pub source: String,
+    pub operation: String,
+    pub namespace_id: Option<String>,
+    /// The namespace's title when the change was made.
+    pub namespace_title: Option<String>,
+    pub key: Option<String>,
+    pub details: serde_json::Value,
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub namespace_ids: Vec<String>,
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(default)]
+    pub operations: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub key_prefix: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub cursor: Option<String>,
+}
+
+/// The source as recorded: `console`, `script`, `kevi`, `cf-api`, `cli` or `job`.
+fn source_name(actor: &Actor) -> String {
+    serde_json::to_value(actor.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The current title of a namespace, read through `conn` (inside the change's transaction).
+pub(crate) async fn title_of(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<Option<String>> {
+    let mut sql = Sql::new(conn.get_database_backend(), "SELECT title FROM namespaces WHERE id = ");
+    sql.bind(namespace_id);
+    match conn.query_one_raw(sql.statement()).await? {
+        Some(row) => Ok(Some(row.try_get::<String>("", "title").map_err(DomainError::internal)?)),
+        None => Ok(None),
+    }
+}
+
+/// Records one change. `namespace` is (id, title at the time).
+pub(crate) async fn record(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    operation: &str,
+    namespace: Option<(&str, Option<&str>)>,
+    key: Option<&str>,
+    details: serde_json::Value,
+    now: i64,
+) -> DomainResult<()> {
+    let mut sql = Sql::new(
+        conn.get_database_backend(),
+        "INSERT INTO audit_log (at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id) VALUES (",
+    );
+    sql.bind(now).push(", ").bind(actor.user.as_str()).push(", ").bind(source_name(actor)).push(", ");
+    sql.bind(operation).push(", ").bind(namespace.map(|(id, _)| id.to_owned())).push(", ");
+    sql.bind(namespace.and_then(|(_, title)| title.map(str::to_owned))).push(", ");
+    sql.bind(key.map(str::to_owned)).push(", ").bind(details.to_string()).push(", ");
+    sql.bind(actor.request_id.clone()).push(")");
+    conn.execute_raw(sql.statement()).await?;
+    Ok(())
+}
+
+/// Records a change to one or many keys of a namespace: one row, naming the key when there is
+/// one, else the count and the first few names.
+pub(crate) async fn record_keys(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    (operation_one, operation_many): (&str, &str),
+    namespace_id: &str,
+    names: &[&str],
+    mut details: serde_json::Value,
+    now: i64,
+) -> DomainResult<()> {
+    let title = title_of(conn, namespace_id).await?;
+    let (operation, key) = match names {
+        [one] => (operation_one, Some(*one)),
+        _ => {
+            if let Some(map) = details.as_object_mut() {
+                map.insert("count".into(), names.len().into());
+                map.insert("keys".into(), names.iter().take(NAMED_KEYS).copied().collect::<Vec<_>>().into());
+            }
+            (operation_many, None)
+        }
+    };
+    record(conn, actor, operation, Some((namespace_id, title.as_deref())), key, details, now).await
+}
+
+fn col<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
+    row.try_get::<T>("", column).map_err(DomainError::internal)
+}
+
+fn encode_cursor(at: i64, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}|{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> DomainResult<(i64, i64)> {
+    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+    Ok((at.parse().map_err(|_| invalid())?, id.parse().map_err(|_| invalid())?))
+}
+
+/// The audit log, read.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    conn: DatabaseConnection,
+}
+
+impl Audit {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    /// Entries newest first, filtered: each list matches any of its values, the lists all of
+    /// them; `from` / `to` are unix seconds, inclusive.
+    pub async fn list(&self, query: &AuditQuery) -> DomainResult<AuditPage> {
+        let limit = query.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(DomainError::invalid("limit", format!("limit: {limit} is not between 1 and 1000")));
+        }
+        for id in &query.namespace_ids {
+            crate::limits::check_namespace_id(id).map_err(|_| {
+                DomainError::invalid("namespace_ids", format!("namespace_ids: {id:?} is not a namespace id"))
+            })?;
+        }
+        if let (Some(from), Some(to)) = (query.from, query.to)
+            && from > to
+        {
+            return Err(DomainError::invalid("from", "from: must not be after to"));
+        }
+        let mut sql = Sql::new(
+            self.conn.get_database_backend(),
+            "SELECT id, at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id \
+             FROM audit_log WHERE 1 = 1",
+        );
+        for (column, values) in [
+            ("namespace_id", &query.namespace_ids),
+            ("user_name", &query.users),
+            ("operation", &query.operations),
+            ("source", &query.sources),
+        ] {
+            if !values.is_empty() {
+                sql.push(&format!(" AND {column} IN ")).bind_list(values);
+            }
+        }
+        if let Some(prefix) = query.key_prefix.as_deref().filter(|p| !p.is_empty()) {
+            sql.push(" AND key_name >= ").bind(prefix);
+            if let Some(upper) = crate::store::prefix_upper_bound(prefix) {
+                sql.push(" AND key_name < ").bind(upper);
+            }
+        }
+        if let Some(from) = query.from {
+            sql.push(" AND at >= ").bind(from);
+        }
+        if let Some(to) = query.to {
+            sql.push(" AND at <= ").bind(to);
+        }
+        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
+            let (at, id) = decode_cursor(cursor)?;
+            sql.push(" AND (at < ").bind(at).push(" OR (at = ").bind(at).push(" AND id < ").bind(id).push("))");
+        }
+        sql.push(&format!(" ORDER BY at DESC, id DESC LIMIT {}", limit + 1));
+        let rows = self.conn.query_all_raw(sql.statement()).await?;
+        let mut entries = rows
+            .iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    id: col(row, "id")?,
+                    at: col(row, "at")?,
+                    user: col(row, "user_name")?,
+                    source: col(row, "source")?,
+                    operation: col(row, "operation")?,
+                    namespace_id: col(row, "namespace_id")?,
+                    namespace_title: col(row, "namespace_title")?,
+                    key: col(row, "key_name")?,
+                    details: serde_json::from_str(&col::<String>(row, "details")?).unwrap_or_default(),
+                    request_id: col(row, "request_id")?,
+                })
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let cursor = if more { entries.last().map(|e| encode_cursor(e.at, e.id)) } else { None };
+        Ok(AuditPage { entries, cursor })
+    }
+
+    /// Removes entries older than `days`; returns how many.
+    pub async fn prune(&self, days: u32, now: i64) -> DomainResult<u64> {
+        let mut sql = Sql::new(self.conn.get_database_backend(), "DELETE FROM audit_log WHERE at < ");
+        sql.bind(now - i64::from(days) * 86_400);
+        Ok(self.conn.execute_raw(sql.statement()).await?.rows_affected())
+    }
+}
+
+/// One CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180).
+pub fn csv_field(text: &str) -> String {
+    if text.contains(['"', ',', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+}
+
+pub const CSV_HEADER: &str = "id,time,user,source,operation,namespace_id,namespace_title,key,details,request_id\r\n";
+
+/// One entry as a CSV record, CRLF-terminated.
+pub fn csv_record(entry: &AuditEntry) -> String {
+    let fields = [
+        entry.id.to_string(),
+        crate::rfc3339(entry.at),
+        entry.user.clone(),
+        entry.source.clone(),
+        entry.operation.clone(),
+        entry.namespace_id.clone().unwrap_or_default(),
+        entry.namespace_title.clone().unwrap_or_default(),
+        entry.key.clone().unwrap_or_default(),
+        entry.details.to_string(),
+        entry.request_id.clone().unwrap_or_default(),
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
