@@ -85,6 +85,18 @@ pub fn ago(then: i64, now: i64) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
+/// Seconds since 1970 now, by the server's or the browser's clock.
+pub fn now_unix() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::browser::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+}
+
 /// A UTC time to the second: `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc_seconds(unix: i64) -> String {
     format!("{}:{:02} UTC", datetime_local(unix).replace('T', " "), unix.rem_euclid(60))

@@ -21,7 +21,7 @@ use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 use components::header::Header;
 use components::theme::{THEME_BOOT_SCRIPT, Theme};
 use pages::namespaces::NamespacesPage;
-use pages::placeholder::{NotFound, Placeholder};
+use pages::placeholder::NotFound;
 
 /// The HTML document around the app, rendered on the server only. The theme comes from the
 /// `kvm_theme` cookie so the first paint already has the right colours.
@@ -62,17 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/namespaces/:id") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/audit")
-                        view=|| {
-                            view! {
-                                <Placeholder
-                                    title="Audit log"
-                                    text="Every change, who made it and from where, is coming to this page."
-                                />
-                            }
-                        }
-                    />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -119,5 +109,19 @@ impl LazyRoute for JobsRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::jobs::JobsPage /> }.into_any()
+    }
+}
+
+/// The audit log, loaded on demand like the keys page.
+struct AuditRoute;
+
+#[lazy_route]
+impl LazyRoute for AuditRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::audit::AuditPage /> }.into_any()
     }
 }

@@ -28,3 +28,15 @@ test('namespaces and keys render without JavaScript', async ({ page, request }) 
   await expect(page.getByRole('link', { name: 'alpha', exact: true })).toHaveCount(0);
   await expect(page.getByLabel('Filter by prefix')).toHaveValue('gamma');
 });
+
+test('the audit log renders without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'ssr-audited', value: 'v' });
+  await page.goto(`/audit?namespace=${ns.id}&operation=key.create`);
+  await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  const table = page.getByRole('table', { name: 'Audit entries' });
+  await expect(table).toContainText('ssr-audited');
+  await expect(table).toContainText(ns.title);
+  await expect(page.getByLabel('Operation', { exact: true })).toHaveValue('key.create');
+  await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', new RegExp(`namespace_ids=${ns.id}`));
+});

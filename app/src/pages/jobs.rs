@@ -79,18 +79,6 @@ impl Filters {
     }
 }
 
-/// Seconds since 1970 now, by the server's or the browser's clock.
-fn now_unix() -> i64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        crate::browser::now()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-    }
-}
-
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let query = use_query_map();
@@ -438,7 +426,7 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
 /// A job's events, oldest first, with relative and UTC times.
 #[component]
 fn Timeline(events: Vec<JobEventDto>) -> impl IntoView {
-    let now = now_unix();
+    let now = format::now_unix();
     view! {
         <div>
             <h3 class="font-medium">"Timeline"</h3>

@@ -133,10 +133,13 @@ pub fn KeysPage() -> impl IntoView {
                         Ok(ns) => view! {
                             <div class="flex flex-wrap items-baseline gap-x-4 gap-y-1">
                                 <h1 class="text-2xl font-semibold break-all">{ns.title}</h1>
-                                <span class="font-mono text-xs text-slate-500">{ns.id}</span>
+                                <span class="font-mono text-xs text-slate-500">{ns.id.clone()}</span>
                                 <span class="text-sm tabular-nums">
                                     {format!("{} keys · {}", ns.key_count, format::bytes(ns.size_bytes))}
                                 </span>
+                                <a class="text-sm text-indigo-600 hover:underline dark:text-indigo-400" href=format!("/audit?namespace={}", ns.id)>
+                                    "Audit log"
+                                </a>
                             </div>
                         }
                             .into_any(),

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod audit;
 pub mod bulk;
 pub mod jobs;
 pub mod key_details;
