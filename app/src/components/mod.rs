@@ -1,6 +1,7 @@
 //! Reusable pieces of the console.
 
 pub mod field_error;
+pub mod filters;
 pub mod header;
 pub mod job_progress;
 pub mod modal;

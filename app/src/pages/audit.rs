@@ -2,11 +2,13 @@
 //! and a CSV export of what the filters match.
 
 use leptos::prelude::*;
+
+use crate::components::filters::{filter_input, filter_select};
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::field_error::{FormError, run_submit};
-use crate::components::modal::{BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::modal::BUTTON_SECONDARY;
 use crate::dto::{AuditEntryDto, AuditPageDto};
 use crate::error::AppError;
 use crate::format;
@@ -145,50 +147,12 @@ pub fn AuditPage() -> impl IntoView {
         move |label: &'static str,
               options: Vec<(String, String)>,
               get: fn(&Filters) -> String,
-              set: fn(&mut Filters, String)| {
-            let apply = apply.clone();
-            view! {
-                <label class=LABEL>
-                    {label}
-                    <select
-                        class=INPUT
-                        aria-label=label
-                        on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            apply(Box::new(move |f| set(f, value)));
-                        }
-                    >
-                        {options
-                            .into_iter()
-                            .map(|(value, text)| {
-                                let v = value.clone();
-                                view! { <option value=value selected=move || get(&filters.get()) == v>{text}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-            }
-        }
+              set: fn(&mut Filters, String)| { filter_select(filters, apply.clone(), label, options, get, set) }
     };
     let field = {
         let apply = apply.clone();
         move |label: &'static str, kind: &'static str, get: fn(&Filters) -> String, set: fn(&mut Filters, String)| {
-            let apply = apply.clone();
-            view! {
-                <label class=LABEL>
-                    {label}
-                    <input
-                        class=INPUT
-                        type=kind
-                        aria-label=label
-                        value=move || get(&filters.get())
-                        on:change=move |ev| {
-                            let value = event_target_value(&ev);
-                            apply(Box::new(move |f| set(f, value)));
-                        }
-                    />
-                </label>
-            }
+            filter_input(filters, apply.clone(), label, kind, get, set)
         }
     };
     let any = |text: &str| ("".to_owned(), text.to_owned());
