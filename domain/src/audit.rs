@@ -2,13 +2,13 @@
 //! transaction of the change they record, so no change goes unrecorded and no row describes a
 //! change that rolled back. Values and secrets are never recorded.
 
-use base64::Engine;
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
-use crate::catalog::Sql;
+use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
+use crate::store::{decode_time_cursor, encode_time_cursor};
 
 /// Keys named in the details of a change to many keys.
 const NAMED_KEYS: usize = 10;
@@ -115,22 +115,6 @@ pub(crate) async fn record_keys(
     record(conn, actor, operation, Some((namespace_id, title.as_deref())), key, details, now).await
 }
 
-fn col<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
-    row.try_get::<T>("", column).map_err(DomainError::internal)
-}
-
-fn encode_cursor(at: i64, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}|{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> DomainResult<(i64, i64)> {
-    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
-    Ok((at.parse().map_err(|_| invalid())?, id.parse().map_err(|_| invalid())?))
-}
-
 /// The audit log, read.
 #[derive(Clone, Debug)]
 pub struct Audit {
@@ -187,7 +171,10 @@ impl Audit {
             sql.push(" AND at <= ").bind(to);
         }
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            let (at, id) = decode_cursor(cursor)?;
+            let (at, id) = decode_time_cursor(cursor)?;
+            let id: i64 = id
+                .parse()
+                .map_err(|_| DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page"))?;
             sql.push(" AND (at < ").bind(at).push(" OR (at = ").bind(at).push(" AND id < ").bind(id).push("))");
         }
         sql.push(&format!(" ORDER BY at DESC, id DESC LIMIT {}", limit + 1));
@@ -211,7 +198,7 @@ impl Audit {
             .collect::<DomainResult<Vec<_>>>()?;
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
-        let cursor = if more { entries.last().map(|e| encode_cursor(e.at, e.id)) } else { None };
+        let cursor = if more { entries.last().map(|e| encode_time_cursor(e.at, &e.id.to_string())) } else { None };
         Ok(AuditPage { entries, cursor })
     }
 

@@ -12,7 +12,7 @@ use crate::components::modal::BUTTON_SECONDARY;
 use crate::dto::{AuditEntryDto, AuditPageDto};
 use crate::error::AppError;
 use crate::format;
-use crate::pages::encode_query;
+use crate::pages::with_query;
 use crate::serverfns::audit::list_audit;
 use crate::serverfns::namespaces::list_namespaces;
 
@@ -55,18 +55,18 @@ struct Filters {
 
 impl Filters {
     fn url(&self) -> String {
-        let pairs = [
-            ("namespace", &self.namespace),
-            ("user", &self.user),
-            ("operation", &self.operation),
-            ("source", &self.source),
-            ("prefix", &self.prefix),
-            ("from", &self.from),
-            ("to", &self.to),
-        ];
-        let query: Vec<String> =
-            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query(v))).collect();
-        if query.is_empty() { "/audit".to_owned() } else { format!("/audit?{}", query.join("&")) }
+        with_query(
+            "/audit",
+            &[
+                ("namespace", &self.namespace),
+                ("user", &self.user),
+                ("operation", &self.operation),
+                ("source", &self.source),
+                ("prefix", &self.prefix),
+                ("from", &self.from),
+                ("to", &self.to),
+            ],
+        )
     }
 
     /// The date range as unix seconds: `from` at the start of its day, `to` at the end of its.
@@ -85,18 +85,20 @@ impl Filters {
     /// `/api/audit.csv` with the same filters.
     fn csv_url(&self) -> String {
         let (from, to) = self.range().unwrap_or_default();
-        let pairs = [
-            ("namespace_ids", self.namespace.clone()),
-            ("users", self.user.clone()),
-            ("operations", self.operation.clone()),
-            ("sources", self.source.clone()),
-            ("key_prefix", self.prefix.clone()),
-            ("from", from.map(|f| f.to_string()).unwrap_or_default()),
-            ("to", to.map(|t| t.to_string()).unwrap_or_default()),
-        ];
-        let query: Vec<String> =
-            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query(v))).collect();
-        if query.is_empty() { "/api/audit.csv".to_owned() } else { format!("/api/audit.csv?{}", query.join("&")) }
+        let (from, to) =
+            (from.map(|f| f.to_string()).unwrap_or_default(), to.map(|t| t.to_string()).unwrap_or_default());
+        with_query(
+            "/api/audit.csv",
+            &[
+                ("namespace_ids", &self.namespace),
+                ("users", &self.user),
+                ("operations", &self.operation),
+                ("sources", &self.source),
+                ("key_prefix", &self.prefix),
+                ("from", &from),
+                ("to", &to),
+            ],
+        )
     }
 
     async fn load(self, cursor: Option<String>) -> Result<AuditPageDto, AppError> {

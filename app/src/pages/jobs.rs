@@ -14,7 +14,7 @@ use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
 use crate::dto::{JobDto, JobEventDto, JobPageDto};
 use crate::error::AppError;
 use crate::format;
-use crate::pages::encode_query;
+use crate::pages::with_query;
 use crate::serverfns::jobs::{cancel_job, get_job, job_events, list_jobs, resume_job};
 use crate::serverfns::namespaces::list_namespaces;
 
@@ -39,20 +39,20 @@ struct Filters {
 
 impl Filters {
     fn url(&self, job: Option<&str>) -> String {
-        let pairs = [
-            ("status", self.status.clone()),
-            ("type", self.job_type.clone()),
-            ("ns", self.namespace.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-            ("user", self.user.clone()),
-            ("errors", if self.errors { "1".to_owned() } else { String::new() }),
-            ("sort", self.sort.clone()),
-            ("job", job.unwrap_or_default().to_owned()),
-        ];
-        let query: Vec<String> =
-            pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query(v))).collect();
-        if query.is_empty() { "/jobs".to_owned() } else { format!("/jobs?{}", query.join("&")) }
+        with_query(
+            "/jobs",
+            &[
+                ("status", &self.status),
+                ("type", &self.job_type),
+                ("ns", &self.namespace),
+                ("from", &self.from),
+                ("to", &self.to),
+                ("user", &self.user),
+                ("errors", if self.errors { "1" } else { "" }),
+                ("sort", &self.sort),
+                ("job", job.unwrap_or_default()),
+            ],
+        )
     }
 
     async fn load(self, cursor: Option<String>) -> Result<JobPageDto, AppError> {

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::format;
 use crate::pages::bulk::{BulkContext, Selection, bulk_bar};
 use crate::pages::key_details::{DetailsPanel, HistoryPanel};
-use crate::pages::{debounce, encode_query};
+use crate::pages::{debounce, encode_query, with_query};
 use crate::serverfns::catalog::{list_tags, search_keys};
 use crate::serverfns::keys::{delete_key, get_key, list_keys, put_key};
 use crate::serverfns::namespaces::get_namespace;
@@ -435,18 +435,8 @@ fn KeyRow(
 /// The keys page's address: `/namespaces/{id}` with its filters and the open key. An empty `id`
 /// gives a relative `?…` link for the current namespace.
 fn keys_url(id: &str, prefix: &str, tag: &str, key: Option<&str>) -> String {
-    let mut query = Vec::new();
-    if !prefix.is_empty() {
-        query.push(format!("prefix={}", encode_query(prefix)));
-    }
-    if !tag.is_empty() {
-        query.push(format!("tag={}", encode_query(tag)));
-    }
-    if let Some(key) = key {
-        query.push(format!("key={}", encode_query(key)));
-    }
     let base = if id.is_empty() { String::new() } else { format!("/namespaces/{id}") };
-    if query.is_empty() { base } else { format!("{base}?{}", query.join("&")) }
+    with_query(&base, &[("prefix", prefix), ("tag", tag), ("key", key.unwrap_or_default())])
 }
 
 /// One page of keys: a plain listing, or a search within the namespace when a tag is chosen.

@@ -25,6 +25,13 @@ pub(crate) fn debounce(ms: u64) -> impl Fn(Box<dyn FnOnce() + 'static>) + Copy {
     }
 }
 
+/// `path` with the non-empty values of `pairs` as its query string.
+pub(crate) fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> =
+        pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query(v))).collect();
+    if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
+}
+
 /// Percent-encodes a query parameter value.
 pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

@@ -24,7 +24,8 @@ pub struct Catalog {
     conn: DatabaseConnection,
 }
 
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
+/// One column of a raw row.
+pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
     row.try_get::<T>("", column).map_err(DomainError::internal)
 }
 

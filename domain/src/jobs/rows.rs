@@ -1,18 +1,14 @@
 //! The `jobs`, `job_events` and `job_failures` tables.
 
-use base64::Engine;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 
 use super::{Job, JobEvent, JobPage, JobQuery, JobSpec, JobStatus, KeyFailure, MAX_FAILURES_KEPT, STALE_AFTER_SECONDS};
-use crate::catalog::Sql;
+use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
+use crate::store::{decode_time_cursor, encode_time_cursor};
 
 const COLUMNS: &str = "id, job_type, namespace_id, target_namespace_id, params, status, total, processed, errors, \
      skipped, current_key, error_message, result, created_by, created_at, started_at, finished_at, updated_at";
-
-fn col<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
-    row.try_get::<T>("", column).map_err(DomainError::internal)
-}
 
 fn job_from_row(row: &QueryResult) -> DomainResult<Job> {
     let params: String = col(row, "params")?;
@@ -268,18 +264,6 @@ pub async fn own_unfinished(conn: &DatabaseConnection, instance_id: &str) -> Dom
     conn.query_all_raw(sql.statement()).await?.iter().map(|r| col(r, "id")).collect()
 }
 
-fn encode_cursor(created_at: i64, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{created_at}|{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> DomainResult<(i64, String)> {
-    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
-    Ok((at.parse().map_err(|_| invalid())?, id.to_owned()))
-}
-
 pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<JobPage> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -327,7 +311,7 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
         sql.push(" AND errors >= ").bind(min as i64);
     }
     if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let (at, id) = decode_cursor(cursor)?;
+        let (at, id) = decode_time_cursor(cursor)?;
         let op = if newest { "<" } else { ">" };
         sql.push(&format!(" AND (created_at {op} ")).bind(at);
         sql.push(" OR (created_at = ").bind(at).push(&format!(" AND id {op} ")).bind(id).push("))");
@@ -338,6 +322,6 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
     let mut jobs = rows.iter().map(job_from_row).collect::<DomainResult<Vec<_>>>()?;
     let more = jobs.len() > limit as usize;
     jobs.truncate(limit as usize);
-    let cursor = if more { jobs.last().map(|j| encode_cursor(j.created_at, &j.id)) } else { None };
+    let cursor = if more { jobs.last().map(|j| encode_time_cursor(j.created_at, &j.id)) } else { None };
     Ok(JobPage { jobs, cursor })
 }

@@ -77,6 +77,20 @@ pub fn decode_cursor(cursor: &str) -> DomainResult<String> {
     String::from_utf8(bytes).ok().filter(|key| !key.contains('\0')).ok_or_else(invalid)
 }
 
+/// Cursors of lists ordered by time, then id (jobs, audit entries): `"<unix seconds>|<id>"`,
+/// base64url-encoded.
+pub fn encode_time_cursor(at: i64, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}|{id}"))
+}
+
+pub fn decode_time_cursor(cursor: &str) -> DomainResult<(i64, String)> {
+    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+    Ok((at.parse().map_err(|_| invalid())?, id.to_owned()))
+}
+
 /// The smallest string greater than every string that starts with `prefix`, in byte order, or
 /// `None` when no such string exists. UTF-8 byte order equals code point order, so bumping the
 /// last character that can be bumped gives the bound.
