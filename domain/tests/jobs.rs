@@ -27,6 +27,7 @@ both!(
     jobs_past_the_limit_wait_queued_and_can_be_cancelled_there,
     an_export_file_is_gone_once_it_expires,
     text_values_with_escapes_and_nested_details_round_trip,
+    a_cancel_asked_through_another_instance_stops_the_job,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -632,4 +633,31 @@ async fn text_values_with_escapes_and_nested_details_round_trip(f: &Fixture) {
         assert_eq!(job.status, JobStatus::Completed, "{job:?}");
         assert_eq!(snapshot(&f.kv, &copy).await, before);
     }
+}
+
+async fn a_cancel_asked_through_another_instance_stops_the_job(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let runner = engine(f, dir.path(), "runner");
+    let other = engine(f, dir.path(), "other");
+    let ns = namespace(f, "cross-instance").await;
+    fill(&f.kv, &ns, "k", 30_000).await;
+    let job =
+        runner.start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("") }).await.unwrap();
+    let mut rx = loop {
+        if let Some(rx) = runner.subscribe(&job.id) {
+            break rx;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    while rx.borrow().processed == 0 {
+        rx.changed().await.unwrap();
+    }
+    // The other instance does not run the job: it reads its state and asks through the database.
+    assert!(other.subscribe(&job.id).is_none());
+    assert_eq!(other.peek(&job.id).await.unwrap().status, JobStatus::Running);
+    other.cancel(&me(), &job.id).await.unwrap();
+    let done = runner.wait(&job.id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Cancelled);
+    assert!(done.processed < 30_000, "{done:?}");
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 30_000 - done.processed);
 }

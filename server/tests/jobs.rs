@@ -152,3 +152,32 @@ async fn a_websocket_follows_a_job_to_its_end() {
     assert_eq!((value["type"].as_str(), value["job"]["id"].as_str()), (Some("completed"), Some(id.as_str())));
     assert!(matches!(socket.next().await, Some(Ok(Message::Close(_))) | None));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_can_cancel_its_job() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "ws-cancel").await;
+    let mut lines = String::new();
+    for i in 0..100_000 {
+        lines.push_str(&format!("{{\"name\":\"k{i:06}\",\"value\":\"v\"}}\n"));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    let id = res.json()["job_id"].as_str().unwrap().to_owned();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/jobs/{id}/ws", server.addr)).await.unwrap();
+    socket.send(Message::Text(r#"{"type":"cancel"}"#.into())).await.unwrap();
+    let mut last = Value::Null;
+    while let Some(Ok(message)) = socket.next().await {
+        if let Message::Text(text) = message {
+            last = serde_json::from_str(&text).unwrap();
+        }
+    }
+    assert_eq!(last["type"], "cancelled", "{last}");
+    let processed = last["job"]["processed"].as_u64().unwrap();
+    assert!(processed < 100_000, "{last}");
+    let key_count = server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"].as_u64().unwrap();
+    assert_eq!(key_count, processed, "what the job reports written is what was written");
+}
