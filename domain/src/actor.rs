@@ -1,4 +1,4 @@
-//! Who performs an operation, and through which surface.
+//! Who performs an operation, through which surface, and what they may do.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,18 +14,60 @@ pub enum Source {
     Job,
 }
 
-/// The identity behind a request: the user (email, service or token name, or `local`), the surface
-/// and the request id that ties log lines together.
+impl Source {
+    /// Surfaces that never see protected namespaces (`KVM_PROTECTED_NAMESPACES`): the console and
+    /// its script API. Kevi services, the CLI (an operator on the database itself) and jobs already
+    /// admitted at their start do.
+    pub fn hides_protected(self) -> bool {
+        matches!(self, Self::Console | Self::Script)
+    }
+}
+
+/// What an actor may do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including every user's jobs, downloads and audit rows (`KVM_ADMINS`).
+    Admin,
+    /// Reads and writes; sees their own jobs and downloads, and the audit rows of the namespaces
+    /// they can see.
+    #[default]
+    User,
+    /// Reads only (`KVM_READONLY_USERS`): every mutation is refused with 403.
+    ReadOnly,
+}
+
+/// The identity behind a request: the user (email, service or token name, or `local`), the surface,
+/// the request id that ties log lines together, and the role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub user: String,
     pub source: Source,
     pub request_id: Option<String>,
+    #[serde(default)]
+    pub role: Role,
 }
 
 impl Actor {
-    /// The single person on their own machine (`KVM_AUTH=none`).
+    pub fn new(user: impl Into<String>, source: Source, role: Role) -> Self {
+        Self { user: user.into(), source, request_id: None, role }
+    }
+
+    /// The single person on their own machine (`KVM_AUTH=none`): an admin.
     pub fn local(source: Source) -> Self {
-        Self { user: "local".to_owned(), source, request_id: None }
+        Self::new("local", source, Role::Admin)
+    }
+
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.role != Role::ReadOnly
     }
 }

@@ -44,6 +44,9 @@ pub struct AuditQuery {
     pub to: Option<i64>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Entries about these namespaces (ids) are left out (see [`crate::Kv::audit_scope`]).
+    #[serde(skip)]
+    pub exclude_namespace_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,6 +160,10 @@ impl Audit {
             if !values.is_empty() {
                 sql.push(&format!(" AND {column} IN ")).bind_list(values);
             }
+        }
+        if !query.exclude_namespace_ids.is_empty() {
+            sql.push(" AND (namespace_id IS NULL OR namespace_id NOT IN ").bind_list(&query.exclude_namespace_ids);
+            sql.push(")");
         }
         if let Some(prefix) = query.key_prefix.as_deref().filter(|p| !p.is_empty()) {
             sql.push(" AND key_name >= ").bind(prefix);

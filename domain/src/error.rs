@@ -18,6 +18,12 @@ pub enum DomainError {
     /// Something that existed and no longer does (an expired export file).
     #[error("{message}")]
     Gone { field: Option<String>, message: String },
+    /// The caller is known but may not do this (a read-only user writing, say).
+    #[error("{message}")]
+    Forbidden { field: Option<String>, message: String },
+    /// The caller could not be identified (no or an invalid sign-in token).
+    #[error("{message}")]
+    Unauthorized { field: Option<String>, message: String },
     /// An internal failure. The message is safe to show; the cause was logged where it happened.
     #[error("internal error")]
     Internal,
@@ -40,6 +46,13 @@ impl DomainError {
         Self::Gone { field: Some(field.to_owned()), message: message.to_string() }
     }
 
+    pub fn forbidden(message: impl fmt::Display) -> Self {
+        Self::Forbidden { field: None, message: message.to_string() }
+    }
+    pub fn unauthorized(message: impl fmt::Display) -> Self {
+        Self::Unauthorized { field: None, message: message.to_string() }
+    }
+
     /// Logs an internal cause and returns the opaque error that is sent to clients.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -54,6 +67,8 @@ impl DomainError {
             Self::Conflict { .. } => "conflict",
             Self::TooLarge { .. } => "too_large",
             Self::Gone { .. } => "gone",
+            Self::Forbidden { .. } => "forbidden",
+            Self::Unauthorized { .. } => "unauthorized",
             Self::Internal => "internal",
         }
     }
@@ -66,6 +81,8 @@ impl DomainError {
             Self::Conflict { .. } => 409,
             Self::TooLarge { .. } => 413,
             Self::Gone { .. } => 410,
+            Self::Forbidden { .. } => 403,
+            Self::Unauthorized { .. } => 401,
             Self::Internal => 500,
         }
     }
@@ -76,7 +93,9 @@ impl DomainError {
             | Self::NotFound { field, .. }
             | Self::Conflict { field, .. }
             | Self::TooLarge { field, .. }
-            | Self::Gone { field, .. } => field.as_deref(),
+            | Self::Gone { field, .. }
+            | Self::Forbidden { field, .. }
+            | Self::Unauthorized { field, .. } => field.as_deref(),
             Self::Internal => None,
         }
     }

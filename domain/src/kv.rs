@@ -17,6 +17,15 @@ use crate::store::{KvStore, decode_cursor};
 pub struct Kv {
     store: Arc<dyn KvStore>,
     catalog: Catalog,
+    /// Namespaces (ids or titles) the console and its scripts never see (`KVM_PROTECTED_NAMESPACES`).
+    protected: Arc<Vec<String>>,
+}
+
+/// What an operation on a namespace needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Write,
 }
 
 /// How long versions are kept: the newest `keep` of each key, and every one younger than
@@ -35,7 +44,47 @@ impl Default for VersionRetention {
 
 impl Kv {
     pub fn new(store: Arc<dyn KvStore>, catalog: Catalog) -> Self {
-        Self { store, catalog }
+        Self { store, catalog, protected: Arc::new(Vec::new()) }
+    }
+
+    /// The same service with these namespaces (ids or titles) hidden from the console and its
+    /// scripts: absent from every listing, search and job, and 404 on every direct call.
+    pub fn with_protected(mut self, namespaces: Vec<String>) -> Self {
+        self.protected = Arc::new(namespaces.into_iter().filter(|n| !n.trim().is_empty()).collect());
+        self
+    }
+
+    /// Ids of the namespaces `actor` may not see (none for most deployments).
+    pub async fn hidden_namespaces(&self, actor: &Actor) -> DomainResult<Vec<String>> {
+        if self.protected.is_empty() || !actor.source.hides_protected() {
+            return Ok(Vec::new());
+        }
+        self.store.resolve_namespaces(&self.protected).await
+    }
+
+    /// `query` narrowed to the audit rows `actor` may read: those of the namespaces they can see.
+    pub async fn audit_scope(
+        &self,
+        actor: &Actor,
+        mut query: crate::audit::AuditQuery,
+    ) -> DomainResult<crate::audit::AuditQuery> {
+        query.exclude_namespace_ids.extend(self.hidden_namespaces(actor).await?);
+        Ok(query)
+    }
+
+    /// Refuses what `actor` may not do on `namespace_id`: a write by a read-only user (403), any
+    /// access to a namespace hidden from them (404, worded as for a namespace that does not exist).
+    pub async fn authorize(&self, actor: &Actor, namespace_id: &str, need: Need) -> DomainResult<()> {
+        if need == Need::Write {
+            require_write(actor)?;
+        }
+        if self.hidden_namespaces(actor).await?.iter().any(|id| id == namespace_id) {
+            return Err(DomainError::not_found(
+                "namespace_id",
+                format!("namespace_id: no namespace has the id {namespace_id:?}"),
+            ));
+        }
+        Ok(())
     }
 
     /// The SQL store over `db`, with its catalog in the same database.
@@ -45,15 +94,21 @@ impl Kv {
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
-    pub async fn list_namespaces(&self, _actor: &Actor, query: NamespaceQuery) -> DomainResult<NamespacePage> {
+    pub async fn list_namespaces(&self, actor: &Actor, query: NamespaceQuery) -> DomainResult<NamespacePage> {
         let (page, per_page) = limits::check_page(query.page, query.per_page)?;
-        let query = NamespaceQuery { page: Some(page), per_page: Some(per_page), search: query.search };
+        let mut exclude = query.exclude;
+        exclude.extend(self.hidden_namespaces(actor).await?);
+        let query = NamespaceQuery { page: Some(page), per_page: Some(per_page), search: query.search, exclude };
         self.store.list_namespaces(&query).await
     }
 
     /// Creates a namespace; titles are unique.
     pub async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
+        require_write(actor)?;
         limits::check_title(title)?;
+        if actor.source.hides_protected() && self.protected.iter().any(|p| p == title) {
+            return Err(DomainError::conflict("title", format!("title: {title:?} is reserved on this server")));
+        }
         let namespace = self.store.create_namespace(actor, title).await?;
         tracing::info!(user = %actor.user, namespace_id = %namespace.id, "namespace created");
         Ok(namespace)
@@ -62,6 +117,7 @@ impl Kv {
     /// Gives a namespace a new, unique title.
     pub async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         limits::check_title(title)?;
         let namespace = self.store.rename_namespace(actor, namespace_id, title).await?;
         tracing::info!(user = %actor.user, namespace_id, "namespace renamed");
@@ -71,20 +127,23 @@ impl Kv {
     /// Deletes a namespace and every key in it.
     pub async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         self.store.delete_namespace(actor, namespace_id).await?;
         tracing::info!(user = %actor.user, namespace_id, "namespace deleted");
         Ok(())
     }
 
     /// One namespace with its exact key count and size.
-    pub async fn get_namespace(&self, _actor: &Actor, namespace_id: &str) -> DomainResult<Namespace> {
+    pub async fn get_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<Namespace> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         self.store.get_namespace(namespace_id).await
     }
 
     /// One page of live keys in byte order of their names.
-    pub async fn list_keys(&self, _actor: &Actor, namespace_id: &str, query: KeyQuery) -> DomainResult<KeyPage> {
+    pub async fn list_keys(&self, actor: &Actor, namespace_id: &str, query: KeyQuery) -> DomainResult<KeyPage> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         let limit = limits::check_list_limit(query.limit)?;
         if let Some(prefix) = &query.prefix
             && prefix.len() > limits::MAX_KEY_BYTES
@@ -110,8 +169,9 @@ impl Kv {
     }
 
     /// A live key with its value, metadata and expiration.
-    pub async fn get_key(&self, _actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<KeyValue> {
+    pub async fn get_key(&self, actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<KeyValue> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         limits::check_key_name(name)?;
         self.store
             .get_key(namespace_id, name)
@@ -137,6 +197,7 @@ impl Kv {
         kind: WriteKind,
     ) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         let now = now_unix();
         let valid = puts.into_iter().map(|put| validate_put(put, now)).collect::<DomainResult<Vec<_>>>()?;
         let count = valid.len();
@@ -154,6 +215,7 @@ impl Kv {
         items: Vec<(PutKey, DetailsWrite)>,
     ) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         let now = now_unix();
         let valid = items
             .into_iter()
@@ -165,19 +227,32 @@ impl Kv {
     /// Writes already validated items (see [`validate_put_with_details`]).
     pub async fn put_valid(&self, actor: &Actor, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         self.store.put_many(actor, namespace_id, items, WriteKind::Update).await
     }
 
-    /// Up to `limit` live keys with values after `after`, in byte order (exports).
+    /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order (exports).
     pub async fn scan(
         &self,
         namespace_id: &str,
         prefix: &str,
         after: Option<&str>,
+        upto: Option<&str>,
         limit: usize,
     ) -> DomainResult<Vec<KeyValue>> {
         limits::check_namespace_id(namespace_id)?;
-        self.store.scan(namespace_id, prefix, after, limit).await
+        self.store.scan(namespace_id, prefix, after, upto, limit).await
+    }
+
+    /// Where a page of `n` stored keys after `after` ends (see [`KvStore::page_end`]).
+    pub async fn page_end(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> DomainResult<Option<String>> {
+        self.store.page_end(namespace_id, prefix, after, n).await
     }
 
     /// Stored details of the keys from `first` to `last` in byte order.
@@ -221,6 +296,7 @@ impl Kv {
         expiration: Option<i64>,
     ) -> DomainResult<u64> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         self.store.set_expiration(actor, namespace_id, names, expiration).await
     }
 
@@ -243,6 +319,7 @@ impl Kv {
         operation: crate::catalog::TagOperation,
     ) -> DomainResult<Vec<String>> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         self.catalog.apply_tags(actor, namespace_id, names, tags, operation).await
     }
 
@@ -255,6 +332,7 @@ impl Kv {
     /// Deletes many keys at once; answers how many live keys were removed.
     pub async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         for name in names {
             limits::check_key_name(name)?;
         }
@@ -295,8 +373,9 @@ impl Kv {
     }
 
     /// Tags and custom metadata of a key.
-    pub async fn get_key_details(&self, _actor: &Actor, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
+    pub async fn get_key_details(&self, actor: &Actor, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         limits::check_key_name(key)?;
         self.catalog.get_details(namespace_id, key).await
     }
@@ -311,6 +390,7 @@ impl Kv {
         custom_metadata: Option<serde_json::Value>,
     ) -> DomainResult<KeyDetails> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
         limits::check_key_name(key)?;
         let details = self.catalog.put_details(actor, namespace_id, key, tags, custom_metadata).await?;
         tracing::debug!(user = %actor.user, namespace_id, "key details written");
@@ -318,11 +398,13 @@ impl Kv {
     }
 
     /// Tags in use, with counts, in one namespace or all.
-    pub async fn list_tags(&self, _actor: &Actor, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
+    pub async fn list_tags(&self, actor: &Actor, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
         if let Some(id) = namespace_id {
             limits::check_namespace_id(id)?;
+            self.authorize(actor, id, Need::Read).await?;
         }
-        self.catalog.list_tags(namespace_id).await
+        let hidden = self.hidden_namespaces(actor).await?;
+        self.catalog.list_tags(namespace_id, &hidden).await
     }
 
     /// The tags of the named keys that have any (for key listings).
@@ -336,9 +418,21 @@ impl Kv {
     }
 
     /// Live keys across namespaces matching every filter given.
-    pub async fn search_keys(&self, _actor: &Actor, query: SearchQuery) -> DomainResult<SearchPage> {
+    pub async fn search_keys(&self, actor: &Actor, mut query: SearchQuery) -> DomainResult<SearchPage> {
         for id in &query.namespace_ids {
             limits::check_namespace_id(id)?;
+        }
+        let hidden = self.hidden_namespaces(actor).await?;
+        if !hidden.is_empty() {
+            if query.namespace_ids.is_empty() {
+                query.exclude_namespace_ids = hidden;
+            } else {
+                // Asking for a hidden namespace by id finds nothing in it, as if it did not exist.
+                query.namespace_ids.retain(|id| !hidden.contains(id));
+                if query.namespace_ids.is_empty() {
+                    return Ok(SearchPage { results: Vec::new(), cursor: None, total: Some(0) });
+                }
+            }
         }
         self.catalog.search(&query).await
     }
@@ -346,11 +440,12 @@ impl Kv {
     /// Kept versions of a key, newest first.
     pub async fn list_key_versions(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         namespace_id: &str,
         key: &str,
     ) -> DomainResult<Vec<VersionInfo>> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         limits::check_key_name(key)?;
         self.catalog.list_versions(namespace_id, key).await
     }
@@ -358,12 +453,13 @@ impl Kv {
     /// One kept version with its value.
     pub async fn get_key_version(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         namespace_id: &str,
         key: &str,
         version: i64,
     ) -> DomainResult<VersionValue> {
         limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Read).await?;
         limits::check_key_name(key)?;
         self.catalog.get_version(namespace_id, key, version).await
     }
@@ -409,4 +505,13 @@ pub fn validate_put_with_details(put: PutKey, details: DetailsWrite, now: i64) -
     let mut valid = validate_put(put, now)?;
     valid.details = DetailsWrite { tags, custom_metadata: details.custom_metadata };
     Ok(valid)
+}
+
+/// Refuses every change by a read-only user.
+pub fn require_write(actor: &Actor) -> DomainResult<()> {
+    if actor.can_write() {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden(format!("{} has read-only access: changes are not allowed", actor.user)))
+    }
 }

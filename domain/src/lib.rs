@@ -13,11 +13,11 @@ pub mod limits;
 pub mod model;
 pub mod store;
 
-pub use actor::{Actor, Source};
+pub use actor::{Actor, Role, Source};
 pub use catalog::Catalog;
 pub use db::{Database, DatabaseKind};
 pub use error::{DomainError, DomainResult};
-pub use kv::{Kv, VersionRetention};
+pub use kv::{Kv, Need, VersionRetention};
 pub use model::*;
 pub use store::{KvStore, sql::SqlStore};
 

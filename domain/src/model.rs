@@ -21,6 +21,8 @@ pub struct NamespaceQuery {
     pub per_page: Option<u32>,
     /// Case-insensitive substring of the title.
     pub search: Option<String>,
+    /// Namespaces (ids) left out, as if they did not exist.
+    pub exclude: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +147,8 @@ pub struct SearchQuery {
     /// Key names starting with this.
     pub prefix: Option<String>,
     pub namespace_ids: Vec<String>,
+    /// Namespaces (ids) left out, as if they did not exist.
+    pub exclude_namespace_ids: Vec<String>,
     /// All of these tags (case-insensitive).
     pub tags: Vec<String>,
     pub has_expiration: Option<bool>,

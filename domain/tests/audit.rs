@@ -15,7 +15,7 @@ both!(every_change_leaves_exactly_one_row_and_failures_none, the_log_filters_and
 type Row = (String, String, String, Option<String>, Option<String>);
 
 fn alice() -> Actor {
-    Actor { user: "alice@example.com".into(), source: Source::Console, request_id: Some("req-1".into()) }
+    Actor::new("alice@example.com", Source::Console, domain::Role::User).with_request_id(Some("req-1".into()))
 }
 
 async fn log(f: &Fixture) -> Vec<AuditEntry> {

@@ -24,7 +24,7 @@ both!(
 );
 
 fn alice() -> Actor {
-    Actor { user: "alice@example.com".into(), source: Source::Console, request_id: None }
+    Actor::new("alice@example.com", Source::Console, domain::Role::User)
 }
 
 async fn search(f: &Fixture, query: SearchQuery) -> Vec<(String, String)> {

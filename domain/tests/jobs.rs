@@ -28,6 +28,7 @@ both!(
     an_export_file_is_gone_once_it_expires,
     text_values_with_escapes_and_nested_details_round_trip,
     a_cancel_asked_through_another_instance_stops_the_job,
+    an_export_over_many_pages_holds_every_live_key_once_in_order,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -496,7 +497,7 @@ async fn history_filters_and_pages(f: &Fixture) {
     .await;
     let q = |query: domain::jobs::JobQuery| {
         let jobs = jobs.clone();
-        async move { jobs.list(&query).await }
+        async move { jobs.list(&me(), &query).await }
     };
     let all = q(Default::default()).await.unwrap();
     assert_eq!(all.jobs.len(), 4);
@@ -660,4 +661,44 @@ async fn a_cancel_asked_through_another_instance_stops_the_job(f: &Fixture) {
     assert_eq!(done.status, JobStatus::Cancelled);
     assert!(done.processed < 30_000, "{done:?}");
     assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 30_000 - done.processed);
+}
+
+/// Pages are read several at once, bounded by the key index (expired keys included), and
+/// written in order: every live key once, in byte order, expired ones left out, with a prefix
+/// too, in both formats.
+async fn an_export_over_many_pages_holds_every_live_key_once_in_order(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "pages").await;
+    fill(&f.kv, &ns, "a/", 6100).await;
+    fill(&f.kv, &ns, "b/", 2600).await;
+    // Every third "a/" key expired a moment ago: stored, not yet purged, and not live.
+    let expired: Vec<String> = (0..6100).step_by(3).map(|i| format!("a/{i:05}")).collect();
+    for chunk in expired.chunks(500) {
+        let list = chunk.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(",");
+        let sql = format!(
+            "UPDATE kv_entries SET expiration = {} WHERE namespace_id = '{ns}' AND name IN ({list})",
+            domain::now_unix() - 5
+        );
+        common::exec(&f.db, &sql).await;
+    }
+    let live_a: Vec<String> = (0..6100).filter(|i| i % 3 != 0).map(|i| format!("a/{i:05}")).collect();
+    let all_live: Vec<String> = live_a.iter().cloned().chain((0..2600).map(|i| format!("b/{i:05}"))).collect();
+    for (prefix, expected) in [(None, &all_live), (Some("a/".to_owned()), &live_a)] {
+        for format in [ExportFormat::Json, ExportFormat::Ndjson] {
+            let job = run(&jobs, JobSpec::Export { namespace_id: ns.clone(), format, prefix: prefix.clone() }).await;
+            assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+            assert_eq!(job.processed, expected.len() as u64, "{prefix:?} {format:?}");
+            let text = std::fs::read_to_string(jobs.export_file(&job.id).await.unwrap().path).unwrap();
+            let items: Vec<serde_json::Value> = match format {
+                ExportFormat::Json => serde_json::from_str(&text).expect("one JSON array"),
+                ExportFormat::Ndjson => text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect(),
+            };
+            let names: Vec<&str> = items.iter().map(|i| i["name"].as_str().unwrap()).collect();
+            assert_eq!(names.len(), expected.len(), "{prefix:?} {format:?}");
+            assert!(names.iter().zip(expected.iter()).all(|(a, b)| a == b), "{prefix:?} {format:?}: order or content");
+            let i = names.iter().position(|n| *n == "a/00004").unwrap();
+            assert_eq!(items[i]["value"], "value 4");
+        }
+    }
 }

@@ -127,7 +127,12 @@ async fn namespace_listing_pages_and_searches_literally(f: &Fixture) {
     for title in ["alpha", "Beta", "100%_real", "1000 real", "gamma", "back\\slash", "École Ärger"] {
         namespace(f, title).await;
     }
-    let q = |page, per_page, search: Option<&str>| NamespaceQuery { page, per_page, search: search.map(str::to_owned) };
+    let q = |page, per_page, search: Option<&str>| NamespaceQuery {
+        page,
+        per_page,
+        search: search.map(str::to_owned),
+        ..Default::default()
+    };
     let all = f.kv.list_namespaces(&me(), q(None, None, None)).await.unwrap();
     assert_eq!((all.total, all.page, all.per_page, all.namespaces.len()), (7, 1, 100, 7));
     let page2 = f.kv.list_namespaces(&me(), q(Some(2), Some(2), None)).await.unwrap();

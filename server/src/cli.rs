@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig};
-use domain::{Actor, Database, Kv, NamespaceQuery, Source};
+use domain::{Actor, Database, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, ExportArgs, ImportArgs};
 
 fn actor() -> Actor {
     let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "local".into());
-    Actor { user, source: Source::Cli, request_id: None }
+    Actor::new(user, Source::Cli, Role::Admin)
 }
 
 async fn open(config: &Config) -> anyhow::Result<(Kv, Jobs)> {
@@ -39,7 +39,8 @@ async fn namespace_id(kv: &Kv, given: &str) -> anyhow::Result<(String, String)> 
     {
         return Ok((ns.id, ns.title));
     }
-    let query = NamespaceQuery { page: Some(1), per_page: Some(1000), search: Some(given.to_owned()) };
+    let query =
+        NamespaceQuery { page: Some(1), per_page: Some(1000), search: Some(given.to_owned()), ..Default::default() };
     let page = kv.list_namespaces(&actor(), query).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     match page.namespaces.into_iter().find(|ns| ns.title == given) {
         Some(ns) => Ok((ns.id, ns.title)),

@@ -7,12 +7,12 @@ use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::jobs::{Collision, ImportFormat, Job, JobSpec, Jobs};
-use domain::{Actor, DomainError, Source};
+use domain::{Actor, DomainError};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -47,9 +47,13 @@ fn list(text: Option<String>) -> Vec<String> {
 }
 
 /// `GET /api/audit.csv`: the filtered audit log as RFC 4180 CSV, streamed page by page.
-async fn audit_csv(State(state): State<AppState>, Query(query): Query<AuditCsvQuery>) -> Response {
+async fn audit_csv(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(query): Query<AuditCsvQuery>,
+) -> Response {
     use domain::audit::{Audit, AuditQuery, CSV_HEADER, csv_record};
-    let mut filter = AuditQuery {
+    let filter = AuditQuery {
         namespace_ids: list(query.namespace_ids),
         users: list(query.users),
         operations: list(query.operations),
@@ -58,7 +62,11 @@ async fn audit_csv(State(state): State<AppState>, Query(query): Query<AuditCsvQu
         from: query.from,
         to: query.to,
         limit: Some(1000),
-        cursor: None,
+        ..Default::default()
+    };
+    let mut filter = match state.kv.audit_scope(&actor, filter).await {
+        Ok(filter) => filter,
+        Err(err) => return error_response(err),
     };
     let audit = Audit::new(state.database.conn.clone());
     // The first page is read before answering, so a bad filter is a 400 and not a broken file.
@@ -102,44 +110,46 @@ pub fn error_response(err: DomainError) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn actor(request_actor: Option<axum::Extension<Actor>>) -> Actor {
-    request_actor.map(|a| a.0).unwrap_or_else(|| Actor::local(Source::Script))
-}
-
 /// What a started job answers with.
 pub fn started(job: &Job) -> serde_json::Value {
     json!({ "job_id": job.id, "status": job.status, "ws_url": format!("/api/jobs/{}/ws", job.id), "job": job })
 }
 
-async fn get_job(State(jobs): State<Jobs>, Path(id): Path<String>) -> Response {
-    match jobs.get(&id).await {
+async fn get_job(State(jobs): State<Jobs>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
+    match jobs.visible(&actor, &id).await {
         Ok(job) => axum::Json(job).into_response(),
         Err(err) => error_response(err),
     }
 }
 
-async fn events(State(jobs): State<Jobs>, Path(id): Path<String>) -> Response {
+async fn events(State(jobs): State<Jobs>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
+    if let Err(err) = jobs.visible(&actor, &id).await {
+        return error_response(err);
+    }
     match jobs.events(&id).await {
         Ok(events) => axum::Json(json!({ "events": events })).into_response(),
         Err(err) => error_response(err),
     }
 }
 
-async fn cancel(State(jobs): State<Jobs>, who: Option<axum::Extension<Actor>>, Path(id): Path<String>) -> Response {
-    match jobs.cancel(&actor(who), &id).await {
+async fn cancel(State(jobs): State<Jobs>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
+    match jobs.cancel(&actor, &id).await {
         Ok(job) => axum::Json(job).into_response(),
         Err(err) => error_response(err),
     }
 }
 
-async fn resume(State(jobs): State<Jobs>, who: Option<axum::Extension<Actor>>, Path(id): Path<String>) -> Response {
-    match jobs.resume(&actor(who), &id).await {
+async fn resume(State(jobs): State<Jobs>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
+    match jobs.resume(&actor, &id).await {
         Ok(job) => axum::Json(started(&job)).into_response(),
         Err(err) => error_response(err),
     }
 }
 
-async fn download(State(jobs): State<Jobs>, Path(id): Path<String>) -> Response {
+async fn download(State(jobs): State<Jobs>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Response {
+    if let Err(err) = jobs.visible(&actor, &id).await {
+        return error_response(err);
+    }
     let file = match jobs.export_file(&id).await {
         Ok(file) => file,
         Err(err) => return error_response(err),
@@ -173,7 +183,7 @@ struct ImportQuery {
 /// whole in memory, then imported by a job.
 async fn import(
     State(jobs): State<Jobs>,
-    who: Option<axum::Extension<Actor>>,
+    Extension(actor): Extension<Actor>,
     Path(namespace_id): Path<String>,
     Query(query): Query<ImportQuery>,
     request: Request,
@@ -203,6 +213,10 @@ async fn import(
     if let Err(err) = domain::limits::check_namespace_id(&namespace_id) {
         return error_response(err);
     }
+    // Refused before a byte of the upload is stored.
+    if let Err(err) = jobs.kv().authorize(&actor, &namespace_id, domain::kv::Need::Write).await {
+        return error_response(err);
+    }
     let (relative, path) = match jobs.new_upload().await {
         Ok(upload) => upload,
         Err(err) => return error_response(err),
@@ -230,7 +244,7 @@ async fn import(
         return error_response(err);
     }
     let spec = JobSpec::Import { namespace_id, file: relative, collision, format };
-    match jobs.start(&actor(who), spec).await {
+    match jobs.start(&actor, spec).await {
         Ok(job) => (StatusCode::ACCEPTED, axum::Json(started(&job))).into_response(),
         Err(err) => {
             let _ = tokio::fs::remove_file(&path).await;
@@ -239,16 +253,21 @@ async fn import(
     }
 }
 
-async fn websocket(State(jobs): State<Jobs>, Path(id): Path<String>, upgrade: WebSocketUpgrade) -> Response {
-    if let Err(err) = jobs.peek(&id).await {
+async fn websocket(
+    State(jobs): State<Jobs>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(err) = jobs.visible(&actor, &id).await {
         return error_response(err);
     }
-    upgrade.on_upgrade(move |socket| progress(socket, jobs, id))
+    upgrade.on_upgrade(move |socket| progress(socket, jobs, id, actor))
 }
 
 /// Sends the job on every change (at most ten messages a second), then its final state, and
 /// answers `ping` and `cancel`. A job running on another instance is followed in the database.
-async fn progress(mut socket: WebSocket, jobs: Jobs, id: String) {
+async fn progress(mut socket: WebSocket, jobs: Jobs, id: String, actor: Actor) {
     let mut last: Option<Job> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
@@ -269,7 +288,7 @@ async fn progress(mut socket: WebSocket, jobs: Jobs, id: String) {
                             }
                         }
                         Some("cancel") => {
-                            if let Err(err) = jobs.cancel(&Actor::local(Source::Console), &id).await {
+                            if let Err(err) = jobs.cancel(&actor, &id).await {
                                 let body = json!({ "type": "error", "error": { "code": err.code(), "message": err.to_string() } });
                                 let _ = socket.send(Message::Text(body.to_string().into())).await;
                             }

@@ -37,7 +37,9 @@ pub async fn list_audit(
         to,
         limit,
         cursor,
+        ..Default::default()
     };
+    let query = state.kv.audit_scope(&crate::serverfns::ssr::actor(), query).await?;
     let page = domain::audit::Audit::new(state.database.conn.clone()).list(&query).await?;
     serde_json::to_value(page).and_then(serde_json::from_value).map_err(|err| {
         tracing::error!(%err, "audit shape mismatch");

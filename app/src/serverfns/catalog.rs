@@ -60,6 +60,7 @@ pub async fn search_keys(
         max_size,
         limit,
         cursor,
+        ..Default::default()
     };
     Ok(kv()?.search_keys(&actor(), query).await?.into())
 }

@@ -170,14 +170,15 @@ pub async fn list_jobs(
         sort,
         limit,
         cursor,
+        ..Default::default()
     };
-    to_dto(jobs()?.list(&query).await?)
+    to_dto(jobs()?.list(&actor(), &query).await?)
 }
 
 /// One job, with the keys it failed on and why.
 #[server(endpoint = "get_job", input = Json)]
 pub async fn get_job(job_id: String) -> Result<JobDto, AppError> {
-    to_dto(jobs()?.get(&job_id).await?)
+    to_dto(jobs()?.visible(&actor(), &job_id).await?)
 }
 
 /// Asks a job to stop; it stops between batches, keeping what it wrote.
@@ -196,5 +197,7 @@ pub async fn resume_job(job_id: String) -> Result<JobStartedDto, AppError> {
 /// A job's lifecycle events, oldest first.
 #[server(endpoint = "job_events", input = Json)]
 pub async fn job_events(job_id: String) -> Result<Vec<JobEventDto>, AppError> {
-    to_dto(jobs()?.events(&job_id).await?)
+    let jobs = jobs()?;
+    jobs.visible(&actor(), &job_id).await?;
+    to_dto(jobs.events(&job_id).await?)
 }

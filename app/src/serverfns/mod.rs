@@ -9,7 +9,7 @@ pub mod namespaces;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use domain::{Actor, Kv, Source};
+    use domain::{Actor, Kv, Role, Source};
     use leptos::prelude::*;
 
     use crate::dto::*;
@@ -24,11 +24,12 @@ pub(crate) mod ssr {
         })
     }
 
-    /// Who is calling, as the identity middleware recorded it.
+    /// Who is calling, as the identity middleware recorded it. Every request through the router
+    /// has one; anything else is treated as an anonymous reader.
     pub fn actor() -> Actor {
         use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Actor>().cloned())
-            .unwrap_or_else(|| Actor::local(Source::Console))
+            .unwrap_or_else(|| Actor::new("anonymous", Source::Console, Role::ReadOnly))
     }
 
     impl From<domain::Namespace> for NamespaceDto {

@@ -13,7 +13,7 @@ pub async fn list_namespaces(
     per_page: Option<u32>,
     search: Option<String>,
 ) -> Result<NamespacePageDto, AppError> {
-    let query = domain::NamespaceQuery { page, per_page, search };
+    let query = domain::NamespaceQuery { page, per_page, search, ..Default::default() };
     Ok(kv()?.list_namespaces(&actor(), query).await?.into())
 }
 

@@ -435,8 +435,9 @@ impl Catalog {
         })
     }
 
-    /// Every tag in use on live keys, with how many keys carry it.
-    pub async fn list_tags(&self, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
+    /// Every tag in use on live keys, with how many keys carry it, leaving out the namespaces in
+    /// `exclude`.
+    pub async fn list_tags(&self, namespace_id: Option<&str>, exclude: &[String]) -> DomainResult<Vec<TagCount>> {
         if let Some(id) = namespace_id {
             self.require_namespace(id).await?;
         }
@@ -448,6 +449,9 @@ impl Catalog {
         sql.bind(now_unix()).push(")");
         if let Some(id) = namespace_id {
             sql.push(" AND t.namespace_id = ").bind(id);
+        }
+        if !exclude.is_empty() {
+            sql.push(" AND t.namespace_id NOT IN ").bind_list(exclude);
         }
         sql.push(" GROUP BY t.tag_key ORDER BY t.tag_key");
         let rows = self.conn.query_all_raw(sql.statement()).await?;

@@ -137,6 +137,9 @@ impl Catalog {
         if !query.namespace_ids.is_empty() {
             filter.push(" AND e.namespace_id IN ").bind_list(&query.namespace_ids);
         }
+        if !query.exclude_namespace_ids.is_empty() {
+            filter.push(" AND e.namespace_id NOT IN ").bind_list(&query.exclude_namespace_ids);
+        }
         for tag in tags.iter().skip(1) {
             filter.push(" AND EXISTS (SELECT 1 FROM key_tags t WHERE t.namespace_id = e.namespace_id AND t.name = e.name AND t.tag_key = ");
             filter.bind(tag.as_str()).push(")");
@@ -164,6 +167,7 @@ impl Catalog {
         }
 
         let only_one_tag = tags.len() == 1
+            && query.exclude_namespace_ids.is_empty()
             && text.is_none()
             && query.prefix.as_deref().is_none_or(str::is_empty)
             && query.has_expiration.is_none()

@@ -21,7 +21,7 @@ pub use model::*;
 
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
-use crate::kv::Kv;
+use crate::kv::{Kv, Need};
 use crate::now_unix;
 
 /// Keys per batch (one transaction each on the SQL store).
@@ -95,7 +95,7 @@ impl Jobs {
         &self.inner.config
     }
 
-    pub(crate) fn kv(&self) -> &Kv {
+    pub fn kv(&self) -> &Kv {
         &self.inner.kv
     }
 
@@ -146,6 +146,11 @@ impl Jobs {
 
     /// Validates a job, records it `queued` and starts it in the background.
     pub async fn start(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        let need = if matches!(spec, JobSpec::Export { .. }) { Need::Read } else { Need::Write };
+        self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
+        if let Some(target) = spec.target_namespace_id() {
+            self.inner.kv.authorize(actor, target, Need::Write).await?;
+        }
         ops::validate(self, &spec).await?;
         let now = now_unix();
         let id = format!("{}-{}", spec.job_type(), ulid::Ulid::new().to_string().to_lowercase());
@@ -169,7 +174,8 @@ impl Jobs {
 
     /// Runs an interrupted job again from where its last committed batch left it.
     pub async fn resume(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
-        let job = self.get(job_id).await?;
+        let job = self.visible(actor, job_id).await?;
+        crate::kv::require_write(actor)?;
         if job.status != JobStatus::Interrupted {
             return Err(DomainError::conflict(
                 "job_id",
@@ -268,9 +274,31 @@ impl Jobs {
         rows::get(&self.inner.conn, job_id).await
     }
 
-    /// The job history, filtered and paged.
-    pub async fn list(&self, query: &JobQuery) -> DomainResult<JobPage> {
-        rows::list(&self.inner.conn, query).await
+    /// The job history `actor` may see, filtered and paged: every job for an admin, their own
+    /// for anyone else; never jobs on namespaces hidden from them.
+    pub async fn list(&self, actor: &Actor, query: &JobQuery) -> DomainResult<JobPage> {
+        let mut query = query.clone();
+        if !actor.is_admin() {
+            match query.created_by.as_deref().filter(|u| !u.is_empty()) {
+                Some(user) if user != actor.user => return Ok(JobPage { jobs: Vec::new(), cursor: None }),
+                _ => query.created_by = Some(actor.user.clone()),
+            }
+        }
+        query.exclude_namespace_ids.extend(self.inner.kv.hidden_namespaces(actor).await?);
+        rows::list(&self.inner.conn, &query).await
+    }
+
+    /// A job with its key failures, if `actor` may see it (an admin: any; anyone else: their
+    /// own), else 404 as for a job that does not exist. Jobs on hidden namespaces are absent.
+    pub async fn visible(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
+        let job = self.get(job_id).await?;
+        let own = actor.is_admin() || job.created_by == actor.user;
+        let hidden = self.inner.kv.hidden_namespaces(actor).await?;
+        let on_hidden = hidden.iter().any(|id| *id == job.namespace_id || job.target_namespace_id.as_ref() == Some(id));
+        if !own || on_hidden {
+            return Err(rows::not_found(job_id));
+        }
+        Ok(job)
     }
 
     /// A job's lifecycle events, oldest first.
@@ -281,6 +309,8 @@ impl Jobs {
 
     /// Asks a job to stop; it does so between batches. Cancelling a finished job is a conflict.
     pub async fn cancel(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
+        self.visible(actor, job_id).await?;
+        crate::kv::require_write(actor)?;
         let job = self.peek(job_id).await?;
         if job.status.is_final() {
             return Err(DomainError::conflict(
@@ -413,17 +443,45 @@ pub(crate) struct Ctx {
     checkpoint: Option<String>,
     /// Who started the job: its outcome is recorded in the audit log in their name.
     creator: Option<Actor>,
+    /// Jobs that write nothing to resume from (exports) save their row and look for a cancel
+    /// asked on another instance at most this often instead of at every page.
+    throttle: Option<Duration>,
+    last_save: Instant,
+    last_cancel_check: Instant,
 }
 
 impl Ctx {
     fn new(jobs: Jobs, job: Job, cancel: Arc<AtomicBool>, state: watch::Sender<Job>) -> Self {
         let checkpoint = None;
         let quarter = (job.processed * 4).checked_div(job.total).unwrap_or(0);
-        Self { jobs, job, cancel, state, last_persist: Instant::now(), quarter, checkpoint, creator: None }
+        let now = Instant::now();
+        Self {
+            jobs,
+            job,
+            cancel,
+            state,
+            last_persist: now,
+            quarter,
+            checkpoint,
+            creator: None,
+            throttle: None,
+            last_save: now,
+            last_cancel_check: now,
+        }
     }
 
     pub fn kv(&self) -> &Kv {
         self.jobs.kv()
+    }
+
+    /// Saves progress and checks the database for a cancel at most every `every` (jobs that
+    /// have no checkpoint to resume from).
+    pub fn throttle(&mut self, every: Duration) {
+        self.throttle = Some(every);
+    }
+
+    fn due(&self, last: Instant) -> bool {
+        self.throttle.is_none_or(|every| last.elapsed() >= every)
     }
 
     pub fn jobs(&self) -> &Jobs {
@@ -468,9 +526,12 @@ impl Ctx {
         self.publish();
         // The row follows every batch, so a resume continues right after the last one written;
         // progress events are kept to one a second and one at each quarter.
-        rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await?;
         let quarter = (self.job.processed * 4).checked_div(self.job.total).unwrap_or(0).min(4);
         let crossed = quarter > self.quarter;
+        if crossed || self.due(self.last_save) {
+            rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await?;
+            self.last_save = Instant::now();
+        }
         if crossed || self.last_persist.elapsed() >= Duration::from_secs(1) {
             self.quarter = quarter;
             self.last_persist = Instant::now();
@@ -513,6 +574,10 @@ impl Ctx {
         if self.cancel.load(Ordering::SeqCst) {
             return true;
         }
+        if !self.due(self.last_cancel_check) {
+            return false;
+        }
+        self.last_cancel_check = Instant::now();
         if let Ok(ids) = rows::cancel_requested(self.conn(), std::slice::from_ref(&self.job.id)).await
             && !ids.is_empty()
         {

@@ -279,6 +279,9 @@ pub struct JobQuery {
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Jobs on these namespaces (ids) are left out, as if they did not exist.
+    #[serde(skip)]
+    pub exclude_namespace_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

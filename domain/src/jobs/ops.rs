@@ -20,6 +20,20 @@ pub const MAX_LISTED_KEYS: usize = 100_000;
 /// Value bytes per import batch.
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
+/// Keys an export reads per page. Reads need no transaction of their own, so pages are larger
+/// than write batches: fewer progress writes and cancel checks (each page still takes only a few
+/// milliseconds, so a cancel is seen at once).
+const EXPORT_PAGE_KEYS: usize = 2500;
+/// Export pages being read and encoded at once (each a task of its own).
+const PAGES_IN_FLIGHT: usize = 3;
+
+/// One export page, encoded, with how many keys it holds and the last key it covers.
+struct EncodedPage {
+    bytes: Vec<u8>,
+    count: usize,
+    last: Option<String>,
+}
+
 fn system() -> Actor {
     Actor::local(Source::Job)
 }
@@ -326,53 +340,82 @@ async fn export(
     let file = tokio::fs::File::create(&path).await.map_err(DomainError::internal)?;
     let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
     let prefix = prefix.unwrap_or_default().to_owned();
-    let total = ctx.kv().count_keys(namespace_id, &prefix).await?;
+    // The namespace's exact live count is already known; only a prefix needs counting.
+    let total =
+        if prefix.is_empty() { namespace.key_count } else { ctx.kv().count_keys(namespace_id, &prefix).await? };
     ctx.set_total(total).await?;
+    ctx.throttle(std::time::Duration::from_millis(250));
     let json = format == ExportFormat::Json;
     let write = |e: std::io::Error| DomainError::internal(e);
     if json {
         out.write_all(b"[").await.map_err(write)?;
     }
-    // The next page is read while this one is encoded and written.
+    // Pages are read and encoded by up to PAGES_IN_FLIGHT tasks at once and written in order.
+    // Where the store can tell where a page ends without reading it (the SQL store, from its key
+    // index), the next page starts before this one is read; otherwise each page starts after the
+    // last key of the one before.
     let kv = ctx.kv().clone();
-    let fetch = |after: Option<String>| {
+    let read = |after: Option<String>, upto: Option<String>| {
         let (kv, namespace_id, prefix) = (kv.clone(), namespace_id.to_owned(), prefix.clone());
         tokio::spawn(async move {
-            let values = kv.scan(&namespace_id, &prefix, after.as_deref(), BATCH_KEYS).await?;
+            let values = kv.scan(&namespace_id, &prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS).await?;
             let details = match (values.first(), values.last()) {
                 (Some(first), Some(last)) => kv.details_between(&namespace_id, &first.name, &last.name).await?,
                 _ => Default::default(),
             };
-            DomainResult::Ok((values, details))
+            let mut bytes = Vec::with_capacity(values.len() * 320);
+            for (i, key) in values.iter().enumerate() {
+                if json && i > 0 {
+                    bytes.extend_from_slice(b",\n");
+                }
+                write_export_item(&mut bytes, key, details.get(&key.name))?;
+                if !json {
+                    bytes.push(b'\n');
+                }
+            }
+            let last = values.last().map(|k| k.name.clone()).or(upto);
+            DomainResult::Ok(EncodedPage { bytes, count: values.len(), last })
         })
     };
-    let mut pending = Some(fetch(None));
+    let mut in_flight: std::collections::VecDeque<(tokio::task::JoinHandle<DomainResult<EncodedPage>>, bool)> =
+        Default::default();
+    let mut next_after: Option<String> = None;
+    let mut more = true;
     let mut count = 0u64;
-    let mut buf = Vec::with_capacity(1024 * 1024);
-    while let Some(page) = pending.take() {
-        let (values, details) = page.await.map_err(DomainError::internal)??;
-        let Some(last) = values.last().map(|k| k.name.clone()) else { break };
-        if values.len() == BATCH_KEYS {
-            pending = Some(fetch(Some(last.clone())));
+    loop {
+        while more && in_flight.len() < PAGES_IN_FLIGHT {
+            let upto = ctx.kv().page_end(namespace_id, &prefix, next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
+            in_flight.push_back((read(next_after.clone(), upto.clone()), upto.is_none()));
+            match upto {
+                Some(end) => next_after = Some(end),
+                None => more = false,
+            }
+        }
+        let Some((task, open_ended)) = in_flight.pop_front() else { break };
+        let page = task.await.map_err(DomainError::internal)??;
+        if open_ended && page.count == EXPORT_PAGE_KEYS {
+            // The store could not tell where this page ends: go on after its last key.
+            next_after = page.last.clone();
+            more = true;
         }
         if ctx.cancelled().await {
+            for (task, _) in in_flight {
+                task.abort();
+            }
             drop(out);
             let _ = tokio::fs::remove_file(&path).await;
             return Ok(Outcome::Cancelled);
         }
-        buf.clear();
-        for key in &values {
+        if page.count > 0 {
             if json {
-                buf.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
+                out.write_all(if count == 0 { b"\n" } else { b",\n" }).await.map_err(write)?;
             }
-            write_export_item(&mut buf, key, details.get(&key.name))?;
-            if !json {
-                buf.push(b'\n');
-            }
-            count += 1;
+            out.write_all(&page.bytes).await.map_err(write)?;
+            count += page.count as u64;
         }
-        out.write_all(&buf).await.map_err(write)?;
-        ctx.advance(values.len() as u64, 0, Some(&last), encode_cursor(&last)).await?;
+        if let Some(last) = &page.last {
+            ctx.advance(page.count as u64, 0, Some(last), encode_cursor(last)).await?;
+        }
     }
     if json {
         out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" }).await.map_err(write)?;

@@ -39,7 +39,7 @@ fn job_from_row(row: &QueryResult) -> DomainResult<Job> {
     Ok(job)
 }
 
-fn not_found(job_id: &str) -> DomainError {
+pub(crate) fn not_found(job_id: &str) -> DomainError {
     DomainError::not_found("job_id", format!("job_id: no job has the id {job_id:?}"))
 }
 
@@ -306,6 +306,11 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
     }
     if let Some(user) = query.created_by.as_deref().filter(|s| !s.is_empty()) {
         sql.push(" AND created_by = ").bind(user);
+    }
+    if !query.exclude_namespace_ids.is_empty() {
+        let hidden = &query.exclude_namespace_ids;
+        sql.push(" AND namespace_id NOT IN ").bind_list(hidden);
+        sql.push(" AND (target_namespace_id IS NULL OR target_namespace_id NOT IN ").bind_list(hidden).push(")");
     }
     if let Some(min) = query.min_errors {
         sql.push(" AND errors >= ").bind(min as i64);

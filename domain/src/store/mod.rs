@@ -1,6 +1,7 @@
 //! The storage backends behind one trait.
 
 pub mod sql;
+mod sqlite_scan;
 
 use std::collections::HashSet;
 
@@ -20,6 +21,8 @@ pub trait KvStore: Send + Sync + 'static {
     async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace>;
     async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()>;
     async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace>;
+    /// Ids of the namespaces whose id or title is in `ids_or_titles`.
+    async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>>;
 
     /// Keys in the byte order of their names, from after the cursor's position.
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage>;
@@ -39,15 +42,28 @@ pub trait KvStore: Send + Sync + 'static {
     /// Removes expired keys; returns how many.
     async fn purge_expired(&self) -> DomainResult<u64>;
 
-    /// Up to `limit` live keys with their values, in byte order, starting with `prefix` and after
-    /// the key `after`: one range scan, for exports.
+    /// Up to `limit` live keys with their values, in byte order, starting with `prefix`, after
+    /// the key `after` and up to the key `upto` (included): one range scan, for exports.
     async fn scan(
         &self,
         namespace_id: &str,
         prefix: &str,
         after: Option<&str>,
+        upto: Option<&str>,
         limit: usize,
     ) -> DomainResult<Vec<KeyValue>>;
+    /// The name of the `n`th stored key (live or expired) starting with `prefix` after `after`,
+    /// or `None` when there are fewer: where a page of `n` keys ends, found without reading
+    /// values, so that several pages can be read at once. Stores that cannot tell answer `None`.
+    async fn page_end(
+        &self,
+        _namespace_id: &str,
+        _prefix: &str,
+        _after: Option<&str>,
+        _n: usize,
+    ) -> DomainResult<Option<String>> {
+        Ok(None)
+    }
     /// The live keys among `names`, with their values (missing and expired ones left out).
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>>;
     /// The names among `names` that are live keys.

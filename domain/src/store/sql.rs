@@ -19,7 +19,7 @@ use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
 use crate::actor::Actor;
 use crate::audit;
 use crate::catalog;
-use crate::db::Database;
+use crate::db::{Database, DatabaseKind};
 use crate::entity::{kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
 use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
@@ -203,12 +203,31 @@ async fn existing_rows(
 
 #[async_trait]
 impl KvStore for SqlStore {
+    async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>> {
+        if ids_or_titles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let given = || ids_or_titles.iter().map(String::as_str);
+        Ok(namespace::Entity::find()
+            .select_only()
+            .column(namespace::Column::Id)
+            .filter(
+                Condition::any().add(namespace::Column::Id.is_in(given())).add(namespace::Column::Title.is_in(given())),
+            )
+            .into_tuple()
+            .all(&self.db.conn)
+            .await?)
+    }
+
     async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage> {
         let page = std::cmp::max(query.page.unwrap_or(1), 1);
         let per_page = std::cmp::max(query.per_page.unwrap_or(DEFAULT_PER_PAGE), 1);
         let offset = u64::from(page - 1) * u64::from(per_page);
-        let ordered =
+        let mut ordered =
             namespace::Entity::find().order_by_asc(namespace::Column::Title).order_by_asc(namespace::Column::Id);
+        if !query.exclude.is_empty() {
+            ordered = ordered.filter(namespace::Column::Id.is_not_in(query.exclude.iter().map(String::as_str)));
+        }
         let (total, models) = match query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             // Titles are matched here rather than with LIKE: SQLite's lower() folds ASCII only (a
             // search for "École" would not find "École"), and PostgreSQL rejects a NUL in a
@@ -237,7 +256,7 @@ impl KvStore for SqlStore {
                 (matching.len() as u64, models)
             }
             None => {
-                let total = namespace::Entity::find().count(&self.db.conn).await?;
+                let total = ordered.clone().count(&self.db.conn).await?;
                 (total, ordered.offset(offset).limit(u64::from(per_page)).all(&self.db.conn).await?)
             }
         };
@@ -533,8 +552,22 @@ impl KvStore for SqlStore {
         namespace_id: &str,
         prefix: &str,
         after: Option<&str>,
+        upto: Option<&str>,
         limit: usize,
     ) -> DomainResult<Vec<KeyValue>> {
+        if self.db.kind == DatabaseKind::Sqlite {
+            let until = if prefix.is_empty() { None } else { prefix_upper_bound(prefix) };
+            let page = super::sqlite_scan::Page {
+                namespace_id,
+                from: (!prefix.is_empty()).then_some(prefix),
+                after,
+                until: until.as_deref(),
+                upto,
+                now: now_unix(),
+                limit,
+            };
+            return super::sqlite_scan::scan(self.db.conn.get_sqlite_connection_pool(), page).await;
+        }
         let mut select = kv_entry::Entity::find()
             .select_only()
             .columns([
@@ -554,6 +587,9 @@ impl KvStore for SqlStore {
         if let Some(after) = after {
             select = select.filter(kv_entry::Column::Name.gt(after));
         }
+        if let Some(upto) = upto {
+            select = select.filter(kv_entry::Column::Name.lte(upto));
+        }
         let rows: Vec<(String, Vec<u8>, Option<String>, Option<i64>)> =
             select.order_by_asc(kv_entry::Column::Name).limit(limit as u64).into_tuple().all(&self.db.conn).await?;
         Ok(rows
@@ -565,6 +601,44 @@ impl KvStore for SqlStore {
                 expiration,
             })
             .collect())
+    }
+
+    async fn page_end(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> DomainResult<Option<String>> {
+        // Names only: answered from the primary key index, without touching the rows.
+        if self.db.kind == DatabaseKind::Sqlite {
+            let until = if prefix.is_empty() { None } else { prefix_upper_bound(prefix) };
+            let page = super::sqlite_scan::Page {
+                namespace_id,
+                from: (!prefix.is_empty()).then_some(prefix),
+                after,
+                until: until.as_deref(),
+                upto: None,
+                now: now_unix(),
+                limit: n,
+            };
+            return super::sqlite_scan::page_end(self.db.conn.get_sqlite_connection_pool(), page, n).await;
+        }
+        let mut select = kv_entry::Entity::find()
+            .select_only()
+            .column(kv_entry::Column::Name)
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id));
+        if !prefix.is_empty() {
+            select = select.filter(kv_entry::Column::Name.gte(prefix));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                select = select.filter(kv_entry::Column::Name.lt(upper));
+            }
+        }
+        if let Some(after) = after {
+            select = select.filter(kv_entry::Column::Name.gt(after));
+        }
+        let offset = n.saturating_sub(1) as u64;
+        Ok(select.order_by_asc(kv_entry::Column::Name).offset(offset).limit(1).into_tuple().one(&self.db.conn).await?)
     }
 
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
