@@ -20,6 +20,7 @@ use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 use components::header::Header;
 use components::theme::{THEME_BOOT_SCRIPT, Theme};
+use components::viewer::Viewer;
 use pages::namespaces::NamespacesPage;
 use pages::placeholder::NotFound;
 
@@ -27,14 +28,25 @@ use pages::placeholder::NotFound;
 /// `kvm_theme` cookie so the first paint already has the right colours.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = Theme::from_request();
+    let [user, can_write, is_admin, logout] = Viewer::current().attributes();
+    #[cfg(feature = "ssr")]
+    send_content_security_policy();
     view! {
         <!DOCTYPE html>
-        <html lang="en" class=theme.html_class() data-theme=theme.as_str()>
+        <html
+            lang="en"
+            class=theme.html_class()
+            data-theme=theme.as_str()
+            data-user=user.1
+            data-can-write=can_write.1
+            data-admin=is_admin.1
+            data-logout-url=logout.1
+        >
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=THEME_BOOT_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -46,10 +58,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's Content-Security-Policy: scripts only from this origin or carrying this response's
+/// nonce (Leptos puts it on its hydration scripts; the theme script carries it too), WebAssembly
+/// allowed to compile, nothing framed, no plugins, forms posted here only.
+#[cfg(feature = "ssr")]
+fn send_content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The console's routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(Viewer::current());
     provide_context(components::header::JobsChanged(RwSignal::new(0)));
     view! {
         <Stylesheet id="leptos" href="/pkg/kv-manager.css" />

@@ -97,6 +97,27 @@ pub struct ServeArgs {
     /// Days audit entries are kept [default: forever]
     #[arg(long, env = "KVM_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// Sign-in: `access` (Cloudflare Access tokens) or `none` (one person on this machine) [default: access when a team domain is set, else none]
+    #[arg(long, env = "KVM_AUTH", value_parser = ["access", "none"])]
+    pub auth: Option<String>,
+    /// Cloudflare Access team domain, https://<team>.cloudflareaccess.com (also read from TEAM_DOMAIN)
+    #[arg(long, env = "KVM_TEAM_DOMAIN")]
+    pub team_domain: Option<String>,
+    /// Audience tag of the Access application (also read from POLICY_AUD)
+    #[arg(long, env = "KVM_POLICY_AUD")]
+    pub policy_aud: Option<String>,
+    /// Emails (comma-separated) that see every job, download and audit row
+    #[arg(long, env = "KVM_ADMINS")]
+    pub admins: Option<String>,
+    /// Emails (comma-separated) with a read-only console: every change is refused
+    #[arg(long, env = "KVM_READONLY_USERS")]
+    pub readonly_users: Option<String>,
+    /// Namespaces (ids or titles, comma-separated) hidden from the console, its scripts, search and jobs
+    #[arg(long, env = "KVM_PROTECTED_NAMESPACES")]
+    pub protected_namespaces: Option<String>,
+    /// With `--auth none`, allow listening on a non-loopback address (requests from other machines are still refused)
+    #[arg(long)]
+    pub insecure_no_auth: bool,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -116,6 +137,12 @@ struct FileConfig {
     export_ttl_hours: Option<u64>,
     instance_id: Option<String>,
     audit_retention_days: Option<u32>,
+    auth: Option<String>,
+    team_domain: Option<String>,
+    policy_aud: Option<String>,
+    admins: Option<Vec<String>>,
+    readonly_users: Option<Vec<String>>,
+    protected_namespaces: Option<Vec<String>>,
 }
 
 /// Everything the server needs to start.
@@ -131,6 +158,37 @@ pub struct Config {
     pub instance_id: String,
     /// `None`: audit entries are kept forever.
     pub audit_retention_days: Option<u32>,
+    pub auth: Auth,
+    pub admins: Vec<String>,
+    pub readonly_users: Vec<String>,
+    pub protected_namespaces: Vec<String>,
+}
+
+/// How requests are signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Every request but `/health` carries a Cloudflare Access token for this team and application.
+    Access { team_domain: String, audience: String },
+    /// One person on this machine: requests from any other machine are refused.
+    None { insecure_no_auth: bool },
+}
+
+impl Config {
+    /// Refuses to serve without sign-in on an address other machines can reach, unless asked to
+    /// with `--insecure-no-auth` (and even then only this machine's requests are answered).
+    pub fn check_listen(&self) -> anyhow::Result<()> {
+        if let Auth::None { insecure_no_auth: false } = self.auth
+            && !self.addr.ip().to_canonical().is_loopback()
+        {
+            anyhow::bail!(
+                "refusing to listen on {} without sign-in (KVM_AUTH=none): set TEAM_DOMAIN and POLICY_AUD for \
+                 Cloudflare Access, listen on 127.0.0.1, or pass --insecure-no-auth (requests from other machines \
+                 are refused even then)",
+                self.addr
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -145,6 +203,10 @@ impl Default for Config {
             export_ttl_hours: 24,
             instance_id: domain::jobs::default_instance_id(),
             audit_retention_days: None,
+            auth: Auth::None { insecure_no_auth: false },
+            admins: Vec::new(),
+            readonly_users: Vec::new(),
+            protected_namespaces: Vec::new(),
         }
     }
 }
@@ -157,7 +219,32 @@ impl Config {
             None if Path::new("Leptos.toml").exists() => read_file(Path::new("Leptos.toml"))?,
             None => FileConfig::default(),
         };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let team_domain = args.team_domain.clone().or_else(|| env("TEAM_DOMAIN")).or(file.team_domain);
+        let audience = args.policy_aud.clone().or_else(|| env("POLICY_AUD")).or(file.policy_aud);
+        let mode = args.auth.clone().or(file.auth);
+        let auth = match (mode.as_deref(), team_domain, audience) {
+            (Some("none"), _, _) | (None, None, _) => Auth::None { insecure_no_auth: args.insecure_no_auth },
+            (Some("access") | None, Some(team_domain), Some(audience)) => Auth::Access { team_domain, audience },
+            (Some("access") | None, Some(_), None) => {
+                anyhow::bail!("policy-aud: Cloudflare Access sign-in needs the application's audience tag (POLICY_AUD)")
+            }
+            (Some("access"), None, _) => {
+                anyhow::bail!("team-domain: KVM_AUTH=access needs the team domain (TEAM_DOMAIN)")
+            }
+            (Some(other), _, _) => anyhow::bail!("auth: {other:?} is not one of access, none"),
+        };
+        let list = |flag: &Option<String>, file: Option<Vec<String>>| -> Vec<String> {
+            match flag {
+                Some(text) => text.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect(),
+                None => file.unwrap_or_default(),
+            }
+        };
         Ok(Self {
+            auth,
+            admins: list(&args.admins, file.admins),
+            readonly_users: list(&args.readonly_users, file.readonly_users),
+            protected_namespaces: list(&args.protected_namespaces, file.protected_namespaces),
             addr: match args.addr.or(file.addr) {
                 Some(addr) => addr,
                 None => DEFAULT_ADDR.parse()?,

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod jobs_api;
 pub mod router;
+pub mod security;
 
 pub use config::Config;
 pub use router::{build, serve};

@@ -2,6 +2,8 @@
 //! them (tracing, compression, body limit, identity, JSON error statuses).
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::AppState;
@@ -10,11 +12,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::jobs::{Jobs, JobsConfig};
-use domain::{Actor, Database, Kv, Source};
+use domain::{Database, Kv};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tower_http::compression::CompressionLayer;
@@ -23,6 +25,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::api_errors::json_error_status;
 use crate::config::Config;
+use crate::security::{self, Identity};
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -33,8 +36,10 @@ const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
+    config.check_listen()?;
+    let identity = Arc::new(Identity::new(config)?);
     let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kv = Kv::sql(database.clone());
+    let kv = Kv::sql(database.clone()).with_protected(config.protected_namespaces.clone());
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     let jobs = Jobs::new(
         kv.clone(),
@@ -79,11 +84,11 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         .site_addr(config.addr)
         .build();
     let state = AppState { leptos_options, kv, database, jobs };
-    Ok((router(state.clone()), state))
+    Ok((router(state.clone(), identity), state))
 }
 
 /// The router over a ready state.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, identity: Arc<Identity>) -> Router {
     let routes = generate_route_list(App);
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
@@ -108,8 +113,10 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Import uploads are streamed to disk, so they are not held to the body limit.
         .merge(crate::jobs_api::router())
-        .layer(middleware::from_fn(identify))
+        .layer(middleware::from_fn(security::csrf))
+        .layer(middleware::from_fn_with_state(identity, security::identify))
         .layer(middleware::from_fn(json_error_status))
+        .layer(middleware::from_fn(security::security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -121,7 +128,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    // The peer address is what `KVM_AUTH=none` checks (never the Host header).
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -140,14 +150,4 @@ async fn health(State(state): State<AppState>) -> Response {
     });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()
-}
-
-/// Records who is calling. Until sign-in arrives every caller is the local user; browsers are
-/// told apart from scripts for attribution only (never for access).
-async fn identify(mut request: Request, next: Next) -> Response {
-    let browser = request.headers().contains_key("sec-fetch-mode");
-    let mut actor = Actor::local(if browser { Source::Console } else { Source::Script });
-    actor.request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    request.extensions_mut().insert(actor);
-    next.run(request).await
 }

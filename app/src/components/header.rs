@@ -24,6 +24,7 @@ const RUNNING_POLL: std::time::Duration = std::time::Duration::from_secs(4);
 /// The top bar: name, navigation (with the number of running jobs) and the theme control.
 #[component]
 pub fn Header() -> impl IntoView {
+    let viewer = super::viewer::use_viewer();
     let link = "rounded-md px-2 py-1 hover:bg-slate-200 dark:hover:bg-slate-800 aria-[current=page]:font-semibold aria-[current=page]:underline";
     // Counted in the browser only: the server renders the plain link.
     let running = RwSignal::new(0usize);
@@ -89,7 +90,33 @@ pub fn Header() -> impl IntoView {
                         "Audit log"
                     </A>
                 </nav>
-                <div class="ml-auto">
+                <div class="ml-auto flex items-center gap-3 text-sm">
+                    {(!viewer.user.is_empty())
+                        .then(|| {
+                            view! {
+                                <span data-testid="signed-in-user" class="text-slate-600 dark:text-slate-300">
+                                    {viewer.user.clone()}
+                                    {(!viewer.can_write)
+                                        .then(|| {
+                                            view! {
+                                                <span class="ml-1 rounded bg-amber-100 px-1.5 text-xs font-semibold text-amber-900 dark:bg-amber-900 dark:text-amber-100">
+                                                    "read-only"
+                                                </span>
+                                            }
+                                        })}
+                                </span>
+                            }
+                        })}
+                    {viewer
+                        .logout_url
+                        .clone()
+                        .map(|url| {
+                            view! {
+                                <a href=url rel="external" class="underline hover:no-underline">
+                                    "Log out"
+                                </a>
+                            }
+                        })}
                     <ThemeToggle />
                 </div>
             </div>

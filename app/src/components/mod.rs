@@ -7,3 +7,4 @@ pub mod job_progress;
 pub mod modal;
 pub mod tag_chips;
 pub mod theme;
+pub mod viewer;

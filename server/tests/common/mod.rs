@@ -23,15 +23,32 @@ impl TestServer {
     }
 
     pub async fn start_with(database_url: String, dir: tempfile::TempDir) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_configured(database_url, dir, "127.0.0.1:0", |_| {}).await
+    }
+
+    /// A server on `bind` over a fresh SQLite file, with settings changed by `configure`.
+    pub async fn configured(bind: &str, configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+        Self::start_configured(url, dir, bind, configure).await
+    }
+
+    pub async fn start_configured(
+        database_url: String,
+        dir: tempfile::TempDir,
+        bind: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind(bind).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = Config {
+        let mut config = Config {
             addr,
             database_url,
             site_root: dir.path().display().to_string(),
             data_dir: dir.path().join("data"),
             ..Default::default()
         };
+        configure(&mut config);
         let (router, _) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
         Self { addr, _dir: Some(dir) }

@@ -1,0 +1,156 @@
+//! What stands between a request and every surface: who it is (a Cloudflare Access token, or the
+//! one local user on loopback), whether a state-changing request really comes from the console
+//! (CSRF), and the security headers on every response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::components::viewer::Viewer;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use domain::auth::{AccessVerifier, REFETCH_INTERVAL, Roles};
+use domain::{Actor, DomainError, Source};
+
+use crate::config::{Auth, Config};
+
+/// Where Cloudflare Access signs a user out.
+pub const ACCESS_LOGOUT_PATH: &str = "/cdn-cgi/access/logout";
+/// The cookie Cloudflare Access sets with the token.
+pub const ACCESS_COOKIE: &str = "CF_Authorization";
+/// The header Cloudflare Access adds with the token.
+pub const ACCESS_HEADER: &str = "cf-access-jwt-assertion";
+
+/// How requests are identified, built once from the configuration.
+pub struct Identity {
+    mode: Mode,
+    roles: Roles,
+}
+
+enum Mode {
+    Access(AccessVerifier),
+    Local,
+}
+
+impl Identity {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let mode = match &config.auth {
+            Auth::Access { team_domain, audience } => Mode::Access(
+                AccessVerifier::new(team_domain, audience, REFETCH_INTERVAL).map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+            Auth::None { .. } => Mode::Local,
+        };
+        Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users) })
+    }
+}
+
+/// Turns the request into an [`Actor`] (and the console's [`Viewer`]) or refuses it: 401 without
+/// a valid Access token; with `KVM_AUTH=none`, 403 unless the TCP peer is this machine (the `Host`
+/// header says nothing about where a request comes from and is never consulted).
+pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Request, next: Next) -> Response {
+    if request.uri().path() == "/health" {
+        return next.run(request).await;
+    }
+    // Browsers say how a request was made; scripts do not. For attribution only.
+    let source = if request.headers().contains_key("sec-fetch-mode") { Source::Console } else { Source::Script };
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (actor, logout_url) = match &identity.mode {
+        Mode::Local => {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+            if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+                return refuse(DomainError::forbidden(
+                    "this server runs without sign-in (KVM_AUTH=none) and answers only requests from its own machine",
+                ));
+            }
+            (Actor::local(source), None)
+        }
+        Mode::Access(verifier) => {
+            let Some(token) = access_token(request.headers()) else {
+                return refuse(DomainError::unauthorized(
+                    "sign in through Cloudflare Access: no Cf-Access-Jwt-Assertion header or CF_Authorization cookie",
+                ));
+            };
+            match verifier.verify(&token).await {
+                Ok(user) => {
+                    (domain::auth::actor_for(&user, &identity.roles, source), Some(ACCESS_LOGOUT_PATH.to_owned()))
+                }
+                Err(err) => return refuse(err),
+            }
+        }
+    };
+    let actor = actor.with_request_id(request_id);
+    let viewer =
+        Viewer { user: actor.user.clone(), can_write: actor.can_write(), is_admin: actor.is_admin(), logout_url };
+    request.extensions_mut().insert(actor);
+    request.extensions_mut().insert(viewer);
+    next.run(request).await
+}
+
+fn access_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get(ACCESS_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.is_empty()) {
+        return Some(token.to_owned());
+    }
+    cookie(headers, ACCESS_COOKIE)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+        line.split(';').find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name && !value.is_empty()).then(|| value.to_owned())
+        })
+    })
+}
+
+/// The refusal as the console's JSON error.
+fn refuse(err: DomainError) -> Response {
+    crate::jobs_api::error_response(err)
+}
+
+/// Refuses a state-changing request that does not come from the console's own pages: a
+/// browser says where a request comes from (`Sec-Fetch-Site`, else `Origin`), and it must be
+/// this origin. A request that says neither is a script's, and is let through only when it
+/// carries no cookies (a browser's ambient credentials are exactly what a forged request rides
+/// on). WebSocket handshakes, which browsers make across origins freely, are held to the same rule.
+pub async fn csrf(request: Request, next: Next) -> Response {
+    let websocket =
+        request.headers().get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if (safe && !websocket) || same_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    refuse(DomainError::forbidden(
+        "cross-site request refused: changes are accepted from the console's own pages, or from scripts that send no cookies",
+    ))
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin";
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
+        return origin != "null" && host.is_some() && origin_host == host;
+    }
+    !headers.contains_key(header::COOKIE)
+}
+
+/// Headers on every response: no framing, no content sniffing, no referrer to other sites. Pages
+/// also carry their Content-Security-Policy with the response's nonce (set by the shell).
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Anything that is not a page (JSON, files) may not run or embed anything.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    response
+}

@@ -1,0 +1,350 @@
+//! Sign-in, roles, protected namespaces, CSRF and security headers, over real HTTP.
+
+mod common;
+#[path = "../../domain/tests/common/jwks.rs"]
+mod jwks;
+
+use common::TestServer;
+use jwks::{AUDIENCE, SigningKey, Team};
+use kv_manager::config::Auth;
+use serde_json::{Value, json};
+
+const ADMIN: &str = "root@example.com";
+const READER: &str = "reader@example.com";
+
+struct Signed {
+    server: TestServer,
+    team: Team,
+    key: SigningKey,
+}
+
+impl Signed {
+    async fn start(protected: &[&str]) -> Self {
+        let key = SigningKey::generate("k1");
+        let team = Team::start(&[&key]).await;
+        let domain = team.domain();
+        let protected: Vec<String> = protected.iter().map(|p| p.to_string()).collect();
+        let server = TestServer::configured("127.0.0.1:0", |c| {
+            c.auth = Auth::Access { team_domain: domain, audience: AUDIENCE.into() };
+            c.admins = vec![ADMIN.into()];
+            c.readonly_users = vec![READER.into()];
+            c.protected_namespaces = protected;
+        })
+        .await;
+        Self { server, team, key }
+    }
+
+    fn token(&self, email: &str) -> String {
+        self.key.sign(&self.team.claims(email))
+    }
+
+    /// A server function called by a script holding `email`'s token in the Access header.
+    async fn call(&self, email: &str, name: &str, input: Value) -> common::Response {
+        let token = self.token(email);
+        let body = serde_json::to_vec(&input).unwrap();
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("Cf-Access-Jwt-Assertion", token.as_str()),
+        ];
+        self.server.request("POST", &format!("/api/{name}"), &headers, &body).await
+    }
+
+    async fn ok(&self, email: &str, name: &str, input: Value) -> Value {
+        let res = self.call(email, name, input).await;
+        assert_eq!(res.status, 200, "{name} as {email}: {}", res.text());
+        res.json()
+    }
+
+    async fn get(&self, email: &str, path: &str) -> common::Response {
+        let cookie = format!("CF_Authorization={}", self.token(email));
+        self.server.request("GET", path, &[("Cookie", cookie.as_str())], b"").await
+    }
+}
+
+fn error_code(res: &common::Response) -> String {
+    res.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn access_mode_needs_a_valid_token_on_every_request_but_health() {
+    let s = Signed::start(&[]).await;
+    assert_eq!(s.server.get("/health").await.status, 200);
+    for path in ["/", "/jobs", "/pkg/kv-manager.css"] {
+        let res = s.server.get(path).await;
+        assert_eq!(res.status, 401, "{path}");
+    }
+    let res = s.server.call("list_namespaces", json!({})).await;
+    assert_eq!((res.status, error_code(&res)), (401, "unauthorized".into()), "{}", res.text());
+    assert!(res.text().contains("Cloudflare Access"));
+
+    // The header (scripts, service tokens) and the cookie (browsers) both sign in.
+    let created = s.ok("ada@example.com", "create_namespace", json!({ "title": "from-a-script" })).await;
+    let page = s.get("ada@example.com", "/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("from-a-script"));
+    assert!(page.text().contains(r#"data-user="ada@example.com""#));
+    assert!(page.text().contains(r#"data-logout-url="/cdn-cgi/access/logout""#));
+    assert!(page.text().contains(r#"data-can-write="true""#));
+
+    // An expired token, or one for another application, is refused with the reason.
+    let mut claims = s.team.claims("ada@example.com");
+    claims["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
+    let expired = s.key.sign(&claims);
+    let res = s.server.request("GET", "/", &[("Cf-Access-Jwt-Assertion", expired.as_str())], b"").await;
+    assert_eq!(res.status, 401);
+    assert!(res.text().contains("expired"), "{}", res.text());
+
+    // Changes are attributed to the signed-in user.
+    let audit = s.ok(ADMIN, "list_audit", json!({ "namespace_ids": [created["id"]] })).await;
+    let entry = &audit["entries"][0];
+    assert_eq!(
+        (entry["user"].as_str(), entry["operation"].as_str()),
+        (Some("ada@example.com"), Some("namespace.create"))
+    );
+    assert_eq!(entry["source"], "script");
+}
+
+#[tokio::test]
+async fn a_read_only_user_gets_403_for_every_change_and_a_console_without_write_controls() {
+    let s = Signed::start(&[]).await;
+    let ns = s.ok(ADMIN, "create_namespace", json!({ "title": "shared" })).await["id"].as_str().unwrap().to_owned();
+    s.ok(ADMIN, "put_key", json!({ "namespace_id": ns, "key": "k", "value": "v" })).await;
+
+    assert_eq!(s.ok(READER, "get_key", json!({ "namespace_id": ns, "key": "k" })).await["value"], "v");
+    for (name, input) in [
+        ("create_namespace", json!({ "title": "mine" })),
+        ("rename_namespace", json!({ "namespace_id": ns, "title": "renamed" })),
+        ("delete_namespace", json!({ "namespace_id": ns })),
+        ("put_key", json!({ "namespace_id": ns, "key": "k", "value": "changed" })),
+        ("delete_key", json!({ "namespace_id": ns, "key": "k" })),
+        ("bulk_delete", json!({ "namespace_id": ns, "prefix": "" })),
+    ] {
+        let res = s.call(READER, name, input).await;
+        assert_eq!((res.status, error_code(&res)), (403, "forbidden".into()), "{name}: {}", res.text());
+    }
+    let token = s.token(READER);
+    let upload = s
+        .server
+        .request(
+            "POST",
+            &format!("/api/import/{ns}"),
+            &[("Cf-Access-Jwt-Assertion", token.as_str()), ("Content-Type", "application/x-ndjson")],
+            b"{\"name\":\"x\",\"value\":\"y\"}\n",
+        )
+        .await;
+    assert_eq!(upload.status, 403, "{}", upload.text());
+    assert_eq!(s.ok(READER, "get_key", json!({ "namespace_id": ns, "key": "k" })).await["value"], "v");
+    let audit = s.ok(ADMIN, "list_audit", json!({ "users": [READER] })).await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 0, "a refused change left an audit row");
+
+    let page = s.get(READER, &format!("/namespaces/{ns}")).await;
+    assert!(page.text().contains(r#"data-can-write="false""#));
+    assert!(page.text().contains("read-only"));
+}
+
+#[tokio::test]
+async fn users_see_only_their_own_jobs_and_downloads_and_admins_see_all() {
+    let s = Signed::start(&[]).await;
+    let ns = s.ok(ADMIN, "create_namespace", json!({ "title": "exports" })).await["id"].as_str().unwrap().to_owned();
+    let job = s.ok("ada@example.com", "start_export", json!({ "namespace_id": ns, "format": "ndjson" })).await;
+    let id = job["job_id"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        let state = s.ok("ada@example.com", "get_job", json!({ "job_id": id })).await;
+        if state["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let download = format!("/api/jobs/{id}/download");
+    assert_eq!(s.get("ada@example.com", &download).await.status, 200);
+    assert_eq!(s.get(ADMIN, &download).await.status, 200);
+    for path in [download.as_str(), &format!("/api/jobs/{id}"), &format!("/api/jobs/{id}/events")] {
+        assert_eq!(s.get("bob@example.com", path).await.status, 404, "{path}");
+    }
+    assert_eq!(s.call("bob@example.com", "get_job", json!({ "job_id": id })).await.status, 404);
+    assert_eq!(s.call("bob@example.com", "cancel_job", json!({ "job_id": id })).await.status, 404);
+    let listed = s.ok("bob@example.com", "list_jobs", json!({})).await;
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 0);
+    let listed = s.ok(ADMIN, "list_jobs", json!({})).await;
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn protected_namespaces_are_absent_from_every_console_surface() {
+    // An operator set the namespaces up before protecting them: a first server on the database.
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", data.path().join("kv.db").display());
+    let before = TestServer::start_configured(url.clone(), tempfile::tempdir().unwrap(), "127.0.0.1:0", |_| {}).await;
+    let open = before.ok("create_namespace", json!({ "title": "open" })).await["id"].as_str().unwrap().to_owned();
+    let payroll = before.ok("create_namespace", json!({ "title": "payroll" })).await["id"].as_str().unwrap().to_owned();
+    for ns in [&open, &payroll] {
+        before.ok("put_key", json!({ "namespace_id": ns, "key": "salary-sheet", "value": "v" })).await;
+    }
+    let job =
+        before.ok("start_export", json!({ "namespace_id": payroll })).await["job_id"].as_str().unwrap().to_owned();
+
+    let s = TestServer::start_configured(url, tempfile::tempdir().unwrap(), "127.0.0.1:0", |c| {
+        c.protected_namespaces = vec!["payroll".into()];
+    })
+    .await;
+    let listed = s.ok("list_namespaces", json!({})).await;
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["namespaces"][0]["id"], open.as_str());
+    for (name, input) in [
+        ("get_namespace", json!({ "namespace_id": payroll })),
+        ("list_keys", json!({ "namespace_id": payroll })),
+        ("get_key", json!({ "namespace_id": payroll, "key": "salary-sheet" })),
+        ("put_key", json!({ "namespace_id": payroll, "key": "k", "value": "v" })),
+        ("delete_namespace", json!({ "namespace_id": payroll })),
+        ("bulk_delete", json!({ "namespace_id": payroll, "prefix": "" })),
+        ("start_export", json!({ "namespace_id": payroll })),
+        ("get_job", json!({ "job_id": job })),
+    ] {
+        let res = s.call(name, input).await;
+        assert_eq!(res.status, 404, "{name}: {}", res.text());
+    }
+    let found = s.ok("search_keys", json!({ "query": "salary" })).await;
+    let hits = found["results"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["namespace_id"], open.as_str());
+    let jobs = s.ok("list_jobs", json!({})).await;
+    assert!(jobs["jobs"].as_array().unwrap().iter().all(|j| j["namespace_id"] != payroll.as_str()));
+    let audit = s.ok("list_audit", json!({ "limit": 1000 })).await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    assert!(entries.iter().all(|e| e["namespace_id"] == open.as_str()), "{entries:?}");
+    let csv = s.get("/api/audit.csv").await.text();
+    assert!(!csv.contains(&payroll) && csv.contains(&open));
+    assert_eq!(s.get(&format!("/api/jobs/{job}")).await.status, 404);
+    assert!(!s.get("/").await.text().contains("payroll"));
+    let res = s.call("create_namespace", json!({ "title": "payroll" })).await;
+    assert_eq!(res.status, 409, "a protected title cannot be taken from the console: {}", res.text());
+}
+
+#[tokio::test]
+async fn cross_site_requests_that_change_state_are_refused() {
+    let server = TestServer::start().await;
+    let host = server.addr.to_string();
+    let own = format!("http://{host}");
+    let create = |title: &str| serde_json::to_vec(&json!({ "title": title })).unwrap();
+    let json_headers = |extra: Vec<(&'static str, String)>| {
+        let mut headers =
+            vec![("Content-Type", "application/json".to_owned()), ("Accept", "application/json".to_owned())];
+        headers.extend(extra);
+        headers
+    };
+    let send = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let server = &server;
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            server.request("POST", "/api/create_namespace", &headers, &body).await
+        }
+    };
+
+    // A form on another site posting to a server function: refused, nothing created.
+    let form = send(
+        vec![
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+            ("Origin", "https://evil.example".into()),
+            ("Sec-Fetch-Site", "cross-site".into()),
+            ("Sec-Fetch-Mode", "navigate".into()),
+            ("Cookie", "kvm_theme=dark".into()),
+        ],
+        b"title=forged".to_vec(),
+    )
+    .await;
+    assert_eq!(form.status, 403, "{}", form.text());
+    assert!(form.text().contains("cross-site"));
+    for (why, headers) in [
+        ("another site (fetch metadata)", vec![("Sec-Fetch-Site", "cross-site".to_owned())]),
+        ("a sibling subdomain", vec![("Sec-Fetch-Site", "same-site".to_owned())]),
+        ("another origin (old browser)", vec![("Origin", "https://evil.example".to_owned())]),
+        ("an opaque origin", vec![("Origin", "null".to_owned())]),
+        ("cookies without a word on where from", vec![("Cookie", "kvm_theme=dark".to_owned())]),
+    ] {
+        let res = send(json_headers(headers), create("forged")).await;
+        assert_eq!(res.status, 403, "{why}: {}", res.text());
+    }
+    let listed = server.ok("list_namespaces", json!({})).await;
+    assert_eq!(listed["total"], 0, "a refused request created a namespace");
+
+    // The console's own requests, and scripts without cookies, pass.
+    let console = json_headers(vec![
+        ("Sec-Fetch-Site", "same-origin".to_owned()),
+        ("Origin", own.clone()),
+        ("Cookie", "kvm_theme=dark".to_owned()),
+    ]);
+    assert_eq!(send(console, create("from-the-console")).await.status, 200);
+    let older_browser = json_headers(vec![("Origin", own.clone()), ("Cookie", "kvm_theme=dark".to_owned())]);
+    assert_eq!(send(older_browser, create("from-an-older-browser")).await.status, 200);
+    assert_eq!(send(json_headers(vec![]), create("from-a-script")).await.status, 200);
+
+    // A WebSocket opened from another site is refused before the upgrade.
+    let res = server
+        .request(
+            "GET",
+            "/api/jobs/export-01jz/ws",
+            &[
+                ("Connection", "Upgrade"),
+                ("Upgrade", "websocket"),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Origin", "https://evil.example"),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    // Reads need no origin.
+    assert_eq!(server.get("/").await.status, 200);
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_csp_and_every_response_the_security_headers() {
+    let server = TestServer::start().await;
+    let first = server.get("/").await;
+    let second = server.get("/").await;
+    let nonce_of = |res: &common::Response| {
+        let csp = res.header("content-security-policy").expect("CSP").to_owned();
+        let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("nonce").to_owned();
+        (csp, nonce)
+    };
+    let (csp, nonce) = nonce_of(&first);
+    assert_ne!(nonce, nonce_of(&second).1, "a nonce is used once");
+    assert!(nonce.len() >= 16);
+    for directive in ["default-src 'self'", "'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'"] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe-eval'") || csp.contains("wasm-unsafe-eval"));
+    // Every inline script of the page carries the nonce.
+    let html = first.text();
+    let scripts: Vec<&str> = html.split("<script").skip(1).map(|s| s.split('>').next().unwrap_or_default()).collect();
+    assert!(!scripts.is_empty());
+    for attributes in scripts {
+        assert!(attributes.contains(&format!("nonce=\"{nonce}\"")), "a script without the nonce: <script{attributes}>");
+    }
+    for res in [&first, &server.call("list_namespaces", json!({})).await, &server.get("/health").await] {
+        assert_eq!(res.header("x-frame-options"), Some("DENY"));
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(res.header("referrer-policy"), Some("same-origin"));
+    }
+}
+
+#[tokio::test]
+async fn without_sign_in_the_server_refuses_a_public_address_unless_asked() {
+    let bin = env!("CARGO_BIN_EXE_kv-manager");
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let out = std::process::Command::new(bin)
+        .args(["serve", "--addr", "0.0.0.0:0", "--database-url", &url])
+        .env_remove("TEAM_DOMAIN")
+        .env_remove("KVM_TEAM_DOMAIN")
+        .env_remove("KVM_AUTH")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--insecure-no-auth") && err.contains("0.0.0.0"), "{err}");
+}
