@@ -308,6 +308,62 @@ mod tests {
         assert_eq!(Config::resolve(&args).unwrap().addr.port(), 5000);
     }
 
+    /// Every flag `serve` takes, with its environment variable, is in the README's table.
+    #[test]
+    fn the_readme_lists_every_setting() {
+        use clap::CommandFactory;
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `--")).collect();
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let row = table.iter().find(|l| l.starts_with(&format!("| `--{long}`")));
+            let row = row.unwrap_or_else(|| panic!("README: no row for --{long}"));
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(row.contains(&format!("`{env}`")), "README: --{long} row does not name {env}");
+            }
+        }
+    }
+
+    #[test]
+    fn access_sign_in_needs_both_settings_and_none_stays_on_loopback() {
+        let resolve = |args: ServeArgs| Config::resolve(&ServeArgs { config: Some("/dev/null".into()), ..args });
+        let access = resolve(ServeArgs {
+            team_domain: Some("https://team.cloudflareaccess.com".into()),
+            policy_aud: Some("aud".into()),
+            admins: Some(" a@example.com , b@example.com ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            access.auth,
+            Auth::Access { team_domain: "https://team.cloudflareaccess.com".into(), audience: "aud".into() }
+        );
+        assert_eq!(access.admins, ["a@example.com", "b@example.com"]);
+        let err =
+            resolve(ServeArgs { team_domain: Some("https://t.cloudflareaccess.com".into()), ..Default::default() });
+        assert!(format!("{:#}", err.unwrap_err()).contains("policy-aud"));
+        let err = resolve(ServeArgs { auth: Some("access".into()), ..Default::default() });
+        assert!(format!("{:#}", err.unwrap_err()).contains("team-domain"));
+        // `none` wins over a configured team when asked for explicitly.
+        let none = resolve(ServeArgs {
+            auth: Some("none".into()),
+            team_domain: Some("https://t.cloudflareaccess.com".into()),
+            addr: Some("0.0.0.0:3000".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(none.check_listen().is_err());
+        let insecure = Config { auth: Auth::None { insecure_no_auth: true }, ..none.clone() };
+        assert!(insecure.check_listen().is_ok());
+        let loopback = Config { addr: "[::1]:3000".parse().unwrap(), ..none };
+        assert!(loopback.check_listen().is_ok());
+    }
+
     #[test]
     fn unknown_settings_in_the_file_are_refused() {
         let dir = tempfile::tempdir().unwrap();
