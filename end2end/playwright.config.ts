@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { accessAudience, accessPort, accessURL, adminEmail, readerEmail, teamPort, teamURL } from './access-env';
 
 // The server under test: the debug build from `cargo leptos build`, on its own port and its own
 // fresh SQLite file, so a `make run` on port 3000 is never disturbed.
@@ -31,13 +32,43 @@ export default defineConfig({
     { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /ssr\.spec\.ts/ },
     { name: 'hydrated', testIgnore: /ssr\.spec\.ts/ },
   ],
-  webServer: {
-    command: `rm -rf end2end/.data && mkdir -p end2end/.data && exec target/debug/kv-manager serve --addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --site-root target/site`,
-    cwd: '..',
-    url: `${baseURL}/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `rm -rf end2end/.data && mkdir -p end2end/.data && exec target/debug/kv-manager serve --addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --site-root target/site`,
+      cwd: '..',
+      url: `${baseURL}/health`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    // Cloudflare Access mode (tests/access.spec.ts): a stand-in for the Access team (its key set
+    // and test tokens), then a second server that signs users in through it, on its own port
+    // and its own fresh SQLite file.
+    {
+      command: 'exec node end2end/access-team.mjs',
+      cwd: '..',
+      url: `${teamURL}/cdn-cgi/access/certs`,
+      env: { KVM_E2E_TEAM_PORT: teamPort, KVM_E2E_POLICY_AUD: accessAudience },
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `rm -rf end2end/.data-access && mkdir -p end2end/.data-access && exec target/debug/kv-manager serve --addr 127.0.0.1:${accessPort} --database-url "sqlite://end2end/.data-access/e2e.db?mode=rwc" --site-root target/site`,
+      cwd: '..',
+      url: `${accessURL}/health`,
+      env: {
+        TEAM_DOMAIN: teamURL,
+        POLICY_AUD: accessAudience,
+        KVM_ADMINS: adminEmail,
+        KVM_READONLY_USERS: readerEmail,
+      },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::components::field_error::{FormError, run_submit};
 use crate::components::job_progress::{FailureList, is_final, job_label};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
+use crate::components::viewer::can_write;
 use crate::dto::{JobDto, JobEventDto, JobPageDto};
 use crate::error::AppError;
 use crate::format;
@@ -279,8 +280,10 @@ fn JobRow(
     }
 }
 
+/// One job's counts, failures and timeline; "Cancel" and "Resume" for viewers who may write.
 #[component]
 fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -> impl IntoView {
+    let writer = can_write();
     let revision = RwSignal::new(0u32);
     let id = job_id.clone();
     let loaded = Resource::new(
@@ -318,8 +321,8 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
                         Ok((job, events)) => {
                             let id = job.id.clone();
                             let (cancel_id, resume_id) = (id.clone(), id.clone());
-                            let running = !is_final(&job.status);
-                            let interrupted = job.status == "interrupted";
+                            let running = writer && !is_final(&job.status);
+                            let interrupted = writer && job.status == "interrupted";
                             let download = (job.job_type == "export" && job.status == "completed")
                                 .then(|| job.result.as_ref().and_then(|r| r.get("download_url")).and_then(|u| u.as_str()).map(str::to_owned))
                                 .flatten();

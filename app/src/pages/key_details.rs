@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::components::field_error::{FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::tag_chips::TagChips;
+use crate::components::viewer::can_write;
 use crate::dto::{KeyDetailsDto, KeyVersionDto, VersionDto};
 use crate::error::AppError;
 use crate::format;
@@ -11,14 +13,18 @@ use crate::serverfns::catalog::{
     get_key_details, get_key_version, list_key_versions, list_tags, put_key_details, restore_key_version,
 };
 
-/// Tags (with suggestions from the tags in use) and the custom JSON object of a key.
+/// Tags (with suggestions from the tags in use) and the custom JSON object of a key: a form for
+/// viewers who may write, plain text for the others.
 #[component]
 pub fn DetailsPanel(namespace_id: String, key: String) -> impl IntoView {
+    let writer = can_write();
     let loaded = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
         Resource::new(|| (), move |_| get_key_details(namespace_id.clone(), key.clone()))
     };
-    let suggestions = Resource::new(|| (), |_| list_tags(None));
+    // Suggestions are for the form only.
+    let suggestions =
+        Resource::new(|| (), move |_| async move { if writer { list_tags(None).await.ok() } else { None } });
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -27,12 +33,47 @@ pub fn DetailsPanel(namespace_id: String, key: String) -> impl IntoView {
                     let suggested: Vec<String> =
                         suggestions.await.map(|t| t.tags.into_iter().map(|t| t.tag).collect()).unwrap_or_default();
                     match loaded.await {
-                        Ok(details) => view! { <DetailsForm namespace_id key details suggested /> }.into_any(),
+                        Ok(details) if writer => view! { <DetailsForm namespace_id key details suggested /> }.into_any(),
+                        Ok(details) => view! { <DetailsView details /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })
             }}
         </Suspense>
+    }
+}
+
+/// A key's tags and custom metadata, for reading only.
+#[component]
+fn DetailsView(details: KeyDetailsDto) -> impl IntoView {
+    let no_tags = details.tags.is_empty();
+    let custom = details
+        .custom_metadata
+        .as_object()
+        .is_some_and(|o| !o.is_empty())
+        .then(|| serde_json::to_string_pretty(&details.custom_metadata).unwrap_or_default());
+    view! {
+        <dl class="space-y-3 text-sm">
+            <div>
+                <dt class="font-medium">"Tags"</dt>
+                <dd class="mt-1" data-testid="tags-view">
+                    {if no_tags {
+                        view! { <span class="text-slate-500">"No tags"</span> }.into_any()
+                    } else {
+                        view! { <TagChips tags=details.tags /> }.into_any()
+                    }}
+                </dd>
+            </div>
+            <div>
+                <dt class="font-medium">"Custom metadata (JSON)"</dt>
+                <dd class="mt-1" data-testid="custom-metadata-view">
+                    {match custom {
+                        Some(text) => view! { <pre class="max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{text}</pre> }.into_any(),
+                        None => view! { <span class="text-slate-500">"None"</span> }.into_any(),
+                    }}
+                </dd>
+            </div>
+        </dl>
     }
 }
 
@@ -148,9 +189,10 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
     }
 }
 
-/// Earlier states of a key: view one, or restore it.
+/// Earlier states of a key: view one, or (for viewers who may write) restore it.
 #[component]
 pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>) -> impl IntoView {
+    let writer = can_write();
     let revision = RwSignal::new(0u32);
     let versions = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
@@ -191,7 +233,7 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
                                 </p>
                             }
                                 .into_any(),
-                            Ok(list) => view! { <VersionTable versions=list.versions view_version restore pending /> }.into_any(),
+                            Ok(list) => view! { <VersionTable versions=list.versions view_version restore pending writer /> }.into_any(),
                             Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                         }
                     })
@@ -215,7 +257,14 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
 }
 
 #[component]
-fn VersionTable<V, R>(versions: Vec<VersionDto>, view_version: V, restore: R, pending: RwSignal<bool>) -> impl IntoView
+fn VersionTable<V, R>(
+    versions: Vec<VersionDto>,
+    view_version: V,
+    restore: R,
+    pending: RwSignal<bool>,
+    /// Shows "Restore".
+    writer: bool,
+) -> impl IntoView
 where
     V: Fn(i64) + Clone + Send + Sync + 'static,
     R: Fn(i64) + Clone + Send + Sync + 'static,
@@ -250,9 +299,14 @@ where
                                         <button type="button" class=BUTTON_SECONDARY on:click=move |_| view_version(version)>
                                             "View"
                                         </button>
-                                        <button type="button" class=BUTTON_SECONDARY disabled=move || pending.get() on:click=move |_| restore(version)>
-                                            "Restore"
-                                        </button>
+                                        {writer
+                                            .then(|| {
+                                                view! {
+                                                    <button type="button" class=BUTTON_SECONDARY disabled=move || pending.get() on:click=move |_| restore(version)>
+                                                        "Restore"
+                                                    </button>
+                                                }
+                                            })}
                                     </td>
                                 </tr>
                             }

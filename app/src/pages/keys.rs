@@ -9,6 +9,7 @@ use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::tag_chips::TagChips;
+use crate::components::viewer::can_write;
 use crate::dto::{JobDto, KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
 use crate::format;
@@ -23,8 +24,11 @@ const PAGE_SIZE: u32 = 500;
 const MAX_METADATA_BYTES: usize = 1024;
 
 /// `/namespaces/{id}`: the keys of one namespace, a prefix filter, paging and the key editor.
+/// Viewers who may not write see no "Add key", no row checkboxes (so no bulk bar) and a key
+/// viewer instead of the editor.
 #[component]
 pub fn KeysPage() -> impl IntoView {
+    let writer = can_write();
     let params = use_params_map();
     let query = use_query_map();
     let namespace_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
@@ -190,21 +194,26 @@ pub fn KeysPage() -> impl IntoView {
                         })
                     }}
                 </Suspense>
-                <button type="button" class=BUTTON on:click=move |_| adding.set(true)>
-                    "Add key"
-                </button>
+                {writer
+                    .then(|| {
+                        view! {
+                            <button type="button" class=BUTTON on:click=move |_| adding.set(true)>
+                                "Add key"
+                            </button>
+                        }
+                    })}
             </div>
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
-                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag selection key_count /> }.into_any(),
+                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag selection key_count writer /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
             </Transition>
             // The bulk bar and its dialogs are a chunk of their own, loaded at the first selection.
             {move || {
-                (in_browser.get() && has_selection.get())
+                (writer && in_browser.get() && has_selection.get())
                     .then(|| view! { <Suspense fallback=|| ()>{Suspend::new(bulk_bar(bulk))}</Suspense> })
             }}
             {move || {
@@ -215,7 +224,7 @@ pub fn KeysPage() -> impl IntoView {
                         view! { <Suspense fallback=|| ()>{Suspend::new(job_progress(job, on_finished, on_dismiss))}</Suspense> }
                     })
             }}
-            <Show when=move || adding.get()>
+            <Show when=move || writer && adding.get()>
                 <AddKeyDialog
                     namespace_id=namespace_id.get_untracked()
                     on_close=Callback::new(move |_| adding.set(false))
@@ -250,6 +259,8 @@ fn KeyTable(
     tag: Memo<String>,
     selection: RwSignal<Selection>,
     key_count: Signal<Option<u64>>,
+    /// Rows get checkboxes (for the bulk bar) only when the viewer may write.
+    writer: bool,
 ) -> impl IntoView {
     let first_cursor = first.cursor.clone();
     let first_complete = first.list_complete;
@@ -306,16 +317,21 @@ fn KeyTable(
     view! {
         <Show when=move || empty>
             <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No keys match. Add a key, or clear the prefix filter."
+                {if writer { "No keys match. Add a key, or clear the prefix filter." } else { "No keys match. Clear the prefix filter." }}
             </p>
         </Show>
         <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <table class="w-full text-left text-sm">
                 <thead class="bg-slate-100 dark:bg-slate-800">
                     <tr>
-                        <th scope="col" class="w-8 p-2">
-                            <input type="checkbox" aria-label="Select all" prop:checked=move || all_shown.get() on:change=toggle_all />
-                        </th>
+                        {writer
+                            .then(|| {
+                                view! {
+                                    <th scope="col" class="w-8 p-2">
+                                        <input type="checkbox" aria-label="Select all" prop:checked=move || all_shown.get() on:change=toggle_all />
+                                    </th>
+                                }
+                            })}
                         <th scope="col" class="p-2">"Key"</th>
                         <th scope="col" class="p-2">"Tags"</th>
                         <th scope="col" class="p-2">"Expiration"</th>
@@ -324,19 +340,19 @@ fn KeyTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag selection /> }).collect_view()}
+                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag selection writer /> }).collect_view()}
                     {move || {
                         more_pages
                             .get()
                             .into_iter()
                             .flat_map(|page| page.keys)
-                            .map(|k| view! { <KeyRow entry=k prefix tag selection /> })
+                            .map(|k| view! { <KeyRow entry=k prefix tag selection writer /> })
                             .collect_view()
                     }}
                 </tbody>
             </table>
         </div>
-        <Show when=more_match>
+        <Show when=move || writer && more_match()>
             <p class="flex flex-wrap items-center gap-2 text-sm">
                 {move || {
                     if selection.with(|s| s.all_matching) {
@@ -375,6 +391,7 @@ fn KeyRow(
     prefix: Memo<String>,
     tag: Memo<String>,
     selection: RwSignal<Selection>,
+    writer: bool,
 ) -> impl IntoView {
     let href = keys_url("", &prefix.get_untracked(), &tag.get_untracked(), Some(&entry.name));
     let metadata = entry.metadata.as_ref().map(|m| m.to_string());
@@ -401,9 +418,14 @@ fn KeyRow(
     let ids = ["key", "tags", "exp", "size"].map(|c| format!("{c}-{cell}"));
     view! {
         <tr class="border-t border-slate-200 dark:border-slate-800" aria-labelledby=ids.join(" ")>
-            <td class="w-8 p-2">
-                <input type="checkbox" aria-label=format!("Select {}", entry.name) prop:checked=checked on:change=on_check />
-            </td>
+            {writer
+                .then(|| {
+                    view! {
+                        <td class="w-8 p-2">
+                            <input type="checkbox" aria-label=format!("Select {}", entry.name) prop:checked=checked on:change=on_check />
+                        </td>
+                    }
+                })}
             <td class="p-2 font-mono break-all" id=ids[0].clone()>
                 <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">
                     {entry.name.clone()}
@@ -640,8 +662,11 @@ fn key_editor(namespace_id: String, key: String, on_close: Callback<()>, on_chan
     view! { <KeyEditor namespace_id key on_close on_change /> }.into_any()
 }
 
+/// The open key: its value, details and history in tabs. Viewers who may write edit them here;
+/// the others read them (no save, delete, tag editing or restore).
 #[component]
 fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
+    let writer = can_write();
     // Bumped by a restore, so the value tab shows the restored state.
     let revision = RwSignal::new(0u32);
     let loaded = {
@@ -670,7 +695,7 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
     let (details_ns, details_key) = (namespace_id.clone(), key.clone());
     let (history_ns, history_key) = (namespace_id.clone(), key.clone());
     view! {
-        <Modal title=format!("Edit {key}") on_close>
+        <Modal title=if writer { format!("Edit {key}") } else { format!("View {key}") } on_close>
             <div role="tablist" aria-label="Key editor" class="mb-3 flex gap-1 border-b border-slate-200 dark:border-slate-800">
                 {tab_button(EditorTab::Value, "Value")}
                 {tab_button(EditorTab::Details, "Tags & metadata")}
@@ -684,7 +709,8 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
                             let namespace_id = namespace_id.clone();
                             Suspend::new(async move {
                                 match loaded.await {
-                                    Ok(k) => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
+                                    Ok(k) if writer => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
+                                    Ok(k) => view! { <KeyView loaded=k /> }.into_any(),
                                     Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                                 }
                             })
@@ -703,6 +729,46 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
                 </div>
             </Show>
         </Modal>
+    }
+}
+
+/// A key's value, metadata and expiration, for reading only.
+#[component]
+fn KeyView(loaded: KeyDto) -> impl IntoView {
+    let binary = loaded.value_base64.is_some();
+    let value = loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default();
+    let metadata = loaded.metadata.as_ref().map(|m| serde_json::to_string_pretty(m).unwrap_or_default());
+    let expiration = loaded.expiration.map(format::utc).unwrap_or_else(|| "Never".to_owned());
+    let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
+    let name = loaded.name.clone();
+    view! {
+        <div class="space-y-3">
+            <label class=LABEL>
+                {if binary { "Value (base64: not UTF-8 text)" } else { "Value" }}
+                <textarea class=format!("{INPUT} font-mono") rows="10" aria-label="Value" readonly=true>
+                    {value}
+                </textarea>
+            </label>
+            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
+                <span>{format::bytes(loaded.size)}</span>
+                {download.map(|href| view! { <a class="underline" href=href download=name>"Download value"</a> })}
+            </div>
+            <dl class="space-y-2 text-sm">
+                <div>
+                    <dt class="font-medium">"Metadata (JSON)"</dt>
+                    <dd data-testid="metadata-view">
+                        {match metadata {
+                            Some(m) => view! { <pre class="mt-1 max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{m}</pre> }.into_any(),
+                            None => view! { <span class="text-slate-500">"None"</span> }.into_any(),
+                        }}
+                    </dd>
+                </div>
+                <div>
+                    <dt class="font-medium">"Expiration"</dt>
+                    <dd data-testid="expiration-view">{expiration}</dd>
+                </div>
+            </dl>
+        </div>
     }
 }
 

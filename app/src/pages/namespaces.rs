@@ -7,6 +7,7 @@ use crate::components::field_error::{DialogButtons, FieldError, FormError, run_s
 use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::viewer::can_write;
 use crate::dto::NamespaceDto;
 use crate::error::AppError;
 use crate::format;
@@ -16,9 +17,11 @@ use crate::serverfns::namespaces::{create_namespace, delete_namespace, list_name
 
 const PER_PAGE: u32 = 50;
 
-/// `/`: every namespace with its size, title search, paging, create, rename and delete.
+/// `/`: every namespace with its size, title search, paging, create, rename and delete (the
+/// last three, and import, for viewers who may write).
 #[component]
 pub fn NamespacesPage() -> impl IntoView {
+    let writer = can_write();
     let query = use_query_map();
     let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1));
@@ -56,9 +59,14 @@ pub fn NamespacesPage() -> impl IntoView {
         <section class="space-y-4">
             <div class="flex flex-wrap items-center gap-3">
                 <h1 class="text-2xl font-semibold">"Namespaces"</h1>
-                <button type="button" class=format!("{BUTTON} ml-auto") on:click=move |_| creating.set(true)>
-                    "Create namespace"
-                </button>
+                {writer
+                    .then(|| {
+                        view! {
+                            <button type="button" class=format!("{BUTTON} ml-auto") on:click=move |_| creating.set(true)>
+                                "Create namespace"
+                            </button>
+                        }
+                    })}
             </div>
             <Form method="GET" action="" attr:class="flex gap-2" attr:role="search">
                 <input
@@ -88,7 +96,11 @@ pub fn NamespacesPage() -> impl IntoView {
                                 </p>
                                 <Show when=move || empty>
                                     <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                                        "No namespaces here yet. Create one to start storing keys."
+                                        {if writer {
+                                            "No namespaces here yet. Create one to start storing keys."
+                                        } else {
+                                            "No namespaces here yet."
+                                        }}
                                     </p>
                                 </Show>
                                 <ul class="divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900">
@@ -116,15 +128,20 @@ pub fn NamespacesPage() -> impl IntoView {
                                                         <button type="button" class=BUTTON_SECONDARY on:click=move |_| transfer.set(Some((Transfer::Export, for_export.clone())))>
                                                             "Export"
                                                         </button>
-                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| transfer.set(Some((Transfer::Import, for_import.clone())))>
-                                                            "Import"
-                                                        </button>
-                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| renaming.set(Some(for_rename.clone()))>
-                                                            "Rename"
-                                                        </button>
-                                                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| deleting.set(Some(for_delete.clone()))>
-                                                            "Delete"
-                                                        </button>
+                                                        {writer
+                                                            .then(|| {
+                                                                view! {
+                                                                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| transfer.set(Some((Transfer::Import, for_import.clone())))>
+                                                                        "Import"
+                                                                    </button>
+                                                                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| renaming.set(Some(for_rename.clone()))>
+                                                                        "Rename"
+                                                                    </button>
+                                                                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| deleting.set(Some(for_delete.clone()))>
+                                                                        "Delete"
+                                                                    </button>
+                                                                }
+                                                            })}
                                                     </div>
                                                 </li>
                                             }
