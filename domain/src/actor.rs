@@ -15,11 +15,11 @@ pub enum Source {
 }
 
 impl Source {
-    /// Surfaces that never see protected namespaces (`KVM_PROTECTED_NAMESPACES`): the console and
-    /// its script API. Kevi services, the CLI (an operator on the database itself) and jobs already
-    /// admitted at their start do.
+    /// Surfaces that never see protected namespaces (`KVM_PROTECTED_NAMESPACES`): the console, its
+    /// script API and the Cloudflare-compatible API. Kevi services, the CLI (an operator on the
+    /// database itself) and jobs already admitted at their start do.
     pub fn hides_protected(self) -> bool {
-        matches!(self, Self::Console | Self::Script)
+        matches!(self, Self::Console | Self::Script | Self::CfApi)
     }
 }
 

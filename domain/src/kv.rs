@@ -98,7 +98,7 @@ impl Kv {
         let (page, per_page) = limits::check_page(query.page, query.per_page)?;
         let mut exclude = query.exclude;
         exclude.extend(self.hidden_namespaces(actor).await?);
-        let query = NamespaceQuery { page: Some(page), per_page: Some(per_page), search: query.search, exclude };
+        let query = NamespaceQuery { page: Some(page), per_page: Some(per_page), exclude, ..query };
         self.store.list_namespaces(&query).await
     }
 

@@ -13,6 +13,7 @@ pub mod kv;
 pub mod limits;
 pub mod model;
 pub mod store;
+pub mod tokens;
 
 pub use actor::{Actor, Role, Source};
 pub use catalog::Catalog;

@@ -23,6 +23,9 @@ pub struct NamespaceQuery {
     pub search: Option<String>,
     /// Namespaces (ids) left out, as if they did not exist.
     pub exclude: Vec<String>,
+    /// Order by id instead of title.
+    pub order_by_id: bool,
+    pub descending: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

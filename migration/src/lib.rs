@@ -6,6 +6,7 @@ mod m20261124_000001_namespaces_and_keys;
 mod m20261124_000002_details_versions_search;
 mod m20261125_000003_jobs;
 mod m20261125_000004_audit;
+mod m20261126_000005_api_tokens;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_details_versions_search::Migration),
             Box::new(m20261125_000003_jobs::Migration),
             Box::new(m20261125_000004_audit::Migration),
+            Box::new(m20261126_000005_api_tokens::Migration),
         ]
     }
 }

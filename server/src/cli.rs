@@ -1,5 +1,5 @@
 //! `kv-manager import` and `kv-manager export`: the same jobs as the console, run on the
-//! configured database from the command line, with a progress bar.
+//! configured database from the command line, with a progress bar; `kv-manager token`: API tokens.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,7 @@ use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatu
 use domain::{Actor, Database, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, ExportArgs, ImportArgs};
+use crate::config::{Config, ExportArgs, ImportArgs, TokenCommand};
 
 fn actor() -> Actor {
     let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "local".into());
@@ -170,6 +170,48 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
                 path.display(),
                 started.elapsed().as_secs_f64()
             );
+        }
+    }
+    Ok(())
+}
+
+/// `kv-manager token create | list | revoke`.
+pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    let settings = match &command {
+        TokenCommand::Create(args) => &args.settings,
+        TokenCommand::List(args) => &args.settings,
+        TokenCommand::Revoke(args) => &args.settings,
+    };
+    let config = Config::resolve(settings)?;
+    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tokens = domain::tokens::Tokens::new(db.conn.clone());
+    let when = |at: Option<i64>| at.map(domain::rfc3339).unwrap_or_else(|| "-".into());
+    match command {
+        TokenCommand::Create(args) => {
+            let (token, secret) =
+                tokens.create(&actor(), &args.name, args.read_only).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let access = if token.read_only { "read-only" } else { "read-write" };
+            eprintln!("Made {access} token {:?} ({}). It is shown once; keep it now:", token.name, token.id);
+            println!("{secret}");
+        }
+        TokenCommand::List(_) => {
+            println!("{:<32} {:<24} {:<10} {:<21} {:<21} revoked", "id", "name", "access", "created", "last used");
+            for token in tokens.list().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                let access = if token.read_only { "read-only" } else { "read-write" };
+                println!(
+                    "{:<32} {:<24} {:<10} {:<21} {:<21} {}",
+                    token.id,
+                    token.name,
+                    access,
+                    domain::rfc3339(token.created_at),
+                    when(token.last_used_at),
+                    when(token.revoked_at)
+                );
+            }
+        }
+        TokenCommand::Revoke(args) => {
+            let token = tokens.revoke(&actor(), &args.token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("Revoked token {:?} ({}).", token.name, token.id);
         }
     }
     Ok(())

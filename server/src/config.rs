@@ -30,6 +30,45 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a namespace to a JSON or NDJSON file, from the configured database.
     Export(ExportArgs),
+    /// API tokens for the Cloudflare-compatible API (/client/v4).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token; its secret is printed once, alone on the last line of standard output.
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List(TokenListArgs),
+    /// Revoke a token by id or name; it stops working at once.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenCreateArgs {
+    /// What the token is for; audit rows name it
+    #[arg(long)]
+    pub name: String,
+    /// Reads only: every change through it is refused
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenListArgs {
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id or name
+    pub token: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,6 +157,9 @@ pub struct ServeArgs {
     /// With `--auth none`, allow listening on a non-loopback address (requests from other machines are still refused)
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Account id of the Cloudflare-compatible API (/client/v4/accounts/<id>/...) [default: a fixed id, logged at start-up]
+    #[arg(long, env = "KVM_ACCOUNT_ID")]
+    pub account_id: Option<String>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -143,6 +185,7 @@ struct FileConfig {
     admins: Option<Vec<String>>,
     readonly_users: Option<Vec<String>>,
     protected_namespaces: Option<Vec<String>>,
+    account_id: Option<String>,
 }
 
 /// Everything the server needs to start.
@@ -162,6 +205,7 @@ pub struct Config {
     pub admins: Vec<String>,
     pub readonly_users: Vec<String>,
     pub protected_namespaces: Vec<String>,
+    pub account_id: String,
 }
 
 /// How requests are signed in.
@@ -207,6 +251,7 @@ impl Default for Config {
             admins: Vec::new(),
             readonly_users: Vec::new(),
             protected_namespaces: Vec::new(),
+            account_id: crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned(),
         }
     }
 }
@@ -240,7 +285,13 @@ impl Config {
                 None => file.unwrap_or_default(),
             }
         };
+        let account_id =
+            args.account_id.clone().or(file.account_id).unwrap_or_else(|| crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned());
+        if account_id.is_empty() || account_id.len() > 64 || !account_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            anyhow::bail!("account-id: 1 to 64 letters and digits");
+        }
         Ok(Self {
+            account_id,
             auth,
             admins: list(&args.admins, file.admins),
             readonly_users: list(&args.readonly_users, file.readonly_users),

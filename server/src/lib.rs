@@ -1,6 +1,7 @@
 //! The kv-manager server: configuration and the axum router that mounts every surface.
 
 pub mod api_errors;
+pub mod cf_api;
 pub mod cli;
 pub mod config;
 pub mod jobs_api;

@@ -24,8 +24,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api_errors::json_error_status;
+use crate::cf_api::CfState;
 use crate::config::Config;
 use crate::security::{self, Identity};
+use domain::tokens::Tokens;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -37,8 +39,8 @@ const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let identity = Arc::new(Identity::new(config)?);
     let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let identity = Arc::new(Identity::new(config, Tokens::new(database.conn.clone()))?);
     let kv = Kv::sql(database.clone()).with_protected(config.protected_namespaces.clone());
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     let jobs = Jobs::new(
@@ -84,11 +86,13 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         .site_addr(config.addr)
         .build();
     let state = AppState { leptos_options, kv, database, jobs };
-    Ok((router(state.clone(), identity), state))
+    let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
+    tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
+    Ok((router(state.clone(), identity, cf), state))
 }
 
 /// The router over a ready state.
-pub fn router(state: AppState, identity: Arc<Identity>) -> Router {
+pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState) -> Router {
     let routes = generate_route_list(App);
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
@@ -113,6 +117,7 @@ pub fn router(state: AppState, identity: Arc<Identity>) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Import uploads are streamed to disk, so they are not held to the body limit.
         .merge(crate::jobs_api::router())
+        .nest_service(security::CF_API_PREFIX, crate::cf_api::router(cf))
         .layer(middleware::from_fn(security::csrf))
         .layer(middleware::from_fn_with_state(identity, security::identify))
         .layer(middleware::from_fn(json_error_status))

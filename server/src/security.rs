@@ -11,12 +11,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use domain::auth::{AccessVerifier, REFETCH_INTERVAL, Roles};
+use domain::tokens::Tokens;
 use domain::{Actor, DomainError, Source};
 
 use crate::config::{Auth, Config};
 
 /// Where Cloudflare Access signs a user out.
 pub const ACCESS_LOGOUT_PATH: &str = "/cdn-cgi/access/logout";
+/// Where the Cloudflare-compatible API lives.
+pub const CF_API_PREFIX: &str = "/client/v4";
 /// The cookie Cloudflare Access sets with the token.
 pub const ACCESS_COOKIE: &str = "CF_Authorization";
 /// The header Cloudflare Access adds with the token.
@@ -26,6 +29,7 @@ pub const ACCESS_HEADER: &str = "cf-access-jwt-assertion";
 pub struct Identity {
     mode: Mode,
     roles: Roles,
+    tokens: Tokens,
 }
 
 enum Mode {
@@ -34,14 +38,14 @@ enum Mode {
 }
 
 impl Identity {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, tokens: Tokens) -> anyhow::Result<Self> {
         let mode = match &config.auth {
             Auth::Access { team_domain, audience } => Mode::Access(
                 AccessVerifier::new(team_domain, audience, REFETCH_INTERVAL).map_err(|e| anyhow::anyhow!("{e}"))?,
             ),
             Auth::None { .. } => Mode::Local,
         };
-        Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users) })
+        Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users), tokens })
     }
 }
 
@@ -49,8 +53,35 @@ impl Identity {
 /// a valid Access token; with `KVM_AUTH=none`, 403 unless the TCP peer is this machine (the `Host`
 /// header says nothing about where a request comes from and is never consulted).
 pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Request, next: Next) -> Response {
-    if request.uri().path() == "/health" {
+    let path = request.uri().path();
+    if path == "/health" {
         return next.run(request).await;
+    }
+    // The Cloudflare-compatible API signs in with API tokens, whatever the console uses.
+    if path == CF_API_PREFIX || path.starts_with(&format!("{CF_API_PREFIX}/")) {
+        let secret = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        let Some(secret) = secret else {
+            return crate::cf_api::failure(
+                axum::http::StatusCode::UNAUTHORIZED,
+                10000,
+                "Authentication error: send an API token as Authorization: Bearer <token> (kv-manager token create)",
+            );
+        };
+        return match identity.tokens.verify(&secret).await {
+            Ok(token) => {
+                let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let actor = token.actor().with_request_id(request_id);
+                request.extensions_mut().insert(actor);
+                request.extensions_mut().insert(token);
+                next.run(request).await
+            }
+            Err(err) => crate::cf_api::cf_error(err),
+        };
     }
     // Browsers say how a request was made; scripts do not. For attribution only.
     let source = if request.headers().contains_key("sec-fetch-mode") { Source::Console } else { Source::Script };

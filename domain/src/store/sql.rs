@@ -223,8 +223,14 @@ impl KvStore for SqlStore {
         let page = std::cmp::max(query.page.unwrap_or(1), 1);
         let per_page = std::cmp::max(query.per_page.unwrap_or(DEFAULT_PER_PAGE), 1);
         let offset = u64::from(page - 1) * u64::from(per_page);
-        let mut ordered =
-            namespace::Entity::find().order_by_asc(namespace::Column::Title).order_by_asc(namespace::Column::Id);
+        let direction = if query.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+        let mut ordered = if query.order_by_id {
+            namespace::Entity::find().order_by(namespace::Column::Id, direction)
+        } else {
+            namespace::Entity::find()
+                .order_by(namespace::Column::Title, direction.clone())
+                .order_by(namespace::Column::Id, direction)
+        };
         if !query.exclude.is_empty() {
             ordered = ordered.filter(namespace::Column::Id.is_not_in(query.exclude.iter().map(String::as_str)));
         }

@@ -12,6 +12,8 @@ use tokio::net::TcpStream;
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The database it serves (for the CLI, say); none for a server started elsewhere.
+    pub database_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -43,7 +45,7 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let mut config = Config {
             addr,
-            database_url,
+            database_url: database_url.clone(),
             site_root: dir.path().display().to_string(),
             data_dir: dir.path().join("data"),
             ..Default::default()
@@ -51,12 +53,12 @@ impl TestServer {
         configure(&mut config);
         let (router, _) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
-        Self { addr, _dir: Some(dir) }
+        Self { addr, database_url: Some(database_url), _dir: Some(dir) }
     }
 
     /// A client for a server started elsewhere.
     pub fn at(addr: SocketAddr) -> Self {
-        Self { addr, _dir: None }
+        Self { addr, database_url: None, _dir: None }
     }
 
     /// Sends one request and reads the whole response.
