@@ -208,3 +208,22 @@ pub struct AuditPageDto {
     pub entries: Vec<AuditEntryDto>,
     pub cursor: Option<String>,
 }
+
+/// An API token of the Cloudflare-compatible API (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenDto {
+    pub id: String,
+    pub name: String,
+    pub read_only: bool,
+    pub created_at: String,
+    pub created_by: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A token just made, with its secret: shown once, kept nowhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedTokenDto {
+    pub token: ApiTokenDto,
+    pub secret: String,
+}

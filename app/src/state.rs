@@ -10,4 +10,6 @@ pub struct AppState {
     pub kv: domain::Kv,
     pub database: domain::Database,
     pub jobs: domain::jobs::Jobs,
+    /// API tokens of the Cloudflare-compatible API.
+    pub tokens: domain::tokens::Tokens,
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, RwLock};
 
 use crate::actor::{Actor, Role, Source};
 use crate::error::{DomainError, DomainResult};
@@ -63,14 +63,22 @@ struct Inner {
     certs_url: String,
     refetch_interval: Duration,
     client: reqwest::Client,
-    keys: Mutex<KeyCache>,
+    /// Read by every sign-in; written only after a fetch.
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    /// Held while the key set is fetched, so one fetch serves every request waiting on it,
+    /// while requests with a cached key go on.
+    fetching: Mutex<FetchState>,
 }
 
 #[derive(Default)]
-struct KeyCache {
-    keys: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
+struct FetchState {
+    at: Option<Instant>,
+    failed: bool,
 }
+
+/// After a failed fetch, the next may come this soon (the team's endpoint was down, not a
+/// made-up key id).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 #[derive(Deserialize)]
 struct Claims {
@@ -107,7 +115,8 @@ impl AccessVerifier {
                 certs_url,
                 refetch_interval,
                 client,
-                keys: Mutex::new(KeyCache::default()),
+                keys: RwLock::new(HashMap::new()),
+                fetching: Mutex::new(FetchState::default()),
             }),
         })
     }
@@ -150,26 +159,40 @@ impl AccessVerifier {
 
     /// The key `kid`, fetching the key set when it is not cached (see [`REFETCH_INTERVAL`]).
     async fn key(&self, kid: &str) -> DomainResult<Option<DecodingKey>> {
-        let mut cache = self.inner.keys.lock().await;
-        if let Some(key) = cache.keys.get(kid) {
+        if let Some(key) = self.inner.keys.read().await.get(kid) {
             return Ok(Some(key.clone()));
         }
-        if cache.fetched_at.is_some_and(|at| at.elapsed() < self.inner.refetch_interval) {
-            return Ok(None);
+        let unavailable =
+            || DomainError::unauthorized("sign-in token refused: the team's signing keys could not be fetched");
+        let mut fetching = self.inner.fetching.lock().await;
+        // Another request may have fetched while this one waited.
+        if let Some(key) = self.inner.keys.read().await.get(kid) {
+            return Ok(Some(key.clone()));
         }
-        cache.fetched_at = Some(Instant::now());
+        let wait = if fetching.failed {
+            RETRY_AFTER_FAILURE.min(self.inner.refetch_interval)
+        } else {
+            self.inner.refetch_interval
+        };
+        if fetching.at.is_some_and(|at| at.elapsed() < wait) {
+            let none_cached = self.inner.keys.read().await.is_empty();
+            return if fetching.failed && none_cached { Err(unavailable()) } else { Ok(None) };
+        }
+        fetching.at = Some(Instant::now());
         match self.fetch().await {
-            Ok(keys) => cache.keys = keys,
+            Ok(keys) => {
+                fetching.failed = false;
+                let mut cached = self.inner.keys.write().await;
+                *cached = keys;
+                Ok(cached.get(kid).cloned())
+            }
             Err(err) => {
                 tracing::warn!(%err, url = %self.inner.certs_url, "fetching the Access key set failed");
-                if cache.keys.is_empty() {
-                    return Err(DomainError::unauthorized(
-                        "sign-in token refused: the team's signing keys could not be fetched",
-                    ));
-                }
+                fetching.failed = true;
+                // Keys fetched before stay in use; without any, nobody can sign in.
+                if self.inner.keys.read().await.is_empty() { Err(unavailable()) } else { Ok(None) }
             }
         }
-        Ok(cache.keys.get(kid).cloned())
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {

@@ -86,6 +86,8 @@ async fn a_read_only_user_reads_but_every_change_is_refused(f: &Fixture) {
         .await
         .unwrap();
     assert_eq!(jobs.wait(&export.id).await.unwrap().status, JobStatus::Completed);
+    // Their own job is theirs to stop: the only refusal is that it has already ended.
+    assert!(matches!(jobs.cancel(&reader, &export.id).await, Err(DomainError::Conflict { .. })));
 
     // Nothing changed, and no audit row claims a change by the reader, but their export.
     assert_eq!(f.kv.get_key(&me(), &ns, "k").await.unwrap().value, b"v");

@@ -122,6 +122,30 @@ async fn a_team_that_cannot_be_reached_refuses_sign_in() {
     let mut claims = team.claims("ada@example.com");
     claims["iss"] = json!(format!("http://{closed}"));
     refused(&v, &key.sign(&claims), "could not be fetched").await;
+    // Until the endpoint answers, every sign-in says why, not "unknown key".
+    refused(&v, &key.sign(&claims), "could not be fetched").await;
+}
+
+#[tokio::test]
+async fn a_team_endpoint_down_at_first_use_is_asked_again_once_it_is_back() {
+    let key = SigningKey::generate("k");
+    // A port that refuses connections now and serves the team later.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let domain = format!("http://127.0.0.1:{port}");
+    let v = AccessVerifier::new(&domain, AUDIENCE, Duration::from_secs(60)).unwrap();
+    let claims = |team_domain: &str| {
+        let now = chrono::Utc::now().timestamp();
+        json!({ "aud": [AUDIENCE], "email": "ada@example.com", "exp": now + 600, "iss": team_domain })
+    };
+    refused(&v, &key.sign(&claims(&domain)), "could not be fetched").await;
+    let team = Team::start_on(port, &[&key]).await;
+    // Not the full minute a made-up key id waits: a failed fetch is retried after 5 seconds.
+    tokio::time::sleep(Duration::from_millis(5100)).await;
+    assert_eq!(v.verify(&key.sign(&claims(&team.domain()))).await.unwrap(), "ada@example.com");
+    assert_eq!(team.fetches(), 1);
 }
 
 #[test]

@@ -85,7 +85,8 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState { leptos_options, kv, database, jobs };
+    let tokens = Tokens::new(database.conn.clone());
+    let state = AppState { leptos_options, kv, database, jobs, tokens };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     Ok((router(state.clone(), identity, cf), state))

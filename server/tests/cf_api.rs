@@ -367,3 +367,29 @@ async fn bulk_write_list_get_and_delete_as_wrangler_does() {
     let (left, info) = cf.ok("GET", &ns_path(&format!("/{ns}/keys")), None).await;
     assert_eq!((left, info["cursor"].clone()), (json!([]), json!("")));
 }
+
+#[tokio::test]
+async fn the_console_lists_makes_and_revokes_tokens() {
+    let cf = Cf::start().await;
+    let made = cf.server.ok("create_api_token", json!({ "name": "from-console", "read_only": true })).await;
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert_eq!(made["token"]["read_only"], true);
+    let path = ns_path("");
+    let (listed, _) = {
+        let res = cf.send_as(&secret, "GET", &path, None, b"").await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (res.json()["result"].clone(), ())
+    };
+    assert_eq!(listed, json!([]));
+    let tokens = cf.server.ok("list_api_tokens", json!({})).await;
+    let names: Vec<&str> = tokens.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["from-console", "deploy-bot"]);
+    assert!(tokens[0]["last_used_at"].is_string(), "{tokens}");
+    assert!(!tokens.to_string().contains("kvm_"), "a secret is listed");
+    let duplicate = cf.server.call("create_api_token", json!({ "name": "from-console" })).await;
+    assert_eq!(duplicate.status, 409);
+    let revoked = cf.server.ok("revoke_api_token", json!({ "token": made["token"]["id"] })).await;
+    assert!(revoked["revoked_at"].is_string());
+    fails(&cf.send_as(&secret, "GET", &path, None, b"").await, 401, 10000);
+    assert_eq!(cf.server.call("revoke_api_token", json!({ "token": made["token"]["id"] })).await.status, 409);
+}

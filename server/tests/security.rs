@@ -138,6 +138,15 @@ async fn a_read_only_user_gets_403_for_every_change_and_a_console_without_write_
     let audit = s.ok(ADMIN, "list_audit", json!({ "users": [READER] })).await;
     assert_eq!(audit["entries"].as_array().unwrap().len(), 0, "a refused change left an audit row");
 
+    // API tokens are for admins only.
+    for who in [READER, "ada@example.com"] {
+        let res = s.call(who, "list_api_tokens", json!({})).await;
+        assert_eq!(res.status, 403, "{who}: {}", res.text());
+        let res = s.call(who, "create_api_token", json!({ "name": "mine" })).await;
+        assert_eq!(res.status, 403, "{who}: {}", res.text());
+    }
+    assert_eq!(s.ok(ADMIN, "list_api_tokens", json!({})).await, json!([]));
+
     let page = s.get(READER, &format!("/namespaces/{ns}")).await;
     assert!(page.text().contains(r#"data-can-write="false""#));
     assert!(page.text().contains("read-only"));

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, Modal};
-use crate::components::viewer::can_write;
 use crate::dto::JobDto;
 use crate::format;
 
@@ -82,10 +81,9 @@ pub fn job_progress(watched: WatchedJob, on_finished: Callback<JobDto>, on_dismi
 /// Follows one job and shows it in a dialog until the user sends it to the background; calls
 /// `on_finished` once when the job ends (an export's file is downloaded then), and
 /// `on_dismiss` when the dialog is closed after the end, or the job ends in the background.
-/// "Cancel" is there for viewers who may write (the server refuses the others).
+/// "Cancel" is always there: the dialog follows a job its viewer started.
 #[component]
 pub fn JobProgress(watched: WatchedJob, on_finished: Callback<JobDto>, on_dismiss: Callback<String>) -> impl IntoView {
-    let writer = can_write();
     let WatchedJob { job_id, operation, namespace } = watched;
     let (job, channel) = watch_job(job_id.clone());
     let open = RwSignal::new(true);
@@ -267,19 +265,14 @@ pub fn JobProgress(watched: WatchedJob, on_finished: Callback<JobDto>, on_dismis
                         <a class="mr-auto text-indigo-600 underline dark:text-indigo-400" href=history.get_value()>
                             "View in job history"
                         </a>
-                        {writer
-                            .then(|| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class=BUTTON_DANGER
-                                        disabled=move || finished() || cancelling.get()
-                                        on:click=cancel
-                                    >
-                                        "Cancel"
-                                    </button>
-                                }
-                            })}
+                        <button
+                            type="button"
+                            class=BUTTON_DANGER
+                            disabled=move || finished() || cancelling.get()
+                            on:click=cancel
+                        >
+                            "Cancel"
+                        </button>
                         <button
                             type="button"
                             class=BUTTON_SECONDARY

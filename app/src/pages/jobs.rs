@@ -280,7 +280,8 @@ fn JobRow(
     }
 }
 
-/// One job's counts, failures and timeline; "Cancel" and "Resume" for viewers who may write.
+/// One job's counts, failures and timeline; "Cancel" for its creator and viewers who may write,
+/// "Resume" for the latter.
 #[component]
 fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -> impl IntoView {
     let writer = can_write();
@@ -321,7 +322,9 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
                         Ok((job, events)) => {
                             let id = job.id.clone();
                             let (cancel_id, resume_id) = (id.clone(), id.clone());
-                            let running = writer && !is_final(&job.status);
+                            // Anyone may stop their own job (a reader's export, say); resuming writes.
+                            let own = job.created_by == crate::components::viewer::use_viewer().user;
+                            let running = (writer || own) && !is_final(&job.status);
                             let interrupted = writer && job.status == "interrupted";
                             let download = (job.job_type == "export" && job.status == "completed")
                                 .then(|| job.result.as_ref().and_then(|r| r.get("download_url")).and_then(|u| u.as_str()).map(str::to_owned))

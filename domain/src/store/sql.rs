@@ -60,15 +60,20 @@ impl SqlStore {
                 }
             }
         }
-        let result = namespace::Entity::update_many()
-            .col_expr(namespace::Column::LastAccessed, Expr::value(now))
-            .filter(namespace::Column::Id.eq(namespace_id))
-            .filter(namespace::Column::LastAccessed.lt(now - ACCESS_WRITE_INTERVAL))
-            .exec(&self.db.conn)
-            .await;
-        if let Err(err) = result {
-            tracing::warn!(%err, namespace_id, "could not record namespace access");
-        }
+        // Written in the background: a read never waits for the write lock (which a long bulk
+        // job takes batch after batch on SQLite).
+        let (conn, namespace_id) = (self.db.conn.clone(), namespace_id.to_owned());
+        tokio::spawn(async move {
+            let result = namespace::Entity::update_many()
+                .col_expr(namespace::Column::LastAccessed, Expr::value(now))
+                .filter(namespace::Column::Id.eq(&namespace_id))
+                .filter(namespace::Column::LastAccessed.lt(now - ACCESS_WRITE_INTERVAL))
+                .exec(&conn)
+                .await;
+            if let Err(err) = result {
+                tracing::warn!(%err, namespace_id, "could not record namespace access");
+            }
+        });
     }
 
     /// Count and bytes of keys that have expired but are not purged yet, per namespace.

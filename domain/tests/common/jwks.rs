@@ -80,7 +80,12 @@ pub struct Team {
 
 impl Team {
     pub async fn start(keys: &[&SigningKey]) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_on(0, keys).await
+    }
+
+    /// The team on a given loopback port (0: any free one).
+    pub async fn start_on(port: u16, keys: &[&SigningKey]) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let team = Self {
             addr,
