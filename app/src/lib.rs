@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -155,5 +156,19 @@ impl LazyRoute for AuditRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::audit::AuditPage /> }.into_any()
+    }
+}
+
+/// The API tokens (admins), loaded on demand like the keys page.
+struct TokensRoute;
+
+#[lazy_route]
+impl LazyRoute for TokensRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::tokens::TokensPage /> }.into_any()
     }
 }

@@ -89,6 +89,15 @@ pub fn Header() -> impl IntoView {
                     <A href="/audit" attr:class=link>
                         "Audit log"
                     </A>
+                    {viewer
+                        .is_admin
+                        .then(|| {
+                            view! {
+                                <A href="/tokens" attr:class=link>
+                                    "API tokens"
+                                </A>
+                            }
+                        })}
                 </nav>
                 <div class="ml-auto flex items-center gap-3 text-sm">
                     {(!viewer.user.is_empty())

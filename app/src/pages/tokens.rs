@@ -1,0 +1,371 @@
+//! `/tokens`: the API tokens of the Cloudflare-compatible API (`/client/v4`), for admins: the
+//! list (never a secret), a new token whose secret is shown once, and revoking one.
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::viewer::use_viewer;
+use crate::dto::{ApiTokenDto, CreatedTokenDto};
+use crate::error::AppError;
+use crate::format;
+use crate::serverfns::tokens::{create_api_token, list_api_tokens, revoke_api_token};
+
+/// Unix seconds of an RFC 3339 time in UTC (`2026-01-01T12:00:00Z`, as the server sends them).
+fn unix(rfc3339: &str) -> Option<i64> {
+    format::parse_datetime_local(rfc3339.trim_end_matches('Z'))
+}
+
+/// A time as the other pages show it: UTC to the second, and how long ago under it.
+fn when(rfc3339: &str, now: i64) -> AnyView {
+    match unix(rfc3339) {
+        Some(at) => view! {
+            <time datetime=rfc3339.to_owned() title=format::utc_seconds(at)>{format::utc_seconds(at)}</time>
+            <div class="text-xs text-slate-500">{format::ago(at, now)}</div>
+        }
+        .into_any(),
+        None => view! { <time datetime=rfc3339.to_owned()>{rfc3339.to_owned()}</time> }.into_any(),
+    }
+}
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let admin = use_viewer().is_admin;
+    view! {
+        <section class="space-y-4">
+            <h1 class="text-2xl font-semibold">"API tokens"</h1>
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                "Tokens sign scripts in to the Cloudflare-compatible API at "
+                <code class="font-mono">"/client/v4"</code>
+                ". A token acts under its own name, with read-write or read-only access."
+            </p>
+            {if admin {
+                view! { <TokensAdmin /> }.into_any()
+            } else {
+                view! {
+                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                        "API tokens are managed by admins. Ask one for a token."
+                    </p>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+/// What an admin sees: the new-token form, the secret just made, the list and the revoke dialog.
+#[component]
+fn TokensAdmin() -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let tokens = Resource::new(move || reload.get(), |_| list_api_tokens());
+    let created = RwSignal::new(None::<CreatedTokenDto>);
+    let revoking = RwSignal::new(None::<ApiTokenDto>);
+    let on_created = Callback::new(move |token: CreatedTokenDto| {
+        created.set(Some(token));
+        reload.update(|n| *n += 1);
+    });
+    let on_revoke = Callback::new(move |token: ApiTokenDto| revoking.set(Some(token)));
+    view! {
+        <NewTokenForm on_created />
+        {move || {
+            created
+                .get()
+                .map(|token| view! { <SecretBox created=token on_dismiss=Callback::new(move |_| created.set(None)) /> })
+        }}
+        <Transition fallback=|| view! { <p>"Loading the tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) => view! { <TokenTable tokens=list on_revoke /> }.into_any(),
+                    Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || {
+            revoking
+                .get()
+                .map(|token| {
+                    // A revoked token's secret is of no use: its box goes too.
+                    let id = token.id.clone();
+                    let on_done = Callback::new(move |_| {
+                        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == id)) {
+                            created.set(None);
+                        }
+                        reload.update(|n| *n += 1);
+                    });
+                    view! { <RevokeDialog token on_close=Callback::new(move |_| revoking.set(None)) on_done /> }
+                })
+        }}
+    }
+}
+
+#[component]
+fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let read_only = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let call = create_api_token(name.get_untracked(), Some(read_only.get_untracked()));
+        run_submit(pending, error, call, move |token| {
+            name.set(String::new());
+            read_only.set(false);
+            on_created.run(token);
+        });
+    };
+    view! {
+        <section
+            aria-labelledby="new-token-heading"
+            class="rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
+        >
+            <h2 id="new-token-heading" class="text-lg font-semibold">
+                "New token"
+            </h2>
+            <form class="mt-3 space-y-3" on:submit=submit>
+                <FormError error fields=&["name"] />
+                <div class="flex flex-wrap items-start gap-3">
+                    <div class="min-w-48 flex-1">
+                        <label class=LABEL>
+                            "Name"
+                            <input class=INPUT type="text" required autocomplete="off" bind:value=name />
+                        </label>
+                        <FieldError error field="name" />
+                        <p class="mt-1 text-xs text-slate-500">
+                            "Who uses it, say “backup script”: writes are audited under this name."
+                        </p>
+                    </div>
+                    <label class="mt-7 flex items-center gap-2 text-sm font-medium">
+                        <input type="checkbox" bind:checked=read_only />
+                        "Read-only"
+                    </label>
+                    <button type="submit" class=format!("{BUTTON} mt-6") disabled=move || pending.get()>
+                        "Create token"
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The secret of the token just made, shown this once, with a copy button and how to use it.
+#[component]
+fn SecretBox(created: CreatedTokenDto, on_dismiss: Callback<()>) -> impl IntoView {
+    let field = NodeRef::<html::Input>::new();
+    // Focus moves to the secret so it can be copied at once (and screen readers reach it).
+    Effect::new(move |_| {
+        if let Some(input) = field.get() {
+            let _ = input.focus();
+            input.select();
+        }
+    });
+    let copied = RwSignal::new(None::<Result<(), String>>);
+    let secret = StoredValue::new(created.secret.clone());
+    let copy = move |_| {
+        copied.set(None);
+        #[cfg(target_arch = "wasm32")]
+        leptos::task::spawn_local(async move {
+            let result = copy_text(&secret.get_value()).await;
+            if result.is_err()
+                && let Some(input) = field.get_untracked()
+            {
+                let _ = input.focus();
+                input.select();
+            }
+            copied.set(Some(result));
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = secret;
+    };
+    let origin = site_origin();
+    let read_only = created.token.read_only;
+    view! {
+        <section
+            aria-labelledby="new-secret-heading"
+            class="space-y-3 rounded-md border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-600 dark:bg-amber-950"
+        >
+            <div class="flex flex-wrap items-center gap-2">
+                <h2 id="new-secret-heading" class="text-lg font-semibold break-all">
+                    {format!("Token “{}” created", created.token.name)}
+                </h2>
+                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| on_dismiss.run(())>
+                    "Done"
+                </button>
+            </div>
+            <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
+                "Copy it now: it will not be shown again. Only its hash is stored; if it is lost, revoke the token and make a new one."
+            </p>
+            <div class="flex flex-wrap items-end gap-2">
+                <label class=format!("{LABEL} min-w-64 flex-1")>
+                    "Secret"
+                    <input
+                        node_ref=field
+                        class=format!("{INPUT} font-mono")
+                        type="text"
+                        readonly
+                        autocomplete="off"
+                        spellcheck="false"
+                        value=created.secret.clone()
+                        on:focus=move |_| {
+                            if let Some(input) = field.get_untracked() {
+                                input.select();
+                            }
+                        }
+                    />
+                </label>
+                <button type="button" class=BUTTON on:click=copy>
+                    "Copy"
+                </button>
+            </div>
+            <p role="status" class="text-sm">
+                {move || match copied.get() {
+                    Some(Ok(())) => "Copied to the clipboard.".to_owned(),
+                    Some(Err(reason)) => format!("Could not copy ({reason}): the secret is selected, copy it with Ctrl+C."),
+                    None => String::new(),
+                }}
+            </p>
+            <div class="space-y-1 text-sm">
+                <p>
+                    "Send it as " <code class="font-mono">"Authorization: Bearer <secret>"</code>
+                    " to the Cloudflare-compatible API at " <code class="font-mono">{format!("{origin}/client/v4")}</code>
+                    {if read_only { " (reads only)" } else { "" }} ". To check it:"
+                </p>
+                <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Example">
+                    {format!(
+                        "curl -H \"Authorization: Bearer $KVM_API_TOKEN\" \\\n  {origin}/client/v4/user/tokens/verify",
+                    )}
+                </pre>
+            </div>
+        </section>
+    }
+}
+
+/// `https://host:port` of the console, for the usage example (the browser knows it; the secret
+/// is never rendered on the server).
+fn site_origin() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        String::new()
+    }
+}
+
+/// `navigator.clipboard.writeText(text)`.
+#[cfg(target_arch = "wasm32")]
+async fn copy_text(text: &str) -> Result<(), String> {
+    use wasm_bindgen::{JsCast, JsValue};
+
+    use crate::browser::{Promised, js_error, property};
+    let unavailable = || "the clipboard is not available".to_owned();
+    let window: JsValue = web_sys::window().ok_or_else(unavailable)?.into();
+    let clipboard = property(&window, "navigator").and_then(|n| property(&n, "clipboard")).ok_or_else(unavailable)?;
+    let write = property(&clipboard, "writeText")
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(unavailable)?;
+    let promise = write.call1(&clipboard, &JsValue::from_str(text)).map_err(|e| js_error(&e))?;
+    Promised::new(&promise.unchecked_into()).await.map(|_| ()).map_err(|e| js_error(&e))
+}
+
+#[component]
+fn TokenTable(tokens: Vec<ApiTokenDto>, on_revoke: Callback<ApiTokenDto>) -> impl IntoView {
+    let now = format::now_unix();
+    let empty = tokens.is_empty();
+    view! {
+        <Show when=move || empty>
+            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                "No tokens yet. Make one above for each script that uses the API."
+            </p>
+        </Show>
+        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+            <table class="w-full text-left text-sm" aria-label="API tokens">
+                <thead class="bg-slate-100 dark:bg-slate-800">
+                    <tr>
+                        <th scope="col" class="p-2">"Name"</th>
+                        <th scope="col" class="p-2">"Access"</th>
+                        <th scope="col" class="p-2">"Created"</th>
+                        <th scope="col" class="p-2">"Last used"</th>
+                        <th scope="col" class="p-2">"Status"</th>
+                        <th scope="col" class="p-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tokens.into_iter().map(|token| view! { <TokenRow token now on_revoke /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn TokenRow(token: ApiTokenDto, now: i64, on_revoke: Callback<ApiTokenDto>) -> impl IntoView {
+    let access = if token.read_only { "read-only" } else { "read-write" };
+    let status = match &token.revoked_at {
+        None => view! { <span class="font-medium text-green-700 dark:text-green-400">"active"</span> }.into_any(),
+        Some(at) => view! {
+            <span class="font-medium text-slate-500">"revoked "</span>
+            {when(at, now)}
+        }
+        .into_any(),
+    };
+    let revoke = token.revoked_at.is_none().then(|| {
+        let token = token.clone();
+        view! {
+            <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_revoke.run(token.clone())>
+                "Revoke"
+            </button>
+        }
+    });
+    view! {
+        <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-token=token.id.clone()>
+            <th scope="row" class="p-2 font-medium break-all">
+                {token.name.clone()}
+                <div class="font-mono text-xs font-normal text-slate-500">{token.id.clone()}</div>
+            </th>
+            <td class="p-2 whitespace-nowrap">{access}</td>
+            <td class="p-2 whitespace-nowrap">
+                {when(&token.created_at, now)}
+                <div class="text-xs text-slate-500">{format!("by {}", token.created_by)}</div>
+            </td>
+            <td class="p-2 whitespace-nowrap">
+                {match &token.last_used_at {
+                    Some(at) => when(at, now).into_any(),
+                    None => view! { <span class="text-slate-500">"never"</span> }.into_any(),
+                }}
+            </td>
+            <td class="p-2 whitespace-nowrap" data-testid="token-status">{status}</td>
+            <td class="p-2 text-right">{revoke}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn RevokeDialog(token: ApiTokenDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+    let error = RwSignal::new(None::<AppError>);
+    let pending = RwSignal::new(false);
+    let id = token.id.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        run_submit(pending, error, revoke_api_token(id.clone()), move |_| {
+            on_done.run(());
+            on_close.run(());
+        });
+    };
+    view! {
+        <Modal title=format!("Revoke {}", token.name) on_close>
+            <form class="space-y-3" on:submit=submit>
+                <FormError error fields=&[] />
+                <p class="text-sm">
+                    {format!(
+                        "Scripts that use the token “{}” are refused from now on (401). This cannot be undone: a new token is needed to give them access again.",
+                        token.name,
+                    )}
+                </p>
+                <DialogButtons on_cancel=on_close label="Revoke" pending danger=true />
+            </form>
+        </Modal>
+    }
+}
