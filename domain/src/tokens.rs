@@ -44,7 +44,7 @@ fn hash(secret: &str) -> String {
     digest(&SHA256, secret.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// 256 random bits, as 64 hex digits after the prefix.
+/// Two random UUIDs (244 random bits), as 64 hex digits after the prefix.
 fn new_secret() -> String {
     let mut secret = String::from(SECRET_PREFIX);
     for _ in 0..2 {
@@ -124,9 +124,17 @@ impl Tokens {
         crate::kv::require_write(actor)?;
         let txn = self.conn.begin().await?;
         let backend = txn.get_database_backend();
-        let mut find = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
-        find.bind(id_or_name).push(" OR (revoked_at IS NULL AND name = ").bind(id_or_name).push(")");
-        let Some(row) = txn.query_one_raw(find.statement()).await? else {
+        // An id first; a name only when no id matches (a token may be named like another's id).
+        let mut by_id = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
+        by_id.bind(id_or_name);
+        let mut by_name =
+            Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL AND name = "));
+        by_name.bind(id_or_name);
+        let row = match txn.query_one_raw(by_id.statement()).await? {
+            Some(row) => Some(row),
+            None => txn.query_one_raw(by_name.statement()).await?,
+        };
+        let Some(row) = row else {
             return Err(DomainError::not_found("token", format!("token: no token has the id or name {id_or_name:?}")));
         };
         let mut token = token_of(&row)?;

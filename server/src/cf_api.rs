@@ -436,6 +436,14 @@ async fn read_form(request: Request) -> Result<(Vec<u8>, Option<Value>), Respons
         };
         let name = field.name().unwrap_or_default().to_owned();
         let bytes = field.bytes().await.map_err(|err| invalid(&name, format!("{name}: {}", err.body_text())))?;
+        if name.starts_with("metadata[") {
+            // How an SDK flattens a metadata object into form fields: the types are lost, so
+            // it is refused rather than guessed at.
+            return Err(invalid(
+                "metadata",
+                "metadata: send it as one form field holding JSON (metadata={\"plan\":\"pro\"}), not as metadata[...] fields",
+            ));
+        }
         match name.as_str() {
             "value" => value = Some(bytes.to_vec()),
             "metadata" => {

@@ -11,6 +11,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -21,6 +22,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::api_errors::json_error_status;
@@ -113,7 +115,16 @@ pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState) -> Router {
             },
         )
         .merge(api)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Site files (the WASM, JS and CSS under pkg/) are served as files, and only paths with
+        // no file reach the app's 404 page. (Leptos's combined file-and-error handler can hand a
+        // page's response headers, its Content-Security-Policy among them, to a file fetched
+        // while the page renders, leaving the page with none of its own.)
+        .fallback_service(
+            ServeDir::new(state.leptos_options.site_root.as_ref())
+                .append_index_html_on_directories(false)
+                .call_fallback_on_method_not_allowed(true)
+                .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell).with_state(state.clone())),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Import uploads are streamed to disk, so they are not held to the body limit.

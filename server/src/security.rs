@@ -176,8 +176,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // Anything that is not a page (JSON, files) may not run or embed anything.
+    let page =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if !page && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Anything that is not a page (JSON, files) may not run or embed anything. (Pages carry
+        // their own, with their nonce.)
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),

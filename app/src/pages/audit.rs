@@ -17,7 +17,7 @@ use crate::serverfns::audit::list_audit;
 use crate::serverfns::namespaces::list_namespaces;
 
 const PAGE_SIZE: u32 = 100;
-const OPERATIONS: [&str; 18] = [
+const OPERATIONS: [&str; 20] = [
     "namespace.create",
     "namespace.rename",
     "namespace.delete",
@@ -36,8 +36,10 @@ const OPERATIONS: [&str; 18] = [
     "job.completed",
     "job.failed",
     "job.cancelled",
+    "token.create",
+    "token.revoke",
 ];
-const SOURCES: [&str; 4] = ["console", "script", "cli", "job"];
+const SOURCES: [&str; 5] = ["console", "script", "cf-api", "cli", "job"];
 
 /// The log's filters as the URL holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
