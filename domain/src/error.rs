@@ -24,6 +24,9 @@ pub enum DomainError {
     /// The caller could not be identified (no or an invalid sign-in token).
     #[error("{message}")]
     Unauthorized { field: Option<String>, message: String },
+    /// Cloudflare (or another upstream) refused or failed, with its status, code and message.
+    #[error("{message}")]
+    Upstream { status: u16, code: u32, message: String },
     /// An internal failure. The message is safe to show; the cause was logged where it happened.
     #[error("internal error")]
     Internal,
@@ -53,6 +56,10 @@ impl DomainError {
         Self::Unauthorized { field: None, message: message.to_string() }
     }
 
+    pub fn upstream(status: u16, code: u32, message: impl fmt::Display) -> Self {
+        Self::Upstream { status, code, message: message.to_string() }
+    }
+
     /// Logs an internal cause and returns the opaque error that is sent to clients.
     pub fn internal(cause: impl fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -69,6 +76,7 @@ impl DomainError {
             Self::Gone { .. } => "gone",
             Self::Forbidden { .. } => "forbidden",
             Self::Unauthorized { .. } => "unauthorized",
+            Self::Upstream { .. } => "upstream",
             Self::Internal => "internal",
         }
     }
@@ -83,6 +91,10 @@ impl DomainError {
             Self::Gone { .. } => 410,
             Self::Forbidden { .. } => 403,
             Self::Unauthorized { .. } => 401,
+            // A refusal upstream is the caller's to fix (4xx as Cloudflare said); a failure
+            // there is a bad gateway.
+            Self::Upstream { status, .. } if (400..500).contains(status) => *status,
+            Self::Upstream { .. } => 502,
             Self::Internal => 500,
         }
     }
@@ -96,7 +108,7 @@ impl DomainError {
             | Self::Gone { field, .. }
             | Self::Forbidden { field, .. }
             | Self::Unauthorized { field, .. } => field.as_deref(),
-            Self::Internal => None,
+            Self::Internal | Self::Upstream { .. } => None,
         }
     }
 }

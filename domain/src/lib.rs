@@ -5,6 +5,7 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod cloudflare;
 pub mod db;
 pub mod entity;
 pub mod error;

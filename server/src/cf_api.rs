@@ -89,6 +89,10 @@ pub fn cf_error(err: DomainError) -> Response {
         DomainError::Gone { .. } => (StatusCode::GONE, 10001),
         DomainError::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, 10000),
         DomainError::Forbidden { .. } => (StatusCode::FORBIDDEN, 10000),
+        DomainError::Upstream { status, code, .. } => (
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY),
+            if *status < 500 { *code } else { 10002 },
+        ),
         DomainError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, 10002),
     };
     failure(status, code, &message)
