@@ -36,9 +36,14 @@ lint:
 	cargo clippy $(SSR_PACKAGES) --all-targets -- -D warnings
 	cargo clippy $(WASM_PACKAGES) --target wasm32-unknown-unknown -- -D warnings
 
-# Every Rust test; the PostgreSQL ones run when KVM_TEST_POSTGRES_URL is set.
+# Every Rust test; the PostgreSQL ones run when KVM_TEST_POSTGRES_URL is set. The server's tests
+# each start a real server on a tokio runtime of their own; Leptos renders pages through global
+# state, and several runtimes rendering pages at once in one process can leave a render waiting
+# forever (about one run in six hung before; one server per process, as in production, never
+# did under load). So the server's test files run their tests one after another.
 test-rust:
-	cargo test $(SSR_PACKAGES)
+	cargo test -p domain -p migration -p app
+	cargo test -p kv-manager -- --test-threads=1
 
 # The browser tests: a debug build of the site, served by Playwright's webServer.
 e2e:

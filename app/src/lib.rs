@@ -58,22 +58,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The page's Content-Security-Policy: scripts only from this origin or carrying this response's
-/// nonce (Leptos puts it on its hydration scripts; the theme script carries it too), WebAssembly
-/// allowed to compile, nothing framed, no plugins, forms posted here only.
+/// Where the shell leaves the nonce of the page it renders, for the server to put in the page's
+/// Content-Security-Policy header once the response is built. (Writing the header through
+/// leptos_axum's response options from inside the render can deadlock with the framework reading
+/// them, so the header is set outside.)
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct NonceSlot(pub std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
 #[cfg(feature = "ssr")]
 fn send_content_security_policy() {
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-         frame-ancestors 'none'"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    let slot = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<NonceSlot>().cloned());
+    if let (Some(nonce), Some(slot)) = (leptos::nonce::use_nonce(), slot)
+        && let Ok(mut kept) = slot.0.lock()
+    {
+        *kept = Some(nonce.to_string());
     }
 }
 

@@ -168,11 +168,29 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !headers.contains_key(header::COOKIE)
 }
 
-/// Headers on every response: no framing, no content sniffing, no referrer to other sites. Pages
-/// also carry their Content-Security-Policy with the response's nonce (set by the shell).
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// A page's Content-Security-Policy: scripts only from this origin or carrying this response's
+/// nonce (Leptos puts it on its hydration scripts; the theme script carries it too), WebAssembly
+/// allowed to compile, nothing framed, no plugins, forms posted here only.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Headers on every response: no framing, no content sniffing, no referrer to other sites. A page
+/// carries its Content-Security-Policy with the nonce its render used (left by the shell in the
+/// request's [`app::NonceSlot`]).
+pub async fn security_headers(mut request: Request, next: Next) -> Response {
+    let slot = app::NonceSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let nonce = slot.0.lock().ok().and_then(|mut kept| kept.take());
+    if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

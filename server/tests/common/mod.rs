@@ -77,7 +77,11 @@ impl TestServer {
         // A server may answer (say, 413) and close before reading an oversize body.
         let _ = stream.write_all(body).await;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read");
+        // A server that never answers fails the test rather than hanging it.
+        tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut raw))
+            .await
+            .unwrap_or_else(|_| panic!("no answer to {method} {path} within 20 s"))
+            .expect("read");
         Response::parse(&raw)
     }
 
