@@ -10,7 +10,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::limits;
 use crate::model::*;
 use crate::now_unix;
-use crate::store::{KvStore, decode_cursor};
+use crate::store::KvStore;
 
 /// The KV service shared by the console, scripts and (later) jobs and the other APIs.
 #[derive(Clone)]
@@ -93,6 +93,13 @@ impl Kv {
         Self::new(Arc::new(crate::SqlStore::new(db)), catalog)
     }
 
+    /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
+    pub fn cloudflare(db: crate::Database, client: crate::cloudflare::CloudflareClient) -> Self {
+        let catalog = Catalog::new(db.conn.clone());
+        let store = crate::store::cloudflare::CloudflareStore::new(client, crate::SqlStore::new(db));
+        Self::new(Arc::new(store), catalog)
+    }
+
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
     pub async fn list_namespaces(&self, actor: &Actor, query: NamespaceQuery) -> DomainResult<NamespacePage> {
         let (page, per_page) = limits::check_page(query.page, query.per_page)?;
@@ -163,7 +170,7 @@ impl Kv {
             return Err(DomainError::invalid("prefix", "prefix: no key contains the NUL character (U+0000)"));
         }
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            decode_cursor(cursor)?;
+            self.store.check_cursor(cursor).await?;
         }
         self.store.list_keys(namespace_id, &KeyQuery { limit: Some(limit), ..query }).await
     }

@@ -160,6 +160,21 @@ pub struct ServeArgs {
     /// Account id of the Cloudflare-compatible API (/client/v4/accounts/<id>/...) [default: a fixed id, logged at start-up]
     #[arg(long, env = "KVM_ACCOUNT_ID")]
     pub account_id: Option<String>,
+    /// Where keys live: `local` (the SQL database) or `cloudflare` (Workers KV through its API) [default: local]
+    #[arg(long, env = "KVM_BACKEND", value_parser = ["local", "cloudflare"])]
+    pub backend: Option<String>,
+    /// Cloudflare account id, for the cloudflare backend (also read from ACCOUNT_ID)
+    #[arg(long, env = "CLOUDFLARE_ACCOUNT_ID")]
+    pub cloudflare_account_id: Option<String>,
+    /// Cloudflare API token with Workers KV access, for the cloudflare backend (also read from API_KEY)
+    #[arg(long, env = "CLOUDFLARE_API_TOKEN", hide_env_values = true)]
+    pub cloudflare_api_token: Option<String>,
+    /// Cloudflare API base URL [default: https://api.cloudflare.com/client/v4]
+    #[arg(long, env = "CLOUDFLARE_API_BASE_URL")]
+    pub cloudflare_api_base_url: Option<String>,
+    /// Requests to Cloudflare in flight at most [default: 4]
+    #[arg(long, env = "KVM_CF_CONCURRENCY")]
+    pub cf_concurrency: Option<usize>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -186,6 +201,10 @@ struct FileConfig {
     readonly_users: Option<Vec<String>>,
     protected_namespaces: Option<Vec<String>>,
     account_id: Option<String>,
+    backend: Option<String>,
+    cloudflare_account_id: Option<String>,
+    cloudflare_api_base_url: Option<String>,
+    cf_concurrency: Option<usize>,
 }
 
 /// Everything the server needs to start.
@@ -206,6 +225,31 @@ pub struct Config {
     pub readonly_users: Vec<String>,
     pub protected_namespaces: Vec<String>,
     pub account_id: String,
+    pub backend: Backend,
+}
+
+/// Where keys live.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The SQL database (SQLite or PostgreSQL).
+    Local,
+    /// Cloudflare Workers KV; our database keeps the catalog (tags, versions, audit, search).
+    Cloudflare { account_id: String, api_token: String, base_url: String, concurrency: usize },
+}
+
+impl std::fmt::Debug for Backend {
+    /// Never prints the API token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local => f.write_str("Local"),
+            Self::Cloudflare { account_id, base_url, concurrency, .. } => f
+                .debug_struct("Cloudflare")
+                .field("account_id", account_id)
+                .field("base_url", base_url)
+                .field("concurrency", concurrency)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// How requests are signed in.
@@ -252,6 +296,7 @@ impl Default for Config {
             readonly_users: Vec::new(),
             protected_namespaces: Vec::new(),
             account_id: crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned(),
+            backend: Backend::Local,
         }
     }
 }
@@ -290,7 +335,35 @@ impl Config {
         if account_id.is_empty() || account_id.len() > 64 || !account_id.chars().all(|c| c.is_ascii_alphanumeric()) {
             anyhow::bail!("account-id: 1 to 64 letters and digits");
         }
+        let backend = match args.backend.clone().or(file.backend).as_deref() {
+            None | Some("local") => Backend::Local,
+            Some("cloudflare") => {
+                let account_id = args
+                    .cloudflare_account_id
+                    .clone()
+                    .or_else(|| env("ACCOUNT_ID"))
+                    .or(file.cloudflare_account_id)
+                    .context("cloudflare-account-id: the cloudflare backend needs CLOUDFLARE_ACCOUNT_ID")?;
+                let api_token = args
+                    .cloudflare_api_token
+                    .clone()
+                    .or_else(|| env("API_KEY"))
+                    .context("cloudflare-api-token: the cloudflare backend needs CLOUDFLARE_API_TOKEN")?;
+                let base_url = args
+                    .cloudflare_api_base_url
+                    .clone()
+                    .or(file.cloudflare_api_base_url)
+                    .unwrap_or_else(|| domain::cloudflare::DEFAULT_BASE_URL.to_owned());
+                let concurrency = match args.cf_concurrency.or(file.cf_concurrency).unwrap_or(4) {
+                    0 => anyhow::bail!("cf-concurrency: must be at least 1"),
+                    n => n,
+                };
+                Backend::Cloudflare { account_id, api_token, base_url, concurrency }
+            }
+            Some(other) => anyhow::bail!("backend: {other:?} is not one of local, cloudflare"),
+        };
         Ok(Self {
+            backend,
             account_id,
             auth,
             admins: list(&args.admins, file.admins),

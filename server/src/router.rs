@@ -27,8 +27,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::api_errors::json_error_status;
 use crate::cf_api::CfState;
-use crate::config::Config;
+use crate::config::{Backend, Config};
 use crate::security::{self, Identity};
+use domain::cloudflare::{CloudflareClient, CloudflareConfig};
 use domain::tokens::Tokens;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
@@ -43,7 +44,17 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
     let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let identity = Arc::new(Identity::new(config, Tokens::new(database.conn.clone()))?);
-    let kv = Kv::sql(database.clone()).with_protected(config.protected_namespaces.clone());
+    let kv = match &config.backend {
+        Backend::Local => Kv::sql(database.clone()),
+        Backend::Cloudflare { account_id, api_token, base_url, concurrency } => {
+            let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
+            settings.concurrency = *concurrency;
+            let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(%base_url, %account_id, "keys live in Cloudflare Workers KV");
+            Kv::cloudflare(database.clone(), client)
+        }
+    }
+    .with_protected(config.protected_namespaces.clone());
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     let jobs = Jobs::new(
         kv.clone(),

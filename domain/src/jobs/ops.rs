@@ -393,8 +393,9 @@ async fn export(
         }
         let Some((task, open_ended)) = in_flight.pop_front() else { break };
         let page = task.await.map_err(DomainError::internal)??;
-        if open_ended && page.count == EXPORT_PAGE_KEYS {
-            // The store could not tell where this page ends: go on after its last key.
+        if open_ended && page.count > 0 {
+            // The store could not tell where this page ends (or it was the last it could): go on
+            // after its last key until a page comes back empty.
             next_after = page.last.clone();
             more = true;
         }

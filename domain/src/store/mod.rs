@@ -1,5 +1,7 @@
 //! The storage backends behind one trait.
 
+pub mod cloudflare;
+mod mirror;
 pub mod sql;
 mod sqlite_scan;
 
@@ -24,6 +26,10 @@ pub trait KvStore: Send + Sync + 'static {
     /// Ids of the namespaces whose id or title is in `ids_or_titles`.
     async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>>;
 
+    /// Refuses a cursor this store did not hand out.
+    async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
+        decode_cursor(cursor).map(|_| ())
+    }
     /// Keys in the byte order of their names, from after the cursor's position.
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage>;
     /// A live key, or `None` when it is missing or expired.

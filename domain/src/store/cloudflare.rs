@@ -1,0 +1,332 @@
+//! The Cloudflare Workers KV backend: Cloudflare holds the data, our database the rest.
+//!
+//! Cloudflare is the source of truth for namespaces, keys, values, metadata and expirations:
+//! reads go to it, and a write goes to it first. What Cloudflare does not keep (tags, custom
+//! metadata, versions, the audit log, the search index) lives in our database, in a mirror kept
+//! by the SQL store: each write made through us is written there next, through the same write
+//! path as the local store (one transaction: the mirror row, the version of what it replaced,
+//! the search index, the audit row). Namespaces take Cloudflare's ids, and the mirror's list of
+//! them is refreshed from Cloudflare whenever namespaces are listed.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::KvStore;
+use super::sql::SqlStore;
+use crate::actor::Actor;
+use crate::cloudflare::{BulkWrite, CloudflareClient, RemoteKey};
+use crate::error::{DomainError, DomainResult};
+use crate::model::*;
+use crate::now_unix;
+
+pub struct CloudflareStore {
+    remote: CloudflareClient,
+    mirror: SqlStore,
+    /// Where Cloudflare's listing goes on after the last key a scan returned, keyed by
+    /// (namespace, prefix, that key): Cloudflare pages with opaque cursors only, so a scan that
+    /// starts where the previous one stopped continues with the cursor it left.
+    cursors: Mutex<HashMap<(String, String, String), String>>,
+}
+
+/// Scan positions remembered at most (an export holds one at a time).
+const REMEMBERED_CURSORS: usize = 1024;
+
+impl CloudflareStore {
+    pub fn new(remote: CloudflareClient, mirror: SqlStore) -> Self {
+        Self { remote, mirror, cursors: Mutex::new(HashMap::new()) }
+    }
+
+    /// Cloudflare's cursor that follows `after` in a scan, when a previous scan left one.
+    fn resume_cursor(&self, namespace_id: &str, prefix: &str, after: &str) -> Option<String> {
+        self.cursors.lock().ok()?.remove(&(namespace_id.to_owned(), prefix.to_owned(), after.to_owned()))
+    }
+
+    fn remember_cursor(&self, namespace_id: &str, prefix: &str, after: &str, cursor: String) {
+        if let Ok(mut cursors) = self.cursors.lock() {
+            if cursors.len() >= REMEMBERED_CURSORS {
+                cursors.clear();
+            }
+            cursors.insert((namespace_id.to_owned(), prefix.to_owned(), after.to_owned()), cursor);
+        }
+    }
+
+    pub fn remote(&self) -> &CloudflareClient {
+        &self.remote
+    }
+
+    /// Brings the mirror's namespaces in line with Cloudflare's: new ones adopted with their
+    /// ids, renamed ones retitled, vanished ones dropped (with what we kept about them).
+    pub async fn sync_namespaces(&self) -> DomainResult<()> {
+        let remote = self.remote.all_namespaces().await?;
+        let ids: HashSet<&str> = remote.iter().map(|n| n.id.as_str()).collect();
+        for namespace in &remote {
+            self.mirror.adopt_namespace(&namespace.id, &namespace.title).await?;
+        }
+        for id in self.mirror.namespace_ids().await? {
+            if !ids.contains(id.as_str()) {
+                self.mirror.forget_namespace(&id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Cloudflare's "not found" as ours.
+    async fn require_remote_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        match self.remote.get_namespace(namespace_id).await {
+            Ok(namespace) => self.mirror.adopt_namespace(&namespace.id, &namespace.title).await,
+            Err(DomainError::Upstream { status: 404, .. }) => {
+                self.mirror.forget_namespace(namespace_id).await?;
+                Err(DomainError::not_found(
+                    "namespace_id",
+                    format!("namespace_id: no namespace has the id {namespace_id:?}"),
+                ))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Values with metadata and expiration of `names`, from Cloudflare (100 a request).
+    async fn read_values(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
+        let found = self.remote.bulk_get(namespace_id, names).await?;
+        let now = now_unix();
+        Ok(names
+            .iter()
+            .filter_map(|name| {
+                let value = found.get(name)?;
+                if value.expiration.is_some_and(|at| at <= now) {
+                    return None;
+                }
+                Some(KeyValue {
+                    name: name.clone(),
+                    value: value.value.clone(),
+                    metadata: value.metadata.clone(),
+                    expiration: value.expiration,
+                })
+            })
+            .collect())
+    }
+
+    async fn remote_names(&self, namespace_id: &str, prefix: &str) -> DomainResult<Vec<RemoteKey>> {
+        let now = now_unix();
+        let mut keys = self.remote.all_keys(namespace_id, prefix).await?;
+        keys.retain(|k| k.expiration.is_none_or(|at| at > now));
+        Ok(keys)
+    }
+}
+
+fn to_bulk(item: &ValidPut) -> BulkWrite {
+    let metadata = item.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok());
+    BulkWrite::new(item.name.clone(), &item.value, item.expiration, metadata)
+}
+
+#[async_trait]
+impl KvStore for CloudflareStore {
+    async fn list_namespaces(&self, query: &NamespaceQuery) -> DomainResult<NamespacePage> {
+        self.sync_namespaces().await?;
+        self.mirror.list_namespaces(query).await
+    }
+
+    async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
+        let created = self.remote.create_namespace(title).await.map_err(|err| match err {
+            DomainError::Upstream { code: 10014, .. } => {
+                DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
+            }
+            other => other,
+        })?;
+        self.mirror.record_created_namespace(actor, &created.id, &created.title).await
+    }
+
+    async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace> {
+        self.require_remote_namespace(namespace_id).await?;
+        self.remote.rename_namespace(namespace_id, title).await.map_err(|err| match err {
+            DomainError::Upstream { code: 10014, .. } => {
+                DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
+            }
+            other => other,
+        })?;
+        self.mirror.rename_namespace(actor, namespace_id, title).await
+    }
+
+    async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
+        self.require_remote_namespace(namespace_id).await?;
+        self.remote.delete_namespace(namespace_id).await?;
+        self.mirror.delete_namespace(actor, namespace_id).await
+    }
+
+    async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace> {
+        self.require_remote_namespace(namespace_id).await?;
+        self.mirror.get_namespace(namespace_id).await
+    }
+
+    async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>> {
+        self.mirror.resolve_namespaces(ids_or_titles).await
+    }
+
+    async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
+        // Cloudflare's cursors are its own; passed through as they are.
+        if cursor.len() > 4096 || cursor.chars().any(char::is_control) {
+            return Err(DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page"));
+        }
+        Ok(())
+    }
+
+    async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage> {
+        self.require_remote_namespace(namespace_id).await?;
+        let limit = query.limit.unwrap_or(1000);
+        if limit < 10 {
+            // Cloudflare's pages hold at least 10 keys and its cursors only point past a whole
+            // page: a smaller page would lose the keys after it.
+            return Err(DomainError::invalid(
+                "limit",
+                format!("limit: {limit} is under 10, the least Cloudflare lists"),
+            ));
+        }
+        let prefix = query.prefix.as_deref().unwrap_or_default();
+        let (keys, cursor) = self.remote.list_keys(namespace_id, prefix, query.cursor.as_deref(), limit).await?;
+        let now = now_unix();
+        let keys: Vec<RemoteKey> = keys.into_iter().filter(|k| k.expiration.is_none_or(|at| at > now)).collect();
+        let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
+        let sizes = self.mirror.sizes_of(namespace_id, &names).await?;
+        let keys = keys
+            .into_iter()
+            .map(|k| KeyEntry {
+                size: sizes.get(&k.name).copied().unwrap_or(0),
+                name: k.name,
+                expiration: k.expiration,
+                metadata: k.metadata,
+            })
+            .collect();
+        Ok(KeyPage { keys, list_complete: cursor.is_none(), cursor })
+    }
+
+    async fn get_key(&self, namespace_id: &str, name: &str) -> DomainResult<Option<KeyValue>> {
+        self.require_remote_namespace(namespace_id).await?;
+        Ok(self.read_values(namespace_id, &[name.to_owned()]).await?.pop())
+    }
+
+    async fn put_many(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+    ) -> DomainResult<()> {
+        self.require_remote_namespace(namespace_id).await?;
+        let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
+        self.remote.bulk_write(namespace_id, &bulk).await?;
+        self.mirror.put_many(actor, namespace_id, items, kind).await
+    }
+
+    async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+        self.require_remote_namespace(namespace_id).await?;
+        let live = self.read_values(namespace_id, names).await?.len() as u64;
+        self.remote.bulk_delete(namespace_id, names).await?;
+        self.mirror.delete_many(actor, namespace_id, names).await?;
+        Ok(live)
+    }
+
+    async fn purge_expired(&self) -> DomainResult<u64> {
+        // Cloudflare expires keys itself; the mirror drops its copies.
+        self.mirror.purge_expired().await
+    }
+
+    async fn scan(
+        &self,
+        namespace_id: &str,
+        prefix: &str,
+        after: Option<&str>,
+        upto: Option<&str>,
+        limit: usize,
+    ) -> DomainResult<Vec<KeyValue>> {
+        let now = now_unix();
+        let mut cursor = match after {
+            None => None,
+            Some(after) => match self.resume_cursor(namespace_id, prefix, after) {
+                Some(cursor) => Some(cursor),
+                None => {
+                    // No remembered position: list from the start and skip to it (slow, rare).
+                    let names: Vec<String> = self
+                        .remote_names(namespace_id, prefix)
+                        .await?
+                        .into_iter()
+                        .map(|k| k.name)
+                        .filter(|n| n.as_str() > after && upto.is_none_or(|u| n.as_str() <= u))
+                        .take(limit)
+                        .collect();
+                    return self.read_values(namespace_id, &names).await;
+                }
+            },
+        };
+        // One of Cloudflare's pages at a time (at most 1,000 keys); pages whose keys have all
+        // expired are passed over, so an empty answer means the end.
+        loop {
+            let page_size = limit.clamp(10, 1000) as u32;
+            let (keys, next) = self.remote.list_keys(namespace_id, prefix, cursor.as_deref(), page_size).await?;
+            let names: Vec<String> = keys
+                .into_iter()
+                .filter(|k| k.expiration.is_none_or(|at| at > now))
+                .map(|k| k.name)
+                .filter(|n| after.is_none_or(|a| n.as_str() > a) && upto.is_none_or(|u| n.as_str() <= u))
+                .take(limit)
+                .collect();
+            if names.is_empty() && next.is_some() {
+                cursor = next;
+                continue;
+            }
+            if let (Some(last), Some(next)) = (names.last(), next) {
+                self.remember_cursor(namespace_id, prefix, last, next);
+            }
+            return self.read_values(namespace_id, &names).await;
+        }
+    }
+
+    async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
+        self.read_values(namespace_id, names).await
+    }
+
+    async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>> {
+        Ok(self.read_values(namespace_id, names).await?.into_iter().map(|k| k.name).collect())
+    }
+
+    async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
+        self.require_remote_namespace(namespace_id).await?;
+        Ok(self.remote_names(namespace_id, prefix).await?.len() as u64)
+    }
+
+    async fn set_expiration(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        names: &[String],
+        expiration: Option<i64>,
+    ) -> DomainResult<u64> {
+        // Cloudflare has no expiration-only update: the values are read in bulk and written back
+        // in bulk with the new expiration (never one request per key).
+        let current = self.read_values(namespace_id, names).await?;
+        let bulk: Vec<BulkWrite> =
+            current.iter().map(|k| BulkWrite::new(k.name.clone(), &k.value, expiration, k.metadata.clone())).collect();
+        self.remote.bulk_write(namespace_id, &bulk).await?;
+        let changed = current.len() as u64;
+        // The mirror may lack keys written elsewhere: it gets them whole.
+        let known: HashMap<String, ()> =
+            self.mirror.sizes_of(namespace_id, names).await?.into_keys().map(|k| (k, ())).collect();
+        let missing: Vec<ValidPut> = current
+            .iter()
+            .filter(|k| !known.contains_key(&k.name))
+            .map(|k| ValidPut {
+                name: k.name.clone(),
+                value: k.value.clone(),
+                metadata: k.metadata.as_ref().map(|m| m.to_string()),
+                expiration,
+                details: DetailsWrite::default(),
+            })
+            .collect();
+        if !missing.is_empty() {
+            self.mirror.put_many(actor, namespace_id, missing, WriteKind::Update).await?;
+        }
+        self.mirror.set_expiration(actor, namespace_id, names, expiration).await?;
+        Ok(changed)
+    }
+}

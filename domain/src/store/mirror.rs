@@ -1,0 +1,102 @@
+//! What the Cloudflare backend needs of the SQL store it keeps as its mirror: namespaces that
+//! take Cloudflare's ids, and sizes of the keys it has seen.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+
+use super::KvStore;
+use super::sql::SqlStore;
+use crate::actor::{Actor, Role, Source};
+use crate::audit;
+use crate::entity::{kv_entry, namespace};
+use crate::error::DomainResult;
+use crate::model::Namespace;
+use crate::now_unix;
+
+/// Who drops a namespace that vanished upstream.
+fn sync_actor() -> Actor {
+    Actor::new("cloudflare-sync", Source::Job, Role::Admin)
+}
+
+/// A new namespace row with Cloudflare's id.
+fn row(id: &str, title: &str, now: i64) -> namespace::ActiveModel {
+    namespace::ActiveModel {
+        id: Set(id.to_owned()),
+        title: Set(title.to_owned()),
+        key_count: Set(0),
+        size_bytes: Set(0),
+        created_at: Set(now),
+        last_accessed: Set(now),
+    }
+}
+
+impl SqlStore {
+    /// Takes in a namespace that exists upstream under this id: inserted when missing,
+    /// retitled when its title changed. Not a change made through us: no audit row.
+    pub async fn adopt_namespace(&self, id: &str, title: &str) -> DomainResult<()> {
+        let now = now_unix();
+        let model = row(id, title, now);
+        let result = namespace::Entity::insert(model)
+            .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())
+            .exec_without_returning(&self.database().conn)
+            .await;
+        if let Err(err) = result {
+            // Two namespaces swapping titles upstream collide here for a moment; the next sync
+            // settles it.
+            tracing::warn!(%err, id, title, "could not take in a namespace from Cloudflare");
+        }
+        Ok(())
+    }
+
+    /// Every namespace id the mirror holds.
+    pub async fn namespace_ids(&self) -> DomainResult<Vec<String>> {
+        Ok(namespace::Entity::find()
+            .select_only()
+            .column(namespace::Column::Id)
+            .into_tuple()
+            .all(&self.database().conn)
+            .await?)
+    }
+
+    /// Drops a namespace that no longer exists upstream, with everything kept about it.
+    pub async fn forget_namespace(&self, id: &str) -> DomainResult<()> {
+        if namespace::Entity::find_by_id(id.to_owned()).one(&self.database().conn).await?.is_none() {
+            return Ok(());
+        }
+        self.delete_namespace(&sync_actor(), id).await
+    }
+
+    /// A namespace created upstream through us: its row and the audit row.
+    pub async fn record_created_namespace(&self, actor: &Actor, id: &str, title: &str) -> DomainResult<Namespace> {
+        let now = now_unix();
+        let txn = self.database().conn.begin().await?;
+        let model = row(id, title, now);
+        namespace::Entity::insert(model)
+            .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+        let details = serde_json::json!({ "title": title });
+        audit::record(&txn, actor, "namespace.create", Some((id, Some(title))), None, details, now).await?;
+        txn.commit().await?;
+        self.get_namespace(id).await
+    }
+
+    /// Value sizes of the named keys the mirror holds.
+    pub async fn sizes_of(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashMap<String, u64>> {
+        let mut sizes = HashMap::new();
+        for chunk in names.chunks(500) {
+            let rows: Vec<(String, i64)> = kv_entry::Entity::find()
+                .select_only()
+                .columns([kv_entry::Column::Name, kv_entry::Column::Size])
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(&self.database().conn)
+                .await?;
+            sizes.extend(rows.into_iter().map(|(name, size)| (name, size as u64)));
+        }
+        Ok(sizes)
+    }
+}
