@@ -143,11 +143,19 @@ fn check_key_length(key: &str) -> Result<(), Response> {
     Ok(())
 }
 
+/// The value of a helper's `Result<T, Response>`, or its finished response.
+macro_rules! or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+
 macro_rules! account {
     ($state:expr, $account:expr) => {
-        if let Err(response) = check_account(&$state, &$account) {
-            return response;
-        }
+        or_respond!(check_account(&$state, &$account))
     };
 }
 
@@ -207,11 +215,8 @@ async fn list_namespaces(
     Query(query): Query<NamespaceListQuery>,
 ) -> Response {
     account!(state, account_id);
-    let (page, per_page) = match (number("page", query.page.as_deref()), number("per_page", query.per_page.as_deref()))
-    {
-        (Ok(page), Ok(per_page)) => (page, per_page.or(Some(20))),
-        (Err(response), _) | (_, Err(response)) => return response,
-    };
+    let page = or_respond!(number("page", query.page.as_deref()));
+    let per_page = or_respond!(number("per_page", query.per_page.as_deref())).or(Some(20));
     let order_by_id = match query.order.as_deref() {
         None | Some("title") => false,
         Some("id") => true,
@@ -256,10 +261,7 @@ async fn create_namespace(
     body: Bytes,
 ) -> Response {
     account!(state, account_id);
-    let title = match title_of(&body) {
-        Ok(title) => title,
-        Err(response) => return response,
-    };
+    let title = or_respond!(title_of(&body));
     let namespace = attempt!(state.kv.create_namespace(&actor, &title).await);
     success(namespace_json(&namespace))
 }
@@ -281,10 +283,7 @@ async fn rename_namespace(
     body: Bytes,
 ) -> Response {
     account!(state, account_id);
-    let title = match title_of(&body) {
-        Ok(title) => title,
-        Err(response) => return response,
-    };
+    let title = or_respond!(title_of(&body));
     let namespace = attempt!(state.kv.rename_namespace(&actor, &namespace_id, &title).await);
     success(namespace_json(&namespace))
 }
@@ -326,10 +325,7 @@ async fn list_keys(
     Query(query): Query<KeyListQuery>,
 ) -> Response {
     account!(state, account_id);
-    let limit: u32 = match number("limit", query.limit.as_deref()) {
-        Ok(limit) => limit.unwrap_or(1000),
-        Err(response) => return response,
-    };
+    let limit: u32 = or_respond!(number("limit", query.limit.as_deref())).unwrap_or(1000);
     if !(10..=1000).contains(&limit) {
         return invalid("limit", format!("limit: {limit} is out of range 10..1000"));
     }
@@ -354,9 +350,7 @@ async fn get_value(
     Path((account_id, namespace_id, key)): Path<(String, String, String)>,
 ) -> Response {
     account!(state, account_id);
-    if let Err(response) = check_key_length(&key) {
-        return response;
-    }
+    or_respond!(check_key_length(&key));
     let found = attempt!(state.kv.get_key(&actor, &namespace_id, &key).await);
     let mut response = found.value.into_response();
     let headers = response.headers_mut();
@@ -373,9 +367,7 @@ async fn get_metadata(
     Path((account_id, namespace_id, key)): Path<(String, String, String)>,
 ) -> Response {
     account!(state, account_id);
-    if let Err(response) = check_key_length(&key) {
-        return response;
-    }
+    or_respond!(check_key_length(&key));
     let found = attempt!(state.kv.get_key(&actor, &namespace_id, &key).await);
     success(found.metadata.unwrap_or(Value::Null))
 }
@@ -396,26 +388,16 @@ async fn put_value(
     request: Request,
 ) -> Response {
     account!(state, account_id);
-    if let Err(response) = check_key_length(&key) {
-        return response;
-    }
-    let (expiration, expiration_ttl) = match (
-        number::<i64>("expiration", query.expiration.as_deref()),
-        number::<i64>("expiration_ttl", query.expiration_ttl.as_deref()),
-    ) {
-        (Ok(at), Ok(ttl)) => (at, ttl),
-        (Err(response), _) | (_, Err(response)) => return response,
-    };
+    or_respond!(check_key_length(&key));
+    let expiration = or_respond!(number::<i64>("expiration", query.expiration.as_deref()));
+    let expiration_ttl = or_respond!(number::<i64>("expiration_ttl", query.expiration_ttl.as_deref()));
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     let (value, metadata) = if multipart {
-        match read_form(request).await {
-            Ok(parts) => parts,
-            Err(response) => return response,
-        }
+        or_respond!(read_form(request).await)
     } else {
         match Bytes::from_request(request, &()).await {
             Ok(bytes) => (bytes.to_vec(), None),
@@ -468,9 +450,7 @@ async fn delete_value(
     Path((account_id, namespace_id, key)): Path<(String, String, String)>,
 ) -> Response {
     account!(state, account_id);
-    if let Err(response) = check_key_length(&key) {
-        return response;
-    }
+    or_respond!(check_key_length(&key));
     attempt!(state.kv.delete_key(&actor, &namespace_id, &key).await);
     success(Value::Null)
 }
@@ -502,10 +482,7 @@ async fn bulk_write(
     body: Bytes,
 ) -> Response {
     account!(state, account_id);
-    let items: Vec<BulkItem> = match parse(&body) {
-        Ok(items) => items,
-        Err(response) => return response,
-    };
+    let items: Vec<BulkItem> = or_respond!(parse(&body));
     if items.len() > MAX_BULK_ITEMS {
         return invalid("body", format!("body: {} items; a bulk write takes at most {MAX_BULK_ITEMS}", items.len()));
     }
@@ -558,10 +535,7 @@ async fn bulk_delete(
     body: Bytes,
 ) -> Response {
     account!(state, account_id);
-    let keys: Vec<String> = match parse(&body) {
-        Ok(keys) => keys,
-        Err(response) => return response,
-    };
+    let keys: Vec<String> = or_respond!(parse(&body));
     if keys.len() > MAX_BULK_ITEMS {
         return invalid("body", format!("body: {} keys; a bulk delete takes at most {MAX_BULK_ITEMS}", keys.len()));
     }
@@ -586,10 +560,7 @@ async fn bulk_get(
     body: Bytes,
 ) -> Response {
     account!(state, account_id);
-    let asked: BulkGet = match parse(&body) {
-        Ok(asked) => asked,
-        Err(response) => return response,
-    };
+    let asked: BulkGet = or_respond!(parse(&body));
     if asked.keys.len() > MAX_BULK_GET {
         return invalid("keys", format!("keys: {} keys; a bulk get takes at most {MAX_BULK_GET}", asked.keys.len()));
     }
