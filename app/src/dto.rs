@@ -227,3 +227,12 @@ pub struct CreatedTokenDto {
     pub token: ApiTokenDto,
     pub secret: String,
 }
+
+/// What a sync with Cloudflare changed in our records of a namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedDto {
+    /// Keys taken in (new or changed on Cloudflare).
+    pub taken: u64,
+    /// Keys dropped (gone from Cloudflare).
+    pub dropped: u64,
+}

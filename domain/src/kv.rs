@@ -358,6 +358,38 @@ impl Kv {
         self.catalog.prune_versions(retention.keep, retention.keep_days).await
     }
 
+    /// Brings our records of a namespace in line with the backend where its keys live (keys
+    /// written or deleted outside us, on Cloudflare); `None` when the backend is our own database.
+    pub async fn sync_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<Option<(u64, u64)>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
+        let synced = self.store.sync_namespace(namespace_id).await?;
+        if let Some((taken, dropped)) = synced {
+            tracing::info!(user = %actor.user, namespace_id, taken, dropped, "namespace synced");
+        }
+        Ok(synced)
+    }
+
+    /// Every namespace the backend has, synced in turn; failures are logged and the rest go on.
+    pub async fn sync_all(&self, actor: &Actor) -> DomainResult<()> {
+        let mut ids = Vec::new();
+        for page in 1.. {
+            let query = NamespaceQuery { page: Some(page), per_page: Some(limits::MAX_PER_PAGE), ..Default::default() };
+            let listed = self.store.list_namespaces(&query).await?;
+            let done = listed.namespaces.len() < limits::MAX_PER_PAGE as usize;
+            ids.extend(listed.namespaces.into_iter().map(|n| n.id));
+            if done {
+                break;
+            }
+        }
+        for id in ids {
+            if let Err(err) = self.sync_namespace(actor, &id).await {
+                tracing::warn!(%err, namespace_id = %id, "syncing a namespace failed");
+            }
+        }
+        Ok(())
+    }
+
     /// Purges expired keys and prunes versions every `every` until the process ends.
     pub fn spawn_maintenance(&self, every: Duration, retention: VersionRetention) -> tokio::task::JoinHandle<()> {
         let kv = self.clone();

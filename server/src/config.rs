@@ -175,6 +175,9 @@ pub struct ServeArgs {
     /// Requests to Cloudflare in flight at most [default: 4]
     #[arg(long, env = "KVM_CF_CONCURRENCY")]
     pub cf_concurrency: Option<usize>,
+    /// Minutes between syncs of every namespace with Cloudflare (keys written elsewhere) [default: 15]
+    #[arg(long, env = "KVM_CF_SYNC_MINUTES")]
+    pub cf_sync_minutes: Option<u64>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -205,6 +208,7 @@ struct FileConfig {
     cloudflare_account_id: Option<String>,
     cloudflare_api_base_url: Option<String>,
     cf_concurrency: Option<usize>,
+    cf_sync_minutes: Option<u64>,
 }
 
 /// Everything the server needs to start.
@@ -234,7 +238,7 @@ pub enum Backend {
     /// The SQL database (SQLite or PostgreSQL).
     Local,
     /// Cloudflare Workers KV; our database keeps the catalog (tags, versions, audit, search).
-    Cloudflare { account_id: String, api_token: String, base_url: String, concurrency: usize },
+    Cloudflare { account_id: String, api_token: String, base_url: String, concurrency: usize, sync_minutes: u64 },
 }
 
 impl std::fmt::Debug for Backend {
@@ -242,11 +246,12 @@ impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Local => f.write_str("Local"),
-            Self::Cloudflare { account_id, base_url, concurrency, .. } => f
+            Self::Cloudflare { account_id, base_url, concurrency, sync_minutes, .. } => f
                 .debug_struct("Cloudflare")
                 .field("account_id", account_id)
                 .field("base_url", base_url)
                 .field("concurrency", concurrency)
+                .field("sync_minutes", sync_minutes)
                 .finish_non_exhaustive(),
         }
     }
@@ -358,7 +363,11 @@ impl Config {
                     0 => anyhow::bail!("cf-concurrency: must be at least 1"),
                     n => n,
                 };
-                Backend::Cloudflare { account_id, api_token, base_url, concurrency }
+                let sync_minutes = match args.cf_sync_minutes.or(file.cf_sync_minutes).unwrap_or(15) {
+                    0 => anyhow::bail!("cf-sync-minutes: must be at least 1"),
+                    n => n,
+                };
+                Backend::Cloudflare { account_id, api_token, base_url, concurrency, sync_minutes }
             }
             Some(other) => anyhow::bail!("backend: {other:?} is not one of local, cloudflare"),
         };

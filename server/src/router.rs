@@ -46,7 +46,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let identity = Arc::new(Identity::new(config, Tokens::new(database.conn.clone()))?);
     let kv = match &config.backend {
         Backend::Local => Kv::sql(database.clone()),
-        Backend::Cloudflare { account_id, api_token, base_url, concurrency } => {
+        Backend::Cloudflare { account_id, api_token, base_url, concurrency, .. } => {
             let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
             settings.concurrency = *concurrency;
             let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -55,6 +55,21 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         }
     }
     .with_protected(config.protected_namespaces.clone());
+    if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
+        // Keys written or deleted on Cloudflare by others reach the search index and the mirror.
+        let kv = kv.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(sync_minutes * 60));
+            tick.tick().await;
+            let actor = domain::Actor::new("cloudflare-sync", domain::Source::Job, domain::Role::Admin);
+            loop {
+                tick.tick().await;
+                if let Err(err) = kv.sync_all(&actor).await {
+                    tracing::warn!(%err, "syncing with Cloudflare failed");
+                }
+            }
+        });
+    }
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     let jobs = Jobs::new(
         kv.clone(),

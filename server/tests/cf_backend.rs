@@ -52,8 +52,13 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     let secret = token(&a);
     let base_url = format!("http://{}/client/v4", a.addr);
     let b = TestServer::configured("127.0.0.1:0", |c| {
-        c.backend =
-            Backend::Cloudflare { account_id: DEFAULT_ACCOUNT_ID.into(), api_token: secret, base_url, concurrency: 4 };
+        c.backend = Backend::Cloudflare {
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            api_token: secret,
+            base_url,
+            concurrency: 4,
+            sync_minutes: 15,
+        };
     })
     .await;
 
@@ -141,6 +146,22 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
         (on_a["entries"][0]["user"].as_str(), on_a["entries"][0]["source"].as_str()),
         (Some("instance-b"), Some("cf-api"))
     );
+
+    // Keys written and deleted on Cloudflare by others reach B's search once synced.
+    a.ok("put_key", json!({ "namespace_id": ns, "key": "written-elsewhere", "value": "x", "metadata": { "by": "a" } }))
+        .await;
+    a.ok("delete_key", json!({ "namespace_id": ns, "key": "user/1" })).await;
+    let search = |q: &str| b.ok("search_keys", json!({ "query": q, "namespace_ids": [ns] }));
+    assert_eq!(search("elsewhere").await["results"].as_array().unwrap().len(), 0);
+    assert_eq!(search("user/1").await["results"].as_array().unwrap().len(), 1);
+    let synced = b.ok("sync_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(synced, json!({ "taken": 1, "dropped": 1 }));
+    assert_eq!(search("elsewhere").await["results"][0]["key"], "written-elsewhere");
+    assert_eq!(search("user/1").await["results"].as_array().unwrap().len(), 0);
+    assert_eq!(b.ok("sync_namespace", json!({ "namespace_id": ns })).await, json!({ "taken": 0, "dropped": 0 }));
+    // The local backend has nothing to sync.
+    let local = a.call("sync_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(local.status, 400);
 
     // Rename and delete through B.
     b.ok("rename_namespace", json!({ "namespace_id": ns, "title": "renamed" })).await;

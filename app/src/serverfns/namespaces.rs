@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
-use crate::dto::{Deleted, NamespaceDto, NamespacePageDto};
+use crate::dto::{Deleted, NamespaceDto, NamespacePageDto, SyncedDto};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::{actor, kv};
@@ -40,4 +40,19 @@ pub async fn delete_namespace(namespace_id: String) -> Result<Deleted, AppError>
 #[server(endpoint = "get_namespace", input = Json)]
 pub async fn get_namespace(namespace_id: String) -> Result<NamespaceDto, AppError> {
     Ok(kv()?.get_namespace(&actor(), &namespace_id).await?.into())
+}
+
+/// Brings our records of a namespace (search index, mirror) in line with Cloudflare, where its
+/// keys live with the Cloudflare backend: keys written or deleted elsewhere are taken in or
+/// dropped. 400 with the local backend, whose database is its own truth.
+#[server(endpoint = "sync_namespace", input = Json)]
+pub async fn sync_namespace(namespace_id: String) -> Result<SyncedDto, AppError> {
+    match kv()?.sync_namespace(&actor(), &namespace_id).await? {
+        Some((taken, dropped)) => Ok(SyncedDto { taken, dropped }),
+        None => Err(domain::DomainError::invalid(
+            "namespace_id",
+            "namespace_id: keys live in this server's own database; there is nothing to sync",
+        )
+        .into()),
+    }
 }

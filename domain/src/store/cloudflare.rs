@@ -72,6 +72,53 @@ impl CloudflareStore {
         Ok(())
     }
 
+    /// Brings the mirror of one namespace in line with Cloudflare, paging through every key:
+    /// keys written elsewhere (or whose metadata or expiration changed) are read in bulk and
+    /// taken in, keys gone from Cloudflare are dropped. Answers (taken in, dropped).
+    pub async fn sync_namespace(&self, namespace_id: &str) -> DomainResult<(u64, u64)> {
+        self.require_remote_namespace(namespace_id).await?;
+        let remote = self.remote_names(namespace_id, "").await?;
+        let mut mirrored = self.mirror.key_summaries(namespace_id).await?;
+        let mut changed = Vec::new();
+        for key in &remote {
+            match mirrored.remove(&key.name) {
+                Some((kept_metadata, kept_expiration))
+                    if kept_expiration == key.expiration
+                        && kept_metadata
+                            .as_deref()
+                            .map(serde_json::from_str::<serde_json::Value>)
+                            .and_then(Result::ok)
+                            == key.metadata => {}
+                _ => changed.push(key.name.clone()),
+            }
+        }
+        let names = changed;
+        let actor = super::mirror::sync_actor();
+        let mut taken = 0;
+        for chunk in names.chunks(crate::jobs::BATCH_KEYS) {
+            let items: Vec<ValidPut> = self
+                .read_values(namespace_id, chunk)
+                .await?
+                .into_iter()
+                .map(|k| ValidPut {
+                    name: k.name,
+                    value: k.value,
+                    metadata: k.metadata.map(|m| m.to_string()),
+                    expiration: k.expiration,
+                    details: DetailsWrite::default(),
+                })
+                .collect();
+            taken += items.len() as u64;
+            self.mirror.put_many(&actor, namespace_id, items, WriteKind::Update).await?;
+        }
+        // What is left in the mirror is gone from Cloudflare.
+        let vanished: Vec<String> = mirrored.into_keys().collect();
+        for chunk in vanished.chunks(crate::jobs::BATCH_KEYS) {
+            self.mirror.delete_many(&actor, namespace_id, chunk).await?;
+        }
+        Ok((taken, vanished.len() as u64))
+    }
+
     /// Cloudflare's "not found" as ours.
     async fn require_remote_namespace(&self, namespace_id: &str) -> DomainResult<()> {
         match self.remote.get_namespace(namespace_id).await {
@@ -162,6 +209,10 @@ impl KvStore for CloudflareStore {
 
     async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>> {
         self.mirror.resolve_namespaces(ids_or_titles).await
+    }
+
+    async fn sync_namespace(&self, namespace_id: &str) -> DomainResult<Option<(u64, u64)>> {
+        CloudflareStore::sync_namespace(self, namespace_id).await.map(Some)
     }
 
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {

@@ -15,8 +15,8 @@ use crate::error::DomainResult;
 use crate::model::Namespace;
 use crate::now_unix;
 
-/// Who drops a namespace that vanished upstream.
-fn sync_actor() -> Actor {
+/// Who brings the mirror in line with Cloudflare.
+pub(crate) fn sync_actor() -> Actor {
     Actor::new("cloudflare-sync", Source::Job, Role::Admin)
 }
 
@@ -81,6 +81,22 @@ impl SqlStore {
         audit::record(&txn, actor, "namespace.create", Some((id, Some(title))), None, details, now).await?;
         txn.commit().await?;
         self.get_namespace(id).await
+    }
+
+    /// Every key the mirror holds for a namespace, with its metadata (as stored text) and
+    /// expiration: what a sync compares with Cloudflare's listing.
+    pub async fn key_summaries(
+        &self,
+        namespace_id: &str,
+    ) -> DomainResult<HashMap<String, (Option<String>, Option<i64>)>> {
+        let rows: Vec<(String, Option<String>, Option<i64>)> = kv_entry::Entity::find()
+            .select_only()
+            .columns([kv_entry::Column::Name, kv_entry::Column::Metadata, kv_entry::Column::Expiration])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .into_tuple()
+            .all(&self.database().conn)
+            .await?;
+        Ok(rows.into_iter().map(|(name, metadata, expiration)| (name, (metadata, expiration))).collect())
     }
 
     /// Value sizes of the named keys the mirror holds.

@@ -26,6 +26,11 @@ pub trait KvStore: Send + Sync + 'static {
     /// Ids of the namespaces whose id or title is in `ids_or_titles`.
     async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>>;
 
+    /// Brings what our database keeps about a namespace in line with where its keys live;
+    /// answers (keys taken in, keys dropped), or `None` for a store that is its own truth.
+    async fn sync_namespace(&self, _namespace_id: &str) -> DomainResult<Option<(u64, u64)>> {
+        Ok(None)
+    }
     /// Refuses a cursor this store did not hand out.
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
         decode_cursor(cursor).map(|_| ())
