@@ -58,7 +58,7 @@ pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Reques
         return next.run(request).await;
     }
     // The Cloudflare-compatible API signs in with API tokens, whatever the console uses.
-    if path == CF_API_PREFIX || path.starts_with(&format!("{CF_API_PREFIX}/")) {
+    if path.strip_prefix(CF_API_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         let secret = request
             .headers()
             .get(header::AUTHORIZATION)

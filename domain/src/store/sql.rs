@@ -354,15 +354,8 @@ impl KvStore for SqlStore {
                 kv_entry::Column::Size,
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-            .filter(
-                Condition::any().add(kv_entry::Column::Expiration.is_null()).add(kv_entry::Column::Expiration.gt(now)),
-            );
-        if let Some(prefix) = query.prefix.as_deref().filter(|p| !p.is_empty()) {
-            select = select.filter(kv_entry::Column::Name.gte(prefix));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(kv_entry::Column::Name.lt(upper));
-            }
-        }
+            .filter(live(now))
+            .filter(name_prefix(query.prefix.as_deref().unwrap_or_default()));
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             select = select.filter(kv_entry::Column::Name.gt(decode_cursor(cursor)?));
         }
@@ -567,16 +560,7 @@ impl KvStore for SqlStore {
         limit: usize,
     ) -> DomainResult<Vec<KeyValue>> {
         if self.db.kind == DatabaseKind::Sqlite {
-            let until = if prefix.is_empty() { None } else { prefix_upper_bound(prefix) };
-            let page = super::sqlite_scan::Page {
-                namespace_id,
-                from: (!prefix.is_empty()).then_some(prefix),
-                after,
-                until: until.as_deref(),
-                upto,
-                now: now_unix(),
-                limit,
-            };
+            let page = super::sqlite_scan::Page::range(namespace_id, prefix, after, upto, limit);
             return super::sqlite_scan::scan(self.db.conn.get_sqlite_connection_pool(), page).await;
         }
         let mut select = kv_entry::Entity::find()
@@ -589,12 +573,7 @@ impl KvStore for SqlStore {
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(live(now_unix()));
-        if !prefix.is_empty() {
-            select = select.filter(kv_entry::Column::Name.gte(prefix));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(kv_entry::Column::Name.lt(upper));
-            }
-        }
+        select = select.filter(name_prefix(prefix));
         if let Some(after) = after {
             select = select.filter(kv_entry::Column::Name.gt(after));
         }
@@ -623,28 +602,14 @@ impl KvStore for SqlStore {
     ) -> DomainResult<Option<String>> {
         // Names only: answered from the primary key index, without touching the rows.
         if self.db.kind == DatabaseKind::Sqlite {
-            let until = if prefix.is_empty() { None } else { prefix_upper_bound(prefix) };
-            let page = super::sqlite_scan::Page {
-                namespace_id,
-                from: (!prefix.is_empty()).then_some(prefix),
-                after,
-                until: until.as_deref(),
-                upto: None,
-                now: now_unix(),
-                limit: n,
-            };
+            let page = super::sqlite_scan::Page::range(namespace_id, prefix, after, None, n);
             return super::sqlite_scan::page_end(self.db.conn.get_sqlite_connection_pool(), page, n).await;
         }
         let mut select = kv_entry::Entity::find()
             .select_only()
             .column(kv_entry::Column::Name)
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id));
-        if !prefix.is_empty() {
-            select = select.filter(kv_entry::Column::Name.gte(prefix));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(kv_entry::Column::Name.lt(upper));
-            }
-        }
+        select = select.filter(name_prefix(prefix));
         if let Some(after) = after {
             select = select.filter(kv_entry::Column::Name.gt(after));
         }
@@ -694,12 +659,7 @@ impl KvStore for SqlStore {
         self.require_namespace(namespace_id).await?;
         let mut select =
             kv_entry::Entity::find().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).filter(live(now_unix()));
-        if !prefix.is_empty() {
-            select = select.filter(kv_entry::Column::Name.gte(prefix));
-            if let Some(upper) = prefix_upper_bound(prefix) {
-                select = select.filter(kv_entry::Column::Name.lt(upper));
-            }
-        }
+        select = select.filter(name_prefix(prefix));
         Ok(select.count(&self.db.conn).await?)
     }
 
@@ -735,6 +695,18 @@ impl KvStore for SqlStore {
         txn.commit().await?;
         Ok(changed)
     }
+}
+
+/// Key names starting with `prefix` (every name for an empty one), as a range on the key index.
+fn name_prefix(prefix: &str) -> Condition {
+    let mut range = Condition::all();
+    if !prefix.is_empty() {
+        range = range.add(kv_entry::Column::Name.gte(prefix));
+        if let Some(upper) = prefix_upper_bound(prefix) {
+            range = range.add(kv_entry::Column::Name.lt(upper));
+        }
+    }
+    range
 }
 
 /// Rows that have not expired at `now`.

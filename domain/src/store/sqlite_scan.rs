@@ -26,10 +26,25 @@ pub(crate) struct Page<'a> {
     pub namespace_id: &'a str,
     pub from: Option<&'a str>,
     pub after: Option<&'a str>,
-    pub until: Option<&'a str>,
+    pub until: Option<String>,
     pub upto: Option<&'a str>,
     pub now: i64,
     pub limit: usize,
+}
+
+impl<'a> Page<'a> {
+    /// Keys starting with `prefix` (all for an empty one), after `after`, up to `upto`, live now.
+    pub fn range(
+        namespace_id: &'a str,
+        prefix: &'a str,
+        after: Option<&'a str>,
+        upto: Option<&'a str>,
+        limit: usize,
+    ) -> Self {
+        let from = (!prefix.is_empty()).then_some(prefix);
+        let until = from.and_then(super::prefix_upper_bound);
+        Self { namespace_id, from, after, until, upto, now: crate::now_unix(), limit }
+    }
 }
 
 pub(crate) async fn scan(pool: &SqlitePool, page: Page<'_>) -> DomainResult<Vec<KeyValue>> {
@@ -41,7 +56,7 @@ pub(crate) async fn scan(pool: &SqlitePool, page: Page<'_>) -> DomainResult<Vec<
 pub(crate) async fn page_end(pool: &SqlitePool, page: Page<'_>, n: usize) -> DomainResult<Option<String>> {
     let mut sql = String::from("SELECT name FROM kv_entries WHERE namespace_id = ?1");
     for (clause, bound) in
-        [(" AND name >= ?3", page.from), (" AND name > ?4", page.after), (" AND name < ?5", page.until)]
+        [(" AND name >= ?3", page.from), (" AND name > ?4", page.after), (" AND name < ?5", page.until.as_deref())]
     {
         if bound.is_some() {
             sql.push_str(clause);
@@ -51,7 +66,7 @@ pub(crate) async fn page_end(pool: &SqlitePool, page: Page<'_>, n: usize) -> Dom
     with_small_cache(pool, |db| {
         let mut stmt = Statement::prepare(db, &sql)?;
         stmt.bind_text(1, page.namespace_id)?;
-        for (index, bound) in [(3, page.from), (4, page.after), (5, page.until)] {
+        for (index, bound) in [(3, page.from), (4, page.after), (5, page.until.as_deref())] {
             if let Some(text) = bound {
                 stmt.bind_text(index, text)?;
             }
@@ -74,7 +89,7 @@ fn page_sql(page: &Page<'_>) -> String {
     for (clause, bound) in [
         (" AND name >= ?3", page.from),
         (" AND name > ?4", page.after),
-        (" AND name < ?5", page.until),
+        (" AND name < ?5", page.until.as_deref()),
         (" AND name <= ?7", page.upto),
     ] {
         if bound.is_some() {
@@ -125,7 +140,7 @@ fn read_page(db: NonNull<ffi::sqlite3>, sql: &str, page: &Page<'_>) -> DomainRes
     let mut stmt = Statement::prepare(db, sql)?;
     stmt.bind_text(1, page.namespace_id)?;
     stmt.bind_i64(2, page.now)?;
-    for (index, bound) in [(3, page.from), (4, page.after), (5, page.until), (7, page.upto)] {
+    for (index, bound) in [(3, page.from), (4, page.after), (5, page.until.as_deref()), (7, page.upto)] {
         if let Some(text) = bound {
             stmt.bind_text(index, text)?;
         }
