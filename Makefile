@@ -57,3 +57,4 @@ bench:
 	cargo bench -p domain --bench jobs
 	cargo leptos build --release --split
 	cargo bench -p kv-manager --bench ssr
+	cargo bench -p kv-manager --bench cloudflare

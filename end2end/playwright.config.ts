@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { accessAudience, accessPort, accessURL, adminEmail, readerEmail, teamPort, teamURL } from './access-env';
+import { accountId, cloudflarePort, cloudflareURL } from './cloudflare-env';
 
 // The server under test: the debug build from `cargo leptos build`, on its own port and its own
 // fresh SQLite file, so a `make run` on port 3000 is never disturbed.
@@ -65,6 +66,21 @@ export default defineConfig({
         KVM_ADMINS: adminEmail,
         KVM_READONLY_USERS: readerEmail,
       },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    // The Cloudflare backend (tests/cf-backend.spec.ts): a server whose keys live on the main
+    // server above, through its Cloudflare-compatible API and a token made on its database.
+    {
+      command: [
+        'rm -rf end2end/.data-cf && mkdir -p end2end/.data-cf',
+        'export CLOUDFLARE_API_TOKEN="$(target/debug/kv-manager token create --name e2e-instance-b --database-url \'sqlite://end2end/.data/e2e.db?mode=rwc\' | tail -n 1)"',
+        `exec target/debug/kv-manager serve --addr 127.0.0.1:${cloudflarePort} --database-url "sqlite://end2end/.data-cf/e2e.db?mode=rwc" --site-root target/site --backend cloudflare --cloudflare-account-id ${accountId} --cloudflare-api-base-url ${baseURL}/client/v4`,
+      ].join(' && '),
+      cwd: '..',
+      url: `${cloudflareURL}/health`,
       reuseExistingServer: false,
       timeout: 120_000,
       stdout: 'ignore',

@@ -28,7 +28,7 @@ use pages::placeholder::NotFound;
 /// `kvm_theme` cookie so the first paint already has the right colours.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = Theme::from_request();
-    let [user, can_write, is_admin, logout] = Viewer::current().attributes();
+    let [user, can_write, is_admin, logout, remote_store] = Viewer::current().attributes();
     #[cfg(feature = "ssr")]
     send_content_security_policy();
     view! {
@@ -41,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             data-can-write=can_write.1
             data-admin=is_admin.1
             data-logout-url=logout.1
+            data-remote-store=remote_store.1
         >
             <head>
                 <meta charset="utf-8" />

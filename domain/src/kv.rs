@@ -288,20 +288,26 @@ impl Kv {
         self.store.live_names(namespace_id, names).await
     }
 
+    /// Keys a job handles per batch on this store.
+    pub fn batch_keys(&self) -> usize {
+        self.store.batch_keys()
+    }
+
     /// How many live keys start with `prefix`.
     pub async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
         limits::check_namespace_id(namespace_id)?;
         self.store.count_keys(namespace_id, prefix).await
     }
 
-    /// Sets or removes the expiration of the named live keys; values and metadata stay.
+    /// Sets or removes the expiration of the named live keys; values and metadata stay. Answers
+    /// the names changed.
     pub async fn set_expiration(
         &self,
         actor: &Actor,
         namespace_id: &str,
         names: &[String],
         expiration: Option<i64>,
-    ) -> DomainResult<u64> {
+    ) -> DomainResult<Vec<String>> {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
         self.store.set_expiration(actor, namespace_id, names, expiration).await

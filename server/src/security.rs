@@ -30,6 +30,8 @@ pub struct Identity {
     mode: Mode,
     roles: Roles,
     tokens: Tokens,
+    /// The keys live on Cloudflare: the console offers to sync.
+    remote_store: bool,
 }
 
 enum Mode {
@@ -45,7 +47,8 @@ impl Identity {
             ),
             Auth::None { .. } => Mode::Local,
         };
-        Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users), tokens })
+        let remote_store = matches!(config.backend, crate::config::Backend::Cloudflare { .. });
+        Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users), tokens, remote_store })
     }
 }
 
@@ -111,8 +114,13 @@ pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Reques
         }
     };
     let actor = actor.with_request_id(request_id);
-    let viewer =
-        Viewer { user: actor.user.clone(), can_write: actor.can_write(), is_admin: actor.is_admin(), logout_url };
+    let viewer = Viewer {
+        user: actor.user.clone(),
+        can_write: actor.can_write(),
+        is_admin: actor.is_admin(),
+        logout_url,
+        remote_store: identity.remote_store,
+    };
     request.extensions_mut().insert(actor);
     request.extensions_mut().insert(viewer);
     next.run(request).await

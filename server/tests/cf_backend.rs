@@ -1,12 +1,15 @@
 //! The Cloudflare backend end to end, with no fake Cloudflare: instance A (local store) plays it,
 //! instance B (`KVM_BACKEND=cloudflare`, base URL = A's `/client/v4`, a token made on A) is driven
-//! through its own server functions and job routes, and A's side is checked for the data.
+//! through its own server functions and job routes, and A's side is checked for the data. A
+//! proxy between them counts B's requests by kind, and plays rate limits and outages.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::TestServer;
+use common::proxy::{Mode, Proxy, UNAVAILABLE};
 use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
 use kv_manager::config::Backend;
 use serde_json::{Value, json};
@@ -22,7 +25,7 @@ fn token(server: &TestServer) -> String {
 }
 
 async fn finished(server: &TestServer, id: &str) -> Value {
-    for _ in 0..1500 {
+    for _ in 0..6000 {
         let job = server.get(&format!("/api/jobs/{id}")).await.json();
         if !["queued", "running"].contains(&job["status"].as_str().unwrap()) {
             return job;
@@ -46,11 +49,15 @@ async fn keys_on(a: &TestServer, ns: &str) -> Vec<Value> {
     }
 }
 
+fn counts(expected: &[(&'static str, u64)]) -> BTreeMap<&'static str, u64> {
+    expected.iter().copied().collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     let a = TestServer::start().await;
     let secret = token(&a);
-    let base_url = format!("http://{}/client/v4", a.addr);
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
     let b = TestServer::configured("127.0.0.1:0", |c| {
         c.backend = Backend::Cloudflare {
             account_id: DEFAULT_ACCOUNT_ID.into(),
@@ -88,17 +95,22 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     let found = b.ok("search_keys", json!({ "tags": ["vip"] })).await;
     assert_eq!(found["results"][0]["key"], "user/1");
 
-    // An import of 2,500 keys through B's job route lands on A, exactly.
-    let lines: String = (0..2500).map(|i| format!("{{\"name\":\"k{i:05}\",\"value\":\"value {i}\"}}\n")).collect();
-    let res = b.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    // An import of 25,000 keys through B's job route lands on A, exactly, in three bulk writes.
+    let lines: String = (0..25_000)
+        .map(|i| format!("{{\"name\":\"k{i:05}\",\"value\":\"value {i}\",\"metadata\":{{\"i\":{i}}}}}\n"))
+        .collect();
+    proxy.take_counts();
+    let res = b.request("POST", &format!("/api/import/{ns}?collision=overwrite"), &[], lines.as_bytes()).await;
     assert_eq!(res.status, 202, "{}", res.text());
     let job = finished(&b, res.json()["job_id"].as_str().unwrap()).await;
-    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(2500)), "{job}");
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(25_000)), "{job}");
+    assert_eq!(proxy.take_counts(), counts(&[("namespace", 1), ("bulk write", 3)]));
     let keys = keys_on(&a, &ns).await;
-    assert_eq!(keys.len(), 2501);
+    assert_eq!(keys.len(), 25_001);
     assert_eq!(a.ok("get_key", json!({ "namespace_id": ns, "key": "k01234" })).await["value"], "value 1234");
+    assert_eq!(keys[12_345]["metadata"], json!({ "i": 12_345 }));
 
-    // B lists them page by page with Cloudflare's cursors.
+    // B lists them page by page with Cloudflare's cursors, and its search finds them.
     let mut names = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -110,33 +122,81 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
         }
         cursor = page["cursor"].as_str().map(str::to_owned);
     }
-    assert_eq!(names.len(), 2500);
+    assert_eq!(names.len(), 25_000);
     assert!(names.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(proxy.take_counts(), counts(&[("list keys", 25)]));
     let small = b.call("list_keys", json!({ "namespace_id": ns, "limit": 5 })).await;
     assert_eq!((small.status, small.json()["error"]["field"].as_str()), (400, Some("limit")), "{}", small.text());
+    let found = b.ok("search_keys", json!({ "query": "k2345", "namespace_ids": [ns], "limit": 100 })).await;
+    let found: Vec<&str> = found["results"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(found, (0..10).map(|i| format!("k2345{i}")).collect::<Vec<_>>());
 
-    // An export through B holds every key once, in order.
+    // A bulk copy reads the values 100 at a time and writes them 10,000 at a time.
+    let copy = b.ok("create_namespace", json!({ "title": "copy" })).await["id"].as_str().unwrap().to_owned();
+    proxy.take_counts();
+    let job = b
+        .ok("bulk_copy", json!({ "namespace_id": ns, "prefix": "k", "target_namespace_id": copy, "overwrite": true }))
+        .await;
+    let job = finished(&b, job["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(25_000)), "{job}");
+    let sent = proxy.take_counts();
+    assert_eq!((sent["bulk get"], sent["bulk write"]), (250, 3), "{sent:?}");
+    let copied = keys_on(&a, &copy).await;
+    assert_eq!(copied.len(), 25_000);
+    assert_eq!(copied[24_999]["metadata"], json!({ "i": 24_999 }));
+    assert_eq!(a.ok("get_key", json!({ "namespace_id": copy, "key": "k20000" })).await["value"], "value 20000");
+
+    // An export through B holds every key once, in order, read 100 at a time.
     let job = b.ok("start_export", json!({ "namespace_id": ns, "format": "ndjson" })).await;
     let job = finished(&b, job["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(proxy.take_counts()["bulk get"], 251);
     let file = b.get(&format!("/api/jobs/{}/download", job["id"].as_str().unwrap())).await;
     let exported: Vec<Value> = file.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(exported.len(), 2501);
+    assert_eq!(exported.len(), 25_001);
     assert_eq!(exported[1]["name"], "k00001");
     assert_eq!(exported[1]["value"], "value 1");
 
-    // Bulk TTL and bulk delete by prefix through B change A's data.
-    let job = b.ok("bulk_ttl", json!({ "namespace_id": ns, "prefix": "k00", "expiration_ttl": 7200 })).await;
+    // Bulk TTL: one bulk read and one bulk write per 10,000 keys, values and metadata kept.
+    let job = b.ok("bulk_ttl", json!({ "namespace_id": ns, "prefix": "k", "expiration_ttl": 7200 })).await;
     let job = finished(&b, job["job_id"].as_str().unwrap()).await;
-    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(1000)), "{job}");
-    let with_ttl = keys_on(&a, &ns).await.into_iter().filter(|k| k["expiration"].is_i64()).count();
-    assert_eq!(with_ttl, 1001, "the 1,000 k00* keys and user/1");
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(25_000)), "{job}");
+    let sent = proxy.take_counts();
+    assert_eq!((sent["bulk get"], sent["bulk write"]), (250, 3), "{sent:?}");
+    let on_a = keys_on(&a, &ns).await;
+    assert_eq!(on_a.iter().filter(|k| k["expiration"].is_i64()).count(), 25_001, "the k* keys and user/1");
+    assert_eq!(on_a[10]["metadata"], json!({ "i": 10 }));
     assert_eq!(a.ok("get_key", json!({ "namespace_id": ns, "key": "k00010" })).await["value"], "value 10");
+
+    // Bulk delete by prefix: three bulk deletes, no reads (B's mirror knows the keys).
     let job = b.ok("bulk_delete", json!({ "namespace_id": ns, "prefix": "k" })).await;
     let job = finished(&b, job["job_id"].as_str().unwrap()).await;
-    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(25_000)), "{job}");
+    let sent = proxy.take_counts();
+    assert_eq!((sent["bulk delete"], sent.get("bulk get")), (3, None), "{sent:?}");
     let left: Vec<String> = keys_on(&a, &ns).await.iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(left, ["user/1"]);
+
+    // Rate limits and outages on the way: a job still completes, every key written once.
+    proxy.set_mode(Mode::TwoInThree);
+    let lines: String = (0..12_000).map(|i| format!("{{\"name\":\"f{i:05}\",\"value\":\"v{i}\"}}\n")).collect();
+    let res = b.request("POST", &format!("/api/import/{copy}"), &[], lines.as_bytes()).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let job = finished(&b, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(12_000)), "{job}");
+    assert!(proxy.seen() > 100, "the import went through the faults ({} requests)", proxy.seen());
+    proxy.set_mode(Mode::Pass);
+    let on_a = keys_on(&a, &copy).await;
+    assert_eq!(on_a.len(), 37_000);
+    assert_eq!(a.ok("get_key", json!({ "namespace_id": copy, "key": "f11999" })).await["value"], "v11999");
+    // Down for good: the job fails, and says what Cloudflare said.
+    let job = b.ok("bulk_delete", json!({ "namespace_id": copy, "prefix": "f" })).await;
+    proxy.set_mode(Mode::Down);
+    let job = finished(&b, job["job_id"].as_str().unwrap()).await;
+    proxy.set_mode(Mode::Pass);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error_message"].as_str().unwrap().contains(UNAVAILABLE), "{job}");
+    assert_eq!(keys_on(&a, &copy).await.len(), 37_000, "nothing was deleted");
 
     // B's audit log names its own user; A's names the token.
     let on_b = b.ok("list_audit", json!({ "namespace_ids": [ns], "operations": ["key.create"] })).await;

@@ -4,15 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use common::TestServer;
+use common::proxy::{Mode, Proxy, UNAVAILABLE};
 use domain::DomainError;
 use domain::cloudflare::{BulkWrite, CloudflareClient, CloudflareConfig};
 use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
@@ -102,78 +97,13 @@ async fn every_call_works_against_a_server_speaking_cloudflares_contract() {
     assert_eq!(cf.all_namespaces().await.unwrap().len(), 3);
 }
 
-/// A proxy in front of instance A that refuses some requests the way Cloudflare does under load.
-#[derive(Clone)]
-struct Faulty {
-    target: String,
-    http: reqwest::Client,
-    seen: Arc<AtomicUsize>,
-    mode: Mode,
-}
-
-#[derive(Clone, Copy)]
-enum Mode {
-    /// Of every three requests, the second gets a 429 (Retry-After: 0) and the third a 503.
-    TwoInThree,
-    /// The first request gets a 429 with this Retry-After (seconds); the rest go through.
-    FirstLimited(u64),
-    /// Every request gets a 503.
-    Down,
-}
-
-async fn faulty(State(proxy): State<Faulty>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let n = proxy.seen.fetch_add(1, Ordering::SeqCst);
-    let unavailable = json!({ "success": false, "errors": [{ "code": 10001, "message": "service unavailable, try later" }], "messages": [], "result": null });
-    let limited = |retry_after: u64| {
-        let body = json!({ "success": false, "errors": [{ "code": 10429, "message": "rate limited" }], "messages": [], "result": null });
-        (StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after.to_string())], axum::Json(body)).into_response()
-    };
-    match proxy.mode {
-        Mode::Down => return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(unavailable)).into_response(),
-        Mode::TwoInThree if n % 3 == 1 => return limited(0),
-        Mode::TwoInThree if n % 3 == 2 => {
-            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(unavailable)).into_response();
-        }
-        Mode::FirstLimited(seconds) if n == 0 => return limited(seconds),
-        _ => {}
-    }
-    let mut request = proxy.http.request(method, format!("{}{}", proxy.target, uri)).body(body.to_vec());
-    for name in ["authorization", "content-type"] {
-        if let Some(value) = headers.get(name) {
-            request = request.header(name, value.as_bytes());
-        }
-    }
-    let response = request.send().await.unwrap();
-    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned());
-    let bytes = response.bytes().await.unwrap();
-    let mut answer = (status, bytes.to_vec()).into_response();
-    if let Some(content_type) = content_type {
-        answer.headers_mut().insert("content-type", content_type.parse().unwrap());
-    }
-    answer
-}
-
-async fn start_proxy(proxy: Faulty) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().fallback(faulty).with_state(proxy);
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    format!("http://{addr}/client/v4")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudflares_message() {
     let a = TestServer::start().await;
     let secret = token(&a);
-    let seen = Arc::new(AtomicUsize::new(0));
-    let proxy = Faulty {
-        target: format!("http://{}", a.addr),
-        http: reqwest::Client::new(),
-        seen: seen.clone(),
-        mode: Mode::TwoInThree,
-    };
-    let cf = client(&start_proxy(proxy.clone()).await, &secret);
+    let (proxy, base) = Proxy::start(&format!("http://{}", a.addr)).await;
+    proxy.set_mode(Mode::TwoInThree);
+    let cf = client(&base, &secret);
 
     // Two of every three requests fail at first: everything still completes.
     let ns = cf.create_namespace("through-faults").await.unwrap();
@@ -183,24 +113,24 @@ async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudfla
     assert_eq!(cf.all_keys(&ns.id, "").await.unwrap().len(), 12_000);
     let names: Vec<String> = (0..300).map(|i| format!("k{i:05}")).collect();
     assert_eq!(cf.bulk_get(&ns.id, &names).await.unwrap().len(), 300);
-    assert_eq!(cf.requests_sent() as usize, seen.load(Ordering::SeqCst), "every attempt reached the proxy");
+    assert_eq!(cf.requests_sent() as usize, proxy.seen(), "every attempt reached the proxy");
     let direct = client(&format!("http://{}/client/v4", a.addr), &secret);
     assert_eq!(direct.all_keys(&ns.id, "").await.unwrap().len(), 12_000, "each key written exactly once");
 
     // Retry-After is a floor for the wait.
-    let slow = Faulty { mode: Mode::FirstLimited(1), seen: Arc::new(AtomicUsize::new(0)), ..proxy.clone() };
-    let cf_slow = client(&start_proxy(slow).await, &secret);
+    proxy.set_mode(Mode::FirstLimited);
+    let cf_slow = client(&base, &secret);
     let started = Instant::now();
     cf_slow.get_namespace(&ns.id).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "retried after {:?}", started.elapsed());
     assert_eq!(cf_slow.requests_sent(), 2);
 
     // Down for good: the attempts run out and Cloudflare's own words reach the caller.
-    let down = Faulty { mode: Mode::Down, seen: Arc::new(AtomicUsize::new(0)), ..proxy };
-    let cf_down = client(&start_proxy(down).await, &secret);
+    proxy.set_mode(Mode::Down);
+    let cf_down = client(&base, &secret);
     match cf_down.bulk_write(&ns.id, &items[..10]).await {
         Err(err @ DomainError::Upstream { status: 503, .. }) => {
-            assert!(err.to_string().contains("service unavailable, try later"), "{err}");
+            assert!(err.to_string().contains(UNAVAILABLE), "{err}");
             assert_eq!(err.status(), 502);
         }
         other => panic!("expected the upstream failure, got {other:?}"),

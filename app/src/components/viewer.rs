@@ -13,12 +13,15 @@ pub struct Viewer {
     pub is_admin: bool,
     /// Where "Log out" goes (Cloudflare Access); none when there is no sign-in.
     pub logout_url: Option<String>,
+    /// The keys live in a remote store (the Cloudflare backend) whose key index the console
+    /// can bring up to date ("Sync now").
+    pub remote_store: bool,
 }
 
 impl Default for Viewer {
     /// Nobody known: may read, nothing more.
     fn default() -> Self {
-        Self { user: String::new(), can_write: false, is_admin: false, logout_url: None }
+        Self { user: String::new(), can_write: false, is_admin: false, logout_url: None, remote_store: false }
     }
 }
 
@@ -26,6 +29,7 @@ const USER: &str = "data-user";
 const CAN_WRITE: &str = "data-can-write";
 const IS_ADMIN: &str = "data-admin";
 const LOGOUT: &str = "data-logout-url";
+const REMOTE_STORE: &str = "data-remote-store";
 
 impl Viewer {
     /// The viewer of the request being rendered (server) or of the page (browser).
@@ -44,17 +48,19 @@ impl Viewer {
                 can_write: root.get_attribute(CAN_WRITE).as_deref() == Some("true"),
                 is_admin: root.get_attribute(IS_ADMIN).as_deref() == Some("true"),
                 logout_url: root.get_attribute(LOGOUT).filter(|u| !u.is_empty()),
+                remote_store: root.get_attribute(REMOTE_STORE).as_deref() == Some("true"),
             }
         }
     }
 
     /// The `<html>` attributes the browser reads back.
-    pub fn attributes(&self) -> [(&'static str, String); 4] {
+    pub fn attributes(&self) -> [(&'static str, String); 5] {
         [
             (USER, self.user.clone()),
             (CAN_WRITE, self.can_write.to_string()),
             (IS_ADMIN, self.is_admin.to_string()),
             (LOGOUT, self.logout_url.clone().unwrap_or_default()),
+            (REMOTE_STORE, self.remote_store.to_string()),
         ]
     }
 }

@@ -9,7 +9,7 @@ use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::tag_chips::TagChips;
-use crate::components::viewer::can_write;
+use crate::components::viewer::{can_write, use_viewer};
 use crate::dto::{JobDto, KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
 use crate::format;
@@ -18,7 +18,7 @@ use crate::pages::key_details::{DetailsPanel, HistoryPanel};
 use crate::pages::{debounce, encode_query, with_query};
 use crate::serverfns::catalog::{list_tags, search_keys};
 use crate::serverfns::keys::{delete_key, get_key, list_keys, put_key};
-use crate::serverfns::namespaces::get_namespace;
+use crate::serverfns::namespaces::{get_namespace, sync_namespace};
 
 const PAGE_SIZE: u32 = 500;
 const MAX_METADATA_BYTES: usize = 1024;
@@ -194,6 +194,7 @@ pub fn KeysPage() -> impl IntoView {
                         })
                     }}
                 </Suspense>
+                {(writer && use_viewer().remote_store).then(|| view! { <SyncButton namespace_id refresh /> })}
                 {writer
                     .then(|| {
                         view! {
@@ -660,6 +661,38 @@ enum EditorTab {
 #[lazy]
 fn key_editor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> AnyView {
     view! { <KeyEditor namespace_id key on_close on_change /> }.into_any()
+}
+
+/// "Sync now" (Cloudflare backend): takes in keys written on Cloudflare by others and drops
+/// keys deleted there, then reloads the listing; says what changed.
+#[component]
+fn SyncButton(namespace_id: Memo<String>, refresh: Callback<()>) -> impl IntoView {
+    let sync = Action::new(move |id: &String| sync_namespace(id.clone()));
+    let outcome = move || {
+        sync.value().get().map(|result| match result {
+            Ok(done) => format!("Synced: {} key(s) taken in, {} dropped", done.taken, done.dropped),
+            Err(err) => err.message,
+        })
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = sync.value().get() {
+            refresh.run(());
+        }
+    });
+    view! {
+        <span role="status" class="text-sm text-gray-600 dark:text-gray-300">{outcome}</span>
+        <button
+            type="button"
+            class=BUTTON_SECONDARY
+            title="Bring this namespace's key index in line with Cloudflare"
+            disabled=move || sync.pending().get()
+            on:click=move |_| {
+                sync.dispatch(namespace_id.get_untracked());
+            }
+        >
+            {move || if sync.pending().get() { "Syncing…" } else { "Sync now" }}
+        </button>
+    }
 }
 
 /// The open key: its value, details and history in tabs. Viewers who may write edit them here;

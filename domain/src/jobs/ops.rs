@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use tokio::io::AsyncWriteExt;
 
 use super::transfer::{ItemReader, parse_item, write_export_item};
-use super::{BATCH_KEYS, Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Selection, TtlChange};
+use super::{Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Selection, TtlChange};
 use crate::actor::{Actor, Source};
 use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
@@ -13,7 +13,7 @@ use crate::kv::validate_put_with_details;
 use crate::limits;
 use crate::model::{DetailsWrite, KeyQuery, PutKey, ValidPut};
 use crate::now_unix;
-use crate::store::{decode_cursor, encode_cursor};
+use crate::store::encode_cursor;
 
 /// Most names a job may be given in a list.
 pub const MAX_LISTED_KEYS: usize = 100_000;
@@ -128,14 +128,18 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
     }
 }
 
-/// Walks the keys of a selection in batches, from where a resumed job left off.
+/// Walks the keys of a selection in batches of the store's size, from where a resumed job left
+/// off. A prefix is walked with the store's own cursors (opaque on Cloudflare), a page of at most
+/// 1,000 keys at a time, until a batch is full.
 struct Walker {
     namespace_id: String,
     keys: Option<Vec<String>>,
     prefix: String,
-    /// Names done (a list), or the last key done (a prefix).
+    batch: usize,
+    /// Names done (a list).
     position: usize,
-    after: Option<String>,
+    /// Where the listing goes on (a prefix); `None` before the first page.
+    cursor: Option<String>,
     done: bool,
 }
 
@@ -146,8 +150,9 @@ impl Walker {
             namespace_id: namespace_id.to_owned(),
             keys: selection.keys.clone(),
             prefix: selection.prefix.clone().unwrap_or_default(),
+            batch: ctx.kv().batch_keys(),
             position: 0,
-            after: None,
+            cursor: None,
             done: false,
         };
         match (&walker.keys, resume) {
@@ -158,8 +163,8 @@ impl Walker {
                 }
             }
             (None, resume) => {
-                walker.after = resume.filter(|r| !r.is_empty()).map(|r| decode_cursor(&r)).transpose()?;
-                if ctx.job.total == 0 || walker.after.is_none() {
+                walker.cursor = resume.filter(|r| !r.is_empty());
+                if ctx.job.total == 0 || walker.cursor.is_none() {
                     let total = ctx.kv().count_keys(namespace_id, &walker.prefix).await?;
                     ctx.set_total(total).await?;
                 }
@@ -177,33 +182,35 @@ impl Walker {
                 self.done = true;
                 return Ok(None);
             }
-            let end = (self.position + BATCH_KEYS).min(keys.len());
+            let end = (self.position + self.batch).min(keys.len());
             let batch = keys[self.position..end].to_vec();
             self.position = end;
             return Ok(Some(batch));
         }
-        let query = KeyQuery {
-            prefix: Some(self.prefix.clone()).filter(|p| !p.is_empty()),
-            cursor: self.after.as_deref().map(encode_cursor),
-            limit: Some(BATCH_KEYS as u32),
-        };
-        let page = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
-        if page.list_complete {
-            self.done = true;
+        let mut names = Vec::new();
+        while names.len() < self.batch {
+            let query = KeyQuery {
+                prefix: Some(self.prefix.clone()).filter(|p| !p.is_empty()),
+                cursor: self.cursor.clone(),
+                limit: Some((self.batch - names.len()).clamp(10, 1000) as u32),
+            };
+            let page = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
+            names.extend(page.keys.into_iter().map(|k| k.name));
+            match page.cursor.filter(|c| !page.list_complete && !c.is_empty()) {
+                Some(cursor) => self.cursor = Some(cursor),
+                None => {
+                    self.done = true;
+                    break;
+                }
+            }
         }
-        if page.keys.is_empty() {
-            self.done = true;
-            return Ok(None);
-        }
-        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
-        self.after = names.last().cloned();
-        Ok(Some(names))
+        Ok(Some(names).filter(|n| !n.is_empty()))
     }
 
     fn checkpoint(&self) -> String {
         match &self.keys {
             Some(_) => self.position.to_string(),
-            None => self.after.as_deref().map(encode_cursor).unwrap_or_default(),
+            None => self.cursor.clone().unwrap_or_default(),
         }
     }
 }
@@ -288,16 +295,13 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
-                let live = ctx.kv().live_names(namespace_id, &names).await?;
-                let failures = missing(&names, &live);
                 let expiration = match change {
                     TtlChange::Ttl(ttl) => Some(now_unix() + ttl),
                     TtlChange::At(at) => Some(*at),
                     TtlChange::Remove => None,
                 };
-                let targets: Vec<String> = names.iter().filter(|n| live.contains(*n)).cloned().collect();
-                ctx.kv().set_expiration(actor, namespace_id, &targets, expiration).await?;
-                ctx.fail_keys(failures).await?;
+                let changed = ctx.kv().set_expiration(actor, namespace_id, &names, expiration).await?;
+                ctx.fail_keys(missing(&names, &changed.into_iter().collect())).await?;
                 ctx.advance(names.len() as u64, 0, names.last().map(String::as_str), walker.checkpoint()).await?;
             }
             Ok(Outcome::Completed(None))
@@ -455,6 +459,7 @@ async fn import(
     format: super::ImportFormat,
 ) -> DomainResult<Outcome> {
     let resume_at: u64 = ctx.resume_point().await?.and_then(|r| r.parse().ok()).unwrap_or(0);
+    let batch_keys = ctx.kv().batch_keys();
     // First pass: count, validate every item, and with `fail` check every collision, before
     // anything is written.
     let mut reader = ItemReader::open(path, format).await?;
@@ -478,7 +483,7 @@ async fn import(
                 }
             }
         }
-        if pending.len() >= BATCH_KEYS {
+        if pending.len() >= batch_keys {
             collisions(ctx, namespace_id, &mut pending, &mut problems, &mut problem_count).await?;
         }
     }
@@ -505,7 +510,7 @@ async fn import(
         let next = reader.next().await?;
         let flush = match &next {
             None => true,
-            Some(_) => batch.len() >= BATCH_KEYS || batch_bytes >= BATCH_BYTES,
+            Some(_) => batch.len() >= batch_keys || batch_bytes >= BATCH_BYTES,
         };
         if flush && (handled > 0 || !batch.is_empty()) {
             if ctx.cancelled().await {

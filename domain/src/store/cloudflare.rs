@@ -123,20 +123,51 @@ impl CloudflareStore {
     async fn require_remote_namespace(&self, namespace_id: &str) -> DomainResult<()> {
         match self.remote.get_namespace(namespace_id).await {
             Ok(namespace) => self.mirror.adopt_namespace(&namespace.id, &namespace.title).await,
-            Err(DomainError::Upstream { status: 404, .. }) => {
-                self.mirror.forget_namespace(namespace_id).await?;
-                Err(DomainError::not_found(
+            Err(err) => Err(self.gone(namespace_id, err).await),
+        }
+    }
+
+    /// Makes sure the mirror holds the namespace before keys are read or written: a namespace
+    /// it knows costs no request (should it be gone from Cloudflare, the key request itself
+    /// answers 404 and [`Self::gone`] tells); one it does not know is looked up and adopted.
+    async fn known_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        if self.mirror.knows_namespace(namespace_id).await? {
+            return Ok(());
+        }
+        self.require_remote_namespace(namespace_id).await
+    }
+
+    /// A failed request on a namespace: when Cloudflare does not know the namespace, it is
+    /// dropped from the mirror and the error is our "not found".
+    async fn gone(&self, namespace_id: &str, err: DomainError) -> DomainError {
+        match err {
+            DomainError::Upstream { status: 404, code, .. } if code != 10009 => {
+                if let Err(err) = self.mirror.forget_namespace(namespace_id).await {
+                    return err;
+                }
+                DomainError::not_found(
                     "namespace_id",
                     format!("namespace_id: no namespace has the id {namespace_id:?}"),
-                ))
+                )
             }
-            Err(err) => Err(err),
+            other => other,
+        }
+    }
+
+    /// `result`, with a vanished namespace told as [`Self::gone`] does.
+    async fn on<T>(&self, namespace_id: &str, result: DomainResult<T>) -> DomainResult<T> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(err) => Err(self.gone(namespace_id, err).await),
         }
     }
 
     /// Values with metadata and expiration of `names`, from Cloudflare (100 a request).
     async fn read_values(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
-        let found = self.remote.bulk_get(namespace_id, names).await?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = self.on(namespace_id, self.remote.bulk_get(namespace_id, names).await).await?;
         let now = now_unix();
         Ok(names
             .iter()
@@ -157,7 +188,7 @@ impl CloudflareStore {
 
     async fn remote_names(&self, namespace_id: &str, prefix: &str) -> DomainResult<Vec<RemoteKey>> {
         let now = now_unix();
-        let mut keys = self.remote.all_keys(namespace_id, prefix).await?;
+        let mut keys = self.on(namespace_id, self.remote.all_keys(namespace_id, prefix).await).await?;
         keys.retain(|k| k.expiration.is_none_or(|at| at > now));
         Ok(keys)
     }
@@ -215,6 +246,10 @@ impl KvStore for CloudflareStore {
         CloudflareStore::sync_namespace(self, namespace_id).await.map(Some)
     }
 
+    fn batch_keys(&self) -> usize {
+        crate::cloudflare::BULK_WRITE_KEYS
+    }
+
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
         // Cloudflare's cursors are its own; passed through as they are.
         if cursor.len() > 4096 || cursor.chars().any(char::is_control) {
@@ -224,7 +259,7 @@ impl KvStore for CloudflareStore {
     }
 
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage> {
-        self.require_remote_namespace(namespace_id).await?;
+        self.known_namespace(namespace_id).await?;
         let limit = query.limit.unwrap_or(1000);
         if limit < 10 {
             // Cloudflare's pages hold at least 10 keys and its cursors only point past a whole
@@ -235,7 +270,8 @@ impl KvStore for CloudflareStore {
             ));
         }
         let prefix = query.prefix.as_deref().unwrap_or_default();
-        let (keys, cursor) = self.remote.list_keys(namespace_id, prefix, query.cursor.as_deref(), limit).await?;
+        let listed = self.remote.list_keys(namespace_id, prefix, query.cursor.as_deref(), limit).await;
+        let (keys, cursor) = self.on(namespace_id, listed).await?;
         let now = now_unix();
         let keys: Vec<RemoteKey> = keys.into_iter().filter(|k| k.expiration.is_none_or(|at| at > now)).collect();
         let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
@@ -253,7 +289,8 @@ impl KvStore for CloudflareStore {
     }
 
     async fn get_key(&self, namespace_id: &str, name: &str) -> DomainResult<Option<KeyValue>> {
-        self.require_remote_namespace(namespace_id).await?;
+        self.known_namespace(namespace_id).await?;
+        // One bulk get: value, metadata and expiration in one request.
         Ok(self.read_values(namespace_id, &[name.to_owned()]).await?.pop())
     }
 
@@ -264,16 +301,20 @@ impl KvStore for CloudflareStore {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()> {
-        self.require_remote_namespace(namespace_id).await?;
+        self.known_namespace(namespace_id).await?;
         let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
-        self.remote.bulk_write(namespace_id, &bulk).await?;
+        self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
         self.mirror.put_many(actor, namespace_id, items, kind).await
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
-        self.require_remote_namespace(namespace_id).await?;
-        let live = self.read_values(namespace_id, names).await?.len() as u64;
-        self.remote.bulk_delete(namespace_id, names).await?;
+        self.known_namespace(namespace_id).await?;
+        // How many of the keys were live: the mirror knows the keys written or synced through
+        // us; only the others are asked of Cloudflare (none, for keys just listed and synced).
+        let known = self.mirror.live_names(namespace_id, names).await?;
+        let unknown: Vec<String> = names.iter().filter(|n| !known.contains(*n)).cloned().collect();
+        let live = known.len() as u64 + self.read_values(namespace_id, &unknown).await?.len() as u64;
+        self.on(namespace_id, self.remote.bulk_delete(namespace_id, names).await).await?;
         self.mirror.delete_many(actor, namespace_id, names).await?;
         Ok(live)
     }
@@ -314,7 +355,8 @@ impl KvStore for CloudflareStore {
         // expired are passed over, so an empty answer means the end.
         loop {
             let page_size = limit.clamp(10, 1000) as u32;
-            let (keys, next) = self.remote.list_keys(namespace_id, prefix, cursor.as_deref(), page_size).await?;
+            let listed = self.remote.list_keys(namespace_id, prefix, cursor.as_deref(), page_size).await;
+            let (keys, next) = self.on(namespace_id, listed).await?;
             let names: Vec<String> = keys
                 .into_iter()
                 .filter(|k| k.expiration.is_none_or(|at| at > now))
@@ -342,7 +384,7 @@ impl KvStore for CloudflareStore {
     }
 
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
-        self.require_remote_namespace(namespace_id).await?;
+        self.known_namespace(namespace_id).await?;
         Ok(self.remote_names(namespace_id, prefix).await?.len() as u64)
     }
 
@@ -352,23 +394,23 @@ impl KvStore for CloudflareStore {
         namespace_id: &str,
         names: &[String],
         expiration: Option<i64>,
-    ) -> DomainResult<u64> {
+    ) -> DomainResult<Vec<String>> {
+        self.known_namespace(namespace_id).await?;
         // Cloudflare has no expiration-only update: the values are read in bulk and written back
         // in bulk with the new expiration (never one request per key).
         let current = self.read_values(namespace_id, names).await?;
         let bulk: Vec<BulkWrite> =
             current.iter().map(|k| BulkWrite::new(k.name.clone(), &k.value, expiration, k.metadata.clone())).collect();
-        self.remote.bulk_write(namespace_id, &bulk).await?;
-        let changed = current.len() as u64;
+        self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
+        let changed: Vec<String> = current.iter().map(|k| k.name.clone()).collect();
         // The mirror may lack keys written elsewhere: it gets them whole.
-        let known: HashMap<String, ()> =
-            self.mirror.sizes_of(namespace_id, names).await?.into_keys().map(|k| (k, ())).collect();
+        let known = self.mirror.sizes_of(namespace_id, &changed).await?;
         let missing: Vec<ValidPut> = current
-            .iter()
+            .into_iter()
             .filter(|k| !known.contains_key(&k.name))
             .map(|k| ValidPut {
-                name: k.name.clone(),
-                value: k.value.clone(),
+                name: k.name,
+                value: k.value,
                 metadata: k.metadata.as_ref().map(|m| m.to_string()),
                 expiration,
                 details: DetailsWrite::default(),
@@ -377,7 +419,7 @@ impl KvStore for CloudflareStore {
         if !missing.is_empty() {
             self.mirror.put_many(actor, namespace_id, missing, WriteKind::Update).await?;
         }
-        self.mirror.set_expiration(actor, namespace_id, names, expiration).await?;
+        self.mirror.set_expiration(actor, namespace_id, &changed, expiration).await?;
         Ok(changed)
     }
 }

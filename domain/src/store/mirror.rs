@@ -60,6 +60,17 @@ impl SqlStore {
             .await?)
     }
 
+    /// Whether the mirror holds a namespace with this id.
+    pub async fn knows_namespace(&self, id: &str) -> DomainResult<bool> {
+        let found: Option<String> = namespace::Entity::find_by_id(id.to_owned())
+            .select_only()
+            .column(namespace::Column::Id)
+            .into_tuple()
+            .one(&self.database().conn)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Drops a namespace that no longer exists upstream, with everything kept about it.
     pub async fn forget_namespace(&self, id: &str) -> DomainResult<()> {
         if namespace::Entity::find_by_id(id.to_owned()).one(&self.database().conn).await?.is_none() {

@@ -31,6 +31,11 @@ pub trait KvStore: Send + Sync + 'static {
     async fn sync_namespace(&self, _namespace_id: &str) -> DomainResult<Option<(u64, u64)>> {
         Ok(None)
     }
+    /// Keys a job handles per batch: what one write to this store takes at best (one
+    /// transaction on the SQL store; one bulk request of Cloudflare's).
+    fn batch_keys(&self) -> usize {
+        crate::jobs::BATCH_KEYS
+    }
     /// Refuses a cursor this store did not hand out.
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
         decode_cursor(cursor).map(|_| ())
@@ -82,14 +87,14 @@ pub trait KvStore: Send + Sync + 'static {
     /// How many live keys start with `prefix` (all of them for an empty prefix).
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64>;
     /// Sets (or with `None` removes) the expiration of the named live keys, leaving values and
-    /// metadata untouched; returns how many were changed.
+    /// metadata untouched; returns the names changed (the others are missing or expired).
     async fn set_expiration(
         &self,
         actor: &Actor,
         namespace_id: &str,
         names: &[String],
         expiration: Option<i64>,
-    ) -> DomainResult<u64>;
+    ) -> DomainResult<Vec<String>>;
 }
 
 /// Cursors are opaque to clients: the last key of a page, base64url-encoded.

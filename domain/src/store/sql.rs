@@ -669,27 +669,38 @@ impl KvStore for SqlStore {
         namespace_id: &str,
         names: &[String],
         expiration: Option<i64>,
-    ) -> DomainResult<u64> {
+    ) -> DomainResult<Vec<String>> {
         let now = now_unix();
         let txn = self.db.conn.begin().await?;
         lock_namespace(&txn, namespace_id, now).await?;
-        let mut changed = 0;
+        let mut changed = Vec::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            catalog::record_versions(&txn, namespace_id, &chunk, "ttl", actor, now).await?;
-            let result = kv_entry::Entity::update_many()
+            let live: Vec<String> = kv_entry::Entity::find()
+                .select_only()
+                .column(kv_entry::Column::Name)
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
+                .filter(live(now))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            if live.is_empty() {
+                continue;
+            }
+            let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+            catalog::record_versions(&txn, namespace_id, &refs, "ttl", actor, now).await?;
+            kv_entry::Entity::update_many()
                 .col_expr(kv_entry::Column::Expiration, Expr::value(expiration))
                 .col_expr(kv_entry::Column::UpdatedAt, Expr::value(now))
                 .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
-                .filter(live(now))
+                .filter(kv_entry::Column::Name.is_in(refs.iter().copied()))
                 .exec(&txn)
                 .await?;
-            changed += result.rows_affected;
+            changed.extend(live);
         }
-        if changed > 0 {
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let details = serde_json::json!({ "expiration": expiration, "changed": changed });
+        if !changed.is_empty() {
+            let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
+            let details = serde_json::json!({ "expiration": expiration, "changed": changed.len() });
             audit::record_keys(&txn, actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details, now).await?;
         }
         txn.commit().await?;
