@@ -12,4 +12,6 @@ pub struct AppState {
     pub jobs: domain::jobs::Jobs,
     /// API tokens of the Cloudflare-compatible API.
     pub tokens: domain::tokens::Tokens,
+    /// Services and tokens of the multi-tenant KV API (`/v1/kv`).
+    pub services: domain::services::Services,
 }

@@ -288,6 +288,11 @@ impl Kv {
         self.store.live_names(namespace_id, names).await
     }
 
+    /// The store itself, for domain code that needs what `Kv` does not wrap.
+    pub(crate) fn store(&self) -> &Arc<dyn KvStore> {
+        &self.store
+    }
+
     /// Keys a job handles per batch on this store.
     pub fn batch_keys(&self) -> usize {
         self.store.batch_keys()

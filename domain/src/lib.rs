@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod kv;
 pub mod limits;
 pub mod model;
+pub mod services;
 pub mod store;
 pub mod tokens;
 

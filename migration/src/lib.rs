@@ -7,6 +7,7 @@ mod m20261124_000002_details_versions_search;
 mod m20261125_000003_jobs;
 mod m20261125_000004_audit;
 mod m20261126_000005_api_tokens;
+mod m20261126_000006_services;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_jobs::Migration),
             Box::new(m20261125_000004_audit::Migration),
             Box::new(m20261126_000005_api_tokens::Migration),
+            Box::new(m20261126_000006_services::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatu
 use domain::{Actor, Database, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, ExportArgs, ImportArgs, TokenCommand};
+use crate::config::{Config, ExportArgs, ImportArgs, ServiceCommand, TokenCommand};
 
 fn actor() -> Actor {
     let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "local".into());
@@ -212,6 +212,69 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke(args) => {
             let token = tokens.revoke(&actor(), &args.token).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("Revoked token {:?} ({}).", token.name, token.id);
+        }
+    }
+    Ok(())
+}
+
+/// `kv-manager service create | list | token | revoke`.
+pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
+    let settings = match &command {
+        ServiceCommand::Create(args) => &args.settings,
+        ServiceCommand::List(args) => &args.settings,
+        ServiceCommand::Token(args) => &args.settings,
+        ServiceCommand::Revoke(args) => &args.settings,
+    };
+    let config = Config::resolve(settings)?;
+    let (kv, _) = open(&config).await?;
+    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let services = domain::services::Services::new(kv, db.conn.clone(), None);
+    let fail = |e: domain::DomainError| anyhow::anyhow!("{e}");
+    match command {
+        ServiceCommand::Create(args) => {
+            let spec = domain::services::ServiceSpec {
+                name: args.name,
+                storage: args.storage,
+                role: args.role,
+                prefix: args.prefix,
+                allowed_origins: args.origins,
+                public_keys: args.public_keys,
+                description: args.description,
+                disabled: false,
+            };
+            let (service, token, secret) = services.create(&actor(), &spec).await.map_err(fail)?;
+            eprintln!(
+                "Made {} service {:?} over namespace {} with prefix {:?}; token {} is shown once, keep it now:",
+                service.role.as_str(),
+                service.name,
+                service.namespace_id,
+                service.prefix,
+                token.id
+            );
+            println!("{secret}");
+        }
+        ServiceCommand::List(_) => {
+            println!("{:<30} {:<10} {:<20} {:<34} {:<8} origins", "name", "role", "prefix", "namespace", "enabled");
+            for s in services.list().await.map_err(fail)? {
+                println!(
+                    "{:<30} {:<10} {:<20} {:<34} {:<8} {}",
+                    s.name,
+                    s.role.as_str(),
+                    s.prefix,
+                    s.namespace_id,
+                    if s.disabled { "no" } else { "yes" },
+                    s.allowed_origins.join(",")
+                );
+            }
+        }
+        ServiceCommand::Token(args) => {
+            let (token, secret) = services.issue_token(&actor(), &args.name).await.map_err(fail)?;
+            eprintln!("Issued token {} for {:?}. It is shown once; keep it now:", token.id, args.name);
+            println!("{secret}");
+        }
+        ServiceCommand::Revoke(args) => {
+            let token = services.revoke_token(&actor(), &args.name, &args.token_id).await.map_err(fail)?;
+            eprintln!("Revoked token {} of {:?}.", token.id, token.service);
         }
     }
     Ok(())

@@ -33,6 +33,62 @@ pub enum Command {
     /// API tokens for the Cloudflare-compatible API (/client/v4).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Services of the multi-tenant KV API (/v1/kv) and their tokens.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Make a service and its first token; the token is printed once, alone on the last line of standard output.
+    Create(ServiceCreateArgs),
+    /// List services (never their tokens).
+    List(TokenListArgs),
+    /// Issue one more token for a service (rotation); printed once, alone on the last line.
+    Token(ServiceNameArgs),
+    /// Revoke one token of a service by its id; it stops working at once.
+    Revoke(ServiceRevokeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServiceCreateArgs {
+    /// 3 to 30 of a-z, 0-9 and -
+    pub name: String,
+    /// The namespace its keys live in (id or title)
+    #[arg(long)]
+    pub storage: String,
+    /// admin (reads and writes) or read-only
+    #[arg(long, default_value = "read-only")]
+    pub role: String,
+    /// Its keys are stored as <prefix>:<key> (1 to 64 of A-Z, a-z, 0-9, '.', '_', '-')
+    #[arg(long)]
+    pub prefix: String,
+    /// A browser origin allowed to call it (repeat for more; * for any)
+    #[arg(long = "origin")]
+    pub origins: Vec<String>,
+    /// A key anyone may read from any origin: an exact name, or a prefix ending in * (repeat for more)
+    #[arg(long = "public")]
+    pub public_keys: Vec<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServiceNameArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServiceRevokeArgs {
+    pub name: String,
+    /// The token's id (from the console or `service create`)
+    pub token_id: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +234,15 @@ pub struct ServeArgs {
     /// Minutes between syncs of every namespace with Cloudflare (keys written elsewhere) [default: 15]
     #[arg(long, env = "KVM_CF_SYNC_MINUTES")]
     pub cf_sync_minutes: Option<u64>,
+    /// Master token of the multi-tenant KV API (/v1/kv): acts on any service named in X-Kevi-Service (also read from API_TOKEN)
+    #[arg(long, env = "KEVI_API_TOKEN", hide_env_values = true)]
+    pub kevi_api_token: Option<String>,
+    /// TOML file of /v1/kv services (with SHA-256 hashes of their tokens), loaded at start-up
+    #[arg(long, env = "KVM_SERVICES_FILE")]
+    pub services_file: Option<PathBuf>,
+    /// Requests per second per /v1/kv token (bursts of twice that) [default: 100]
+    #[arg(long, env = "KVM_KEVI_RATE")]
+    pub kevi_rate: Option<u32>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -209,6 +274,8 @@ struct FileConfig {
     cloudflare_api_base_url: Option<String>,
     cf_concurrency: Option<usize>,
     cf_sync_minutes: Option<u64>,
+    services_file: Option<PathBuf>,
+    kevi_rate: Option<u32>,
 }
 
 /// Everything the server needs to start.
@@ -230,6 +297,34 @@ pub struct Config {
     pub protected_namespaces: Vec<String>,
     pub account_id: String,
     pub backend: Backend,
+    pub kevi: KeviSettings,
+}
+
+/// The multi-tenant KV API (`/v1/kv`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeviSettings {
+    /// `KEVI_API_TOKEN` (or `API_TOKEN`): may act on any service.
+    pub master_token: Option<String>,
+    pub services_file: Option<PathBuf>,
+    /// Requests per second per token; bursts of twice that.
+    pub rate: u32,
+}
+
+impl Default for KeviSettings {
+    fn default() -> Self {
+        Self { master_token: None, services_file: None, rate: 100 }
+    }
+}
+
+impl std::fmt::Debug for KeviSettings {
+    /// Never prints the master token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeviSettings")
+            .field("master_token", &self.master_token.as_ref().map(|_| "<set>"))
+            .field("services_file", &self.services_file)
+            .field("rate", &self.rate)
+            .finish()
+    }
 }
 
 /// Where keys live.
@@ -302,6 +397,7 @@ impl Default for Config {
             protected_namespaces: Vec::new(),
             account_id: crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned(),
             backend: Backend::Local,
+            kevi: KeviSettings::default(),
         }
     }
 }
@@ -371,7 +467,17 @@ impl Config {
             }
             Some(other) => anyhow::bail!("backend: {other:?} is not one of local, cloudflare"),
         };
+        let kevi_rate = args.kevi_rate.or(file.kevi_rate).unwrap_or(100);
+        if kevi_rate == 0 {
+            anyhow::bail!("kevi-rate: must be at least 1 request per second");
+        }
+        let kevi = KeviSettings {
+            master_token: args.kevi_api_token.clone().or_else(|| env("API_TOKEN")).filter(|t| !t.trim().is_empty()),
+            services_file: args.services_file.clone().or(file.services_file),
+            rate: kevi_rate,
+        };
         Ok(Self {
+            kevi,
             backend,
             account_id,
             auth,

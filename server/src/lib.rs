@@ -5,6 +5,7 @@ pub mod cf_api;
 pub mod cli;
 pub mod config;
 pub mod jobs_api;
+pub mod kevi;
 pub mod router;
 pub mod security;
 

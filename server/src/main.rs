@@ -16,6 +16,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import(args)) => return kv_manager::cli::import(args).await,
         Some(Command::Export(args)) => return kv_manager::cli::export(args).await,
         Some(Command::Token(command)) => return kv_manager::cli::token(command).await,
+        Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;

@@ -28,8 +28,10 @@ use tower_http::trace::TraceLayer;
 use crate::api_errors::json_error_status;
 use crate::cf_api::CfState;
 use crate::config::{Backend, Config};
+use crate::kevi::KeviState;
 use crate::security::{self, Identity};
 use domain::cloudflare::{CloudflareClient, CloudflareConfig};
+use domain::services::Services;
 use domain::tokens::Tokens;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
@@ -114,19 +116,25 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         .site_addr(config.addr)
         .build();
     let tokens = Tokens::new(database.conn.clone());
-    let state = AppState { leptos_options, kv, database, jobs, tokens };
+    let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
+    if let Some(path) = &config.kevi.services_file {
+        let loaded = crate::kevi::load_services_file(&services, path).await?;
+        tracing::info!(services = loaded, file = %path.display(), "services of /v1/kv loaded");
+    }
+    let kevi = KeviState::new(services.clone(), config.kevi.rate);
+    let state = AppState { leptos_options, kv, database, jobs, tokens, services };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
-    Ok((router(state.clone(), identity, cf), state))
+    Ok((router(state.clone(), identity, cf, kevi), state))
 }
 
 /// The router over a ready state.
-pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState) -> Router {
+pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState, kevi: KeviState) -> Router {
     let routes = generate_route_list(App);
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
     let api = Router::new().route("/api/{*fn_name}", post(server_fn).get(server_fn));
-    Router::new()
+    let console = Router::new()
         .route("/health", get(health))
         .leptos_routes_with_context(
             &state,
@@ -159,10 +167,15 @@ pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState) -> Router {
         .layer(middleware::from_fn(security::csrf))
         .layer(middleware::from_fn_with_state(identity, security::identify))
         .layer(middleware::from_fn(json_error_status))
+        .with_state(state);
+    // The multi-tenant KV API has its own tokens, CORS and error shape: it sits beside the
+    // console's identity and CSRF layers, not under them.
+    Router::new()
+        .merge(crate::kevi::router(kevi))
+        .merge(console)
         .layer(middleware::from_fn(security::security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.

@@ -1,0 +1,536 @@
+//! The multi-tenant KV API (Kevi's model) under `/v1/kv`: a token (`X-Kevi-Token`) names a
+//! service, and the service its namespace, role, key prefix, allowed browser origins and public
+//! keys (`domain::services`). Every read and write goes through `Kv`, as the console's do (search
+//! index, versions, audit with source `kevi` and the service's name as the user).
+//!
+//! Each request is checked in this order: token (401, one body for missing, unknown, revoked
+//! and disabled), rate (429 with `Retry-After`), origin when the request carries one (403;
+//! public keys may be read from anywhere), role for writes (403 `Permission Denied`), then the
+//! input (400 / 413 naming the field). Every error is `{"error", "message"}` (with `field`,
+//! `required` and `current` where they apply). CORS preflights need no token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::to_bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::services::{Caller, ServiceRole, Services};
+use domain::{DomainError, KeyQuery, PutKey, limits};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub const TOKEN_HEADER: &str = "x-kevi-token";
+pub const SERVICE_HEADER: &str = "x-kevi-service";
+/// What a preflight may ask to send.
+const ALLOWED_HEADERS: &str = "X-Kevi-Token, X-Kevi-Service, Content-Type";
+const KEY_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+const LIST_METHODS: &str = "GET, OPTIONS";
+/// A write's body: a 25 MiB value as JSON text, escaped, with room for the rest.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Keys one listing answers at most, and by default.
+pub const MAX_LIST: u32 = 1000;
+pub const DEFAULT_LIST: u32 = 100;
+
+#[derive(Clone)]
+pub struct KeviState {
+    pub services: Services,
+    limiter: Arc<RateLimiter>,
+}
+
+impl KeviState {
+    pub fn new(services: Services, rate: u32) -> Self {
+        Self { services, limiter: Arc::new(RateLimiter::new(rate)) }
+    }
+}
+
+pub fn router(state: KeviState) -> Router {
+    Router::new()
+        .route("/v1/kv", get(list).options(preflight_list))
+        .route("/v1/kv/", get(empty_key).post(empty_key).put(empty_key).delete(empty_key).options(empty_key))
+        .route("/v1/kv/{*key}", get(read).post(write).put(write).delete(remove).options(preflight_key))
+        .route("/v1/{*rest}", axum::routing::any(no_route))
+        .route("/v1", axum::routing::any(no_route))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/// The error body every failure of this API uses.
+pub fn failure(status: StatusCode, message: impl Into<String>, field: Option<&str>) -> Response {
+    let mut body = json!({ "error": status.canonical_reason().unwrap_or("Error"), "message": message.into() });
+    if let Some(field) = field {
+        body["field"] = json!(field);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn domain_failure(err: DomainError) -> Response {
+    if matches!(err, DomainError::Internal) {
+        tracing::error!(%err, "the KV API failed");
+    }
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    failure(status, err.to_string(), err.field())
+}
+
+fn unauthorized() -> Response {
+    failure(
+        StatusCode::UNAUTHORIZED,
+        "send a valid token of an enabled service in X-Kevi-Token (missing, unknown, revoked and disabled tokens all get this answer)",
+        None,
+    )
+}
+
+async fn no_route() -> Response {
+    failure(StatusCode::NOT_FOUND, "no such route: the API is GET /v1/kv and GET, POST, PUT, DELETE /v1/kv/{key}", None)
+}
+
+async fn method_not_allowed() -> Response {
+    failure(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed here: /v1/kv takes GET; /v1/kv/{key} takes GET, POST, PUT and DELETE",
+        None,
+    )
+}
+
+async fn empty_key() -> Response {
+    failure(StatusCode::BAD_REQUEST, "key: must not be empty", Some("key"))
+}
+
+// ---- rate limit ------------------------------------------------------------------------------
+
+/// A token bucket per token: `rate` requests a second, bursts of twice that.
+struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        Self { rate, burst: rate * 2.0, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Ok` when the token may send one more request now, else the seconds to wait.
+    fn take(&self, token: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        if buckets.len() > 100_000 {
+            // Forget idle tokens rather than grow without bound (full buckets lose nothing).
+            let (rate, burst) = (self.rate, self.burst);
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(token.to_owned()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+// ---- who is asking ---------------------------------------------------------------------------
+
+/// An admitted request: who, and the origin to echo back (a browser's, when allowed).
+struct Admitted {
+    caller: Caller,
+    origin: Option<HeaderValue>,
+}
+
+impl Admitted {
+    /// `response` with the CORS headers this request earned.
+    fn reply(&self, response: Response) -> Response {
+        with_cors(response, self.origin.clone())
+    }
+}
+
+fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+    }
+    response
+}
+
+fn origin_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| !o.is_empty())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Read,
+    Write,
+}
+
+/// Token, rate, origin and role, in that order; the refusal is the finished response.
+async fn admit(state: &KeviState, headers: &HeaderMap, key: Option<&str>, need: Need) -> Result<Admitted, Response> {
+    let origin = origin_of(headers);
+    // Errors before the service is known carry CORS headers only for an origin some service
+    // accepts, so that its page can read why it was refused.
+    let early = |response: Response| async move {
+        match origin {
+            Some(o) if state.services.preflight_allowed(o, None).await.unwrap_or(false) => {
+                with_cors(response, HeaderValue::from_str(o).ok())
+            }
+            _ => with_cors(response, None),
+        }
+    };
+    let token = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).filter(|t| !t.trim().is_empty());
+    let Some(token) = token else { return Err(early(unauthorized()).await) };
+    let service = headers.get(SERVICE_HEADER).and_then(|v| v.to_str().ok());
+    let caller = match state.services.caller(token, service).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return Err(early(unauthorized()).await),
+        Err(err) => return Err(early(domain_failure(err)).await),
+    };
+    if let Err(wait) = state.limiter.take(&caller.token) {
+        let mut response = failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many requests with this token; retry in {wait} s"),
+            None,
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Err(early(response).await);
+    }
+    let origin = match origin {
+        None => None,
+        Some(origin) => {
+            let public = need == Need::Read && key.is_some_and(|k| caller.service.is_public(k));
+            if !caller.service.allows_origin(origin) && !public {
+                return Err(with_cors(
+                    failure(StatusCode::FORBIDDEN, format!("origin {origin} is not allowed for this service"), None),
+                    None,
+                ));
+            }
+            HeaderValue::from_str(origin).ok()
+        }
+    };
+    let admitted = Admitted { caller, origin };
+    if need == Need::Write && admitted.caller.role() != ServiceRole::Admin {
+        let body = json!({
+            "error": "Permission Denied",
+            "message": "this service may only read: writes need the admin role",
+            "required": "admin",
+            "current": admitted.caller.role().as_str(),
+        });
+        return Err(admitted.reply((StatusCode::FORBIDDEN, axum::Json(body)).into_response()));
+    }
+    Ok(admitted)
+}
+
+// ---- preflight -------------------------------------------------------------------------------
+
+async fn preflight(state: &KeviState, headers: &HeaderMap, key: Option<&str>, methods: &'static str) -> Response {
+    let Some(origin) = origin_of(headers) else {
+        return failure(StatusCode::BAD_REQUEST, "a CORS preflight needs an Origin header", Some("Origin"));
+    };
+    let method = headers
+        .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    if !methods.split(", ").any(|m| m == method) {
+        return with_cors(
+            failure(StatusCode::FORBIDDEN, format!("{method} is not a method of this route ({methods})"), None),
+            None,
+        );
+    }
+    let public_key = if method == "GET" { key } else { None };
+    match state.services.preflight_allowed(origin, public_key).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return with_cors(
+                failure(StatusCode::FORBIDDEN, format!("origin {origin} is not allowed by any service"), None),
+                None,
+            );
+        }
+        Err(err) => return domain_failure(err),
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let out = response.headers_mut();
+    out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(methods));
+    out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
+    out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    with_cors(response, HeaderValue::from_str(origin).ok())
+}
+
+async fn preflight_list(State(state): State<KeviState>, headers: HeaderMap) -> Response {
+    preflight(&state, &headers, None, LIST_METHODS).await
+}
+
+async fn preflight_key(State(state): State<KeviState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+    preflight(&state, &headers, Some(&key), KEY_METHODS).await
+}
+
+// ---- keys ------------------------------------------------------------------------------------
+
+/// The stored name of a service's key, checked: not empty, and within 512 bytes with the prefix.
+fn stored_key(caller: &Caller, key: &str) -> Result<String, Response> {
+    if key.is_empty() {
+        return Err(failure(StatusCode::BAD_REQUEST, "key: must not be empty", Some("key")));
+    }
+    let stored = caller.service.stored_key(key);
+    if stored.len() > limits::MAX_KEY_BYTES {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "key: {} bytes with the service prefix {:?}; at most {} bytes in all",
+                stored.len(),
+                caller.service.key_space(),
+                limits::MAX_KEY_BYTES
+            ),
+            Some("key"),
+        ));
+    }
+    limits::check_key_name(&stored).map_err(domain_failure)?;
+    Ok(stored)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    prefix: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<KeviState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let admitted = match admit(&state, &headers, None, Need::Read).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let Ok(Query(query)) = query else {
+        return admitted.reply(failure(StatusCode::BAD_REQUEST, "query: not a valid query string", Some("query")));
+    };
+    let limit = match query.limit.as_deref().map(str::parse::<u32>) {
+        None => DEFAULT_LIST,
+        Some(Ok(n)) if (1..=MAX_LIST).contains(&n) => n,
+        Some(_) => {
+            return admitted.reply(failure(
+                StatusCode::BAD_REQUEST,
+                format!("limit: {:?} is not a whole number from 1 to {MAX_LIST}", query.limit.unwrap_or_default()),
+                Some("limit"),
+            ));
+        }
+    };
+    let service = &admitted.caller.service;
+    let space = service.key_space();
+    let prefix = format!("{space}{}", query.prefix.unwrap_or_default());
+    let cursor = query.cursor.filter(|c| !c.is_empty());
+    let kv = state.services.kv();
+    let listed = kv
+        .list_keys(
+            &admitted.caller.actor(),
+            &service.namespace_id,
+            KeyQuery { prefix: Some(prefix), cursor, limit: Some(limit) },
+        )
+        .await;
+    let page = match listed {
+        Ok(page) => page,
+        Err(err) => return admitted.reply(domain_failure(err)),
+    };
+    let keys: Vec<Value> = page
+        .keys
+        .into_iter()
+        .filter_map(|k| {
+            let name = k.name.strip_prefix(&space)?.to_owned();
+            let mut entry = json!({ "name": name, "metadata": k.metadata });
+            if let Some(at) = k.expiration {
+                entry["expiration"] = json!(at);
+            }
+            Some(entry)
+        })
+        .collect();
+    let mut body = json!({ "status": "ok", "keys": keys, "list_complete": page.list_complete });
+    if let Some(cursor) = page.cursor.filter(|_| !page.list_complete) {
+        body["cursor"] = json!(cursor);
+    }
+    admitted.reply(axum::Json(body).into_response())
+}
+
+async fn read(State(state): State<KeviState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+    let admitted = match admit(&state, &headers, Some(&key), Need::Read).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let stored = match stored_key(&admitted.caller, &key) {
+        Ok(stored) => stored,
+        Err(response) => return admitted.reply(response),
+    };
+    let service = &admitted.caller.service;
+    match state.services.kv().get_key(&admitted.caller.actor(), &service.namespace_id, &stored).await {
+        Ok(found) => {
+            // Values written here are JSON; one written otherwise reads back as a string.
+            let data = serde_json::from_slice::<Value>(&found.value)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&found.value).into_owned()));
+            let metadata = found.metadata.unwrap_or_else(|| json!({}));
+            let mut body = json!({ "status": "ok", "data": data, "metadata": metadata });
+            if let Some(at) = found.expiration {
+                body["expiration"] = json!(at);
+            }
+            admitted.reply(axum::Json(body).into_response())
+        }
+        Err(DomainError::NotFound { field: Some(field), .. }) if field == "key" => {
+            admitted.reply(failure(StatusCode::NOT_FOUND, format!("key: {key:?} does not exist"), Some("key")))
+        }
+        Err(err) => admitted.reply(domain_failure(err)),
+    }
+}
+
+/// The body of a write, checked: the value as JSON text, the metadata with the server's fields,
+/// the TTL.
+fn parse_write(bytes: &[u8], caller: &Caller) -> Result<(Vec<u8>, Value, Option<i64>), Response> {
+    let bad = |field: &str, message: String| failure(StatusCode::BAD_REQUEST, message, Some(field));
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| {
+        bad("body", format!("body: not JSON ({e}); send {{\"value\": …, \"metadata\"?: {{…}}, \"ttl\"?: seconds}}"))
+    })?;
+    let Value::Object(mut body) = body else {
+        return Err(bad("body", "body: must be a JSON object with a \"value\"".into()));
+    };
+    let value = body.remove("value").ok_or_else(|| bad("value", "value: missing (any JSON, null included)".into()))?;
+    let text = serde_json::to_vec(&value).map_err(|e| bad("value", format!("value: {e}")))?;
+    if text.len() > limits::MAX_VALUE_BYTES {
+        return Err(failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "value: {} bytes as JSON is over the limit of {} bytes (25 MiB)",
+                text.len(),
+                limits::MAX_VALUE_BYTES
+            ),
+            Some("value"),
+        ));
+    }
+    let mut metadata = match body.remove("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(bad("metadata", "metadata: must be a JSON object".into())),
+    };
+    // The server's own fields: a client cannot set them.
+    metadata.insert("updated_by".into(), json!(caller.actor().user));
+    metadata
+        .insert("updated_at".into(), json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+    let metadata = Value::Object(metadata);
+    let size = metadata.to_string().len();
+    if size > limits::MAX_METADATA_BYTES {
+        return Err(failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "metadata: {size} bytes of JSON with updated_by and updated_at is over the limit of {} bytes",
+                limits::MAX_METADATA_BYTES
+            ),
+            Some("metadata"),
+        ));
+    }
+    let ttl = match body.remove("ttl") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= limits::MIN_TTL_SECONDS) => n.as_i64(),
+        Some(other) => {
+            return Err(bad(
+                "ttl",
+                format!("ttl: {other} is not a whole number of seconds of at least {}", limits::MIN_TTL_SECONDS),
+            ));
+        }
+    };
+    if let Some(unknown) = body.keys().next() {
+        return Err(bad(unknown, format!("{unknown}: not a field of a write (value, metadata, ttl)")));
+    }
+    Ok((text, metadata, ttl))
+}
+
+async fn write(
+    State(state): State<KeviState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    request: Request,
+) -> Response {
+    let admitted = match admit(&state, &headers, Some(&key), Need::Write).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let stored = match stored_key(&admitted.caller, &key) {
+        Ok(stored) => stored,
+        Err(response) => return admitted.reply(response),
+    };
+    let bytes = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return admitted.reply(failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body: over {MAX_BODY_BYTES} bytes"),
+                Some("body"),
+            ));
+        }
+    };
+    let (value, metadata, ttl) = match parse_write(&bytes, &admitted.caller) {
+        Ok(parsed) => parsed,
+        Err(response) => return admitted.reply(response),
+    };
+    let service = &admitted.caller.service;
+    let put = PutKey { name: stored, value, metadata: Some(metadata), expiration: None, expiration_ttl: ttl };
+    match state.services.kv().put_key(&admitted.caller.actor(), &service.namespace_id, put).await {
+        Ok(()) => admitted.reply(
+            axum::Json(json!({ "status": "ok", "message": "Key created/updated successfully", "key": key }))
+                .into_response(),
+        ),
+        Err(err) => admitted.reply(domain_failure(err)),
+    }
+}
+
+async fn remove(State(state): State<KeviState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+    let admitted = match admit(&state, &headers, Some(&key), Need::Write).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let stored = match stored_key(&admitted.caller, &key) {
+        Ok(stored) => stored,
+        Err(response) => return admitted.reply(response),
+    };
+    let service = &admitted.caller.service;
+    match state.services.kv().delete_key(&admitted.caller.actor(), &service.namespace_id, &stored).await {
+        Ok(true) => admitted.reply(
+            axum::Json(json!({ "status": "ok", "message": "Key deleted successfully", "key": key })).into_response(),
+        ),
+        Ok(false) => {
+            admitted.reply(failure(StatusCode::NOT_FOUND, format!("key: {key:?} does not exist"), Some("key")))
+        }
+        Err(err) => admitted.reply(domain_failure(err)),
+    }
+}
+
+// ---- the services file ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesFile {
+    #[serde(default)]
+    service: Vec<domain::services::ServiceDefinition>,
+}
+
+/// Loads `KVM_SERVICES_FILE` (TOML: `[[service]]` tables with `name`, `storage`, `role`,
+/// `prefix`, `allowed_origins`, `public_keys`, `description`, `disabled` and `token_sha256`,
+/// the SHA-256 in hex of each token). Answers how many services it defines.
+pub async fn load_services_file(services: &Services, path: &std::path::Path) -> anyhow::Result<usize> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))?;
+    let file: ServicesFile =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))?;
+    let actor = domain::Actor::new("services-file", domain::Source::Cli, domain::Role::Admin);
+    services
+        .load_definitions(&actor, &file.service)
+        .await
+        .map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))
+}
