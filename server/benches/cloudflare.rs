@@ -96,8 +96,9 @@ async fn main() {
     })
     .await;
     // Every job of B counted on its own: the proxy's counts are taken after each.
-    let ns = b.ok("create_namespace", json!({ "title": "bench" })).await["id"].as_str().unwrap().to_owned();
-    let copy = b.ok("create_namespace", json!({ "title": "bench-copy" })).await["id"].as_str().unwrap().to_owned();
+    // (A already holds the namespaces of its own run: B's get titles of their own.)
+    let ns = b.ok("create_namespace", json!({ "title": "bench-b" })).await["id"].as_str().unwrap().to_owned();
+    let copy = b.ok("create_namespace", json!({ "title": "bench-b-copy" })).await["id"].as_str().unwrap().to_owned();
     proxy.take_counts();
     let mut remote = Vec::new();
     let t = Instant::now();

@@ -16,6 +16,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The database it serves (for the CLI, say); none for a server started elsewhere.
     pub database_url: Option<String>,
+    /// The running server's state (services, say), for a server started here.
+    pub state: Option<app::state::AppState>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -53,14 +55,14 @@ impl TestServer {
             ..Default::default()
         };
         configure(&mut config);
-        let (router, _) = build(&config).await.expect("server builds");
+        let (router, state) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
-        Self { addr, database_url: Some(database_url), _dir: Some(dir) }
+        Self { addr, database_url: Some(database_url), state: Some(state), _dir: Some(dir) }
     }
 
     /// A client for a server started elsewhere.
     pub fn at(addr: SocketAddr) -> Self {
-        Self { addr, database_url: None, _dir: None }
+        Self { addr, database_url: None, state: None, _dir: None }
     }
 
     /// Sends one request and reads the whole response.
