@@ -1,0 +1,89 @@
+//! Services of the multi-tenant KV API and their tokens, on both databases.
+
+mod common;
+
+use common::{Fixture, namespace};
+use domain::services::{ServiceDefinition, ServiceRole, ServiceSpec, Services};
+use domain::{Actor, Role, Source};
+
+both!(services_tokens_and_prefixes, a_services_file_creates_and_updates);
+
+fn admin() -> Actor {
+    Actor::new("admin", Source::Console, Role::Admin)
+}
+
+fn spec(name: &str, storage: &str, prefix: &str) -> ServiceSpec {
+    ServiceSpec {
+        name: name.into(),
+        storage: storage.into(),
+        role: "admin".into(),
+        prefix: prefix.into(),
+        ..Default::default()
+    }
+}
+
+async fn services_tokens_and_prefixes(f: &Fixture) {
+    let ns = namespace(f, "apps").await;
+    let services = Services::new(f.kv.clone(), f.db.conn.clone(), Some("the-master"));
+    let (web, first, secret) = services.create(&admin(), &spec("web", "apps", "web")).await.unwrap();
+    assert_eq!((web.namespace_id.as_str(), web.role), (ns.as_str(), ServiceRole::Admin));
+    let caller = services.caller(&secret, None).await.unwrap().expect("the token names its service");
+    assert_eq!((caller.service.name.as_str(), caller.token.as_str(), caller.master), ("web", first.id.as_str(), false));
+    assert_eq!(caller.actor().user, "web");
+
+    // Prefixes are unique within a namespace, on either database.
+    let err = services.create(&admin(), &spec("web2", &ns, "web")).await.unwrap_err();
+    assert_eq!((err.status(), err.field()), (409, Some("prefix")));
+    let err = services
+        .update(&admin(), "web", &ServiceSpec { prefix: "x:y".into(), ..spec("web", &ns, "web") })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("prefix"));
+
+    // Rotation and revocation.
+    let (second, second_secret) = services.issue_token(&admin(), "web").await.unwrap();
+    services.revoke_token(&admin(), "web", &first.id).await.unwrap();
+    assert!(services.caller(&secret, None).await.unwrap().is_none());
+    assert_eq!(services.caller(&second_secret, None).await.unwrap().unwrap().token, second.id);
+    let tokens = services.tokens("web").await.unwrap();
+    assert_eq!(tokens.iter().filter(|t| t.revoked_at.is_some()).count(), 1);
+    assert_eq!(services.revoke_token(&admin(), "web", &first.id).await.unwrap_err().status(), 409);
+
+    // Disabled: its tokens name no one; enabled again, they work.
+    let mut paused = spec("web", &ns, "web");
+    paused.disabled = true;
+    assert!(services.update(&admin(), "web", &paused).await.unwrap().disabled);
+    assert!(services.caller(&second_secret, None).await.unwrap().is_none());
+    paused.disabled = false;
+    services.update(&admin(), "web", &paused).await.unwrap();
+    assert!(services.caller(&second_secret, None).await.unwrap().is_some());
+
+    // The master token acts on a named service only.
+    assert!(services.caller("the-master", None).await.unwrap().is_none());
+    let master = services.caller("the-master", Some("web")).await.unwrap().unwrap();
+    assert!(master.master);
+    assert_eq!(master.actor().user, "master");
+
+    // Users who are not admins manage nothing.
+    let user = Actor::new("u", Source::Console, Role::User);
+    assert_eq!(services.issue_token(&user, "web").await.unwrap_err().status(), 403);
+    assert_eq!(services.list().await.unwrap().len(), 1);
+}
+
+async fn a_services_file_creates_and_updates(f: &Fixture) {
+    namespace(f, "shared").await;
+    let services = Services::new(f.kv.clone(), f.db.conn.clone(), None);
+    let hash = "ab".repeat(32);
+    let mut definition =
+        ServiceDefinition { spec: spec("from-file", "shared", "ff"), token_sha256: vec![hash.clone()] };
+    services.load_definitions(&admin(), std::slice::from_ref(&definition)).await.unwrap();
+    // Loading again (a restart) changes what the file changed and adds no second token.
+    definition.spec.role = "read-only".into();
+    services.load_definitions(&admin(), std::slice::from_ref(&definition)).await.unwrap();
+    let service = services.get("from-file").await.unwrap();
+    assert_eq!(service.role, ServiceRole::ReadOnly);
+    assert_eq!(services.tokens("from-file").await.unwrap().len(), 1, "only the file's token");
+    definition.token_sha256 = vec!["not-hex".into()];
+    let err = services.load_definitions(&admin(), &[definition]).await.unwrap_err();
+    assert_eq!(err.field(), Some("token_sha256"));
+}
