@@ -236,3 +236,45 @@ pub struct SyncedDto {
     /// Keys dropped (gone from Cloudflare).
     pub dropped: u64,
 }
+
+/// A service of the multi-tenant KV API (`/v1/kv`): its namespace, role, key prefix, the
+/// browser origins it accepts and the keys anyone may read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDto {
+    pub name: String,
+    pub namespace_id: String,
+    /// The namespace's title; null when the namespace is gone.
+    pub namespace_title: Option<String>,
+    /// `admin` (reads and writes) or `read-only`.
+    pub role: String,
+    pub prefix: String,
+    pub allowed_origins: Vec<String>,
+    pub public_keys: Vec<String>,
+    pub description: String,
+    pub disabled: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub created_by: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+/// A token of a service (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTokenDto {
+    pub id: String,
+    pub service: String,
+    pub created_at: String,
+    pub created_by: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A service token just made (with a new service, or issued for one), with its secret: shown
+/// once, kept nowhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSecretDto {
+    pub service: ServiceDto,
+    pub token: ServiceTokenDto,
+    pub secret: String,
+}

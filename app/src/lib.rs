@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -170,5 +171,19 @@ impl LazyRoute for TokensRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::tokens::TokensPage /> }.into_any()
+    }
+}
+
+/// The services of the `/v1/kv` API (admins), loaded on demand like the keys page.
+struct ServicesRoute;
+
+#[lazy_route]
+impl LazyRoute for ServicesRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::services::ServicesPage /> }.into_any()
     }
 }

@@ -96,6 +96,9 @@ pub fn Header() -> impl IntoView {
                                 <A href="/tokens" attr:class=link>
                                     "API tokens"
                                 </A>
+                                <A href="/services" attr:class=link>
+                                    "Services"
+                                </A>
                             }
                         })}
                 </nav>

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod namespaces;
 pub mod placeholder;
 pub mod search;
+pub mod services;
 pub mod tokens;
 pub mod transfer;
 

@@ -19,7 +19,7 @@ fn unix(rfc3339: &str) -> Option<i64> {
 }
 
 /// A time as the other pages show it: UTC to the second, and how long ago under it.
-fn when(rfc3339: &str, now: i64) -> AnyView {
+pub(crate) fn when(rfc3339: &str, now: i64) -> AnyView {
     match unix(rfc3339) {
         Some(at) => view! {
             <time datetime=rfc3339.to_owned() title=format::utc_seconds(at)>{format::utc_seconds(at)}</time>
@@ -243,7 +243,7 @@ fn SecretBox(created: CreatedTokenDto, on_dismiss: Callback<()>) -> impl IntoVie
 
 /// `https://host:port` of the console, for the usage example (the browser knows it; the secret
 /// is never rendered on the server).
-fn site_origin() -> String {
+pub(crate) fn site_origin() -> String {
     #[cfg(target_arch = "wasm32")]
     {
         web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
@@ -256,7 +256,7 @@ fn site_origin() -> String {
 
 /// `navigator.clipboard.writeText(text)`.
 #[cfg(target_arch = "wasm32")]
-async fn copy_text(text: &str) -> Result<(), String> {
+pub(crate) async fn copy_text(text: &str) -> Result<(), String> {
     use wasm_bindgen::{JsCast, JsValue};
 
     use crate::browser::{Promised, js_error, property};

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod jobs;
 pub mod keys;
 pub mod namespaces;
+pub mod services;
 pub mod tokens;
 
 #[cfg(feature = "ssr")]
