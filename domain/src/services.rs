@@ -13,7 +13,7 @@
 //! instance and at least every [`SNAPSHOT_MAX_AGE`] (changes made by another instance).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
@@ -172,7 +172,12 @@ pub struct Services {
     snapshot: Arc<RwLock<Option<Arc<Snapshot>>>>,
     /// SHA-256 of the master token, when one is set.
     master: Option<[u8; 32]>,
+    /// When each token's `last_used_at` was last written by this instance.
+    touched: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// How often `last_used_at` is written for one token.
+const LAST_USED_INTERVAL: i64 = 60;
 
 fn sha256(secret: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -230,7 +235,8 @@ pub fn check_prefix(prefix: &str) -> DomainResult<()> {
 
 /// An origin as browsers send it (`scheme://host[:port]`, no path), lower-cased; or `*`.
 pub fn check_origin(origin: &str) -> DomainResult<String> {
-    let origin = origin.trim();
+    let origin = origin.trim().to_ascii_lowercase();
+    let origin = origin.as_str();
     if origin == "*" {
         return Ok(origin.to_owned());
     }
@@ -247,7 +253,7 @@ pub fn check_origin(origin: &str) -> DomainResult<String> {
     if rest.contains(['/', '?', '#', '@', ' ']) || rest.len() > 253 {
         return Err(bad());
     }
-    Ok(origin.to_ascii_lowercase())
+    Ok(origin.to_owned())
 }
 
 pub fn check_public_key(pattern: &str) -> DomainResult<()> {
@@ -320,10 +326,10 @@ impl Services {
     /// `master_token`: `KEVI_API_TOKEN`, which may act on any service.
     pub fn new(kv: Kv, conn: DatabaseConnection, master_token: Option<&str>) -> Self {
         let master = master_token.map(str::trim).filter(|t| !t.is_empty()).map(sha256);
-        Self { kv, conn, snapshot: Arc::new(RwLock::new(None)), master }
+        Self { kv, conn, snapshot: Arc::new(RwLock::new(None)), master, touched: Arc::default() }
     }
 
-    async fn check(&self, spec: &ServiceSpec) -> DomainResult<Checked> {
+    async fn check(&self, actor: &Actor, spec: &ServiceSpec) -> DomainResult<Checked> {
         let name = spec.name.trim().to_owned();
         check_name(&name)?;
         let role = ServiceRole::parse(spec.role.trim())?;
@@ -333,7 +339,10 @@ impl Services {
         if storage.is_empty() {
             return Err(DomainError::invalid("storage", "storage: give a namespace id or title"));
         }
-        let found = self.kv.store().resolve_namespaces(&[storage.to_owned()]).await?;
+        let mut found = self.kv.store().resolve_namespaces(&[storage.to_owned()]).await?;
+        // A namespace the actor may not see (protected, from the console) is not there for them.
+        let hidden = self.kv.hidden_namespaces(actor).await?;
+        found.retain(|id| !hidden.contains(id));
         let namespace_id = match found.as_slice() {
             [one] => one.clone(),
             [] => {
@@ -400,7 +409,7 @@ impl Services {
     /// Makes a service and its first token; answers both, with the token's secret (kept nowhere).
     pub async fn create(&self, actor: &Actor, spec: &ServiceSpec) -> DomainResult<(Service, ServiceToken, String)> {
         require_admin(actor)?;
-        let c = self.check(spec).await?;
+        let c = self.check(actor, spec).await?;
         let txn = self.conn.begin().await?;
         let backend = txn.get_database_backend();
         let mut exists = Sql::new(backend, "SELECT name FROM services WHERE name = ");
@@ -441,7 +450,7 @@ impl Services {
     pub async fn update(&self, actor: &Actor, name: &str, spec: &ServiceSpec) -> DomainResult<Service> {
         require_admin(actor)?;
         let before = self.get(name).await?;
-        let c = self.check(&ServiceSpec { name: before.name.clone(), ..spec.clone() }).await?;
+        let c = self.check(actor, &ServiceSpec { name: before.name.clone(), ..spec.clone() }).await?;
         let txn = self.conn.begin().await?;
         self.check_prefix_free(&txn, &c).await?;
         let now = now_unix();
@@ -645,10 +654,32 @@ impl Services {
         }
         match snapshot.services.get(name) {
             Some(service) if !service.disabled => {
+                self.touch(id);
                 Ok(Some(Caller { service: service.clone(), token: id.clone(), master: false }))
             }
             _ => Ok(None),
         }
+    }
+
+    /// Records that a token was used, at most once a minute per token, off the request's path.
+    fn touch(&self, token_id: &str) {
+        let now = now_unix();
+        {
+            let Ok(mut touched) = self.touched.lock() else { return };
+            if touched.get(token_id).is_some_and(|at| now - at < LAST_USED_INTERVAL) {
+                return;
+            }
+            touched.insert(token_id.to_owned(), now);
+        }
+        let conn = self.conn.clone();
+        let token_id = token_id.to_owned();
+        tokio::spawn(async move {
+            let mut touch = Sql::new(conn.get_database_backend(), "UPDATE service_tokens SET last_used_at = ");
+            touch.bind(now).push(" WHERE id = ").bind(token_id.as_str());
+            if let Err(err) = conn.execute_raw(touch.statement()).await {
+                tracing::warn!(%err, "could not record a token's last use");
+            }
+        });
     }
 
     /// Whether a CORS preflight from `origin` for `key` (none for the listing) may go ahead:

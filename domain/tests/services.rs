@@ -64,10 +64,29 @@ async fn services_tokens_and_prefixes(f: &Fixture) {
     assert!(master.master);
     assert_eq!(master.actor().user, "master");
 
+    // Use is recorded (off the request's path).
+    let mut used = None;
+    for _ in 0..100 {
+        used = services.tokens("web").await.unwrap().into_iter().find(|t| t.id == second.id).unwrap().last_used_at;
+        if used.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(used.is_some(), "last_used_at written");
+
+    // A protected namespace is not there for the console; an operator on the CLI may use it.
+    namespace(f, "vault").await;
+    let guarded = Services::new(f.kv.clone().with_protected(vec!["vault".into()]), f.db.conn.clone(), None);
+    let err = guarded.create(&admin(), &spec("in-vault", "vault", "v")).await.unwrap_err();
+    assert_eq!(err.field(), Some("storage"));
+    let operator = Actor::new("ops", Source::Cli, Role::Admin);
+    guarded.create(&operator, &spec("in-vault", "vault", "v")).await.unwrap();
+
     // Users who are not admins manage nothing.
     let user = Actor::new("u", Source::Console, Role::User);
     assert_eq!(services.issue_token(&user, "web").await.unwrap_err().status(), 403);
-    assert_eq!(services.list().await.unwrap().len(), 1);
+    assert_eq!(services.list().await.unwrap().len(), 2);
 }
 
 async fn a_services_file_creates_and_updates(f: &Fixture) {
