@@ -58,3 +58,4 @@ bench:
 	cargo leptos build --release --split
 	cargo bench -p kv-manager --bench ssr
 	cargo bench -p kv-manager --bench cloudflare
+	cargo bench -p kv-manager --bench kevi

@@ -41,11 +41,15 @@ if [ "${1:-}" = "test" ]; then
     $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
   fi
 fi
-# The job benchmarks compare with the sqlite3 shell.
+# The job benchmarks compare with the sqlite3 shell; the /v1/kv benchmark drives wrk.
 if [ "${1:-}" = "bench" ]; then
   if command -v sqlite3 >/dev/null; then have "sqlite3"; else
     get "sqlite3"
     $SUDO apt-get update -q && $SUDO apt-get install -y -q sqlite3
+  fi
+  if command -v wrk >/dev/null; then have "wrk"; else
+    get "wrk"
+    $SUDO apt-get update -q && $SUDO apt-get install -y -q wrk
   fi
 fi
 echo "setup: done"

@@ -53,6 +53,7 @@ impl KeviState {
 
 pub fn router(state: KeviState) -> Router {
     Router::new()
+        .merge(crate::kevi_docs::router())
         .route("/v1/kv", get(list).options(preflight_list))
         .route("/v1/kv/", get(empty_key).post(empty_key).put(empty_key).delete(empty_key).options(empty_key))
         .route("/v1/kv/{*key}", get(read).post(write).put(write).delete(remove).options(preflight_key))

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod jobs_api;
 pub mod kevi;
+pub mod kevi_docs;
 pub mod router;
 pub mod security;
 
