@@ -79,7 +79,12 @@ fn domain_failure(err: DomainError) -> Response {
     if matches!(err, DomainError::Internal) {
         tracing::error!(%err, "the KV API failed");
     }
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // A refusal by the storage backend (Cloudflare's 401, 403 or 429, say) is not the client's
+    // token, origin or rate: it is told as a bad gateway, with the backend's words.
+    let status = match err {
+        DomainError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    };
     failure(status, err.to_string(), err.field())
 }
 
@@ -199,6 +204,10 @@ async fn admit(state: &KeviState, headers: &HeaderMap, key: Option<&str>, need: 
         Ok(None) => return Err(early(unauthorized()).await),
         Err(err) => return Err(early(domain_failure(err)).await),
     };
+    // The origin to echo: one the service accepts, or any for a public key's read.
+    let accepted = origin.filter(|origin| {
+        caller.service.allows_origin(origin) || (need == Need::Read && key.is_some_and(|k| caller.service.is_public(k)))
+    });
     if let Err(wait) = state.limiter.take(&caller.token) {
         let mut response = failure(
             StatusCode::TOO_MANY_REQUESTS,
@@ -206,20 +215,17 @@ async fn admit(state: &KeviState, headers: &HeaderMap, key: Option<&str>, need: 
             None,
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Err(early(response).await);
+        return Err(with_cors(response, accepted.and_then(|o| HeaderValue::from_str(o).ok())));
     }
     let origin = match origin {
         None => None,
-        Some(origin) => {
-            let public = need == Need::Read && key.is_some_and(|k| caller.service.is_public(k));
-            if !caller.service.allows_origin(origin) && !public {
-                return Err(with_cors(
-                    failure(StatusCode::FORBIDDEN, format!("origin {origin} is not allowed for this service"), None),
-                    None,
-                ));
-            }
-            HeaderValue::from_str(origin).ok()
+        Some(origin) if accepted.is_none() => {
+            return Err(with_cors(
+                failure(StatusCode::FORBIDDEN, format!("origin {origin} is not allowed for this service"), None),
+                None,
+            ));
         }
+        Some(origin) => HeaderValue::from_str(origin).ok(),
     };
     let admitted = Admitted { caller, origin };
     if need == Need::Write && admitted.caller.role() != ServiceRole::Admin {

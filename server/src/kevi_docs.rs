@@ -256,8 +256,9 @@ fn internal() -> Reply {
 fn bad_gateway() -> Reply {
     error_reply(
         502,
-        "With `KVM_BACKEND=cloudflare` only: Cloudflare failed or could not be reached. (A 4xx of Cloudflare's \
-         is passed on with its own status and message.)",
+        "With `KVM_BACKEND=cloudflare` only: Cloudflare refused the request, failed or could not be reached \
+         (its status, code and message are in `message`; its 401, 403 and 429 are never passed on as if they \
+         were about this request's token, origin or rate).",
     )
     .example(
         "upstream",

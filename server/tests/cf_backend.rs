@@ -230,3 +230,50 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     assert_eq!(a.call("get_namespace", json!({ "namespace_id": ns })).await.status, 404);
     assert_eq!(b.call("get_namespace", json!({ "namespace_id": ns })).await.status, 404);
 }
+
+/// The multi-tenant API over the Cloudflare backend: a service's keys land on "Cloudflare" under
+/// its prefix, and Cloudflare's refusals come back as 502 with its words, never as if they were
+/// about the client's own token, origin or rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kv_api_works_over_the_cloudflare_backend() {
+    let a = TestServer::start().await;
+    let secret = token(&a);
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let b = TestServer::configured("127.0.0.1:0", |c| {
+        c.backend = Backend::Cloudflare {
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            api_token: secret,
+            base_url,
+            concurrency: 4,
+            sync_minutes: 15,
+        };
+    })
+    .await;
+    let ns = b.ok("create_namespace", json!({ "title": "tenants" })).await["id"].as_str().unwrap().to_owned();
+    let spec = domain::services::ServiceSpec {
+        name: "web".into(),
+        storage: "tenants".into(),
+        role: "admin".into(),
+        prefix: "web".into(),
+        ..Default::default()
+    };
+    let admin = domain::Actor::new("admin", domain::Source::Cli, domain::Role::Admin);
+    let (_, _, kevi_token) = b.state.as_ref().unwrap().services.create(&admin, &spec).await.unwrap();
+    let headers = [("X-Kevi-Token", kevi_token.as_str()), ("Content-Type", "application/json")];
+
+    let res = b.request("PUT", "/v1/kv/user/1", &headers, br#"{"value": {"plan": "pro"}, "ttl": 3600}"#).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let on_a = a.ok("get_key", json!({ "namespace_id": ns, "key": "web:user/1" })).await;
+    assert_eq!(on_a["value"], r#"{"plan":"pro"}"#);
+    assert_eq!(on_a["metadata"]["updated_by"], "web");
+    let res = b.request("GET", "/v1/kv/user%2F1", &headers, b"").await;
+    assert_eq!(res.json()["data"], json!({ "plan": "pro" }));
+    let listed = b.request("GET", "/v1/kv", &headers, b"").await.json();
+    assert_eq!(listed["keys"][0]["name"], "user/1");
+
+    proxy.set_mode(Mode::Down);
+    let res = b.request("GET", "/v1/kv/user/1", &headers, b"").await;
+    proxy.set_mode(Mode::Pass);
+    assert_eq!(res.status, 502, "{}", res.text());
+    assert!(res.json()["message"].as_str().unwrap().contains(UNAVAILABLE), "{}", res.text());
+}
