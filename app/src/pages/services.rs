@@ -3,11 +3,11 @@
 //! disabling and enabling it, and its tokens (issue, with the secret shown once; revoke).
 
 use leptos::ev::SubmitEvent;
-use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::shown_once::ShownOnce;
 use crate::components::viewer::use_viewer;
 use crate::dto::{NamespaceDto, NamespacePageDto, ServiceDto, ServiceSecretDto, ServiceTokenDto};
 use crate::error::AppError;
@@ -386,93 +386,28 @@ fn NewServiceForm(
 /// with a copy button and how to use it.
 #[component]
 fn SecretBox(made: ServiceSecretDto, on_dismiss: Callback<()>) -> impl IntoView {
-    let field = NodeRef::<html::Input>::new();
-    // Focus moves to the secret so it can be copied at once (and screen readers reach it).
-    Effect::new(move |_| {
-        if let Some(input) = field.get() {
-            let _ = input.focus();
-            input.select();
-        }
-    });
-    let copied = RwSignal::new(None::<Result<(), String>>);
-    let secret = StoredValue::new(made.secret.clone());
-    let copy = move |_| {
-        copied.set(None);
-        #[cfg(target_arch = "wasm32")]
-        leptos::task::spawn_local(async move {
-            let result = crate::pages::tokens::copy_text(&secret.get_value()).await;
-            if result.is_err()
-                && let Some(input) = field.get_untracked()
-            {
-                let _ = input.focus();
-                input.select();
-            }
-            copied.set(Some(result));
-        });
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = secret;
-    };
     let origin = site_origin();
     let name = made.service.name.clone();
     let read_only = made.service.role != "admin";
     view! {
-        <section
-            aria-labelledby="new-secret-heading"
-            class="space-y-3 rounded-md border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-600 dark:bg-amber-950"
-            data-token=made.token.id.clone()
+        <ShownOnce
+            heading=format!("Token for “{name}” created")
+            label="Token"
+            secret=made.secret
+            lost_hint="issue a new token and revoke this one."
+            on_dismiss
+            token_id=made.token.id.clone()
         >
-            <div class="flex flex-wrap items-center gap-2">
-                <h2 id="new-secret-heading" class="text-lg font-semibold break-all">
-                    {format!("Token for “{name}” created")}
-                </h2>
-                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| on_dismiss.run(())>
-                    "Done"
-                </button>
-            </div>
-            <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
-                "Copy it now: it will not be shown again. Only its hash is stored; if it is lost, issue a new token and revoke this one."
+            <p>
+                "Token " <code class="font-mono">{made.token.id.clone()}</code> ". Send it as "
+                <code class="font-mono">"X-Kevi-Token: <token>"</code> " to the KV API at "
+                <code class="font-mono">{format!("{origin}/v1/kv")}</code>
+                {if read_only { " (reads only)" } else { "" }} ". To list the service’s keys:"
             </p>
-            <div class="flex flex-wrap items-end gap-2">
-                <label class=format!("{LABEL} min-w-64 flex-1")>
-                    "Token"
-                    <input
-                        node_ref=field
-                        class=format!("{INPUT} font-mono")
-                        type="text"
-                        readonly
-                        autocomplete="off"
-                        spellcheck="false"
-                        value=made.secret.clone()
-                        on:focus=move |_| {
-                            if let Some(input) = field.get_untracked() {
-                                input.select();
-                            }
-                        }
-                    />
-                </label>
-                <button type="button" class=BUTTON on:click=copy>
-                    "Copy"
-                </button>
-            </div>
-            <p role="status" class="text-sm">
-                {move || match copied.get() {
-                    Some(Ok(())) => "Copied to the clipboard.".to_owned(),
-                    Some(Err(reason)) => format!("Could not copy ({reason}): the token is selected, copy it with Ctrl+C."),
-                    None => String::new(),
-                }}
-            </p>
-            <div class="space-y-1 text-sm">
-                <p>
-                    "Token " <code class="font-mono">{made.token.id.clone()}</code> ". Send it as "
-                    <code class="font-mono">"X-Kevi-Token: <token>"</code> " to the KV API at "
-                    <code class="font-mono">{format!("{origin}/v1/kv")}</code>
-                    {if read_only { " (reads only)" } else { "" }} ". To list the service’s keys:"
-                </p>
-                <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Example">
-                    {format!("curl -H \"X-Kevi-Token: $KEVI_TOKEN\" {origin}/v1/kv")}
-                </pre>
-            </div>
-        </section>
+            <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Example">
+                {format!("curl -H \"X-Kevi-Token: $KEVI_TOKEN\" {origin}/v1/kv")}
+            </pre>
+        </ShownOnce>
     }
 }
 

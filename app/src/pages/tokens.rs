@@ -2,11 +2,11 @@
 //! list (never a secret), a new token whose secret is shown once, and revoking one.
 
 use leptos::ev::SubmitEvent;
-use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::shown_once::ShownOnce;
 use crate::components::viewer::use_viewer;
 use crate::dto::{ApiTokenDto, CreatedTokenDto};
 use crate::error::AppError;
@@ -152,92 +152,27 @@ fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
 /// The secret of the token just made, shown this once, with a copy button and how to use it.
 #[component]
 fn SecretBox(created: CreatedTokenDto, on_dismiss: Callback<()>) -> impl IntoView {
-    let field = NodeRef::<html::Input>::new();
-    // Focus moves to the secret so it can be copied at once (and screen readers reach it).
-    Effect::new(move |_| {
-        if let Some(input) = field.get() {
-            let _ = input.focus();
-            input.select();
-        }
-    });
-    let copied = RwSignal::new(None::<Result<(), String>>);
-    let secret = StoredValue::new(created.secret.clone());
-    let copy = move |_| {
-        copied.set(None);
-        #[cfg(target_arch = "wasm32")]
-        leptos::task::spawn_local(async move {
-            let result = copy_text(&secret.get_value()).await;
-            if result.is_err()
-                && let Some(input) = field.get_untracked()
-            {
-                let _ = input.focus();
-                input.select();
-            }
-            copied.set(Some(result));
-        });
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = secret;
-    };
     let origin = site_origin();
     let read_only = created.token.read_only;
     view! {
-        <section
-            aria-labelledby="new-secret-heading"
-            class="space-y-3 rounded-md border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-600 dark:bg-amber-950"
+        <ShownOnce
+            heading=format!("Token “{}” created", created.token.name)
+            label="Secret"
+            secret=created.secret
+            lost_hint="revoke the token and make a new one."
+            on_dismiss
         >
-            <div class="flex flex-wrap items-center gap-2">
-                <h2 id="new-secret-heading" class="text-lg font-semibold break-all">
-                    {format!("Token “{}” created", created.token.name)}
-                </h2>
-                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| on_dismiss.run(())>
-                    "Done"
-                </button>
-            </div>
-            <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
-                "Copy it now: it will not be shown again. Only its hash is stored; if it is lost, revoke the token and make a new one."
+            <p>
+                "Send it as " <code class="font-mono">"Authorization: Bearer <secret>"</code>
+                " to the Cloudflare-compatible API at " <code class="font-mono">{format!("{origin}/client/v4")}</code>
+                {if read_only { " (reads only)" } else { "" }} ". To check it:"
             </p>
-            <div class="flex flex-wrap items-end gap-2">
-                <label class=format!("{LABEL} min-w-64 flex-1")>
-                    "Secret"
-                    <input
-                        node_ref=field
-                        class=format!("{INPUT} font-mono")
-                        type="text"
-                        readonly
-                        autocomplete="off"
-                        spellcheck="false"
-                        value=created.secret.clone()
-                        on:focus=move |_| {
-                            if let Some(input) = field.get_untracked() {
-                                input.select();
-                            }
-                        }
-                    />
-                </label>
-                <button type="button" class=BUTTON on:click=copy>
-                    "Copy"
-                </button>
-            </div>
-            <p role="status" class="text-sm">
-                {move || match copied.get() {
-                    Some(Ok(())) => "Copied to the clipboard.".to_owned(),
-                    Some(Err(reason)) => format!("Could not copy ({reason}): the secret is selected, copy it with Ctrl+C."),
-                    None => String::new(),
-                }}
-            </p>
-            <div class="space-y-1 text-sm">
-                <p>
-                    "Send it as " <code class="font-mono">"Authorization: Bearer <secret>"</code>
-                    " to the Cloudflare-compatible API at " <code class="font-mono">{format!("{origin}/client/v4")}</code>
-                    {if read_only { " (reads only)" } else { "" }} ". To check it:"
-                </p>
-                <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Example">
-                    {format!(
-                        "curl -H \"Authorization: Bearer $KVM_API_TOKEN\" \\\n  {origin}/client/v4/user/tokens/verify",
-                    )}
-                </pre>
-            </div>
-        </section>
+            <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Example">
+                {format!(
+                    "curl -H \"Authorization: Bearer $KVM_API_TOKEN\" \\\n  {origin}/client/v4/user/tokens/verify",
+                )}
+            </pre>
+        </ShownOnce>
     }
 }
 
@@ -252,22 +187,6 @@ pub(crate) fn site_origin() -> String {
     {
         String::new()
     }
-}
-
-/// `navigator.clipboard.writeText(text)`.
-#[cfg(target_arch = "wasm32")]
-pub(crate) async fn copy_text(text: &str) -> Result<(), String> {
-    use wasm_bindgen::{JsCast, JsValue};
-
-    use crate::browser::{Promised, js_error, property};
-    let unavailable = || "the clipboard is not available".to_owned();
-    let window: JsValue = web_sys::window().ok_or_else(unavailable)?.into();
-    let clipboard = property(&window, "navigator").and_then(|n| property(&n, "clipboard")).ok_or_else(unavailable)?;
-    let write = property(&clipboard, "writeText")
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or_else(unavailable)?;
-    let promise = write.call1(&clipboard, &JsValue::from_str(text)).map_err(|e| js_error(&e))?;
-    Promised::new(&promise.unchecked_into()).await.map(|_| ()).map_err(|e| js_error(&e))
 }
 
 #[component]
