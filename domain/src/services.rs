@@ -507,19 +507,7 @@ impl Services {
         let now = now_unix();
         let secret = new_secret()?;
         let token = insert_token(&txn, actor, &service.name, &sha256(&secret), now).await?;
-        let details = serde_json::json!({ "service": service.name, "token_id": token.id });
-        crate::audit::record(
-            &txn,
-            actor,
-            "service.token.create",
-            Some((service.namespace_id.as_str(), None)),
-            None,
-            details,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        self.invalidate();
+        self.commit_token_change(txn, actor, "service.token.create", &service, &token.id, now).await?;
         Ok((token, secret))
     }
 
@@ -538,21 +526,27 @@ impl Services {
         let mut update = Sql::new(txn.get_database_backend(), "UPDATE service_tokens SET revoked_at = ");
         update.bind(now).push(" WHERE id = ").bind(token_id);
         txn.execute_raw(update.statement()).await?;
-        let details = serde_json::json!({ "service": service.name, "token_id": token_id });
-        crate::audit::record(
-            &txn,
-            actor,
-            "service.token.revoke",
-            Some((service.namespace_id.as_str(), None)),
-            None,
-            details,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        self.invalidate();
+        self.commit_token_change(txn, actor, "service.token.revoke", &service, token_id, now).await?;
         token.revoked_at = Some(now);
         Ok(token)
+    }
+
+    /// Audits a change to one of a service's tokens, commits it, and drops the snapshot.
+    async fn commit_token_change(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        actor: &Actor,
+        operation: &str,
+        service: &Service,
+        token_id: &str,
+        now: i64,
+    ) -> DomainResult<()> {
+        let details = serde_json::json!({ "service": service.name, "token_id": token_id });
+        let namespace = Some((service.namespace_id.as_str(), None));
+        crate::audit::record(&txn, actor, operation, namespace, None, details, now).await?;
+        txn.commit().await?;
+        self.invalidate();
+        Ok(())
     }
 
     /// Takes in the services of `KVM_SERVICES_FILE`: each is created or brought in line with the

@@ -12,21 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::TestServer;
 use common::proxy::Proxy;
-use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
-use kv_manager::config::Backend;
 use serde_json::{Value, json};
 
 const KEYS: usize = 100_000;
-
-fn token(server: &TestServer) -> String {
-    let url = server.database_url.clone().expect("a database");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
-        .args(["token", "create", "--name", "bench", "--database-url", &url, "--config", "/dev/null"])
-        .output()
-        .expect("the CLI runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").lines().last().expect("a token").to_owned()
-}
 
 async fn finished(server: &TestServer, id: &str) -> Value {
     loop {
@@ -83,18 +71,9 @@ async fn main() {
     let a = TestServer::start().await;
     let local = run(&a, &file).await;
 
-    let secret = token(&a);
+    let secret = a.api_token("bench");
     let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
-    let b = TestServer::configured("127.0.0.1:0", |c| {
-        c.backend = Backend::Cloudflare {
-            account_id: DEFAULT_ACCOUNT_ID.into(),
-            api_token: secret,
-            base_url,
-            concurrency: 4,
-            sync_minutes: 15,
-        };
-    })
-    .await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
     // Every job of B counted on its own: the proxy's counts are taken after each.
     // (A already holds the namespaces of its own run: B's get titles of their own.)
     let ns = b.ok("create_namespace", json!({ "title": "bench-b" })).await["id"].as_str().unwrap().to_owned();

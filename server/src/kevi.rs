@@ -308,6 +308,20 @@ fn stored_key(caller: &Caller, key: &str) -> Result<String, Response> {
     Ok(stored)
 }
 
+/// [`admit`] for one key, with the key's stored name.
+async fn admit_key(
+    state: &KeviState,
+    headers: &HeaderMap,
+    key: &str,
+    need: Need,
+) -> Result<(Admitted, String), Response> {
+    let admitted = admit(state, headers, Some(key), need).await?;
+    match stored_key(&admitted.caller, key) {
+        Ok(stored) => Ok((admitted, stored)),
+        Err(response) => Err(admitted.reply(response)),
+    }
+}
+
 #[derive(Deserialize)]
 struct ListQuery {
     prefix: Option<String>,
@@ -374,13 +388,9 @@ async fn list(
 }
 
 async fn read(State(state): State<KeviState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
-    let admitted = match admit(&state, &headers, Some(&key), Need::Read).await {
+    let (admitted, stored) = match admit_key(&state, &headers, &key, Need::Read).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
-    };
-    let stored = match stored_key(&admitted.caller, &key) {
-        Ok(stored) => stored,
-        Err(response) => return admitted.reply(response),
     };
     let service = &admitted.caller.service;
     match state.services.kv().get_key(&admitted.caller.actor(), &service.namespace_id, &stored).await {
@@ -468,13 +478,9 @@ async fn write(
     Path(key): Path<String>,
     request: Request,
 ) -> Response {
-    let admitted = match admit(&state, &headers, Some(&key), Need::Write).await {
+    let (admitted, stored) = match admit_key(&state, &headers, &key, Need::Write).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
-    };
-    let stored = match stored_key(&admitted.caller, &key) {
-        Ok(stored) => stored,
-        Err(response) => return admitted.reply(response),
     };
     let bytes = match to_bytes(request.into_body(), MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
@@ -502,13 +508,9 @@ async fn write(
 }
 
 async fn remove(State(state): State<KeviState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
-    let admitted = match admit(&state, &headers, Some(&key), Need::Write).await {
+    let (admitted, stored) = match admit_key(&state, &headers, &key, Need::Write).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
-    };
-    let stored = match stored_key(&admitted.caller, &key) {
-        Ok(stored) => stored,
-        Err(response) => return admitted.reply(response),
     };
     let service = &admitted.caller.service;
     match state.services.kv().delete_key(&admitted.caller.actor(), &service.namespace_id, &stored).await {

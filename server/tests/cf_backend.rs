@@ -10,19 +10,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use common::proxy::{Mode, Proxy, UNAVAILABLE};
-use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
-use kv_manager::config::Backend;
 use serde_json::{Value, json};
-
-fn token(server: &TestServer) -> String {
-    let url = server.database_url.clone().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
-        .args(["token", "create", "--name", "instance-b", "--database-url", &url, "--config", "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_owned()
-}
 
 async fn finished(server: &TestServer, id: &str) -> Value {
     for _ in 0..6000 {
@@ -56,18 +44,9 @@ fn counts(expected: &[(&'static str, u64)]) -> BTreeMap<&'static str, u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     let a = TestServer::start().await;
-    let secret = token(&a);
+    let secret = a.api_token("instance-b");
     let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
-    let b = TestServer::configured("127.0.0.1:0", |c| {
-        c.backend = Backend::Cloudflare {
-            account_id: DEFAULT_ACCOUNT_ID.into(),
-            api_token: secret,
-            base_url,
-            concurrency: 4,
-            sync_minutes: 15,
-        };
-    })
-    .await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
 
     // Namespaces: made on B, they are A's; made on A, B lists them.
     let ns = b.ok("create_namespace", json!({ "title": "remote" })).await["id"].as_str().unwrap().to_owned();
@@ -237,18 +216,9 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kv_api_works_over_the_cloudflare_backend() {
     let a = TestServer::start().await;
-    let secret = token(&a);
+    let secret = a.api_token("instance-b");
     let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
-    let b = TestServer::configured("127.0.0.1:0", |c| {
-        c.backend = Backend::Cloudflare {
-            account_id: DEFAULT_ACCOUNT_ID.into(),
-            api_token: secret,
-            base_url,
-            concurrency: 4,
-            sync_minutes: 15,
-        };
-    })
-    .await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
     let ns = b.ok("create_namespace", json!({ "title": "tenants" })).await["id"].as_str().unwrap().to_owned();
     let spec = domain::services::ServiceSpec {
         name: "web".into(),

@@ -13,16 +13,6 @@ use domain::cloudflare::{BulkWrite, CloudflareClient, CloudflareConfig};
 use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
 use serde_json::json;
 
-fn token(server: &TestServer) -> String {
-    let url = server.database_url.clone().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
-        .args(["token", "create", "--name", "instance-b", "--database-url", &url, "--config", "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_owned()
-}
-
 fn client(base: &str, token: &str) -> CloudflareClient {
     let mut config = CloudflareConfig::new(base, DEFAULT_ACCOUNT_ID, token);
     config.backoff = Duration::from_millis(10);
@@ -33,7 +23,7 @@ fn client(base: &str, token: &str) -> CloudflareClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_works_against_a_server_speaking_cloudflares_contract() {
     let a = TestServer::start().await;
-    let cf = client(&format!("http://{}/client/v4", a.addr), &token(&a));
+    let cf = client(&format!("http://{}/client/v4", a.addr), &a.api_token("instance-b"));
 
     let ns = cf.create_namespace("from-b").await.unwrap();
     assert_eq!(ns.title, "from-b");
@@ -100,7 +90,7 @@ async fn every_call_works_against_a_server_speaking_cloudflares_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudflares_message() {
     let a = TestServer::start().await;
-    let secret = token(&a);
+    let secret = a.api_token("instance-b");
     let (proxy, base) = Proxy::start(&format!("http://{}", a.addr)).await;
     proxy.set_mode(Mode::TwoInThree);
     let cf = client(&base, &secret);

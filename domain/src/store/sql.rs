@@ -641,16 +641,7 @@ impl KvStore for SqlStore {
         let now = now_unix();
         let mut out = HashSet::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = kv_entry::Entity::find()
-                .select_only()
-                .column(kv_entry::Column::Name)
-                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
-                .filter(live(now))
-                .into_tuple()
-                .all(&self.db.conn)
-                .await?;
-            out.extend(rows);
+            out.extend(live_among(&self.db.conn, namespace_id, chunk, now).await?);
         }
         Ok(out)
     }
@@ -675,15 +666,7 @@ impl KvStore for SqlStore {
         lock_namespace(&txn, namespace_id, now).await?;
         let mut changed = Vec::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let live: Vec<String> = kv_entry::Entity::find()
-                .select_only()
-                .column(kv_entry::Column::Name)
-                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
-                .filter(live(now))
-                .into_tuple()
-                .all(&txn)
-                .await?;
+            let live = live_among(&txn, namespace_id, chunk, now).await?;
             if live.is_empty() {
                 continue;
             }
@@ -706,6 +689,24 @@ impl KvStore for SqlStore {
         txn.commit().await?;
         Ok(changed)
     }
+}
+
+/// The names among `names` (at most [`ROWS_PER_STATEMENT`]) that are live keys at `now`.
+async fn live_among(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[String],
+    now: i64,
+) -> DomainResult<Vec<String>> {
+    Ok(kv_entry::Entity::find()
+        .select_only()
+        .column(kv_entry::Column::Name)
+        .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+        .filter(kv_entry::Column::Name.is_in(names.iter().map(String::as_str)))
+        .filter(live(now))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// Key names starting with `prefix` (every name for an empty one), as a range on the key index.

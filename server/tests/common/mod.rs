@@ -60,6 +60,33 @@ impl TestServer {
         Self { addr, database_url: Some(database_url), state: Some(state), _dir: Some(dir) }
     }
 
+    /// A server with the Cloudflare backend whose "Cloudflare" is `base_url` (another server's
+    /// `/client/v4`, or a proxy in front of it), signing in with `api_token`.
+    pub async fn over_cloudflare(base_url: String, api_token: String) -> Self {
+        Self::configured("127.0.0.1:0", |c| {
+            c.backend = kv_manager::config::Backend::Cloudflare {
+                account_id: kv_manager::cf_api::DEFAULT_ACCOUNT_ID.into(),
+                api_token,
+                base_url,
+                concurrency: 4,
+                sync_minutes: 15,
+            };
+        })
+        .await
+    }
+
+    /// A token of the Cloudflare-compatible API named `name`, made on this server's database
+    /// with the CLI (`kv-manager token create`, the secret alone on the last line).
+    pub fn api_token(&self, name: &str) -> String {
+        let url = self.database_url.clone().expect("a server started here");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+            .args(["token", "create", "--name", name, "--database-url", &url, "--config", "/dev/null"])
+            .output()
+            .expect("the CLI runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8").lines().last().expect("a token").to_owned()
+    }
+
     /// A client for a server started elsewhere.
     pub fn at(addr: SocketAddr) -> Self {
         Self { addr, database_url: None, state: None, _dir: None }
