@@ -430,19 +430,7 @@ impl Services {
         let token = insert_token(&txn, actor, &c.name, &sha256(&secret), now).await?;
         let details =
             serde_json::json!({ "service": c.name, "prefix": c.prefix, "role": c.role.as_str(), "token_id": token.id });
-        let title = self.kv.store().get_namespace(&c.namespace_id).await.ok().map(|n| n.title);
-        crate::audit::record(
-            &txn,
-            actor,
-            "service.create",
-            Some((c.namespace_id.as_str(), title.as_deref())),
-            None,
-            details,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        self.invalidate();
+        self.commit(txn, actor, "service.create", &c.namespace_id, details, now).await?;
         Ok((self.get(&c.name).await?, token, secret))
     }
 
@@ -466,10 +454,7 @@ impl Services {
             "service": c.name, "prefix": c.prefix, "role": c.role.as_str(), "disabled": c.disabled,
             "allowed_origins": c.allowed_origins, "public_keys": c.public_keys,
         });
-        crate::audit::record(&txn, actor, "service.update", Some((c.namespace_id.as_str(), None)), None, details, now)
-            .await?;
-        txn.commit().await?;
-        self.invalidate();
+        self.commit(txn, actor, "service.update", &c.namespace_id, details, now).await?;
         self.get(name).await
     }
 
@@ -542,8 +527,23 @@ impl Services {
         now: i64,
     ) -> DomainResult<()> {
         let details = serde_json::json!({ "service": service.name, "token_id": token_id });
-        let namespace = Some((service.namespace_id.as_str(), None));
-        crate::audit::record(&txn, actor, operation, namespace, None, details, now).await?;
+        self.commit(txn, actor, operation, &service.namespace_id, details, now).await
+    }
+
+    /// Audits a change to a service (with its namespace's title, read in the same transaction
+    /// from our own records: no request to a remote backend), commits it, drops the snapshot.
+    async fn commit(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        actor: &Actor,
+        operation: &str,
+        namespace_id: &str,
+        details: serde_json::Value,
+        now: i64,
+    ) -> DomainResult<()> {
+        let title = crate::audit::title_of(&txn, namespace_id).await?;
+        crate::audit::record(&txn, actor, operation, Some((namespace_id, title.as_deref())), None, details, now)
+            .await?;
         txn.commit().await?;
         self.invalidate();
         Ok(())

@@ -268,6 +268,15 @@ fn bad_gateway() -> Reply {
 }
 
 /// 404: `cause`, or the service's namespace is gone.
+/// 404 for a key that is not there (`cause`), with its example.
+fn missing_key(cause: &str) -> Reply {
+    not_found(Some(cause)).example(
+        "key",
+        "No such key",
+        error_body(404, "key: \"user/43\" does not exist", Some("key")),
+    )
+}
+
 fn not_found(cause: Option<&str>) -> Reply {
     let gone = "the service's namespace was deleted (`field: namespace_id`)";
     let description = match cause {
@@ -649,11 +658,7 @@ pub fn operations() -> Vec<Operation> {
                 .example("empty", "Empty key", error_body(400, "key: must not be empty", Some("key"))),
                 unauthorized(),
                 forbidden_read(),
-                not_found(Some("The key does not exist, or has expired (`field: key`)")).example(
-                    "key",
-                    "No such key",
-                    error_body(404, "key: \"user/43\" does not exist", Some("key")),
-                ),
+                missing_key("The key does not exist, or has expired (`field: key`)"),
                 too_many(),
                 internal(),
                 bad_gateway(),
@@ -685,11 +690,7 @@ pub fn operations() -> Vec<Operation> {
                 .example("empty", "Empty key", error_body(400, "key: must not be empty", Some("key"))),
                 unauthorized(),
                 forbidden_write(),
-                not_found(Some("The key does not exist (`field: key`)")).example(
-                    "key",
-                    "No such key",
-                    error_body(404, "key: \"user/43\" does not exist", Some("key")),
-                ),
+                missing_key("The key does not exist (`field: key`)"),
                 too_many(),
                 internal(),
                 bad_gateway(),

@@ -1,5 +1,6 @@
 //! Reusable pieces of the console.
 
+pub mod admin_page;
 pub mod field_error;
 pub mod filters;
 pub mod header;

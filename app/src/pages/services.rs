@@ -5,10 +5,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::components::admin_page::AdminPage;
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::shown_once::ShownOnce;
-use crate::components::viewer::use_viewer;
 use crate::dto::{NamespaceDto, NamespacePageDto, ServiceDto, ServiceSecretDto, ServiceTokenDto};
 use crate::error::AppError;
 use crate::format;
@@ -72,26 +72,20 @@ impl Draft {
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
-    let admin = use_viewer().is_admin;
     view! {
-        <section class="space-y-4">
-            <h1 class="text-2xl font-semibold">"Services"</h1>
-            <p class="text-sm text-slate-600 dark:text-slate-400">
-                "Services are the tenants of the KV API at " <code class="font-mono">"/v1/kv"</code>
-                ": a token (sent as " <code class="font-mono">"X-Kevi-Token"</code>
-                ") names a service, and the service its namespace, its role, the prefix its keys are stored under, the browser origins it accepts and the keys anyone may read."
-            </p>
-            {if admin {
-                view! { <ServicesAdmin /> }.into_any()
-            } else {
+        <AdminPage
+            title="Services"
+            intro=|| {
                 view! {
-                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                        "Services of the KV API are managed by admins. Ask one for a service or a token."
-                    </p>
+                    "Services are the tenants of the KV API at " <code class="font-mono">"/v1/kv"</code>
+                    ": a token (sent as " <code class="font-mono">"X-Kevi-Token"</code>
+                    ") names a service, and the service its namespace, its role, the prefix its keys are stored under, the browser origins it accepts and the keys anyone may read."
                 }
-                    .into_any()
-            }}
-        </section>
+            }
+            refusal="Services of the KV API are managed by admins. Ask one for a service or a token."
+        >
+            <ServicesAdmin />
+        </AdminPage>
     }
 }
 

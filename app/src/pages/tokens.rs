@@ -4,10 +4,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::components::admin_page::AdminPage;
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::shown_once::ShownOnce;
-use crate::components::viewer::use_viewer;
 use crate::dto::{ApiTokenDto, CreatedTokenDto};
 use crate::error::AppError;
 use crate::format;
@@ -32,26 +32,20 @@ pub(crate) fn when(rfc3339: &str, now: i64) -> AnyView {
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let admin = use_viewer().is_admin;
     view! {
-        <section class="space-y-4">
-            <h1 class="text-2xl font-semibold">"API tokens"</h1>
-            <p class="text-sm text-slate-600 dark:text-slate-400">
-                "Tokens sign scripts in to the Cloudflare-compatible API at "
-                <code class="font-mono">"/client/v4"</code>
-                ". A token acts under its own name, with read-write or read-only access."
-            </p>
-            {if admin {
-                view! { <TokensAdmin /> }.into_any()
-            } else {
+        <AdminPage
+            title="API tokens"
+            intro=|| {
                 view! {
-                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                        "API tokens are managed by admins. Ask one for a token."
-                    </p>
+                    "Tokens sign scripts in to the Cloudflare-compatible API at "
+                    <code class="font-mono">"/client/v4"</code>
+                    ". A token acts under its own name, with read-write or read-only access."
                 }
-                    .into_any()
-            }}
-        </section>
+            }
+            refusal="API tokens are managed by admins. Ask one for a token."
+        >
+            <TokensAdmin />
+        </AdminPage>
     }
 }
 
