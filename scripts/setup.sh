@@ -36,6 +36,14 @@ if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.jso
 fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 if [ "${1:-}" = "test" ]; then
+  SCHEMATHESIS_VERSION=4.32.0
+  if target/schemathesis-venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    have "schemathesis $SCHEMATHESIS_VERSION"
+  else
+    get "schemathesis $SCHEMATHESIS_VERSION"
+    mkdir -p target && python3 -m venv target/schemathesis-venv
+    target/schemathesis-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
   if [ -x /usr/bin/chromium ]; then have "chromium"; else
     get "chromium"
     $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium

@@ -87,6 +87,7 @@ pub fn status_for_code(code: &str) -> u16 {
         "too_large" => 413,
         "gone" => 410,
         "rate_limited" => 429,
+        "upstream" => 502,
         "unreachable" => 503,
         _ => 500,
     }

@@ -47,7 +47,14 @@ pub struct AuditQuery {
     /// Entries about these namespaces (ids) are left out (see [`crate::Kv::audit_scope`]).
     #[serde(skip)]
     pub exclude_namespace_ids: Vec<String>,
+    /// Leaves out the rows only admins read: those of no namespace (API tokens, sign-in) and
+    /// those of `/v1/kv` services and their tokens (see [`crate::Kv::audit_scope`]).
+    #[serde(skip)]
+    pub namespace_rows_only: bool,
 }
+
+/// Operations whose rows only admins read, wherever they were made.
+pub const ADMIN_OPERATION_PREFIXES: [&str; 2] = ["token.", "service."];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {
@@ -136,6 +143,14 @@ impl Audit {
         if !(1..=1000).contains(&limit) {
             return Err(DomainError::invalid("limit", format!("limit: {limit} is not between 1 and 1000")));
         }
+        for (field, values) in [
+            ("namespace_ids", &query.namespace_ids),
+            ("users", &query.users),
+            ("operations", &query.operations),
+            ("sources", &query.sources),
+        ] {
+            crate::limits::check_filter_list(field, values)?;
+        }
         for id in &query.namespace_ids {
             crate::limits::check_namespace_id(id).map_err(|_| {
                 DomainError::invalid("namespace_ids", format!("namespace_ids: {id:?} is not a namespace id"))
@@ -164,6 +179,12 @@ impl Audit {
         if !query.exclude_namespace_ids.is_empty() {
             sql.push(" AND (namespace_id IS NULL OR namespace_id NOT IN ").bind_list(&query.exclude_namespace_ids);
             sql.push(")");
+        }
+        if query.namespace_rows_only {
+            sql.push(" AND namespace_id IS NOT NULL");
+            for prefix in ADMIN_OPERATION_PREFIXES {
+                sql.push(" AND operation NOT LIKE ").bind(format!("{prefix}%"));
+            }
         }
         if let Some(prefix) = query.key_prefix.as_deref().filter(|p| !p.is_empty()) {
             sql.push(" AND key_name >= ").bind(prefix);
@@ -217,8 +238,18 @@ impl Audit {
     }
 }
 
-/// One CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180).
+/// One CSV field, quoted when it holds a quote, comma, CR or LF (RFC 4180). A field a
+/// spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading `'`, so it is shown as text and never evaluated (OWASP's advice on CSV
+/// injection): a key named `=HYPERLINK(…)` cannot run anything in whoever opens the export.
 pub fn csv_field(text: &str) -> String {
+    let guarded;
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        guarded = format!("'{text}");
+        guarded.as_str()
+    } else {
+        text
+    };
     if text.contains(['"', ',', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
 

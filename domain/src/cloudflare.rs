@@ -143,6 +143,27 @@ enum Body {
     Form { value: Vec<u8>, metadata: Value },
 }
 
+/// How a bulk write is split into Cloudflare requests: at most 10,000 keys and the byte cap each
+/// (an item larger than the cap goes alone).
+pub fn bulk_write_parts(items: &[BulkWrite]) -> Vec<std::ops::Range<usize>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < items.len() {
+        let mut end = start;
+        let mut bytes = 0usize;
+        while end < items.len()
+            && end - start < BULK_WRITE_KEYS
+            && (end == start || bytes.saturating_add(items[end].bytes()) <= BULK_WRITE_BYTES)
+        {
+            bytes = bytes.saturating_add(items[end].bytes());
+            end += 1;
+        }
+        parts.push(start..end);
+        start = end;
+    }
+    parts
+}
+
 impl CloudflareClient {
     pub fn new(config: CloudflareConfig) -> DomainResult<Self> {
         if config.api_token.trim().is_empty() {
@@ -379,29 +400,19 @@ impl CloudflareClient {
     pub async fn bulk_write(&self, namespace_id: &str, items: &[BulkWrite]) -> DomainResult<usize> {
         let url = format!("{}/{}/bulk", self.namespaces_url(), enc(namespace_id));
         let mut requests = 0;
-        let mut start = 0;
-        while start < items.len() {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < items.len()
-                && end - start < BULK_WRITE_KEYS
-                && (end == start || bytes + items[end].bytes() <= BULK_WRITE_BYTES)
-            {
-                bytes += items[end].bytes();
-                end += 1;
-            }
-            let body = serde_json::to_value(&items[start..end]).map_err(DomainError::internal)?;
+        for part in bulk_write_parts(items) {
+            let count = part.len();
+            let body = serde_json::to_value(&items[part]).map_err(DomainError::internal)?;
             let envelope = self.call(Method::PUT, &url, &[], Body::Json(body)).await?;
             let unsuccessful = envelope.result.get("unsuccessful_keys").and_then(Value::as_array).map_or(0, Vec::len);
             if unsuccessful > 0 {
                 return Err(DomainError::upstream(
                     502,
                     0,
-                    format!("Cloudflare did not write {unsuccessful} of {} keys", end - start),
+                    format!("Cloudflare did not write {unsuccessful} of {count} keys"),
                 ));
             }
             requests += 1;
-            start = end;
         }
         Ok(requests)
     }

@@ -91,9 +91,10 @@ impl DomainError {
             Self::Gone { .. } => 410,
             Self::Forbidden { .. } => 403,
             Self::Unauthorized { .. } => 401,
-            // A refusal upstream is the caller's to fix (4xx as Cloudflare said); a failure
-            // there is a bad gateway.
-            Self::Upstream { status, .. } if (400..500).contains(status) => *status,
+            // A refusal upstream is the caller's to fix (4xx as Cloudflare said, with its code); a
+            // failure there, or a 4xx that is not Cloudflare's (no envelope: a proxy's page), is a
+            // bad gateway.
+            Self::Upstream { status, code, .. } if (400..500).contains(status) && *code != 0 => *status,
             Self::Upstream { .. } => 502,
             Self::Internal => 500,
         }

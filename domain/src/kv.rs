@@ -62,14 +62,47 @@ impl Kv {
         self.store.resolve_namespaces(&self.protected).await
     }
 
-    /// `query` narrowed to the audit rows `actor` may read: those of the namespaces they can see.
+    /// `query` narrowed to the audit rows `actor` may read: those of the namespaces they can see,
+    /// and for anyone but an admin, none about API tokens, services or sign-in.
     pub async fn audit_scope(
         &self,
         actor: &Actor,
         mut query: crate::audit::AuditQuery,
     ) -> DomainResult<crate::audit::AuditQuery> {
         query.exclude_namespace_ids.extend(self.hidden_namespaces(actor).await?);
+        query.namespace_rows_only = !actor.is_admin();
         Ok(query)
+    }
+
+    /// Refuses a title `actor` may not take because a namespace hidden from them holds it, or
+    /// the protected list names it. Both get the same answer, "reserved", so the reply never
+    /// tells whether a protected namespace exists, nor its id: titles named in the list are
+    /// reserved whether or not a namespace has them, and a namespace protected by id reserves
+    /// its title the same way.
+    async fn check_title_free(&self, actor: &Actor, title: &str, renaming: Option<&str>) -> DomainResult<()> {
+        if !actor.source.hides_protected() || self.protected.is_empty() {
+            return Ok(());
+        }
+        let mut reserved = self.protected.iter().any(|p| p == title);
+        if !reserved {
+            for id in self.hidden_namespaces(actor).await? {
+                if Some(id.as_str()) == renaming {
+                    continue;
+                }
+                match self.store.get_namespace(&id).await {
+                    Ok(hidden) if hidden.title == title => {
+                        reserved = true;
+                        break;
+                    }
+                    Ok(_) | Err(DomainError::NotFound { .. }) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+        if reserved {
+            return Err(DomainError::conflict("title", format!("title: {title:?} is reserved on this server")));
+        }
+        Ok(())
     }
 
     /// Refuses what `actor` may not do on `namespace_id`: a write by a read-only user (403), any
@@ -113,9 +146,7 @@ impl Kv {
     pub async fn create_namespace(&self, actor: &Actor, title: &str) -> DomainResult<Namespace> {
         require_write(actor)?;
         limits::check_title(title)?;
-        if actor.source.hides_protected() && self.protected.iter().any(|p| p == title) {
-            return Err(DomainError::conflict("title", format!("title: {title:?} is reserved on this server")));
-        }
+        self.check_title_free(actor, title, None).await?;
         let namespace = self.store.create_namespace(actor, title).await?;
         tracing::info!(user = %actor.user, namespace_id = %namespace.id, "namespace created");
         Ok(namespace)
@@ -126,6 +157,7 @@ impl Kv {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
         limits::check_title(title)?;
+        self.check_title_free(actor, title, Some(namespace_id)).await?;
         let namespace = self.store.rename_namespace(actor, namespace_id, title).await?;
         tracing::info!(user = %actor.user, namespace_id, "namespace renamed");
         Ok(namespace)
@@ -145,6 +177,14 @@ impl Kv {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Read).await?;
         self.store.get_namespace(namespace_id).await
+    }
+
+    /// Fails unless the namespace exists and `actor` may use it as `need` says: the check made
+    /// before a request's body is read (an import upload, say).
+    pub async fn require_namespace(&self, actor: &Actor, namespace_id: &str, need: Need) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, need).await?;
+        self.store.require_namespace(namespace_id).await
     }
 
     /// One page of live keys in byte order of their names.
@@ -547,10 +587,8 @@ fn validate_put(put: PutKey, now: i64) -> DomainResult<ValidPut> {
 /// Validates a write and the tags and custom metadata that go with it.
 pub fn validate_put_with_details(put: PutKey, details: DetailsWrite, now: i64) -> DomainResult<ValidPut> {
     let tags = details.tags.map(|t| crate::catalog::normalize_tags(&t)).transpose()?;
-    if let Some(custom) = &details.custom_metadata
-        && !custom.is_object()
-    {
-        return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
+    if let Some(custom) = &details.custom_metadata {
+        limits::check_custom_metadata(custom)?;
     }
     let mut valid = validate_put(put, now)?;
     valid.details = DetailsWrite { tags, custom_metadata: details.custom_metadata };

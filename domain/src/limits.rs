@@ -10,6 +10,50 @@ pub const MIN_TTL_SECONDS: i64 = 60;
 pub const MAX_LIST_LIMIT: u32 = 1000;
 pub const MAX_PER_PAGE: u32 = 1000;
 pub const DEFAULT_PER_PAGE: u32 = 100;
+/// The largest import upload by default (`--max-upload-bytes`): 2 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// An upload file no job reads is removed once this old (one being received is younger).
+pub const ORPHAN_UPLOAD_AGE_SECONDS: u64 = 3600;
+
+/// Tags one key may carry.
+pub const MAX_TAGS_PER_KEY: usize = 64;
+/// Custom metadata of one key, as JSON text.
+pub const MAX_CUSTOM_METADATA_BYTES: usize = 16 * 1024;
+/// Values in one list of a filter (namespace ids, tags, users, operations, sources).
+pub const MAX_FILTER_VALUES: usize = 100;
+
+/// An unsigned number from a request as the signed one the database stores: past `i64::MAX`
+/// is a 400 naming the field, never a wrapped, negative filter.
+pub fn to_i64(field: &str, value: u64) -> DomainResult<i64> {
+    i64::try_from(value)
+        .map_err(|_| DomainError::invalid(field, format!("{field}: {value} is larger than {}", i64::MAX)))
+}
+
+/// Custom metadata must be a JSON object of at most [`MAX_CUSTOM_METADATA_BYTES`].
+pub fn check_custom_metadata(custom: &serde_json::Value) -> DomainResult<()> {
+    if !custom.is_object() {
+        return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
+    }
+    let bytes = serde_json::to_string(custom).map_err(DomainError::internal)?.len();
+    if bytes > MAX_CUSTOM_METADATA_BYTES {
+        return Err(DomainError::too_large(
+            "custom_metadata",
+            format!("custom_metadata: {bytes} bytes of JSON is over the limit of {MAX_CUSTOM_METADATA_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a filter list longer than [`MAX_FILTER_VALUES`].
+pub fn check_filter_list<T>(field: &str, values: &[T]) -> DomainResult<()> {
+    if values.len() > MAX_FILTER_VALUES {
+        return Err(DomainError::invalid(
+            field,
+            format!("{field}: {} values is over the limit of {MAX_FILTER_VALUES}", values.len()),
+        ));
+    }
+    Ok(())
+}
 
 /// A namespace id is 32 lowercase hexadecimal characters.
 pub fn is_namespace_id(id: &str) -> bool {

@@ -54,7 +54,38 @@ pub fn router(state: CfState) -> Router {
         .fallback(any(no_route))
         .layer(DefaultBodyLimit::max(MAX_BULK_BYTES + 1024 * 1024))
         .layer(RequestBodyLimitLayer::new(MAX_BULK_BYTES + 1024 * 1024))
+        .layer(axum::middleware::from_fn(envelope_rejections))
         .with_state(state)
+}
+
+/// Whatever refuses a request before a handler answers (a body over the limit, a body that is
+/// not the JSON or multipart form it must be, a method the route does not take) answers in
+/// Cloudflare's envelope too, as clients that read `errors[0].code` expect.
+async fn envelope_rejections(request: Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (10011, format!("request body too large: at most {} bytes", MAX_BULK_BYTES + 1024 * 1024))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => (10000, "method not allowed for this route".to_owned()),
+        s if s.is_server_error() => (10002, "internal error".to_owned()),
+        _ if text.is_empty() => (10001, "could not parse the request".to_owned()),
+        _ => (10001, format!("could not parse the request: {text}")),
+    };
+    failure(status, code, &message)
 }
 
 // ---- the envelope --------------------------------------------------------------------------
@@ -457,8 +488,8 @@ async fn delete_value(
 
 // ---- bulk --------------------------------------------------------------------------------------
 
+/// One item of a bulk write. Fields Cloudflare ignores (wrangler sends some) are ignored here too.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct BulkItem {
     key: String,
     value: String,

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig};
-use domain::{Actor, Database, Kv, NamespaceQuery, Role, Source};
+use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs};
+use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, ExportArgs, ImportArgs, ServiceCommand, TokenCommand};
@@ -15,21 +15,16 @@ fn actor() -> Actor {
     Actor::new(user, Source::Cli, Role::Admin)
 }
 
+/// The store and job engine of the configured backend, as `serve` builds them.
 async fn open(config: &Config) -> anyhow::Result<(Kv, Jobs)> {
-    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kv = Kv::sql(db.clone());
-    let jobs = Jobs::new(
-        kv.clone(),
-        db.conn.clone(),
-        JobsConfig {
-            max_jobs: 1,
-            data_dir: config.data_dir.clone(),
-            export_ttl_hours: config.export_ttl_hours,
-            // Its own name, so that a server starting meanwhile never takes this job as its own.
-            instance_id: format!("{}-cli-{}", config.instance_id, std::process::id()),
-        },
-    );
-    Ok((kv, jobs))
+    let runtime = crate::router::Runtime::start(config, cli_instance(config), 1).await?;
+    Ok((runtime.kv, runtime.jobs))
+}
+
+/// This command's name on the jobs it runs: its own, so that a server starting meanwhile never
+/// takes them as its own.
+fn cli_instance(config: &Config) -> String {
+    format!("{}-cli-{}", config.instance_id, std::process::id())
 }
 
 /// A namespace given by id, or else by its exact title.
@@ -183,8 +178,8 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke(args) => &args.settings,
     };
     let config = Config::resolve(settings)?;
-    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let tokens = domain::tokens::Tokens::new(db.conn.clone());
+    let runtime = crate::router::Runtime::start(&config, cli_instance(&config), 1).await?;
+    let tokens = domain::tokens::Tokens::new(runtime.database.conn.clone());
     let when = |at: Option<i64>| at.map(domain::rfc3339).unwrap_or_else(|| "-".into());
     match command {
         TokenCommand::Create(args) => {
@@ -226,9 +221,8 @@ pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
         ServiceCommand::Revoke(args) => &args.settings,
     };
     let config = Config::resolve(settings)?;
-    let (kv, _) = open(&config).await?;
-    let db = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let services = domain::services::Services::new(kv, db.conn.clone(), None);
+    let runtime = crate::router::Runtime::start(&config, cli_instance(&config), 1).await?;
+    let services = domain::services::Services::new(runtime.kv, runtime.database.conn.clone(), None);
     let fail = |e: domain::DomainError| anyhow::anyhow!("{e}");
     match command {
         ServiceCommand::Create(args) => {

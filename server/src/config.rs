@@ -183,6 +183,9 @@ pub struct ServeArgs {
     /// Background jobs running at once; the rest wait queued [default: 2]
     #[arg(long, env = "KVM_MAX_JOBS")]
     pub max_jobs: Option<usize>,
+    /// Largest import upload in bytes; a larger one is refused with 413 while it streams [default: 2147483648 (2 GiB)]
+    #[arg(long, env = "KVM_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
     /// Hours an export file stays downloadable [default: 24]
     #[arg(long, env = "KVM_EXPORT_TTL_HOURS")]
     pub export_ttl_hours: Option<u64>,
@@ -213,6 +216,9 @@ pub struct ServeArgs {
     /// With `--auth none`, allow listening on a non-loopback address (requests from other machines are still refused)
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Host names (comma-separated; `*.example.com` for subdomains) answered besides localhost, 127.0.0.1 and [::1]; other `Host` headers get 421 [default: loopback names only]
+    #[arg(long, env = "KVM_ALLOWED_HOSTS")]
+    pub allowed_hosts: Option<String>,
     /// Account id of the Cloudflare-compatible API (/client/v4/accounts/<id>/...) [default: a fixed id, logged at start-up]
     #[arg(long, env = "KVM_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -259,6 +265,7 @@ struct FileConfig {
     keep_versions_days: Option<u32>,
     data_dir: Option<PathBuf>,
     max_jobs: Option<usize>,
+    max_upload_bytes: Option<u64>,
     export_ttl_hours: Option<u64>,
     instance_id: Option<String>,
     audit_retention_days: Option<u32>,
@@ -268,6 +275,7 @@ struct FileConfig {
     admins: Option<Vec<String>>,
     readonly_users: Option<Vec<String>>,
     protected_namespaces: Option<Vec<String>>,
+    allowed_hosts: Option<Vec<String>>,
     account_id: Option<String>,
     backend: Option<String>,
     cloudflare_account_id: Option<String>,
@@ -287,6 +295,8 @@ pub struct Config {
     pub retention: VersionRetention,
     pub data_dir: PathBuf,
     pub max_jobs: usize,
+    /// The largest import upload, in bytes.
+    pub max_upload_bytes: u64,
     pub export_ttl_hours: u64,
     pub instance_id: String,
     /// `None`: audit entries are kept forever.
@@ -295,6 +305,8 @@ pub struct Config {
     pub admins: Vec<String>,
     pub readonly_users: Vec<String>,
     pub protected_namespaces: Vec<String>,
+    /// `Host` names answered besides the loopback ones (lower case, no port; `*.` for subdomains).
+    pub allowed_hosts: Vec<String>,
     pub account_id: String,
     pub backend: Backend,
     pub kevi: KeviSettings,
@@ -388,6 +400,7 @@ impl Default for Config {
             retention: VersionRetention::default(),
             data_dir: PathBuf::from("data"),
             max_jobs: 2,
+            max_upload_bytes: domain::limits::DEFAULT_MAX_UPLOAD_BYTES,
             export_ttl_hours: 24,
             instance_id: domain::jobs::default_instance_id(),
             audit_retention_days: None,
@@ -395,6 +408,7 @@ impl Default for Config {
             admins: Vec::new(),
             readonly_users: Vec::new(),
             protected_namespaces: Vec::new(),
+            allowed_hosts: Vec::new(),
             account_id: crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned(),
             backend: Backend::Local,
             kevi: KeviSettings::default(),
@@ -461,7 +475,8 @@ impl Config {
                 };
                 let sync_minutes = match args.cf_sync_minutes.or(file.cf_sync_minutes).unwrap_or(15) {
                     0 => anyhow::bail!("cf-sync-minutes: must be at least 1"),
-                    n => n,
+                    n @ 1..=525_600 => n,
+                    n => anyhow::bail!("cf-sync-minutes: {n} is more than a year (525600 minutes)"),
                 };
                 Backend::Cloudflare { account_id, api_token, base_url, concurrency, sync_minutes }
             }
@@ -471,6 +486,10 @@ impl Config {
         if kevi_rate == 0 {
             anyhow::bail!("kevi-rate: must be at least 1 request per second");
         }
+        let allowed_hosts = list(&args.allowed_hosts, file.allowed_hosts)
+            .into_iter()
+            .map(|entry| crate::security::allowed_host_entry(&entry))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let kevi = KeviSettings {
             master_token: args.kevi_api_token.clone().or_else(|| env("API_TOKEN")).filter(|t| !t.trim().is_empty()),
             services_file: args.services_file.clone().or(file.services_file),
@@ -484,6 +503,7 @@ impl Config {
             admins: list(&args.admins, file.admins),
             readonly_users: list(&args.readonly_users, file.readonly_users),
             protected_namespaces: list(&args.protected_namespaces, file.protected_namespaces),
+            allowed_hosts,
             addr: match args.addr.or(file.addr) {
                 Some(addr) => addr,
                 None => DEFAULT_ADDR.parse()?,
@@ -506,7 +526,15 @@ impl Config {
                 0 => anyhow::bail!("max-jobs: must be at least 1"),
                 n => n,
             },
-            export_ttl_hours: args.export_ttl_hours.or(file.export_ttl_hours).unwrap_or(24),
+            max_upload_bytes: match args.max_upload_bytes.or(file.max_upload_bytes) {
+                Some(0) => anyhow::bail!("max-upload-bytes: must be at least 1"),
+                Some(n) => n,
+                None => domain::limits::DEFAULT_MAX_UPLOAD_BYTES,
+            },
+            export_ttl_hours: match args.export_ttl_hours.or(file.export_ttl_hours).unwrap_or(24) {
+                n @ 0..=87_600 => n,
+                n => anyhow::bail!("export-ttl-hours: {n} is more than ten years (87600 hours)"),
+            },
             instance_id: args
                 .instance_id
                 .clone()
@@ -520,6 +548,45 @@ impl Config {
             },
         })
     }
+}
+
+/// A database URL fit for a log: the password (in the user part or a `password=` parameter)
+/// replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            // The user part ends at the last '@' before the path.
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => {
+                    let user = &rest[..at];
+                    let user = match user.split_once(':') {
+                        Some((name, _)) => format!("{name}:***"),
+                        None => user.to_owned(),
+                    };
+                    format!("{scheme}://{user}{}", &rest[at..])
+                }
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -601,6 +668,36 @@ mod tests {
         assert!(insecure.check_listen().is_ok());
         let loopback = Config { addr: "[::1]:3000".parse().unwrap(), ..none };
         assert!(loopback.check_listen().is_ok());
+    }
+
+    #[test]
+    fn database_passwords_never_reach_the_log() {
+        assert_eq!(redacted_url("postgres://kv:s3cr:et@db.example:5432/kv"), "postgres://kv:***@db.example:5432/kv");
+        assert_eq!(
+            redacted_url("postgres://kv@db/kv?sslmode=require&password=hunter2"),
+            "postgres://kv@db/kv?sslmode=require&password=***"
+        );
+        assert_eq!(redacted_url("postgres://p%40ss:x@db/kv"), "postgres://p%40ss:***@db/kv");
+        assert_eq!(redacted_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+        assert_eq!(redacted_url("sqlite:///tmp/a@b/kv.db"), "sqlite:///tmp/a@b/kv.db");
+    }
+
+    #[test]
+    fn allowed_hosts_are_names_without_ports() {
+        let resolve = |hosts: &str| {
+            Config::resolve(&ServeArgs {
+                config: Some("/dev/null".into()),
+                allowed_hosts: Some(hosts.into()),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            resolve("KV.Example.com, *.corp.example:8443").unwrap().allowed_hosts,
+            ["kv.example.com", "*.corp.example"]
+        );
+        let err = resolve("kv example").unwrap_err();
+        assert!(format!("{err:#}").contains("allowed-hosts"), "{err:#}");
+        assert!(resolve("*").is_err());
     }
 
     #[test]

@@ -18,7 +18,11 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-pub fn router() -> Router<AppState> {
+/// The largest import upload, in bytes (`--max-upload-bytes`).
+#[derive(Clone, Copy)]
+struct UploadLimit(u64);
+
+pub fn router(max_upload_bytes: u64) -> Router<AppState> {
     Router::new()
         .route("/api/jobs/{id}", get(get_job))
         .route("/api/jobs/{id}/events", get(events))
@@ -28,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/jobs/{id}/ws", get(websocket))
         .route("/api/import/{namespace_id}", post(import))
         .route("/api/audit.csv", get(audit_csv))
+        .layer(Extension(UploadLimit(max_upload_bytes)))
 }
 
 #[derive(Deserialize)]
@@ -184,6 +189,7 @@ struct ImportQuery {
 async fn import(
     State(jobs): State<Jobs>,
     Extension(actor): Extension<Actor>,
+    Extension(UploadLimit(limit)): Extension<UploadLimit>,
     Path(namespace_id): Path<String>,
     Query(query): Query<ImportQuery>,
     request: Request,
@@ -213,9 +219,21 @@ async fn import(
     if let Err(err) = domain::limits::check_namespace_id(&namespace_id) {
         return error_response(err);
     }
-    // Refused before a byte of the upload is stored.
-    if let Err(err) = jobs.kv().authorize(&actor, &namespace_id, domain::kv::Need::Write).await {
+    // Refused before a byte of the upload is read: a namespace that does not exist (or that
+    // this user may not see or change), and a body that says it is larger than the limit.
+    if let Err(err) = jobs.kv().require_namespace(&actor, &namespace_id, domain::kv::Need::Write).await {
         return error_response(err);
+    }
+    let too_large = || {
+        DomainError::too_large(
+            "file",
+            format!("file: the upload is over the limit of {limit} bytes (--max-upload-bytes, KVM_MAX_UPLOAD_BYTES)"),
+        )
+    };
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return error_response(too_large());
     }
     let (relative, path) = match jobs.new_upload().await {
         Ok(upload) => upload,
@@ -228,7 +246,11 @@ async fn import(
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| DomainError::invalid("file", format!("file: the upload broke off: {e}")))?;
             if let Ok(data) = frame.into_data() {
-                bytes += data.len() as u64;
+                // Counted before it is written: the file never grows past the limit.
+                bytes = bytes.saturating_add(data.len() as u64);
+                if bytes > limit {
+                    return Err(too_large());
+                }
                 file.write_all(&data).await.map_err(DomainError::internal)?;
             }
         }

@@ -35,6 +35,15 @@ const KEY_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 const LIST_METHODS: &str = "GET, OPTIONS";
 /// A write's body: a 25 MiB value as JSON text, escaped, with room for the rest.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The longest `ttl`: 2^53 - 1 seconds, the largest whole number every JSON reader holds exactly.
+pub const MAX_TTL: i64 = (1 << 53) - 1;
+
+/// A JSON number as whole seconds: `120` and `120.0` alike (JSON does not tell them apart);
+/// `None` for a fraction or what no `i64` holds.
+fn whole_seconds(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= MAX_TTL as f64).map(|f| f as i64))
+}
+
 /// Keys one listing answers at most, and by default.
 pub const MAX_LIST: u32 = 1000;
 pub const DEFAULT_LIST: u32 = 100;
@@ -246,6 +255,10 @@ async fn preflight(state: &KeviState, headers: &HeaderMap, key: Option<&str>, me
     let Some(origin) = origin_of(headers) else {
         return failure(StatusCode::BAD_REQUEST, "a CORS preflight needs an Origin header", Some("Origin"));
     };
+    // An origin is scheme://host[:port]: printable ASCII with no space, as browsers send it.
+    if !origin.bytes().all(|b| b.is_ascii_graphic()) {
+        return failure(StatusCode::BAD_REQUEST, "Origin: not an origin (printable ASCII, no spaces)", Some("Origin"));
+    }
     let method = headers
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
         .and_then(|v| v.to_str().ok())
@@ -458,11 +471,15 @@ fn parse_write(bytes: &[u8], caller: &Caller) -> Result<(Vec<u8>, Value, Option<
     }
     let ttl = match body.remove("ttl") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= limits::MIN_TTL_SECONDS) => n.as_i64(),
+        Some(Value::Number(n))
+            if whole_seconds(&n).is_some_and(|t| (limits::MIN_TTL_SECONDS..=MAX_TTL).contains(&t)) =>
+        {
+            whole_seconds(&n)
+        }
         Some(other) => {
             return Err(bad(
                 "ttl",
-                format!("ttl: {other} is not a whole number of seconds of at least {}", limits::MIN_TTL_SECONDS),
+                format!("ttl: {other} is not a whole number of seconds from {} to {MAX_TTL}", limits::MIN_TTL_SECONDS),
             ));
         }
     };

@@ -327,7 +327,7 @@ fn preflight_parameters() -> Vec<Value> {
             "required": true,
             "description": "The page's origin: some enabled service must allow it (or, for `GET` of a key, \
                             have the key public).",
-            "schema": { "type": "string" },
+            "schema": { "type": "string", "pattern": "^[!-~]+$" },
             "example": "https://app.example.com",
         }),
         json!({
@@ -349,7 +349,7 @@ fn preflight_replies(methods: &'static str) -> Vec<Reply> {
             .header("Access-Control-Allow-Headers", "`X-Kevi-Token, X-Kevi-Service, Content-Type`.")
             .header("Access-Control-Max-Age", "`600` (seconds the answer may be cached).")
             .header("Vary", "`Origin`."),
-        error_reply(400, "No `Origin` header (`field: Origin`).").example(
+        error_reply(400, "No `Origin` header, or one that is not an origin (`field: Origin`).").example(
             "origin",
             "No Origin",
             error_body(400, "a CORS preflight needs an Origin header", Some("Origin")),
@@ -481,7 +481,11 @@ fn write_operation(method: &'static str, id: &'static str, summary: &'static str
                 "TTL too short",
                 error_body(
                     400,
-                    format!("ttl: 5 is not a whole number of seconds of at least {}", limits::MIN_TTL_SECONDS),
+                    format!(
+                        "ttl: 5 is not a whole number of seconds from {} to {}",
+                        limits::MIN_TTL_SECONDS,
+                        crate::kevi::MAX_TTL
+                    ),
                     Some("ttl"),
                 ),
             )
@@ -831,7 +835,7 @@ fn schemas() -> Value {
             "properties": {
                 "value": { "description": format!("Any JSON value, `null` included; at most {} bytes as JSON.", limits::MAX_VALUE_BYTES) },
                 "metadata": { "type": ["object", "null"], "description": "Fields of the client's own; `updated_by` and `updated_at` are the server's." },
-                "ttl": { "type": ["integer", "null"], "minimum": limits::MIN_TTL_SECONDS, "description": "Seconds until the key expires; none when absent or null." },
+                "ttl": { "type": ["integer", "null"], "minimum": limits::MIN_TTL_SECONDS, "maximum": crate::kevi::MAX_TTL, "description": "Seconds until the key expires (a whole number: `120.0` counts as `120`); none when absent or null." },
             },
         },
         "WriteResult": {

@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::resolve(&args)?;
     let (router, _state) = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database_url.split('?').next().unwrap_or_default(), "kv-manager listening");
+    tracing::info!(addr = %listener.local_addr()?, database = %kv_manager::config::redacted_url(&config.database_url), "kv-manager listening");
     serve(listener, router, shutdown_signal()).await
 }
 

@@ -41,22 +41,49 @@ const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 /// How often job heartbeats are written and cross-instance cancellations picked up.
 const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 
+/// What every command runs on: the database (migrated), the key store of the configured backend
+/// with the protected namespaces, and the job engine. `serve` and every CLI command start here,
+/// so a command acts on the same store the server would.
+pub struct Runtime {
+    pub database: Database,
+    pub kv: Kv,
+    pub jobs: Jobs,
+}
+
+impl Runtime {
+    /// `instance_id` names this process on the jobs it runs; `max_jobs` of them run at once.
+    pub async fn start(config: &Config, instance_id: String, max_jobs: usize) -> anyhow::Result<Self> {
+        let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let kv = match &config.backend {
+            Backend::Local => Kv::sql(database.clone()),
+            Backend::Cloudflare { account_id, api_token, base_url, concurrency, .. } => {
+                let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
+                settings.concurrency = *concurrency;
+                let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+                tracing::info!(%base_url, %account_id, "keys live in Cloudflare Workers KV");
+                Kv::cloudflare(database.clone(), client)
+            }
+        }
+        .with_protected(config.protected_namespaces.clone());
+        let jobs = Jobs::new(
+            kv.clone(),
+            database.conn.clone(),
+            JobsConfig {
+                max_jobs,
+                data_dir: config.data_dir.clone(),
+                export_ttl_hours: config.export_ttl_hours,
+                instance_id,
+            },
+        );
+        Ok(Self { database, kv, jobs })
+    }
+}
+
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Runtime { database, kv, jobs } = Runtime::start(config, config.instance_id.clone(), config.max_jobs).await?;
     let identity = Arc::new(Identity::new(config, Tokens::new(database.conn.clone()))?);
-    let kv = match &config.backend {
-        Backend::Local => Kv::sql(database.clone()),
-        Backend::Cloudflare { account_id, api_token, base_url, concurrency, .. } => {
-            let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
-            settings.concurrency = *concurrency;
-            let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-            tracing::info!(%base_url, %account_id, "keys live in Cloudflare Workers KV");
-            Kv::cloudflare(database.clone(), client)
-        }
-    }
-    .with_protected(config.protected_namespaces.clone());
     if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
         // Keys written or deleted on Cloudflare by others reach the search index and the mirror.
         let kv = kv.clone();
@@ -73,21 +100,18 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         });
     }
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
-    let jobs = Jobs::new(
-        kv.clone(),
-        database.conn.clone(),
-        JobsConfig {
-            max_jobs: config.max_jobs,
-            data_dir: config.data_dir.clone(),
-            export_ttl_hours: config.export_ttl_hours,
-            instance_id: config.instance_id.clone(),
-        },
-    );
     let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");
     }
     jobs.spawn_supervisor(SUPERVISE_INTERVAL);
+    let orphan_age = Duration::from_secs(domain::limits::ORPHAN_UPLOAD_AGE_SECONDS);
+    // At start-up no upload is being received, so any file no job will read goes at once.
+    match jobs.purge_orphan_uploads(Duration::ZERO).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "import uploads no job reads were removed"),
+        Err(err) => tracing::warn!(%err, "removing orphaned import uploads failed"),
+    }
     {
         let jobs = jobs.clone();
         let audit = domain::audit::Audit::new(database.conn.clone());
@@ -98,6 +122,9 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
                 tick.tick().await;
                 if let Ok(n @ 1..) = jobs.purge_exports().await {
                     tracing::info!(removed = n, "expired export files removed");
+                }
+                if let Ok(n @ 1..) = jobs.purge_orphan_uploads(orphan_age).await {
+                    tracing::info!(removed = n, "import uploads no job reads were removed");
                 }
                 if let Some(days) = audit_days {
                     match audit.prune(days, domain::now_unix()).await {
@@ -125,11 +152,19 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let state = AppState { leptos_options, kv, database, jobs, tokens, services };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
-    Ok((router(state.clone(), identity, cf, kevi), state))
+    let guard = Arc::new(security::HostGuard::new(config));
+    Ok((router(state.clone(), identity, guard, config.max_upload_bytes, cf, kevi), state))
 }
 
 /// The router over a ready state.
-pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState, kevi: KeviState) -> Router {
+pub fn router(
+    state: AppState,
+    identity: Arc<Identity>,
+    guard: Arc<security::HostGuard>,
+    max_upload_bytes: u64,
+    cf: CfState,
+    kevi: KeviState,
+) -> Router {
     let routes = generate_route_list(App);
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
@@ -162,7 +197,7 @@ pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState, kevi: KeviS
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // Import uploads are streamed to disk, so they are not held to the body limit.
-        .merge(crate::jobs_api::router())
+        .merge(crate::jobs_api::router(max_upload_bytes))
         .nest_service(security::CF_API_PREFIX, crate::cf_api::router(cf))
         .layer(middleware::from_fn(security::csrf))
         .layer(middleware::from_fn_with_state(identity, security::identify))
@@ -173,6 +208,9 @@ pub fn router(state: AppState, identity: Arc<Identity>, cf: CfState, kevi: KeviS
     Router::new()
         .merge(crate::kevi::router(kevi))
         .merge(console)
+        // Before any surface reads the request: the Host must be ours (DNS rebinding), and
+        // without sign-in the peer must be this machine.
+        .layer(middleware::from_fn_with_state(guard, security::guard))
         .layer(middleware::from_fn(security::security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

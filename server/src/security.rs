@@ -9,7 +9,7 @@ use app::components::viewer::Viewer;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use domain::auth::{AccessVerifier, REFETCH_INTERVAL, Roles};
 use domain::tokens::Tokens;
 use domain::{Actor, DomainError, Source};
@@ -50,6 +50,126 @@ impl Identity {
         let remote_store = matches!(config.backend, crate::config::Backend::Cloudflare { .. });
         Ok(Self { mode, roles: Roles::new(&config.admins, &config.readonly_users), tokens, remote_store })
     }
+}
+
+/// Which `Host` names are answered, and whether only this machine may connect. Built once from
+/// the configuration; [`guard`] applies it to every request, on every surface, before anything
+/// else reads the request.
+pub struct HostGuard {
+    /// `KVM_AUTH=none`: the TCP peer must be this machine, whatever the route.
+    loopback_peers_only: bool,
+    /// Names answered besides the loopback ones; empty in Access mode means every name.
+    allowed: Vec<String>,
+    /// Access mode with no list: any `Host`, since every request must carry a valid token.
+    any_host: bool,
+}
+
+impl HostGuard {
+    pub fn new(config: &Config) -> Self {
+        let local = matches!(config.auth, Auth::None { .. });
+        Self {
+            loopback_peers_only: local,
+            allowed: config.allowed_hosts.clone(),
+            any_host: !local && config.allowed_hosts.is_empty(),
+        }
+    }
+
+    /// Whether a request naming `host` (a `Host` header or a URI authority) is for this server.
+    pub fn admits(&self, host: Option<&str>) -> bool {
+        if self.any_host {
+            return true;
+        }
+        let Some(name) = host.and_then(host_name) else { return false };
+        is_loopback_name(&name) || self.allowed.iter().any(|entry| host_matches(entry, &name))
+    }
+}
+
+/// The name of a `Host` value: lower case, no port, no trailing dot; IPv6 addresses keep their
+/// brackets. `None` for what is not a host.
+pub fn host_name(host: &str) -> Option<String> {
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        let (address, after) = rest.split_once(']')?;
+        if !(after.is_empty() || after.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))) {
+            return None;
+        }
+        format!("[{address}]")
+    } else {
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            Some(_) => return None,
+            None => host,
+        };
+        name.to_owned()
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 255
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
+    valid.then_some(name)
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    if name == "localhost" {
+        return true;
+    }
+    let address = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+fn host_matches(entry: &str, name: &str) -> bool {
+    match entry.strip_prefix("*.") {
+        Some(parent) => name.strip_suffix(parent).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+        None => entry == name,
+    }
+}
+
+/// One `--allowed-hosts` entry as it is matched: `kv.example.com` or `*.example.com`, lower case,
+/// any port dropped.
+pub fn allowed_host_entry(entry: &str) -> anyhow::Result<String> {
+    let (wildcard, rest) = match entry.trim().strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, entry.trim()),
+    };
+    match host_name(rest) {
+        Some(name) if !name.contains('*') => Ok(if wildcard { format!("*.{name}") } else { name }),
+        _ => anyhow::bail!(
+            "allowed-hosts: {entry:?} is not a host name (kv.example.com, or *.example.com for its subdomains)"
+        ),
+    }
+}
+
+/// Answers only requests for this server: `421 Misdirected Request` when the `Host` (or the
+/// request's authority) is not a loopback name or one of `--allowed-hosts`, which is what stops a
+/// web page whose name was re-pointed at 127.0.0.1 (DNS rebinding) from using the console with
+/// the local user's rights. With `KVM_AUTH=none`, `403` when the TCP peer is another machine,
+/// on every route (the APIs and their documents included).
+pub async fn guard(State(guard): State<Arc<HostGuard>>, request: Request, next: Next) -> Response {
+    let host = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().to_owned())
+        .or_else(|| request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    if !guard.admits(host.as_deref()) {
+        let shown: String = host.as_deref().unwrap_or("(none)").chars().take(100).collect();
+        let body = serde_json::json!({ "error": {
+            "code": "misdirected_request",
+            "message": format!(
+                "Host {shown:?} is not served here: use localhost or 127.0.0.1, or add the name to --allowed-hosts (KVM_ALLOWED_HOSTS)"
+            ),
+            "field": null,
+        }});
+        return (axum::http::StatusCode::MISDIRECTED_REQUEST, axum::Json(body)).into_response();
+    }
+    if guard.loopback_peers_only {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+            return refuse(DomainError::forbidden(
+                "this server runs without sign-in (KVM_AUTH=none) and answers only requests from its own machine",
+            ));
+        }
+    }
+    next.run(request).await
 }
 
 /// Turns the request into an [`Actor`] (and the console's [`Viewer`]) or refuses it: 401 without

@@ -404,3 +404,48 @@ async fn tags_search_and_versions_over_http() {
         server.call("get_key_version", json!({ "namespace_id": ns, "key": "user:42:profile", "version": 9 })).await;
     assert_error(&missing, 404, "not_found", Some("version"));
 }
+
+/// Everything a request can make the server hold or scan has a limit, answered with the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_list_and_number_a_request_sends_is_bounded() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "bounded").await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v" })).await;
+    let field = |res: common::Response| (res.status, res.json()["error"]["field"].as_str().map(str::to_owned));
+    let many = |n: usize, f: fn(usize) -> String| (0..n).map(f).collect::<Vec<String>>();
+
+    // Tags per key and custom metadata bytes.
+    let tags = many(65, |i| format!("t{i}"));
+    let res = server.call("put_key_details", json!({ "namespace_id": ns, "key": "k", "tags": tags })).await;
+    assert_eq!(field(res), (400, Some("tags".into())));
+    let ok_tags = many(64, |i| format!("t{i}"));
+    server.ok("put_key_details", json!({ "namespace_id": ns, "key": "k", "tags": ok_tags })).await;
+    let big = json!({ "blob": "x".repeat(16 * 1024) });
+    let res = server.call("put_key_details", json!({ "namespace_id": ns, "key": "k", "custom_metadata": big })).await;
+    assert_eq!(field(res), (413, Some("custom_metadata".into())));
+
+    // Ids and values in one filter.
+    let ids = many(101, |i| format!("{i:032x}"));
+    assert_eq!(
+        field(server.call("search_keys", json!({ "namespace_ids": ids })).await),
+        (400, Some("namespace_ids".into()))
+    );
+    let tags = many(101, |i| format!("t{i}"));
+    assert_eq!(field(server.call("search_keys", json!({ "tags": tags })).await), (400, Some("tags".into())));
+    let users = many(101, |i| format!("u{i}"));
+    assert_eq!(field(server.call("list_audit", json!({ "users": users })).await), (400, Some("users".into())));
+    assert_eq!(
+        field(server.call("list_audit", json!({ "namespace_ids": ids })).await),
+        (400, Some("namespace_ids".into()))
+    );
+
+    // Unsigned numbers past what the database holds are refused, not wrapped negative.
+    let res = server.call("search_keys", json!({ "max_size": u64::MAX })).await;
+    assert_eq!(field(res), (400, Some("max_size".into())));
+    let res = server.call("search_keys", json!({ "min_size": 9_223_372_036_854_775_808u64 })).await;
+    assert_eq!(field(res), (400, Some("min_size".into())));
+    let found = server.ok("search_keys", json!({ "max_size": i64::MAX as u64 })).await;
+    assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
+    let res = server.call("list_jobs", json!({ "min_errors": u64::MAX })).await;
+    assert_eq!(field(res), (400, Some("min_errors".into())));
+}

@@ -393,3 +393,52 @@ async fn the_console_lists_makes_and_revokes_tokens() {
     fails(&cf.send_as(&secret, "GET", &path, None, b"").await, 401, 10000);
     assert_eq!(cf.server.call("revoke_api_token", json!({ "token": made["token"]["id"] })).await.status, 409);
 }
+
+/// What real clients send and hit: bulk items with fields Cloudflare ignores, bodies that are
+/// too large or do not parse, methods a route does not take: every answer is Cloudflare's
+/// envelope with its code.
+#[tokio::test]
+async fn bulk_items_with_extra_fields_and_refused_bodies_answer_in_the_envelope() {
+    let cf = Cf::start().await;
+    let ns = cf.create("contract").await;
+    let items = json!([
+        { "key": "a", "value": "1", "expiration_ttl": 600, "metadata": null, "type": "text", "neverKnown": {"x": 1} },
+        { "key": "b", "value": "Mg==", "base64": true, "bulk": true },
+    ]);
+    let (result, _) = cf.ok("PUT", &ns_path(&format!("/{ns}/bulk")), Some(items)).await;
+    assert_eq!(result["successful_key_count"], 2);
+    let value = cf.send("GET", &ns_path(&format!("/{ns}/values/b")), None, b"").await;
+    assert_eq!(value.body, b"2");
+
+    // Not JSON, not a list, a field of the wrong type: 400 with code 10001, in the envelope.
+    for body in [&b"{not json"[..], b"{\"key\":\"a\"}", b"[{\"key\":1,\"value\":\"v\"}]"] {
+        let res = cf.send("PUT", &ns_path(&format!("/{ns}/bulk")), Some("application/json"), body).await;
+        fails(&res, 400, 10001);
+    }
+    // A body past the limit: 413, code 10011, in the envelope.
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        ns_path(&format!("/{ns}/bulk")),
+        cf.server.addr,
+        cf.token,
+        kv_manager::cf_api::MAX_BULK_BYTES + 2 * 1024 * 1024
+    );
+    let res = cf.server.raw(&head, &[b"[{\"key\":"]).await;
+    fails(&res, 413, 10011);
+    // A multipart value whose form is broken.
+    let res = cf
+        .send(
+            "PUT",
+            &ns_path(&format!("/{ns}/values/m")),
+            Some("multipart/form-data; boundary=xyz"),
+            b"--xyz\r\nbroken",
+        )
+        .await;
+    let envelope = res.json();
+    assert_eq!(envelope["success"], false, "{}", res.text());
+    assert!(res.status == 400 || res.status == 422, "{}", res.text());
+    // A method the route does not take.
+    let res = cf.send("PATCH", &ns_path(&format!("/{ns}/bulk")), None, b"").await;
+    assert_eq!(res.json()["success"], false, "{}", res.text());
+    assert_eq!(res.status, 405);
+}

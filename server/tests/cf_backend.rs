@@ -104,8 +104,15 @@ async fn instance_b_manages_instance_as_data_through_cloudflares_api() {
     assert_eq!(names.len(), 25_000);
     assert!(names.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(proxy.take_counts(), counts(&[("list keys", 25)]));
-    let small = b.call("list_keys", json!({ "namespace_id": ns, "limit": 5 })).await;
-    assert_eq!((small.status, small.json()["error"]["field"].as_str()), (400, Some("limit")), "{}", small.text());
+    // Pages smaller than Cloudflare's least (10) are parts of its pages, and go on where they stop.
+    let small = b.ok("list_keys", json!({ "namespace_id": ns, "limit": 5 })).await;
+    let names_of = |page: &Value| -> Vec<String> {
+        page["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names_of(&small), ["k00000", "k00001", "k00002", "k00003", "k00004"]);
+    let next = b.ok("list_keys", json!({ "namespace_id": ns, "limit": 7, "cursor": small["cursor"] })).await;
+    assert_eq!(names_of(&next), (5..12).map(|i| format!("k{i:05}")).collect::<Vec<_>>());
+    proxy.take_counts();
     let found = b.ok("search_keys", json!({ "query": "k2345", "namespace_ids": [ns], "limit": 100 })).await;
     let found: Vec<&str> = found["results"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(found, (0..10).map(|i| format!("k2345{i}")).collect::<Vec<_>>());
@@ -241,9 +248,144 @@ async fn the_kv_api_works_over_the_cloudflare_backend() {
     let listed = b.request("GET", "/v1/kv", &headers, b"").await.json();
     assert_eq!(listed["keys"][0]["name"], "user/1");
 
+    // Pages under Cloudflare's least of 10: every key once, in order, whatever the page size.
+    for i in 0..24 {
+        a.ok("put_key", json!({ "namespace_id": ns, "key": format!("web:page/{i:02}"), "value": "v" })).await;
+    }
+    for limit in [1, 3, 7, 10, 11] {
+        let (mut seen, mut cursor) = (Vec::new(), String::new());
+        for _ in 0..40 {
+            let path = format!("/v1/kv?prefix=page/&limit={limit}&cursor={cursor}");
+            let page = b.request("GET", &path, &headers, b"").await;
+            assert_eq!(page.status, 200, "limit {limit}: {}", page.text());
+            let page = page.json();
+            let names = page["keys"].as_array().unwrap();
+            assert!(names.len() <= limit, "limit {limit}: {page}");
+            seen.extend(names.iter().map(|k| k["name"].as_str().unwrap().to_owned()));
+            if page["list_complete"] == true {
+                break;
+            }
+            let raw = page["cursor"].as_str().unwrap();
+            cursor = raw.bytes().map(|b| format!("%{b:02X}")).collect();
+        }
+        let expected: Vec<String> = (0..24).map(|i| format!("page/{i:02}")).collect();
+        assert_eq!(seen, expected, "limit {limit}");
+    }
+
     proxy.set_mode(Mode::Down);
     let res = b.request("GET", "/v1/kv/user/1", &headers, b"").await;
     proxy.set_mode(Mode::Pass);
     assert_eq!(res.status, 502, "{}", res.text());
     assert!(res.json()["message"].as_str().unwrap().contains(UNAVAILABLE), "{}", res.text());
+}
+
+/// Only Cloudflare's own "namespace not found" (404, code 10013) drops what the mirror keeps of a
+/// namespace (versions, tags, details); a 404 from anything else between us and Cloudflare is an
+/// upstream error that loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_cloudflares_own_namespace_not_found_drops_the_mirror() {
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "kept" })).await["id"].as_str().unwrap().to_owned();
+    b.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v1" })).await;
+    b.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v2" })).await;
+    b.ok("put_key_details", json!({ "namespace_id": ns, "key": "k", "tags": ["keep"] })).await;
+
+    proxy.set_mode(Mode::PlainNotFound);
+    for (name, input) in [
+        ("get_key", json!({ "namespace_id": ns, "key": "k" })),
+        ("list_keys", json!({ "namespace_id": ns })),
+        ("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v3" })),
+        ("delete_key", json!({ "namespace_id": ns, "key": "k" })),
+    ] {
+        let res = b.call(name, input).await;
+        assert_eq!(res.status, 502, "{name} through a proxy's 404: {}", res.text());
+        assert!(res.text().contains("404"), "{}", res.text());
+    }
+    proxy.set_mode(Mode::Pass);
+    let details = b.ok("get_key_details", json!({ "namespace_id": ns, "key": "k" })).await;
+    assert_eq!(details["tags"], json!(["keep"]));
+    let versions = b.ok("list_key_versions", json!({ "namespace_id": ns, "key": "k" })).await;
+    assert!(!versions["versions"].as_array().unwrap().is_empty(), "{versions}");
+    assert_eq!(b.ok("get_key", json!({ "namespace_id": ns, "key": "k" })).await["value"], "v2");
+
+    // Cloudflare's own answer: the namespace is gone there, and so here.
+    a.ok("delete_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(b.call("get_key", json!({ "namespace_id": ns, "key": "k" })).await.status, 404);
+    assert_eq!(b.call("get_namespace", json!({ "namespace_id": ns })).await.status, 404);
+}
+
+/// `kv-manager import` and `export` with the Cloudflare backend read and write Cloudflare, as the
+/// server would: not only the local mirror (which the next sync would drop).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_into_and_exports_from_the_configured_cloudflare() {
+    let a = TestServer::start().await;
+    let secret = a.api_token("cli-b");
+    let ns = a.ok("create_namespace", json!({ "title": "from-the-cli" })).await["id"].as_str().unwrap().to_owned();
+    a.ok("put_key", json!({ "namespace_id": ns, "key": "already-there", "value": "on cloudflare" })).await;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    let lines: String = (0..30).map(|i| format!("{{\"name\":\"cli-{i:02}\",\"value\":\"v{i}\"}}\n")).collect();
+    std::fs::write(&input, lines).unwrap();
+    let b_db = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let base = format!("http://{}/client/v4", a.addr);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+            .args(args)
+            .args(["--database-url", &b_db, "--config", "/dev/null", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(["--backend", "cloudflare", "--cloudflare-account-id", kv_manager::cf_api::DEFAULT_ACCOUNT_ID])
+            .args(["--cloudflare-api-base-url", &base])
+            .env("CLOUDFLARE_API_TOKEN", &secret)
+            .output()
+            .expect("the CLI runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    run(&["import", "from-the-cli", input.to_str().unwrap()]);
+    let names: Vec<String> = keys_on(&a, &ns).await.iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names.len(), 31, "{names:?}");
+    assert!(names.contains(&"cli-29".to_owned()));
+
+    let output = dir.path().join("out.ndjson");
+    run(&["export", "from-the-cli", "-o", output.to_str().unwrap()]);
+    let exported = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(exported.lines().count(), 31, "{exported}");
+    assert!(exported.contains("on cloudflare"), "the key written on Cloudflare directly is exported");
+}
+
+/// Cloudflare took a write and the mirror's transaction then failed (here a trigger makes the
+/// database refuse it, as a full disk would): the next sync reads the namespace again and the
+/// mirror (sizes, search) matches Cloudflare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_mirror_missed_is_repaired_by_the_next_sync() {
+    use sea_orm::ConnectionTrait;
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let b = TestServer::over_cloudflare(format!("http://{}/client/v4", a.addr), secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "repaired" })).await["id"].as_str().unwrap().to_owned();
+    b.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": "short" })).await;
+
+    let db = domain::Database::connect(b.database_url.as_deref().unwrap()).await.unwrap();
+    for event in ["INSERT", "UPDATE"] {
+        let sql = format!(
+            "CREATE TRIGGER injected_{event} BEFORE {event} ON kv_entries BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        );
+        db.conn.execute_unprepared(&sql).await.unwrap();
+    }
+    let res = b.call("put_key", json!({ "namespace_id": ns, "key": "k", "value": "a much longer value" })).await;
+    assert_eq!(res.status, 500, "{}", res.text());
+    let on_a = a.ok("get_key", json!({ "namespace_id": ns, "key": "k" })).await;
+    assert_eq!(on_a["value"], "a much longer value", "Cloudflare took the write");
+    for event in ["INSERT", "UPDATE"] {
+        db.conn.execute_unprepared(&format!("DROP TRIGGER injected_{event}")).await.unwrap();
+    }
+    let size = |page: Value| page["keys"][0]["size"].as_u64();
+    assert_eq!(size(b.ok("list_keys", json!({ "namespace_id": ns })).await), Some(5), "the mirror missed it");
+    b.ok("sync_namespace", json!({ "namespace_id": ns })).await;
+    assert_eq!(size(b.ok("list_keys", json!({ "namespace_id": ns })).await), Some(19), "repaired by the sync");
+    let found = b.ok("search_keys", json!({ "query": "k", "min_size": 10 })).await;
+    assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
 }

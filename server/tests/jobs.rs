@@ -181,3 +181,58 @@ async fn a_websocket_can_cancel_its_job() {
     let key_count = server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"].as_u64().unwrap();
     assert_eq!(key_count, processed, "what the job reports written is what was written");
 }
+
+/// Uploads are held to `--max-upload-bytes` while they stream: a declared length over it is
+/// refused before a byte is read, a stream that grows over it is cut off with 413 and its partial
+/// file removed, and an upload for a namespace that does not exist is refused before its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_uploads_are_capped_and_refused_before_their_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let imports = dir.path().join("data/imports");
+    std::fs::create_dir_all(&imports).unwrap();
+    std::fs::write(imports.join("01left-by-a-crash.upload"), b"{\"name\":\"k\",\"value\":\"v\"}\n").unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let data = dir.path().join("data");
+    let server = TestServer::start_configured(url, dir, "127.0.0.1:0", |c| c.max_upload_bytes = 4096).await;
+    let uploads = || std::fs::read_dir(&imports).unwrap().count();
+    assert_eq!(uploads(), 0, "an upload no job reads is removed at start-up");
+    let ns = namespace(&server, "capped").await;
+    let host = server.addr.to_string();
+
+    // A declared length over the limit: 413 at once, nothing stored.
+    let head = format!(
+        "POST /api/import/{ns} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 1000000000\r\n\r\n"
+    );
+    let res = server.raw(&head, &[b"{\"name\":"]).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (413, Some("file")), "{}", res.text());
+    assert!(res.text().contains("4096"), "{}", res.text());
+    assert_eq!(uploads(), 0);
+
+    // A stream with no length that grows past it: 413, the partial file gone.
+    let head = format!(
+        "POST /api/import/{ns} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let line = "{\"name\":\"key\",\"value\":\"0123456789012345678901234567890123456789\"}\n".repeat(10);
+    let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+    let chunks: Vec<&[u8]> = std::iter::repeat_n(chunk.as_bytes(), 20).chain([&b"0\r\n\r\n"[..]]).collect();
+    let res = server.raw(&head, &chunks).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (413, Some("file")), "{}", res.text());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(uploads(), 0, "the partial upload is removed");
+
+    // Just under the limit, streamed: accepted and imported.
+    let chunks: Vec<&[u8]> = std::iter::repeat_n(chunk.as_bytes(), 6).chain([&b"0\r\n\r\n"[..]]).collect();
+    let res = server.raw(&head, &chunks).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let job = finished(&server, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+
+    // A namespace that does not exist: 404 without waiting for the gigabyte it announces.
+    let missing = "0".repeat(32);
+    let head = format!(
+        "POST /api/import/{missing} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 1000000000\r\n\r\n"
+    );
+    let res = server.raw(&head, &[]).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (404, Some("namespace_id")), "{}", res.text());
+    assert!(data.join("imports").read_dir().unwrap().next().is_none());
+}

@@ -82,9 +82,23 @@ async fn without_sign_in_only_this_machine_is_answered_whatever_the_host_header_
     let status = tokio::task::spawn_blocking(peer.send(port, page)).await.unwrap();
     assert!(status.starts_with("HTTP/1.1 403"), "a page for another machine: {status:?}");
 
-    // This machine through its own non-loopback address is not loopback either.
+    // Every other surface too: the two APIs, their documents and the health check.
+    for path in
+        ["/v1/kv/k", "/v1/kv", "/client/v4/accounts/a/storage/kv/namespaces", "/docs", "/openapi.json", "/health"]
+    {
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nX-Kevi-Token: t\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n"
+        );
+        let status = tokio::task::spawn_blocking(peer.send(port, &head)).await.unwrap();
+        assert!(status.starts_with("HTTP/1.1 403"), "{path} for another machine: {status:?}");
+    }
+
+    // This machine through its own non-loopback address is not loopback either (and its
+    // address is not a name the server answers to: 421 before the peer is even looked at).
     let via_lan = TestServer::at(format!("{}:{port}", peer.host_ip).parse().unwrap());
-    assert_eq!(via_lan.get("/").await.status, 403);
+    assert_eq!(via_lan.get("/").await.status, 421);
+    assert_eq!(via_lan.request_to("localhost", "GET", "/v1/kv/k", &[], b"").await.status, 403);
+    assert_eq!(via_lan.request_to("localhost", "GET", "/health", &[], b"").await.status, 403);
 
     let listed = local.ok("list_namespaces", serde_json::json!({})).await;
     assert_eq!(listed["total"], 0, "the forged request created a namespace");

@@ -359,3 +359,191 @@ async fn without_sign_in_the_server_refuses_a_public_address_unless_asked() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--insecure-no-auth") && err.contains("0.0.0.0"), "{err}");
 }
+
+/// What a page on another site gets when its name has been re-pointed at 127.0.0.1 (DNS
+/// rebinding): its own name in `Host`, and `Sec-Fetch-Site: same-origin` since the browser thinks
+/// it is talking to that site. Every surface answers 421 before reading anything else.
+#[tokio::test]
+async fn requests_for_another_host_name_get_421_on_every_surface() {
+    let server = TestServer::start().await;
+    let port = server.addr.port();
+    let ns = server.ok("create_namespace", json!({ "title": "victim" })).await["id"].as_str().unwrap().to_owned();
+    let job = server.ok("start_export", json!({ "namespace_id": ns })).await["job_id"].as_str().unwrap().to_owned();
+    let browser = [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Mode", "cors"), ("Content-Type", "application/json")];
+    let websocket = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    type Case<'a> = (&'a str, String, &'a [(&'a str, &'a str)], &'a [u8]);
+    let cases: Vec<Case> = vec![
+        ("GET", "/".into(), &browser, b""),
+        ("GET", format!("/namespaces/{ns}"), &browser, b""),
+        ("POST", "/api/list_namespaces".into(), &browser, b"{}"),
+        ("POST", "/api/create_api_token".into(), &browser, br#"{"name":"stolen"}"#),
+        ("GET", format!("/api/jobs/{job}"), &browser, b""),
+        ("GET", format!("/api/jobs/{job}/download"), &browser, b""),
+        ("GET", format!("/api/jobs/{job}/ws"), &websocket, b""),
+        ("POST", format!("/api/import/{ns}?format=ndjson"), &browser, b"{\"name\":\"k\",\"value\":\"v\"}\n"),
+        ("GET", "/api/audit.csv".into(), &browser, b""),
+        ("GET", "/client/v4/accounts/x/storage/kv/namespaces".into(), &[], b""),
+        ("GET", "/v1/kv/some-key".into(), &[], b""),
+        ("GET", "/docs".into(), &[], b""),
+        ("GET", "/openapi.json".into(), &[], b""),
+        ("GET", "/health".into(), &[], b""),
+        ("GET", "/pkg/kv-manager.css".into(), &[], b""),
+    ];
+    let evil = format!("rebound.example:{port}");
+    for host in [evil.as_str(), "127.0.0.1.rebound.example", "localhost.rebound.example", "rebound.example", "::1"] {
+        for (method, path, headers, body) in &cases {
+            let res = server.request_to(host, method, path, headers, body).await;
+            assert_eq!(res.status, 421, "{method} {path} with Host {host:?}: {}", res.text());
+            if !host.is_empty() {
+                assert_eq!(res.json()["error"]["code"], "misdirected_request");
+            }
+        }
+    }
+    let tokens = server.ok("list_api_tokens", json!({})).await;
+    assert_eq!(tokens.as_array().unwrap().len(), 0, "no token was minted through a rebound name");
+    // The names of this machine, with or without a port, in any case, are answered.
+    for host in [
+        format!("localhost:{port}"),
+        "LOCALHOST".into(),
+        "localhost.".into(),
+        format!("127.0.0.1:{port}"),
+        "127.0.0.2".into(),
+        format!("[::1]:{port}"),
+    ] {
+        let res = server.request_to(&host, "POST", "/api/list_namespaces", &browser, b"{}").await;
+        assert_eq!(res.status, 200, "Host {host:?}: {}", res.text());
+        assert_eq!(server.request_to(&host, "GET", "/health", &[], b"").await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn allowed_hosts_add_names_and_apply_in_access_mode_too() {
+    let server = TestServer::configured("127.0.0.1:0", |c| {
+        c.allowed_hosts = vec!["kv.internal".into(), "*.corp.example".into()];
+    })
+    .await;
+    for (host, status) in [
+        ("kv.internal:3000", 200),
+        ("KV.internal", 200),
+        ("eu.corp.example", 200),
+        ("a.b.corp.example:8443", 200),
+        ("corp.example", 421),
+        ("evilcorp.example", 421),
+        ("kv.internal.evil", 421),
+        ("localhost", 200),
+    ] {
+        let res = server
+            .request_to(host, "POST", "/api/list_namespaces", &[("Content-Type", "application/json")], b"{}")
+            .await;
+        assert_eq!(res.status, status, "Host {host:?}: {}", res.text());
+    }
+
+    // Access mode answers any name unless the list is set; then only the list (and loopback).
+    let key = SigningKey::generate("k1");
+    let team = Team::start(&[&key]).await;
+    let token = key.sign(&team.claims(ADMIN));
+    let headers = [("Cf-Access-Jwt-Assertion", token.as_str()), ("Content-Type", "application/json")];
+    let open = TestServer::configured("127.0.0.1:0", |c| {
+        c.auth = Auth::Access { team_domain: team.domain(), audience: AUDIENCE.into() };
+    })
+    .await;
+    assert_eq!(open.request_to("kv.example.com", "POST", "/api/list_namespaces", &headers, b"{}").await.status, 200);
+    let listed = TestServer::configured("127.0.0.1:0", |c| {
+        c.auth = Auth::Access { team_domain: team.domain(), audience: AUDIENCE.into() };
+        c.allowed_hosts = vec!["kv.example.com".into()];
+    })
+    .await;
+    assert_eq!(listed.request_to("kv.example.com", "POST", "/api/list_namespaces", &headers, b"{}").await.status, 200);
+    let res = listed.request_to("kv.rebound.example", "POST", "/api/list_namespaces", &headers, b"{}").await;
+    assert_eq!(res.status, 421, "{}", res.text());
+}
+
+#[tokio::test]
+async fn audit_rows_of_no_namespace_are_for_admins_only() {
+    let s = Signed::start(&[]).await;
+    let ns = s.ok(ADMIN, "create_namespace", json!({ "title": "shared" })).await["id"].as_str().unwrap().to_owned();
+    s.ok(ADMIN, "create_api_token", json!({ "name": "deploy" })).await;
+    s.ok(ADMIN, "create_service", json!({ "name": "billing", "storage": ns, "role": "admin", "prefix": "billing" }))
+        .await;
+    s.ok("ada@example.com", "put_key", json!({ "namespace_id": ns, "key": "k", "value": "v" })).await;
+    let operations = |page: &Value| -> Vec<String> {
+        page["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap().to_owned()).collect()
+    };
+    let admin = operations(&s.ok(ADMIN, "list_audit", json!({})).await);
+    for op in ["token.create", "service.create", "namespace.create", "key.create"] {
+        assert!(admin.iter().any(|o| o == op), "admins see {op}: {admin:?}");
+    }
+    let user = operations(&s.ok("ada@example.com", "list_audit", json!({})).await);
+    assert!(user.iter().any(|o| o == "key.create") && user.iter().any(|o| o == "namespace.create"), "{user:?}");
+    assert!(!user.iter().any(|o| o.starts_with("token.") || o.starts_with("service.")), "{user:?}");
+    let asked =
+        s.ok("ada@example.com", "list_audit", json!({ "operations": ["token.create", "service.create"] })).await;
+    assert_eq!(operations(&asked), Vec::<String>::new());
+    let csv = s.get("ada@example.com", "/api/audit.csv").await.text();
+    assert!(csv.contains("key.create") && !csv.contains("token.create") && !csv.contains("deploy"), "{csv}");
+    assert!(s.get(ADMIN, "/api/audit.csv").await.text().contains("token.create"));
+}
+
+/// A namespace protected by id: its title is reserved, answered exactly as a title the list
+/// names that no namespace has, so the reply tells nothing of the namespace.
+#[tokio::test]
+async fn a_protected_title_is_reserved_without_telling_whether_it_exists() {
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", data.path().join("kv.db").display());
+    let before = TestServer::start_configured(url.clone(), tempfile::tempdir().unwrap(), "127.0.0.1:0", |_| {}).await;
+    let secret =
+        before.ok("create_namespace", json!({ "title": "acquisition-2027" })).await["id"].as_str().unwrap().to_owned();
+    let s = TestServer::start_configured(url, tempfile::tempdir().unwrap(), "127.0.0.1:0", |c| {
+        c.protected_namespaces = vec![secret.clone(), "never-made".into()];
+    })
+    .await;
+    let mine = s.ok("create_namespace", json!({ "title": "mine" })).await["id"].as_str().unwrap().to_owned();
+    let answer =
+        |res: common::Response| (res.status, res.json()["error"]["message"].as_str().unwrap().replace('"', ""));
+    let held = answer(s.call("create_namespace", json!({ "title": "acquisition-2027" })).await);
+    let unheld = answer(s.call("create_namespace", json!({ "title": "never-made" })).await);
+    assert_eq!(held.0, 409);
+    assert_eq!(held.1.replace("acquisition-2027", "T"), unheld.1.replace("never-made", "T"), "the same answer");
+    assert!(!held.1.contains(&secret) && !held.1.contains("already exists"), "{held:?}");
+    let renamed =
+        answer(s.call("rename_namespace", json!({ "namespace_id": mine, "title": "acquisition-2027" })).await);
+    assert_eq!(renamed, held);
+    // A title no namespace holds and the list does not name is free; a visible one is "taken".
+    s.ok("rename_namespace", json!({ "namespace_id": mine, "title": "mine-2" })).await;
+    let taken = answer(s.call("create_namespace", json!({ "title": "mine-2" })).await);
+    assert_eq!(taken.0, 409);
+    assert!(taken.1.contains("already exists"), "{taken:?}");
+}
+
+/// Keys and titles that a spreadsheet would run as formulas are written as text, and the file
+/// stays RFC 4180.
+#[tokio::test]
+async fn the_audit_csv_never_hands_a_spreadsheet_a_formula() {
+    let server = TestServer::start().await;
+    let ns = server.ok("create_namespace", json!({ "title": "=cmd|' /C calc'!A0" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keys = ["=HYPERLINK(\"http://x.example\",\"a,b\")", "+1+1", "-2", "@SUM(A1)", "\tTAB", "\rCR", "plain"];
+    for key in keys {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": "v" })).await;
+    }
+    let csv = server.get(&format!("/api/audit.csv?namespace_ids={ns}")).await;
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let cells: Vec<String> = records.iter().flat_map(|r| r.iter().map(str::to_owned).collect::<Vec<_>>()).collect();
+    for cell in &cells {
+        assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a formula reached the CSV: {cell:?}");
+    }
+    for key in keys {
+        let shown = if key == "plain" { key.to_owned() } else { format!("'{key}") };
+        assert!(records.iter().any(|r| &r[7] == shown.as_str()), "{shown:?} not in {cells:?}");
+    }
+    assert!(records.iter().any(|r| &r[6] == "'=cmd|' /C calc'!A0"));
+}

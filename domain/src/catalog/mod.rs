@@ -49,6 +49,12 @@ pub fn normalize_tags(tags: &[String]) -> DomainResult<Vec<String>> {
             out.push(tag.to_owned());
         }
     }
+    if out.len() > crate::limits::MAX_TAGS_PER_KEY {
+        return Err(DomainError::invalid(
+            "tags",
+            format!("tags: {} tags is over the limit of {} per key", out.len(), crate::limits::MAX_TAGS_PER_KEY),
+        ));
+    }
     Ok(out)
 }
 
@@ -405,10 +411,8 @@ impl Catalog {
         custom_metadata: Option<serde_json::Value>,
     ) -> DomainResult<KeyDetails> {
         let tags = tags.map(|t| normalize_tags(&t)).transpose()?;
-        if let Some(custom) = &custom_metadata
-            && !custom.is_object()
-        {
-            return Err(DomainError::invalid("custom_metadata", "custom_metadata: must be a JSON object"));
+        if let Some(custom) = &custom_metadata {
+            crate::limits::check_custom_metadata(custom)?;
         }
         let current = self.get_details(namespace_id, key).await?;
         let tags = tags.unwrap_or_else(|| current.tags.clone());

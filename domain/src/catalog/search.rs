@@ -69,6 +69,8 @@ impl Catalog {
         {
             return Err(DomainError::invalid("max_size", "max_size: must not be smaller than min_size"));
         }
+        crate::limits::check_filter_list("tags", &query.tags)?;
+        crate::limits::check_filter_list("namespace_ids", &query.namespace_ids)?;
         for (field, text) in [("query", query.query.as_deref()), ("prefix", query.prefix.as_deref())] {
             if text.is_some_and(|t| t.contains('\0')) {
                 return Err(DomainError::invalid(
@@ -160,10 +162,10 @@ impl Catalog {
             filter.push(" AND e.updated_at > ").bind(after);
         }
         if let Some(min) = query.min_size {
-            filter.push(" AND e.size >= ").bind(min as i64);
+            filter.push(" AND e.size >= ").bind(crate::limits::to_i64("min_size", min)?);
         }
         if let Some(max) = query.max_size {
-            filter.push(" AND e.size <= ").bind(max as i64);
+            filter.push(" AND e.size <= ").bind(crate::limits::to_i64("max_size", max)?);
         }
 
         let only_one_tag = tags.len() == 1

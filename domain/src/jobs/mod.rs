@@ -7,6 +7,7 @@ mod model;
 mod ops;
 mod rows;
 pub mod transfer;
+mod uploads;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

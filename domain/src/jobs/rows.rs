@@ -313,7 +313,7 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
         sql.push(" AND (target_namespace_id IS NULL OR target_namespace_id NOT IN ").bind_list(hidden).push(")");
     }
     if let Some(min) = query.min_errors {
-        sql.push(" AND errors >= ").bind(min as i64);
+        sql.push(" AND errors >= ").bind(crate::limits::to_i64("min_errors", min)?);
     }
     if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
         let (at, id) = decode_time_cursor(cursor)?;

@@ -9,7 +9,7 @@
 //! them is refreshed from Cloudflare whenever namespaces are listed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -28,6 +28,12 @@ pub struct CloudflareStore {
     /// (namespace, prefix, that key): Cloudflare pages with opaque cursors only, so a scan that
     /// starts where the previous one stopped continues with the cursor it left.
     cursors: Mutex<HashMap<(String, String, String), String>>,
+    /// Namespaces where Cloudflare took a write the mirror then failed to record: their next
+    /// sync reads every value again instead of only the keys whose metadata or expiration differ.
+    dirty: Mutex<HashSet<String>>,
+    /// One writer at a time per namespace through this instance: a bulk TTL change reads values
+    /// and writes them back, and a write through us in between would otherwise be undone.
+    writers: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Scan positions remembered at most (an export holds one at a time).
@@ -35,7 +41,34 @@ const REMEMBERED_CURSORS: usize = 1024;
 
 impl CloudflareStore {
     pub fn new(remote: CloudflareClient, mirror: SqlStore) -> Self {
-        Self { remote, mirror, cursors: Mutex::new(HashMap::new()) }
+        Self {
+            remote,
+            mirror,
+            cursors: Mutex::new(HashMap::new()),
+            dirty: Mutex::new(HashSet::new()),
+            writers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for this instance's other writes to the namespace to end.
+    async fn write_lock(&self, namespace_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = match self.writers.lock() {
+            Ok(mut writers) => writers.entry(namespace_id.to_owned()).or_default().clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        };
+        lock.lock_owned().await
+    }
+
+    /// The mirror's record of a write Cloudflare has taken: when it fails, the namespace is
+    /// marked for a full re-read at its next sync, which repairs the mirror.
+    fn mirrored<T>(&self, namespace_id: &str, recorded: DomainResult<T>) -> DomainResult<T> {
+        if let Err(err) = &recorded {
+            tracing::error!(%err, namespace_id, "Cloudflare took a write the mirror failed to record; the next sync repairs it");
+            if let Ok(mut dirty) = self.dirty.lock() {
+                dirty.insert(namespace_id.to_owned());
+            }
+        }
+        recorded
     }
 
     /// Cloudflare's cursor that follows `after` in a scan, when a previous scan left one.
@@ -76,12 +109,26 @@ impl CloudflareStore {
     /// keys written elsewhere (or whose metadata or expiration changed) are read in bulk and
     /// taken in, keys gone from Cloudflare are dropped. Answers (taken in, dropped).
     pub async fn sync_namespace(&self, namespace_id: &str) -> DomainResult<(u64, u64)> {
+        let full = self.dirty.lock().map(|mut dirty| dirty.remove(namespace_id)).unwrap_or(false);
+        let synced = self.sync_keys(namespace_id, full).await;
+        if full
+            && synced.is_err()
+            && let Ok(mut dirty) = self.dirty.lock()
+        {
+            dirty.insert(namespace_id.to_owned());
+        }
+        synced
+    }
+
+    /// [`Self::sync_namespace`]'s work; `full` reads every value again.
+    async fn sync_keys(&self, namespace_id: &str, full: bool) -> DomainResult<(u64, u64)> {
         self.require_remote_namespace(namespace_id).await?;
         let remote = self.remote_names(namespace_id, "").await?;
         let mut mirrored = self.mirror.key_summaries(namespace_id).await?;
         let mut changed = Vec::new();
         for key in &remote {
             match mirrored.remove(&key.name) {
+                Some(_) if full => changed.push(key.name.clone()),
                 Some((kept_metadata, kept_expiration))
                     if kept_expiration == key.expiration
                         && kept_metadata
@@ -137,11 +184,13 @@ impl CloudflareStore {
         self.require_remote_namespace(namespace_id).await
     }
 
-    /// A failed request on a namespace: when Cloudflare does not know the namespace, it is
-    /// dropped from the mirror and the error is our "not found".
+    /// A failed request on a namespace: when Cloudflare itself says it does not know the
+    /// namespace (404 with its code 10013), it is dropped from the mirror (its versions, tags and
+    /// details with it) and the error is our "not found". Any other 404 (a proxy's, a plain-text
+    /// page, another code) is an upstream error and drops nothing.
     async fn gone(&self, namespace_id: &str, err: DomainError) -> DomainError {
         match err {
-            DomainError::Upstream { status: 404, code, .. } if code != 10009 => {
+            DomainError::Upstream { status: 404, code: NAMESPACE_NOT_FOUND, .. } => {
                 if let Err(err) = self.mirror.forget_namespace(namespace_id).await {
                     return err;
                 }
@@ -238,6 +287,11 @@ impl KvStore for CloudflareStore {
         self.mirror.get_namespace(namespace_id).await
     }
 
+    async fn require_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        // Known to the mirror is enough: the first request on it tells if Cloudflare lost it.
+        self.known_namespace(namespace_id).await
+    }
+
     async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>> {
         self.mirror.resolve_namespaces(ids_or_titles).await
     }
@@ -251,8 +305,12 @@ impl KvStore for CloudflareStore {
     }
 
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
-        // Cloudflare's cursors are its own; passed through as they are.
-        if cursor.len() > 4096 || cursor.chars().any(char::is_control) {
+        // Cloudflare's cursors are its own; passed through as they are (ours mark a page read in
+        // parts).
+        if cursor.len() > 4096
+            || cursor.chars().any(char::is_control)
+            || (cursor.starts_with(PART_CURSOR) && split_cursor(cursor).is_none())
+        {
             return Err(DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page"));
         }
         Ok(())
@@ -261,17 +319,23 @@ impl KvStore for CloudflareStore {
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage> {
         self.known_namespace(namespace_id).await?;
         let limit = query.limit.unwrap_or(1000);
-        if limit < 10 {
-            // Cloudflare's pages hold at least 10 keys and its cursors only point past a whole
-            // page: a smaller page would lose the keys after it.
-            return Err(DomainError::invalid(
-                "limit",
-                format!("limit: {limit} is under 10, the least Cloudflare lists"),
-            ));
-        }
+        // Cloudflare lists at least 10 keys a page, and its cursors only point past a whole
+        // page. A smaller page (or the rest of one) is the same Cloudflare page read again with
+        // the keys already given skipped: our cursor says where the page starts and how many.
+        let (remote_cursor, skip) = match query.cursor.as_deref().and_then(split_cursor) {
+            Some((remote, skip)) => (remote, skip),
+            None => (query.cursor.clone(), 0),
+        };
+        let fetch = skip.saturating_add(limit).clamp(10, 1000);
         let prefix = query.prefix.as_deref().unwrap_or_default();
-        let listed = self.remote.list_keys(namespace_id, prefix, query.cursor.as_deref(), limit).await;
-        let (keys, cursor) = self.on(namespace_id, listed).await?;
+        let listed = self.remote.list_keys(namespace_id, prefix, remote_cursor.as_deref(), fetch).await;
+        let (mut keys, mut cursor) = self.on(namespace_id, listed).await?;
+        let rest = keys.split_off((skip as usize).min(keys.len()));
+        keys = rest;
+        if keys.len() > limit as usize {
+            keys.truncate(limit as usize);
+            cursor = Some(join_cursor(remote_cursor.as_deref(), skip.saturating_add(limit)));
+        }
         let now = now_unix();
         let keys: Vec<RemoteKey> = keys.into_iter().filter(|k| k.expiration.is_none_or(|at| at > now)).collect();
         let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
@@ -303,8 +367,39 @@ impl KvStore for CloudflareStore {
     ) -> DomainResult<()> {
         self.known_namespace(namespace_id).await?;
         let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
-        self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
-        self.mirror.put_many(actor, namespace_id, items, kind).await
+        let parts = crate::cloudflare::bulk_write_parts(&bulk);
+        let _writer = self.write_lock(namespace_id).await;
+        if parts.len() <= 1 {
+            self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
+            return self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, items, kind).await);
+        }
+        // Several Cloudflare requests: each part Cloudflare took is mirrored and audited before
+        // the next is sent, so a refusal midway leaves the record of exactly what was written.
+        let total = items.len();
+        let mut items = items.into_iter();
+        let mut written = 0;
+        for (index, part) in parts.iter().enumerate() {
+            let chunk: Vec<ValidPut> = items.by_ref().take(part.len()).collect();
+            if let Err(err) =
+                self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk[part.clone()]).await).await
+            {
+                return Err(match err {
+                    DomainError::Upstream { status, code, message } if written > 0 => DomainError::Upstream {
+                        status,
+                        code,
+                        message: format!(
+                            "{message} (part {} of {}; the first {written} of {total} keys were written)",
+                            index + 1,
+                            parts.len()
+                        ),
+                    },
+                    other => other,
+                });
+            }
+            written += chunk.len();
+            self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, chunk, kind).await)?;
+        }
+        Ok(())
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
@@ -314,8 +409,9 @@ impl KvStore for CloudflareStore {
         let known = self.mirror.live_names(namespace_id, names).await?;
         let unknown: Vec<String> = names.iter().filter(|n| !known.contains(*n)).cloned().collect();
         let live = known.len() as u64 + self.read_values(namespace_id, &unknown).await?.len() as u64;
+        let _writer = self.write_lock(namespace_id).await;
         self.on(namespace_id, self.remote.bulk_delete(namespace_id, names).await).await?;
-        self.mirror.delete_many(actor, namespace_id, names).await?;
+        self.mirrored(namespace_id, self.mirror.delete_many(actor, namespace_id, names).await)?;
         Ok(live)
     }
 
@@ -397,7 +493,10 @@ impl KvStore for CloudflareStore {
     ) -> DomainResult<Vec<String>> {
         self.known_namespace(namespace_id).await?;
         // Cloudflare has no expiration-only update: the values are read in bulk and written back
-        // in bulk with the new expiration (never one request per key).
+        // in bulk with the new expiration (never one request per key). No other write through
+        // this instance runs in between; Cloudflare has no compare-and-set, so a write made on
+        // Cloudflare by someone else between the read and the write back is the one race left.
+        let _writer = self.write_lock(namespace_id).await;
         let current = self.read_values(namespace_id, names).await?;
         let bulk: Vec<BulkWrite> =
             current.iter().map(|k| BulkWrite::new(k.name.clone(), &k.value, expiration, k.metadata.clone())).collect();
@@ -417,9 +516,27 @@ impl KvStore for CloudflareStore {
             })
             .collect();
         if !missing.is_empty() {
-            self.mirror.put_many(actor, namespace_id, missing, WriteKind::Update).await?;
+            self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, missing, WriteKind::Update).await)?;
         }
-        self.mirror.set_expiration(actor, namespace_id, &changed, expiration).await?;
+        self.mirrored(namespace_id, self.mirror.set_expiration(actor, namespace_id, &changed, expiration).await)?;
         Ok(changed)
     }
+}
+
+/// Cloudflare's code for "namespace not found".
+const NAMESPACE_NOT_FOUND: u32 = 10013;
+
+/// Marks a cursor of ours: the rest of a Cloudflare page (`kvm-part:<skip>:<Cloudflare cursor>`).
+const PART_CURSOR: &str = "kvm-part:";
+
+fn join_cursor(remote: Option<&str>, skip: u32) -> String {
+    format!("{PART_CURSOR}{skip}:{}", remote.unwrap_or_default())
+}
+
+/// The Cloudflare cursor (none: the first page) and the keys of its page already given.
+fn split_cursor(cursor: &str) -> Option<(Option<String>, u32)> {
+    let rest = cursor.strip_prefix(PART_CURSOR)?;
+    let (skip, remote) = rest.split_once(':')?;
+    let skip: u32 = skip.parse().ok().filter(|n| *n < 1000)?;
+    Some((Some(remote.to_owned()).filter(|r| !r.is_empty()), skip))
 }

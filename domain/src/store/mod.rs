@@ -23,6 +23,10 @@ pub trait KvStore: Send + Sync + 'static {
     async fn rename_namespace(&self, actor: &Actor, namespace_id: &str, title: &str) -> DomainResult<Namespace>;
     async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()>;
     async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace>;
+    /// Fails with "not found" unless the namespace exists (as cheaply as the store can tell).
+    async fn require_namespace(&self, namespace_id: &str) -> DomainResult<()> {
+        self.get_namespace(namespace_id).await.map(|_| ())
+    }
     /// Ids of the namespaces whose id or title is in `ids_or_titles`.
     async fn resolve_namespaces(&self, ids_or_titles: &[String]) -> DomainResult<Vec<String>>;
 

@@ -94,10 +94,22 @@ impl TestServer {
 
     /// Sends one request and reads the whole response.
     pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        self.request_to(&self.addr.to_string(), method, path, headers, body).await
+    }
+
+    /// Sends one request naming `host` in its `Host` header (as a browser would for whatever name
+    /// it resolved to this server).
+    pub async fn request_to(
+        &self,
+        host: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         let mut stream = TcpStream::connect(self.addr).await.expect("connect");
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
         for (name, value) in headers {
@@ -113,6 +125,23 @@ impl TestServer {
             .await
             .unwrap_or_else(|_| panic!("no answer to {method} {path} within 20 s"))
             .expect("read");
+        Response::parse(&raw)
+    }
+
+    /// Writes `head` (the request line and headers, ending in a blank line) and then `chunks` one
+    /// by one, stopping at the first write the server refuses, and reads the answer: for bodies
+    /// that lie about their length or stream without one.
+    pub async fn raw(&self, head: &str, chunks: &[&[u8]]) -> Response {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        for chunk in chunks {
+            if stream.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+        let mut raw = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut raw)).await;
+        let _ = read.unwrap_or_else(|_| panic!("no answer within 20 s to {head:?}"));
         Response::parse(&raw)
     }
 

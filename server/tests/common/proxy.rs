@@ -26,6 +26,8 @@ pub enum Mode {
     FirstLimited = 2,
     /// Every request gets a 503 with Cloudflare's error envelope.
     Down = 3,
+    /// Every request gets a plain-text 404, as a misrouted proxy answers: not Cloudflare's.
+    PlainNotFound = 4,
 }
 
 /// The message of the proxy's 503s, as Cloudflare words its errors.
@@ -109,6 +111,9 @@ async fn forward(State(proxy): State<Proxy>, method: Method, uri: Uri, headers: 
     };
     match proxy.mode.load(Ordering::SeqCst) {
         m if m == Mode::Down as u8 => return unavailable(),
+        m if m == Mode::PlainNotFound as u8 => {
+            return (StatusCode::NOT_FOUND, [("content-type", "text/plain")], "404 page not found").into_response();
+        }
         m if m == Mode::TwoInThree as u8 && n % 3 == 1 => return limited(0),
         m if m == Mode::TwoInThree as u8 && n % 3 == 2 => return unavailable(),
         m if m == Mode::FirstLimited as u8 && n == 0 => return limited(1),

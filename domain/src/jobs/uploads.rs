@@ -1,0 +1,50 @@
+//! Import uploads on disk: removing the ones no job will read.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+
+use super::{JobSpec, Jobs};
+use crate::catalog::{Sql, get as col};
+use crate::error::DomainResult;
+
+impl Jobs {
+    /// Removes upload files that no unfinished import (queued, running or interrupted, which can
+    /// be resumed) will read, once they are older than `min_age` (an upload being received has
+    /// no job yet, and is younger). Returns how many went.
+    pub async fn purge_orphan_uploads(&self, min_age: Duration) -> DomainResult<u64> {
+        let dir = self.inner.config.data_dir.join("imports");
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { return Ok(0) };
+        let sql = Sql::new(
+            self.inner.conn.get_database_backend(),
+            "SELECT params FROM jobs WHERE job_type = 'import' AND status IN ('queued', 'running', 'interrupted')",
+        );
+        let mut needed = HashSet::new();
+        for row in self.inner.conn.query_all_raw(sql.statement()).await? {
+            let params: String = col(&row, "params")?;
+            if let Ok(JobSpec::Import { file, .. }) = serde_json::from_str::<JobSpec>(&params) {
+                needed.insert(file);
+            }
+        }
+        let mut removed = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = format!("imports/{}", entry.file_name().to_string_lossy());
+            if needed.contains(&name) {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .await
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= min_age);
+            if old && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
