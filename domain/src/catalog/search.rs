@@ -160,10 +160,10 @@ impl Catalog {
             filter.push(" AND e.updated_at > ").bind(after);
         }
         if let Some(min) = query.min_size {
-            filter.push(" AND e.size >= ").bind(min as i64);
+            filter.push(" AND e.size >= ").bind(i64::try_from(min).unwrap_or(i64::MAX));
         }
         if let Some(max) = query.max_size {
-            filter.push(" AND e.size <= ").bind(max as i64);
+            filter.push(" AND e.size <= ").bind(i64::try_from(max).unwrap_or(i64::MAX));
         }
 
         let only_one_tag = tags.len() == 1
