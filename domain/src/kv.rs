@@ -278,6 +278,55 @@ impl Kv {
         self.store.put_many(actor, namespace_id, items, WriteKind::Update).await
     }
 
+    /// Writes already validated items and a job's progress as of them (see
+    /// [`KvStore::put_many_step`]).
+    pub async fn put_valid_step(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        step: &crate::jobs::JobStep,
+    ) -> DomainResult<()> {
+        limits::check_namespace_id(namespace_id)?;
+        self.authorize(actor, namespace_id, Need::Write).await?;
+        self.store.put_many_step(actor, namespace_id, items, WriteKind::Update, step).await
+    }
+
+    /// Copies the named live keys of `source` with their details to `target` (keys live there are
+    /// skipped unless `overwrite`) and, with `remove_source`, deletes from `source` what was
+    /// copied (a move). On the SQL store a batch is one transaction that reads the values itself:
+    /// a write to the source meanwhile is never lost, a crash never leaves both copies. On
+    /// Cloudflare the target is written first, then the source deleted: a write to a source key
+    /// between the two is lost (Cloudflare has no conditional delete).
+    pub async fn transfer(
+        &self,
+        actor: &Actor,
+        source: &str,
+        target: &str,
+        names: &[String],
+        overwrite: bool,
+        remove_source: bool,
+    ) -> DomainResult<Transfer> {
+        limits::check_namespace_id(source)?;
+        limits::check_namespace_id(target)?;
+        let need = if remove_source { Need::Write } else { Need::Read };
+        self.authorize(actor, source, need).await?;
+        self.authorize(actor, target, Need::Write).await?;
+        if let Some(done) = self.store.transfer(actor, source, target, names, overwrite, remove_source).await? {
+            return Ok(done);
+        }
+        let values = self.store.get_many(source, names).await?;
+        let existing =
+            if overwrite { std::collections::HashSet::new() } else { self.store.live_names(target, names).await? };
+        let details = self.catalog.details_many(source, names).await?;
+        let (items, done) = plan_transfer(names, values, &details, &existing, now_unix());
+        self.store.put_many(actor, target, items, WriteKind::Update).await?;
+        if remove_source && !done.written.is_empty() {
+            self.store.delete_many(actor, source, &done.written).await?;
+        }
+        Ok(done)
+    }
+
     /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order (exports).
     pub async fn scan(
         &self,
@@ -564,7 +613,8 @@ impl Kv {
         version: i64,
     ) -> DomainResult<()> {
         let kept = self.get_key_version(actor, namespace_id, key, version).await?;
-        let expiration = kept.expiration.filter(|at| *at >= now_unix() + limits::MIN_TTL_SECONDS);
+        let now = now_unix();
+        let expiration = kept.expiration.filter(|at| limits::far_enough(*at, now));
         let put = PutKey {
             name: key.to_owned(),
             value: kept.value,
@@ -593,6 +643,53 @@ pub fn validate_put_with_details(put: PutKey, details: DetailsWrite, now: i64) -
     let mut valid = validate_put(put, now)?;
     valid.details = DetailsWrite { tags, custom_metadata: details.custom_metadata };
     Ok(valid)
+}
+
+/// What copying `values` (the live keys among `names`) to another namespace writes: each with
+/// its details, validated as any write is (an expiration now under a minute away fails the key),
+/// except the names in `existing` (skipped); names without a value fail as missing.
+pub(crate) fn plan_transfer(
+    names: &[String],
+    values: Vec<KeyValue>,
+    details: &std::collections::HashMap<String, KeyDetails>,
+    existing: &std::collections::HashSet<String>,
+    now: i64,
+) -> (Vec<ValidPut>, Transfer) {
+    let found: std::collections::HashSet<&str> = values.iter().map(|v| v.name.as_str()).collect();
+    let failures = names
+        .iter()
+        .filter(|n| !found.contains(n.as_str()))
+        .map(|n| crate::jobs::KeyFailure { key: n.clone(), reason: "the key does not exist (or has expired)".into() })
+        .collect();
+    let mut done = Transfer { failures, ..Transfer::default() };
+    let mut items = Vec::with_capacity(values.len());
+    for key in values {
+        if existing.contains(&key.name) {
+            done.skipped += 1;
+            continue;
+        }
+        let d = details.get(&key.name);
+        let write = DetailsWrite {
+            tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
+            custom_metadata: Some(d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
+        };
+        let name = key.name.clone();
+        let put = PutKey {
+            name: key.name,
+            value: key.value,
+            metadata: key.metadata,
+            expiration: key.expiration,
+            expiration_ttl: None,
+        };
+        match validate_put_with_details(put, write, now) {
+            Ok(item) => {
+                done.written.push(item.name.clone());
+                items.push(item);
+            }
+            Err(err) => done.failures.push(crate::jobs::KeyFailure { key: name, reason: err.to_string() }),
+        }
+    }
+    (items, done)
 }
 
 /// Refuses every change by a read-only user.

@@ -129,7 +129,8 @@ pub fn check_metadata(metadata: Option<&serde_json::Value>) -> DomainResult<Opti
 }
 
 /// Resolves Cloudflare's pair of expiration inputs into an absolute unix time. The TTL wins when
-/// both are given.
+/// both are given. Every sum is checked: a TTL or an expiration out of range is refused, naming its
+/// field, and never wraps into the past (which would expire the key at once).
 pub fn resolve_expiration(expiration: Option<i64>, expiration_ttl: Option<i64>, now: i64) -> DomainResult<Option<i64>> {
     if let Some(ttl) = expiration_ttl {
         if ttl < MIN_TTL_SECONDS {
@@ -138,13 +139,12 @@ pub fn resolve_expiration(expiration: Option<i64>, expiration_ttl: Option<i64>, 
                 format!("expiration_ttl: {ttl} is invalid; a TTL must be at least {MIN_TTL_SECONDS} seconds"),
             ));
         }
-        return now
-            .checked_add(ttl)
-            .map(Some)
-            .ok_or_else(|| DomainError::invalid("expiration_ttl", "expiration_ttl: too large"));
+        return now.checked_add(ttl).map(Some).ok_or_else(|| {
+            DomainError::invalid("expiration_ttl", format!("expiration_ttl: {ttl} seconds from now is too large"))
+        });
     }
     if let Some(at) = expiration {
-        if at < now + MIN_TTL_SECONDS {
+        if !far_enough(at, now) {
             return Err(DomainError::invalid(
                 "expiration",
                 format!(
@@ -155,6 +155,11 @@ pub fn resolve_expiration(expiration: Option<i64>, expiration_ttl: Option<i64>, 
         return Ok(Some(at));
     }
     Ok(None)
+}
+
+/// Whether `at` is at least [`MIN_TTL_SECONDS`] after `now` (computed without overflow).
+pub fn far_enough(at: i64, now: i64) -> bool {
+    now.checked_add(MIN_TTL_SECONDS).is_some_and(|earliest| at >= earliest)
 }
 
 pub fn check_list_limit(limit: Option<u32>) -> DomainResult<u32> {
@@ -197,5 +202,8 @@ mod tests {
         assert_eq!(resolve_expiration(Some(1060), None, 1000).unwrap(), Some(1060));
         assert_eq!(resolve_expiration(Some(1059), None, 1000).unwrap_err().field(), Some("expiration"));
         assert_eq!(resolve_expiration(None, Some(59), 1000).unwrap_err().field(), Some("expiration_ttl"));
+        assert_eq!(resolve_expiration(None, Some(i64::MAX), 1000).unwrap_err().field(), Some("expiration_ttl"));
+        assert_eq!(resolve_expiration(Some(i64::MAX), None, i64::MAX - 10).unwrap_err().field(), Some("expiration"));
+        assert_eq!(resolve_expiration(Some(i64::MAX), None, 1000).unwrap(), Some(i64::MAX));
     }
 }

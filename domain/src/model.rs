@@ -80,6 +80,17 @@ pub struct PutKey {
     pub expiration_ttl: Option<i64>,
 }
 
+/// What copying or moving a batch of keys between namespaces did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Transfer {
+    /// Names written to the target (and, for a move, deleted from the source).
+    pub written: Vec<String>,
+    /// Names left alone because they were live in the target (without `overwrite`).
+    pub skipped: u64,
+    /// Names missing from the source, or whose stored state cannot be written again.
+    pub failures: Vec<crate::jobs::KeyFailure>,
+}
+
 /// A write after validation: what a store persists.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidPut {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Fixture, me, namespace, put};
 use domain::catalog::TagOperation;
 use domain::jobs::{
-    Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange,
+    Collision, ExportFormat, Fault, ImportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange,
 };
 use domain::{DetailsWrite, Kv, PutKey};
 use serde_json::json;
@@ -29,6 +29,10 @@ both!(
     text_values_with_escapes_and_nested_details_round_trip,
     a_cancel_asked_through_another_instance_stops_the_job,
     an_export_over_many_pages_holds_every_live_key_once_in_order,
+    a_bulk_ttl_out_of_range_is_refused_and_a_stale_absolute_one_fails_the_job,
+    a_panicking_job_ends_failed_and_frees_its_slot,
+    a_move_never_loses_a_write_made_to_the_source_meanwhile,
+    an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -699,6 +703,225 @@ async fn an_export_over_many_pages_holds_every_live_key_once_in_order(f: &Fixtur
             assert!(names.iter().zip(expected.iter()).all(|(a, b)| a == b), "{prefix:?} {format:?}: order or content");
             let i = names.iter().position(|n| *n == "a/00004").unwrap();
             assert_eq!(items[i]["value"], "value 4");
+        }
+    }
+}
+
+/// Waits for a job to end, failing the test (rather than hanging) after a minute.
+async fn ended(jobs: &Jobs, id: &str) -> Job {
+    match tokio::time::timeout(Duration::from_secs(60), jobs.wait(id)).await {
+        Ok(job) => job.unwrap(),
+        Err(_) => panic!("job {id} did not end within a minute: {:?}", jobs.get(id).await),
+    }
+}
+
+/// Waits until a job met its fault.
+async fn reached(notify: &std::sync::Arc<tokio::sync::Notify>) {
+    tokio::time::timeout(Duration::from_secs(60), notify.notified()).await.expect("the job reached its fault");
+}
+
+async fn a_bulk_ttl_out_of_range_is_refused_and_a_stale_absolute_one_fails_the_job(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "ttl-range").await;
+    f.kv.put_key(&me(), &ns, put("a", "A")).await.unwrap();
+    f.kv.put_key(&me(), &ns, put("b", "B")).await.unwrap();
+    let ttl = |change| JobSpec::BulkTtl { namespace_id: ns.clone(), selection: keys(&["a", "b"]), change };
+    // A TTL whose sum with now overflows would have wrapped into the past (every key expired,
+    // then purged) or panicked the job: it is refused before a job exists.
+    let now = domain::now_unix();
+    for (change, field) in [
+        (TtlChange::Ttl(i64::MAX), "expiration_ttl"),
+        (TtlChange::Ttl(i64::MAX - now + 1), "expiration_ttl"),
+        (TtlChange::Ttl(59), "expiration_ttl"),
+        (TtlChange::At(i64::MIN), "expiration"),
+        (TtlChange::At(now + 30), "expiration"),
+    ] {
+        common::assert_err_status(jobs.start(&me(), ttl(change)).await, "invalid_input", 400, field);
+    }
+    assert!(jobs.list(&me(), &Default::default()).await.unwrap().jobs.is_empty(), "no job was recorded");
+
+    // An absolute expiration accepted at start but no longer a minute ahead when the job gets
+    // to it (it waited, or was resumed later) fails the job instead of expiring the keys.
+    let at = domain::now_unix() + 61;
+    let halted = std::sync::Arc::new(tokio::sync::Notify::new());
+    jobs.set_fault_for_tests(Some(Fault::HaltBefore { batch: 1, reached: halted.clone() }));
+    let job = jobs.start(&me(), ttl(TtlChange::At(at))).await.unwrap();
+    reached(&halted).await;
+    while domain::now_unix() + 60 <= at {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = engine(f, dir.path(), "a");
+    assert_eq!(after.recover().await.unwrap(), 1);
+    after.resume(&me(), &job.id).await.unwrap();
+    let done = ended(&after, &job.id).await;
+    assert_eq!(done.status, JobStatus::Failed, "{done:?}");
+    assert!(done.error_message.as_deref().unwrap_or_default().contains("expiration"), "{done:?}");
+    for name in ["a", "b"] {
+        assert_eq!(f.kv.get_key(&me(), &ns, name).await.unwrap().expiration, None, "{name} keeps no expiration");
+    }
+}
+
+async fn a_panicking_job_ends_failed_and_frees_its_slot(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 1, data_dir: dir.path().to_owned(), export_ttl_hours: 1, instance_id: "a".into() },
+    );
+    let ns = namespace(f, "panics").await;
+    fill(&f.kv, &ns, "k", 3000).await;
+    jobs.set_fault_for_tests(Some(Fault::Panic { batch: 2, message: "injected fault 7f3a".into() }));
+    let job = jobs.start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("") }).await.unwrap();
+    let done = ended(&jobs, &job.id).await;
+    assert_eq!(done.status, JobStatus::Failed, "{done:?}");
+    assert!(done.error_message.as_deref().unwrap_or_default().contains("injected fault 7f3a"), "{done:?}");
+    assert_eq!(done.processed, 1000, "the batch before the panic is counted");
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2000);
+    let events = jobs.events(&job.id).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "failed");
+    assert!(last.details["reason"].as_str().unwrap_or_default().contains("injected fault 7f3a"), "{last:?}");
+    assert!(jobs.subscribe(&job.id).is_none(), "no longer among the running jobs");
+    // The only slot was given back: the next job runs to its end.
+    let next =
+        jobs.start(&me(), JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("") }).await.unwrap();
+    let next = ended(&jobs, &next.id).await;
+    assert_eq!((next.status, next.processed), (JobStatus::Completed, 2000), "{next:?}");
+    assert_eq!(jobs.get(&job.id).await.unwrap().status, JobStatus::Failed);
+}
+
+async fn a_move_never_loses_a_write_made_to_the_source_meanwhile(f: &Fixture) {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let src = namespace(f, "move-src").await;
+    let dst = namespace(f, "move-dst").await;
+    const KEYS: usize = 20_000;
+    fill(&f.kv, &src, "k", KEYS).await;
+    // Every write acknowledged to a writer, the newest per key.
+    let acked: Arc<Mutex<HashMap<String, String>>> =
+        Arc::new(Mutex::new((0..KEYS).map(|i| (format!("k{i:05}"), format!("value {i}"))).collect()));
+    let job = jobs
+        .start(
+            &me(),
+            JobSpec::BulkMove {
+                namespace_id: src.clone(),
+                selection: prefix(""),
+                target_namespace_id: dst.clone(),
+                overwrite: true,
+            },
+        )
+        .await
+        .unwrap();
+    let progress = loop {
+        if let Some(rx) = jobs.subscribe(&job.id) {
+            break rx;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..2u64 {
+        let (kv, src, acked, stop, progress) =
+            (f.kv.clone(), src.clone(), acked.clone(), stop.clone(), progress.clone());
+        writers.push(tokio::spawn(async move {
+            let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ (w + 1);
+            let mut n = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Mostly keys of the batch being moved now, the others anywhere (new ones too).
+                let done = progress.borrow().processed as usize;
+                let i = if seed.is_multiple_of(5) {
+                    (seed >> 8) as usize % (KEYS + KEYS / 10)
+                } else {
+                    (done + (seed >> 8) as usize % 1000).min(KEYS - 1)
+                };
+                let (name, value) = (format!("k{i:05}"), format!("writer {w} write {n}"));
+                n += 1;
+                if kv.put_key(&me(), &src, put(&name, &value)).await.is_ok() {
+                    acked.lock().unwrap().insert(name, value);
+                }
+            }
+            n
+        }));
+    }
+    let done = ended(&jobs, &job.id).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut writes = 0;
+    for writer in writers {
+        writes += writer.await.unwrap();
+    }
+    assert_eq!(done.status, JobStatus::Completed, "{done:?}");
+    assert!(writes > 0);
+    let acked = acked.lock().unwrap().clone();
+    let names: Vec<String> = acked.keys().cloned().collect();
+    let mut in_src = HashMap::new();
+    let mut in_dst = HashMap::new();
+    for chunk in names.chunks(1000) {
+        in_src.extend(f.kv.get_many(&src, chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)));
+        in_dst.extend(f.kv.get_many(&dst, chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)));
+    }
+    let mut lost = Vec::new();
+    for (name, value) in &acked {
+        let holders = [&in_src, &in_dst].iter().filter(|m| m.get(name) == Some(&value.clone().into_bytes())).count();
+        if holders != 1 {
+            lost.push((name.clone(), value.clone(), holders));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} newest writes are not in exactly one namespace, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
+}
+
+async fn an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace(f, "resume-fail").await;
+    let mut text = String::new();
+    for i in 0..5000 {
+        text.push_str(&format!("{{\"name\":\"key-{i:05}\",\"value\":\"value {i}\"}}\n"));
+    }
+    // The first server stops for good right after its second batch was written: whatever it
+    // had not written in that batch's transaction is lost, as in a crash.
+    let first = engine(f, dir.path(), "a");
+    let halted = std::sync::Arc::new(tokio::sync::Notify::new());
+    first.set_fault_for_tests(Some(Fault::HaltAfterWrite { batch: 2, reached: halted.clone() }));
+    let file = import_file(&first, &text).await;
+    let spec =
+        JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Fail, format: ImportFormat::Ndjson };
+    let job = first.start(&me(), spec).await.unwrap();
+    reached(&halted).await;
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2000, "two batches written");
+
+    let second = engine(f, dir.path(), "a");
+    assert_eq!(second.recover().await.unwrap(), 1);
+    second.resume(&me(), &job.id).await.unwrap();
+    let done = ended(&second, &job.id).await;
+    assert_eq!(
+        (done.status, done.total, done.processed, done.skipped, done.errors),
+        (JobStatus::Completed, 5000, 5000, 0, 0),
+        "{:?}",
+        done.error_message
+    );
+    assert!(
+        done.failures.is_empty(),
+        "no key reported as a collision: {:?}",
+        &done.failures[..done.failures.len().min(3)]
+    );
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 5000);
+    let names: Vec<String> = (0..5000).map(|i| format!("key-{i:05}")).collect();
+    for chunk in names.chunks(1000) {
+        for key in f.kv.get_many(&ns, chunk).await.unwrap() {
+            let i: usize = key.name.trim_start_matches("key-").parse().unwrap();
+            assert_eq!(key.value, format!("value {i}").into_bytes());
         }
     }
 }

@@ -72,6 +72,63 @@ struct Inner {
     config: JobsConfig,
     permits: Arc<Semaphore>,
     running: Mutex<HashMap<String, Running>>,
+    /// A fault a test asked for (see [`Jobs::set_fault_for_tests`]); never set otherwise.
+    fault: Mutex<Option<Fault>>,
+}
+
+/// A fault the next job of an engine meets, for tests of what a crash or a bug leaves behind.
+/// Inert unless a test sets it with [`Jobs::set_fault_for_tests`].
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// The job panics with `message` as it begins its batch number `batch` (from 1).
+    Panic { batch: u64, message: String },
+    /// The job stops for good as it begins its batch number `batch`, having told `reached`: a
+    /// process that hangs or dies there, as far as the job can tell.
+    HaltBefore { batch: u64, reached: Arc<tokio::sync::Notify> },
+    /// As `HaltBefore`, right after the write of batch number `batch` returned, before the job
+    /// does anything more.
+    HaltAfterWrite { batch: u64, reached: Arc<tokio::sync::Notify> },
+}
+
+/// Removes a job from the registry of running jobs when its task ends, however it ends.
+struct Registered {
+    jobs: Jobs,
+    id: String,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut running = self.jobs.inner.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        running.remove(&self.id);
+    }
+}
+
+/// A future that answers `Err` with the panic's payload when polling it panics.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Err(payload) => std::task::Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
 }
 
 /// The job engine. Cheap to clone.
@@ -89,7 +146,22 @@ pub(crate) enum Outcome {
 impl Jobs {
     pub fn new(kv: Kv, conn: DatabaseConnection, config: JobsConfig) -> Self {
         let permits = Arc::new(Semaphore::new(config.max_jobs.max(1)));
-        Self { inner: Arc::new(Inner { kv, conn, config, permits, running: Mutex::new(HashMap::new()) }) }
+        Self {
+            inner: Arc::new(Inner {
+                kv,
+                conn,
+                config,
+                permits,
+                running: Mutex::new(HashMap::new()),
+                fault: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Makes the next job this engine runs meet `fault` (tests only; see [`Fault`]).
+    #[doc(hidden)]
+    pub fn set_fault_for_tests(&self, fault: Option<Fault>) {
+        *self.inner.fault.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = fault;
     }
 
     pub fn config(&self) -> &JobsConfig {
@@ -209,11 +281,8 @@ impl Jobs {
         }
         let jobs = self.clone();
         tokio::spawn(async move {
-            let id = job.id.clone();
+            let _registered = Registered { jobs: jobs.clone(), id: job.id.clone() };
             jobs.run(job, spec, actor, cancel, state).await;
-            if let Ok(mut running) = jobs.inner.running.lock() {
-                running.remove(&id);
-            }
         });
     }
 
@@ -242,20 +311,31 @@ impl Jobs {
         ctx.publish();
         ctx.creator = Some(actor.clone());
         let actor = Actor { source: crate::actor::Source::Job, ..actor };
-        let outcome = ops::run(&mut ctx, &spec, &actor).await;
+        ctx.fault = self.inner.fault.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        // A panic in the job's work (a bug) ends the job `failed` with the panic's message,
+        // like any other error; the permit and the registry entry are released as the task ends.
+        let outcome = CatchUnwind(Box::pin(ops::run(&mut ctx, &spec, &actor))).await.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(job = %ctx.job.id, panic = %message, "a job panicked");
+            message
+        });
         // The upload has served once the job ends, whichever way: it goes before the end is
         // announced, so whoever sees the job ended sees it gone.
         if let JobSpec::Import { file, .. } = &spec {
             let _ = tokio::fs::remove_file(self.inner.config.data_dir.join(file)).await;
         }
         match outcome {
-            Ok(Outcome::Completed(result)) => ctx.finish(JobStatus::Completed, None, result).await,
-            Ok(Outcome::Cancelled) => ctx.finish(JobStatus::Cancelled, None, None).await,
-            Err(err) => {
+            Ok(Ok(Outcome::Completed(result))) => ctx.finish(JobStatus::Completed, None, result).await,
+            Ok(Ok(Outcome::Cancelled)) => ctx.finish(JobStatus::Cancelled, None, None).await,
+            Ok(Err(err)) => {
                 let reason = match &err {
                     DomainError::Internal => "an internal error stopped the job (see the server log)".to_owned(),
                     other => other.to_string(),
                 };
+                ctx.finish(JobStatus::Failed, Some(reason), None).await
+            }
+            Err(panic) => {
+                let reason = format!("the job stopped on an internal fault (a panic): {panic}");
                 ctx.finish(JobStatus::Failed, Some(reason), None).await
             }
         }
@@ -399,7 +479,7 @@ impl Jobs {
     pub async fn purge_exports(&self) -> DomainResult<u64> {
         let dir = self.exports_dir();
         let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { return Ok(0) };
-        let keep = Duration::from_secs(self.inner.config.export_ttl_hours * 3600);
+        let keep = Duration::from_secs(self.inner.config.export_ttl_hours.saturating_mul(3600));
         let mut removed = 0;
         while let Ok(Some(entry)) = entries.next_entry().await {
             let old = entry
@@ -451,6 +531,10 @@ pub(crate) struct Ctx {
     throttle: Option<Duration>,
     last_save: Instant,
     last_cancel_check: Instant,
+    /// Batches begun.
+    batches: u64,
+    /// A fault a test asked for.
+    fault: Option<Fault>,
 }
 
 impl Ctx {
@@ -470,6 +554,8 @@ impl Ctx {
             throttle: None,
             last_save: now,
             last_cancel_check: now,
+            batches: 0,
+            fault: None,
         }
     }
 
@@ -527,11 +613,55 @@ impl Ctx {
         }
         self.checkpoint = Some(checkpoint);
         self.publish();
+        self.persist(false).await
+    }
+
+    /// The job's progress once a batch is written (counts, the key reached, where a resume
+    /// continues, the batch's key failures), for the store to save in the batch's transaction:
+    /// a crash then leaves both or neither. [`Ctx::stepped`] takes it once written.
+    pub fn step(
+        &self,
+        processed: u64,
+        skipped: u64,
+        current_key: Option<&str>,
+        checkpoint: String,
+        failures: Vec<KeyFailure>,
+    ) -> JobStep {
+        let room = MAX_FAILURES_KEPT.saturating_sub(self.job.errors) as usize;
+        JobStep {
+            job_id: self.job.id.clone(),
+            total: self.job.total,
+            processed: self.job.processed + processed,
+            skipped: self.job.skipped + skipped,
+            errors: self.job.errors + failures.len() as u64,
+            current_key: current_key.map(str::to_owned).or_else(|| self.job.current_key.clone()),
+            checkpoint,
+            failures: failures.into_iter().take(room).collect(),
+            at: now_unix(),
+        }
+    }
+
+    /// Takes a step the batch's transaction has saved: publishes it, with the progress events.
+    pub async fn stepped(&mut self, step: JobStep) -> DomainResult<()> {
+        self.job.processed = step.processed;
+        self.job.skipped = step.skipped;
+        self.job.errors = step.errors;
+        self.job.current_key = step.current_key;
+        self.checkpoint = Some(step.checkpoint);
+        self.publish();
+        self.persist(true).await
+    }
+
+    /// Saves the row after a batch (unless the batch's transaction did: `saved`) and the
+    /// progress events.
+    async fn persist(&mut self, saved: bool) -> DomainResult<()> {
         // The row follows every batch, so a resume continues right after the last one written;
         // progress events are kept to one a second and one at each quarter.
         let quarter = (self.job.processed * 4).checked_div(self.job.total).unwrap_or(0).min(4);
         let crossed = quarter > self.quarter;
-        if crossed || self.due(self.last_save) {
+        if saved {
+            self.last_save = Instant::now();
+        } else if crossed || self.due(self.last_save) {
             rows::save_progress(self.conn(), &self.job, self.checkpoint.as_deref()).await?;
             self.last_save = Instant::now();
         }
@@ -557,6 +687,30 @@ impl Ctx {
         Ok(())
     }
 
+    /// Where a test's fault strikes as a batch begins (every job asks [`Ctx::cancelled`] once
+    /// a batch, which calls this). Does nothing unless a test set a fault.
+    async fn begin_batch(&mut self) {
+        self.batches += 1;
+        match &self.fault {
+            Some(Fault::Panic { batch, message }) if *batch == self.batches => panic!("{message}"),
+            Some(Fault::HaltBefore { batch, reached }) if *batch == self.batches => {
+                reached.notify_one();
+                std::future::pending::<()>().await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Where a test's fault strikes right after a batch's write returned.
+    pub async fn after_write(&mut self) {
+        if let Some(Fault::HaltAfterWrite { batch, reached }) = &self.fault
+            && *batch == self.batches
+        {
+            reached.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Records keys that failed, with why (the first 1,000 are kept).
     pub async fn fail_keys(&mut self, failures: Vec<KeyFailure>) -> DomainResult<()> {
         if failures.is_empty() {
@@ -574,6 +728,7 @@ impl Ctx {
     /// before each batch: one indexed read per thousand keys, so any cancel stops the job
     /// within one batch).
     pub async fn cancelled(&mut self) -> bool {
+        self.begin_batch().await;
         if self.cancel.load(Ordering::SeqCst) {
             return true;
         }
@@ -629,6 +784,11 @@ impl Ctx {
         self.publish();
         tracing::info!(job = %self.job.id, status = status.as_str(), processed = self.job.processed, "job ended");
     }
+}
+
+/// Saves a job's progress as of a batch in that batch's transaction.
+pub(crate) async fn save_step(conn: &impl sea_orm::ConnectionTrait, step: &JobStep) -> DomainResult<()> {
+    rows::save_step(conn, step).await
 }
 
 /// Relative paths under the data directory only (no `..`, not absolute).

@@ -11,7 +11,7 @@ use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
 use crate::kv::validate_put_with_details;
 use crate::limits;
-use crate::model::{DetailsWrite, KeyQuery, PutKey, ValidPut};
+use crate::model::{KeyQuery, ValidPut};
 use crate::now_unix;
 use crate::store::encode_cursor;
 
@@ -98,17 +98,7 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
         }
         JobSpec::BulkTtl { selection, change, .. } => {
             check_selection(selection)?;
-            match change {
-                TtlChange::Ttl(ttl) if *ttl < limits::MIN_TTL_SECONDS => Err(DomainError::invalid(
-                    "expiration_ttl",
-                    format!("expiration_ttl: {ttl} is less than {} seconds", limits::MIN_TTL_SECONDS),
-                )),
-                TtlChange::At(at) if *at < now_unix() + limits::MIN_TTL_SECONDS => Err(DomainError::invalid(
-                    "expiration",
-                    format!("expiration: must be at least {} seconds from now", limits::MIN_TTL_SECONDS),
-                )),
-                _ => Ok(()),
-            }
+            new_expiration(change, now_unix()).map(|_| ())
         }
         JobSpec::BulkTag { selection, tags, operation, .. } => {
             check_selection(selection)?;
@@ -125,6 +115,15 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// The expiration a bulk TTL change sets at `now`, checked as any write's is.
+fn new_expiration(change: &TtlChange, now: i64) -> DomainResult<Option<i64>> {
+    match change {
+        TtlChange::Ttl(ttl) => limits::resolve_expiration(None, Some(*ttl), now),
+        TtlChange::At(at) => limits::resolve_expiration(Some(*at), None, now),
+        TtlChange::Remove => Ok(None),
     }
 }
 
@@ -245,45 +244,9 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
-                let values = ctx.kv().get_many(namespace_id, &names).await?;
-                let found: HashSet<String> = values.iter().map(|v| v.name.clone()).collect();
-                let mut failures = missing(&names, &found);
-                let existing =
-                    if *overwrite { HashSet::new() } else { ctx.kv().live_names(target_namespace_id, &names).await? };
-                let details = ctx.kv().details_many(namespace_id, &names).await?;
-                let now = now_unix();
-                let mut valid = Vec::with_capacity(values.len());
-                let mut skipped = 0;
-                for key in values {
-                    if existing.contains(&key.name) {
-                        skipped += 1;
-                        continue;
-                    }
-                    let d = details.get(&key.name);
-                    let write = DetailsWrite {
-                        tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
-                        custom_metadata: Some(
-                            d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({})),
-                        ),
-                    };
-                    let name = key.name.clone();
-                    let put = PutKey {
-                        name: key.name,
-                        value: key.value,
-                        metadata: key.metadata,
-                        expiration: key.expiration,
-                        expiration_ttl: None,
-                    };
-                    match validate_put_with_details(put, write, now) {
-                        Ok(item) => valid.push(item),
-                        Err(err) => failures.push(KeyFailure { key: name, reason: err.to_string() }),
-                    }
-                }
-                let written: Vec<String> = valid.iter().map(|v| v.name.clone()).collect();
-                ctx.kv().put_valid(actor, target_namespace_id, valid).await?;
-                if moving && !written.is_empty() {
-                    ctx.kv().delete_many(actor, namespace_id, &written).await?;
-                }
+                let done =
+                    ctx.kv().transfer(actor, namespace_id, target_namespace_id, &names, *overwrite, moving).await?;
+                let (skipped, failures) = (done.skipped, done.failures);
                 ctx.fail_keys(failures).await?;
                 ctx.advance(names.len() as u64, skipped, names.last().map(String::as_str), walker.checkpoint()).await?;
             }
@@ -295,11 +258,10 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
-                let expiration = match change {
-                    TtlChange::Ttl(ttl) => Some(now_unix() + ttl),
-                    TtlChange::At(at) => Some(*at),
-                    TtlChange::Remove => None,
-                };
+                // Checked again for each batch: a queued or resumed job may reach an absolute
+                // expiration that is no longer far enough ahead, and then fails, naming it, rather
+                // than expiring the keys.
+                let expiration = new_expiration(change, now_unix())?;
                 let changed = ctx.kv().set_expiration(actor, namespace_id, &names, expiration).await?;
                 ctx.fail_keys(missing(&names, &changed.into_iter().collect())).await?;
                 ctx.advance(names.len() as u64, 0, names.last().map(String::as_str), walker.checkpoint()).await?;
@@ -434,7 +396,8 @@ async fn export(
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
         .collect();
     let filename = format!("{title}-{}.{}", stamp.unwrap_or_default(), format.extension());
-    let expires_at = now_unix() + ctx.jobs().config().export_ttl_hours as i64 * 3600;
+    let keep = i64::try_from(ctx.jobs().config().export_ttl_hours).ok().and_then(|h| h.checked_mul(3600));
+    let expires_at = keep.and_then(|keep| now_unix().checked_add(keep)).unwrap_or(i64::MAX);
     Ok(Outcome::Completed(Some(serde_json::json!({
         "file": relative,
         "filename": filename,
@@ -495,7 +458,8 @@ async fn import(
         return Err(DomainError::invalid(
             "file",
             format!(
-                "{problem_count} item(s) cannot be imported with collision=fail, so nothing was written; first: {first}"
+                "{problem_count} item(s) cannot be imported with collision=fail, so nothing {}was written; first: {first}",
+                if resume_at > 0 { "more " } else { "" }
             ),
         ));
     }
@@ -525,9 +489,13 @@ async fn import(
                 skipped = (before - batch.len()) as u64;
             }
             let last = batch.last().map(|b| b.name.clone());
-            ctx.kv().put_valid(actor, namespace_id, std::mem::take(&mut batch)).await?;
-            ctx.fail_keys(std::mem::take(&mut failures)).await?;
-            ctx.advance(handled, skipped, last.as_deref(), position.to_string()).await?;
+            // The job's progress is saved with the batch, in its transaction: a crash leaves
+            // both or neither, so a resume never writes a batch twice (which `fail` would take
+            // for collisions with itself).
+            let step = ctx.step(handled, skipped, last.as_deref(), position.to_string(), std::mem::take(&mut failures));
+            ctx.kv().put_valid_step(actor, namespace_id, std::mem::take(&mut batch), &step).await?;
+            ctx.after_write().await;
+            ctx.stepped(step).await?;
             batch_bytes = 0;
             handled = 0;
         }

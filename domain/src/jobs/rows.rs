@@ -123,7 +123,7 @@ pub async fn failures(conn: &DatabaseConnection, job_id: &str) -> DomainResult<V
         .collect()
 }
 
-pub async fn add_failures(conn: &DatabaseConnection, job_id: &str, failures: &[KeyFailure]) -> DomainResult<()> {
+pub async fn add_failures(conn: &impl ConnectionTrait, job_id: &str, failures: &[KeyFailure]) -> DomainResult<()> {
     for chunk in failures.chunks(200) {
         let mut sql =
             Sql::new(conn.get_database_backend(), "INSERT INTO job_failures (job_id, key_name, reason) VALUES ");
@@ -155,6 +155,18 @@ pub async fn save_progress(conn: &DatabaseConnection, job: &Job, checkpoint: Opt
     sql.push(" WHERE id = ").bind(job.id.as_str());
     conn.execute_raw(sql.statement()).await?;
     Ok(())
+}
+
+/// Saves a job's progress as of a batch, with the batch's failures (in the batch's transaction).
+pub async fn save_step(conn: &impl ConnectionTrait, step: &super::JobStep) -> DomainResult<()> {
+    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET total = ");
+    sql.bind(step.total as i64).push(", processed = ").bind(step.processed as i64);
+    sql.push(", errors = ").bind(step.errors as i64).push(", skipped = ").bind(step.skipped as i64);
+    sql.push(", current_key = ").bind(step.current_key.clone()).push(", updated_at = ").bind(step.at);
+    sql.push(", heartbeat_at = ").bind(step.at).push(", checkpoint = ").bind(step.checkpoint.as_str());
+    sql.push(" WHERE id = ").bind(step.job_id.as_str());
+    conn.execute_raw(sql.statement()).await?;
+    add_failures(conn, &step.job_id, &step.failures).await
 }
 
 pub async fn save_final(conn: &DatabaseConnection, job: &Job, checkpoint: Option<&str>) -> DomainResult<()> {

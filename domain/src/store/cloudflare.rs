@@ -402,6 +402,24 @@ impl KvStore for CloudflareStore {
         Ok(())
     }
 
+    async fn put_many_step(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: &crate::jobs::JobStep,
+    ) -> DomainResult<()> {
+        self.known_namespace(namespace_id).await?;
+        if !items.is_empty() {
+            let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
+            self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
+        }
+        // The step goes with the local records: a crash between Cloudflare's write and them
+        // has the batch written again on resume (the same values).
+        self.mirror.put_many_step(actor, namespace_id, items, kind, step).await
+    }
+
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         self.known_namespace(namespace_id).await?;
         // How many of the keys were live: the mirror knows the keys written or synced through

@@ -56,6 +56,33 @@ pub trait KvStore: Send + Sync + 'static {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()>;
+    /// As `put_many`, and saves `step` (a job's progress once this batch is written) with the
+    /// write: in the same transaction where the store has one, so that a job resumed after a
+    /// crash continues right after the last batch written, never before it.
+    async fn put_many_step(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: &crate::jobs::JobStep,
+    ) -> DomainResult<()>;
+    /// Copies the named live keys with their details to `target` (skipping those live there
+    /// unless `overwrite`) and, with `remove_source`, deletes from `source` what was copied: in
+    /// one transaction that reads the values itself, on a store that can (the SQL store), so that
+    /// a write to the source meanwhile is never lost and a crash never leaves both copies.
+    /// `None` from a store that cannot; the caller then goes step by step.
+    async fn transfer(
+        &self,
+        _actor: &Actor,
+        _source: &str,
+        _target: &str,
+        _names: &[String],
+        _overwrite: bool,
+        _remove_source: bool,
+    ) -> DomainResult<Option<Transfer>> {
+        Ok(None)
+    }
     /// Deletes every named key or none, keeping their values as versions and dropping their
     /// details; returns how many live keys were removed.
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64>;

@@ -22,6 +22,7 @@ use crate::catalog;
 use crate::db::{Database, DatabaseKind};
 use crate::entity::{kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
+use crate::jobs::JobStep;
 use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
 use crate::model::*;
 use crate::now_unix;
@@ -128,6 +129,29 @@ impl SqlStore {
             .one(&self.db.conn)
             .await?
             .ok_or_else(|| namespace_not_found(namespace_id))
+    }
+
+    /// Writes `items` and, for a job, its progress `step`, in one transaction.
+    async fn put_and_step(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: Option<&JobStep>,
+    ) -> DomainResult<()> {
+        let items = dedupe(items);
+        if items.is_empty() && step.is_none() {
+            return Ok(());
+        }
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        write_in(&txn, actor, namespace_id, items, kind, now).await?;
+        if let Some(step) = step {
+            crate::jobs::save_step(&txn, step).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     async fn title_taken(&self, title: &str, except_id: Option<&str>) -> DomainResult<bool> {
@@ -403,121 +427,62 @@ impl KvStore for SqlStore {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()> {
-        // The last write of a name wins, as if the items were written one after another.
-        let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
-        let mut deduped: Vec<ValidPut> = Vec::with_capacity(items.len());
-        for item in items {
-            match position.get(&item.name) {
-                Some(&i) => deduped[i] = item,
-                None => {
-                    position.insert(item.name.clone(), deduped.len());
-                    deduped.push(item);
-                }
-            }
-        }
-        let items = deduped;
-        if items.is_empty() {
-            return Ok(());
-        }
-        let now = now_unix();
-        let txn = self.db.conn.begin().await?;
-        lock_namespace(&txn, namespace_id, now).await?;
-        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
-        let sizes: usize = items.iter().map(|i| i.value.len()).sum();
-        let existing = existing_rows(&txn, namespace_id, &names).await?;
-        let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
-        catalog::record_versions(&txn, namespace_id, &replaced, kind.as_str(), actor, now).await?;
-        let mut added_keys = 0i64;
-        let mut added_bytes = 0i64;
-        for item in &items {
-            let size = item.value.len() as i64;
-            match existing.get(&item.name) {
-                Some((old, _)) => added_bytes += size - old,
-                None => {
-                    added_keys += 1;
-                    added_bytes += size;
-                }
-            }
-        }
-        let one = match (kind, names.first()) {
-            (WriteKind::Restore, _) => "key.restore",
-            (_, Some(name)) if existing.contains_key(*name) => "key.update",
-            _ => "key.create",
-        };
-        let summary =
-            serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
-        audit::record_keys(&txn, actor, (one, "keys.put"), namespace_id, &names, summary, now).await?;
-        let details: Vec<(String, DetailsWrite)> = items
-            .iter()
-            .filter(|item| !item.details.is_empty())
-            .map(|item| (item.name.clone(), item.details.clone()))
-            .collect();
-        let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
-        let mut batch_bytes = 0usize;
-        for item in items {
-            if !batch.is_empty()
-                && (batch.len() >= ROWS_PER_STATEMENT || batch_bytes + item.value.len() > BYTES_PER_STATEMENT)
-            {
-                upsert(&txn, std::mem::take(&mut batch)).await?;
-                batch_bytes = 0;
-            }
-            batch_bytes += item.value.len();
-            batch.push(kv_entry::ActiveModel {
-                namespace_id: Set(namespace_id.to_owned()),
-                name: Set(item.name),
-                metadata: Set(item.metadata),
-                expiration: Set(item.expiration),
-                size: Set(item.value.len() as i64),
-                created_at: Set(now),
-                updated_at: Set(now),
-                value: Set(item.value),
-            });
-        }
-        upsert(&txn, batch).await?;
-        if !details.is_empty() {
-            catalog::write_details(&txn, namespace_id, &details, now).await?;
-        }
-        add_to_counters(&txn, namespace_id, added_keys, added_bytes).await?;
-        txn.commit().await?;
-        Ok(())
+        self.put_and_step(actor, namespace_id, items, kind, None).await
+    }
+
+    async fn put_many_step(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: &JobStep,
+    ) -> DomainResult<()> {
+        self.put_and_step(actor, namespace_id, items, kind, Some(step)).await
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         let now = now_unix();
         let txn = self.db.conn.begin().await?;
-        lock_namespace(&txn, namespace_id, now).await?;
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let existing = existing_rows(&txn, namespace_id, &names).await?;
-        if existing.is_empty() {
-            txn.commit().await?;
-            return Ok(0);
-        }
-        let mut found: Vec<&str> = existing.keys().map(String::as_str).collect();
-        found.sort_unstable();
-        catalog::record_versions(&txn, namespace_id, &found, "delete", actor, now).await?;
-        audit::record_keys(
-            &txn,
-            actor,
-            ("key.delete", "keys.delete"),
-            namespace_id,
-            &found,
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-        catalog::forget_details(&txn, namespace_id, &found).await?;
-        for chunk in found.chunks(ROWS_PER_STATEMENT) {
-            kv_entry::Entity::delete_many()
-                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
-                .exec(&txn)
-                .await?;
-        }
-        let bytes: i64 = existing.values().map(|(size, _)| size).sum();
-        let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
-        add_to_counters(&txn, namespace_id, -(existing.len() as i64), -bytes).await?;
+        let live = delete_in(&txn, actor, namespace_id, names, now).await?;
         txn.commit().await?;
         Ok(live)
+    }
+
+    async fn transfer(
+        &self,
+        actor: &Actor,
+        source: &str,
+        target: &str,
+        names: &[String],
+        overwrite: bool,
+        remove_source: bool,
+    ) -> DomainResult<Option<Transfer>> {
+        let now = now_unix();
+        let txn = self.db.conn.begin().await?;
+        // Both namespaces are locked before anything is read, always in the order of their ids
+        // (two moves in opposite directions cannot deadlock): no write to the source can come
+        // between reading a value here and deleting it, so what is deleted is what was copied.
+        let (first, second) = if source <= target { (source, target) } else { (target, source) };
+        lock_namespace(&txn, first, now).await?;
+        lock_namespace(&txn, second, now).await?;
+        let mut values = Vec::with_capacity(names.len());
+        let mut existing = HashSet::new();
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            values.extend(values_of(&txn, source, chunk, now).await?);
+            if !overwrite {
+                existing.extend(live_among(&txn, target, chunk, now).await?);
+            }
+        }
+        let found: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+        let details = catalog::details_of(&txn, source, &found).await?;
+        let (items, done) = crate::kv::plan_transfer(names, values, &details, &existing, now);
+        write_in(&txn, actor, target, dedupe(items), WriteKind::Update, now).await?;
+        if remove_source && !done.written.is_empty() {
+            delete_in(&txn, actor, source, &done.written, now).await?;
+        }
+        txn.commit().await?;
+        Ok(Some(done))
     }
 
     async fn purge_expired(&self) -> DomainResult<u64> {
@@ -621,18 +586,7 @@ impl KvStore for SqlStore {
         let now = now_unix();
         let mut out = Vec::with_capacity(names.len());
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let rows = kv_entry::Entity::find()
-                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(chunk.iter().map(String::as_str)))
-                .filter(live(now))
-                .all(&self.db.conn)
-                .await?;
-            out.extend(rows.into_iter().map(|m| KeyValue {
-                name: m.name,
-                value: m.value,
-                metadata: parse_metadata(m.metadata),
-                expiration: m.expiration,
-            }));
+            out.extend(values_of(&self.db.conn, namespace_id, chunk, now).await?);
         }
         Ok(out)
     }
@@ -689,6 +643,153 @@ impl KvStore for SqlStore {
         txn.commit().await?;
         Ok(changed)
     }
+}
+
+/// The last write of a name wins, as if the items were written one after another.
+fn dedupe(items: Vec<ValidPut>) -> Vec<ValidPut> {
+    let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    let mut deduped: Vec<ValidPut> = Vec::with_capacity(items.len());
+    for item in items {
+        match position.get(&item.name) {
+            Some(&i) => deduped[i] = item,
+            None => {
+                position.insert(item.name.clone(), deduped.len());
+                deduped.push(item);
+            }
+        }
+    }
+    deduped
+}
+
+/// Writes `items` (each name once) in `txn`: the rows, their details, the versions of what they
+/// replace, the audit row and the namespace's counters.
+async fn write_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    namespace_id: &str,
+    items: Vec<ValidPut>,
+    kind: WriteKind,
+    now: i64,
+) -> DomainResult<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    lock_namespace(txn, namespace_id, now).await?;
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    let sizes: usize = items.iter().map(|i| i.value.len()).sum();
+    let existing = existing_rows(txn, namespace_id, &names).await?;
+    let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
+    catalog::record_versions(txn, namespace_id, &replaced, kind.as_str(), actor, now).await?;
+    let mut added_keys = 0i64;
+    let mut added_bytes = 0i64;
+    for item in &items {
+        let size = item.value.len() as i64;
+        match existing.get(&item.name) {
+            Some((old, _)) => added_bytes += size - old,
+            None => {
+                added_keys += 1;
+                added_bytes += size;
+            }
+        }
+    }
+    let one = match (kind, names.first()) {
+        (WriteKind::Restore, _) => "key.restore",
+        (_, Some(name)) if existing.contains_key(*name) => "key.update",
+        _ => "key.create",
+    };
+    let summary =
+        serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
+    audit::record_keys(txn, actor, (one, "keys.put"), namespace_id, &names, summary, now).await?;
+    let details: Vec<(String, DetailsWrite)> = items
+        .iter()
+        .filter(|item| !item.details.is_empty())
+        .map(|item| (item.name.clone(), item.details.clone()))
+        .collect();
+    let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
+    let mut batch_bytes = 0usize;
+    for item in items {
+        if !batch.is_empty()
+            && (batch.len() >= ROWS_PER_STATEMENT || batch_bytes + item.value.len() > BYTES_PER_STATEMENT)
+        {
+            upsert(txn, std::mem::take(&mut batch)).await?;
+            batch_bytes = 0;
+        }
+        batch_bytes += item.value.len();
+        batch.push(kv_entry::ActiveModel {
+            namespace_id: Set(namespace_id.to_owned()),
+            name: Set(item.name),
+            metadata: Set(item.metadata),
+            expiration: Set(item.expiration),
+            size: Set(item.value.len() as i64),
+            created_at: Set(now),
+            updated_at: Set(now),
+            value: Set(item.value),
+        });
+    }
+    upsert(txn, batch).await?;
+    if !details.is_empty() {
+        catalog::write_details(txn, namespace_id, &details, now).await?;
+    }
+    add_to_counters(txn, namespace_id, added_keys, added_bytes).await?;
+    Ok(())
+}
+
+/// Deletes the named keys in `txn`, keeping their values as versions, with the audit row and
+/// the namespace's counters; answers how many live keys were removed.
+async fn delete_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    namespace_id: &str,
+    names: &[String],
+    now: i64,
+) -> DomainResult<u64> {
+    lock_namespace(txn, namespace_id, now).await?;
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let existing = existing_rows(txn, namespace_id, &names).await?;
+    if existing.is_empty() {
+        return Ok(0);
+    }
+    let mut found: Vec<&str> = existing.keys().map(String::as_str).collect();
+    found.sort_unstable();
+    catalog::record_versions(txn, namespace_id, &found, "delete", actor, now).await?;
+    audit::record_keys(txn, actor, ("key.delete", "keys.delete"), namespace_id, &found, serde_json::json!({}), now)
+        .await?;
+    catalog::forget_details(txn, namespace_id, &found).await?;
+    for chunk in found.chunks(ROWS_PER_STATEMENT) {
+        kv_entry::Entity::delete_many()
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    let bytes: i64 = existing.values().map(|(size, _)| size).sum();
+    let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
+    add_to_counters(txn, namespace_id, -(existing.len() as i64), -bytes).await?;
+    Ok(live)
+}
+
+/// The live keys among `names` (at most [`ROWS_PER_STATEMENT`]) with their values.
+async fn values_of(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[String],
+    now: i64,
+) -> DomainResult<Vec<KeyValue>> {
+    let rows = kv_entry::Entity::find()
+        .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+        .filter(kv_entry::Column::Name.is_in(names.iter().map(String::as_str)))
+        .filter(live(now))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| KeyValue {
+            name: m.name,
+            value: m.value,
+            metadata: parse_metadata(m.metadata),
+            expiration: m.expiration,
+        })
+        .collect())
 }
 
 /// The names among `names` (at most [`ROWS_PER_STATEMENT`]) that are live keys at `now`.
