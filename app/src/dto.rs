@@ -83,6 +83,9 @@ pub struct TagCountDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagsDto {
     pub tags: Vec<TagCountDto>,
+    /// The next page's cursor; none on the last page.
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,6 +121,9 @@ pub struct VersionDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VersionsDto {
     pub versions: Vec<VersionDto>,
+    /// The next page's cursor; none on the last page.
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -41,6 +41,8 @@ pub struct CloudflareConfig {
     pub backoff: Duration,
     pub max_backoff: Duration,
     pub timeout: Duration,
+    /// Bytes of items one bulk write request carries at most (Cloudflare takes 100 MB).
+    pub bulk_write_bytes: usize,
 }
 
 impl CloudflareConfig {
@@ -54,6 +56,7 @@ impl CloudflareConfig {
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
+            bulk_write_bytes: BULK_WRITE_BYTES,
         }
     }
 }
@@ -143,9 +146,9 @@ enum Body {
     Form { value: Vec<u8>, metadata: Value },
 }
 
-/// How a bulk write is split into Cloudflare requests: at most 10,000 keys and the byte cap each
-/// (an item larger than the cap goes alone).
-pub fn bulk_write_parts(items: &[BulkWrite]) -> Vec<std::ops::Range<usize>> {
+/// How a bulk write is split into Cloudflare requests: at most 10,000 keys and `max_bytes` each
+/// (an item larger than that goes alone).
+pub fn bulk_write_parts(items: &[BulkWrite], max_bytes: usize) -> Vec<std::ops::Range<usize>> {
     let mut parts = Vec::new();
     let mut start = 0;
     while start < items.len() {
@@ -153,7 +156,7 @@ pub fn bulk_write_parts(items: &[BulkWrite]) -> Vec<std::ops::Range<usize>> {
         let mut bytes = 0usize;
         while end < items.len()
             && end - start < BULK_WRITE_KEYS
-            && (end == start || bytes.saturating_add(items[end].bytes()) <= BULK_WRITE_BYTES)
+            && (end == start || bytes.saturating_add(items[end].bytes()) <= max_bytes)
         {
             bytes = bytes.saturating_add(items[end].bytes());
             end += 1;
@@ -165,6 +168,11 @@ pub fn bulk_write_parts(items: &[BulkWrite]) -> Vec<std::ops::Range<usize>> {
 }
 
 impl CloudflareClient {
+    /// How this client splits `items` into bulk write requests.
+    pub fn bulk_write_parts(&self, items: &[BulkWrite]) -> Vec<std::ops::Range<usize>> {
+        bulk_write_parts(items, self.inner.config.bulk_write_bytes)
+    }
+
     pub fn new(config: CloudflareConfig) -> DomainResult<Self> {
         if config.api_token.trim().is_empty() {
             return Err(DomainError::invalid("api_token", "api_token: a Cloudflare API token is required"));
@@ -400,7 +408,7 @@ impl CloudflareClient {
     pub async fn bulk_write(&self, namespace_id: &str, items: &[BulkWrite]) -> DomainResult<usize> {
         let url = format!("{}/{}/bulk", self.namespaces_url(), enc(namespace_id));
         let mut requests = 0;
-        for part in bulk_write_parts(items) {
+        for part in bulk_write_parts(items, self.inner.config.bulk_write_bytes) {
             let count = part.len();
             let body = serde_json::to_value(&items[part]).map_err(DomainError::internal)?;
             let envelope = self.call(Method::PUT, &url, &[], Body::Json(body)).await?;

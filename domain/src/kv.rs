@@ -536,14 +536,27 @@ impl Kv {
         Ok(details)
     }
 
-    /// Tags in use, with counts, in one namespace or all.
+    /// Tags in use, with counts, in one namespace or all (the first page of at most 1,000).
     pub async fn list_tags(&self, actor: &Actor, namespace_id: Option<&str>) -> DomainResult<Vec<TagCount>> {
+        Ok(self.list_tags_page(actor, namespace_id, None, None).await?.0)
+    }
+
+    /// One page of the tags in use, ordered by tag: `limit` 1..1000 (default 1000), `cursor` from
+    /// the previous page; answers the cursor of the next.
+    pub async fn list_tags_page(
+        &self,
+        actor: &Actor,
+        namespace_id: Option<&str>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> DomainResult<(Vec<TagCount>, Option<String>)> {
         if let Some(id) = namespace_id {
             limits::check_namespace_id(id)?;
             self.authorize(actor, id, Need::Read).await?;
         }
+        let limit = limits::check_list_limit(limit)?;
         let hidden = self.hidden_namespaces(actor).await?;
-        self.catalog.list_tags(namespace_id, &hidden).await
+        self.catalog.list_tags(namespace_id, &hidden, cursor, limit).await
     }
 
     /// The tags of the named keys that have any (for key listings).
@@ -576,17 +589,31 @@ impl Kv {
         self.catalog.search(&query).await
     }
 
-    /// Kept versions of a key, newest first.
+    /// Kept versions of a key, newest first (the first page of at most 1,000).
     pub async fn list_key_versions(
         &self,
         actor: &Actor,
         namespace_id: &str,
         key: &str,
     ) -> DomainResult<Vec<VersionInfo>> {
+        Ok(self.list_key_versions_page(actor, namespace_id, key, None, None).await?.0)
+    }
+
+    /// One page of a key's kept versions, newest first: `limit` 1..1000 (default 1000), `cursor`
+    /// from the previous page; answers the cursor of the next.
+    pub async fn list_key_versions_page(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        key: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> DomainResult<(Vec<VersionInfo>, Option<String>)> {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Read).await?;
         limits::check_key_name(key)?;
-        self.catalog.list_versions(namespace_id, key).await
+        let limit = limits::check_list_limit(limit)?;
+        self.catalog.list_versions(namespace_id, key, cursor, limit).await
     }
 
     /// One kept version with its value.

@@ -495,9 +495,28 @@ struct BulkItem {
     value: String,
     #[serde(default)]
     base64: bool,
-    expiration: Option<i64>,
-    expiration_ttl: Option<i64>,
+    /// Numbers as JSON has them (`3600` and `3600.0` alike), checked into whole seconds below so
+    /// that a bad one is named with its item and field.
+    expiration: Option<Value>,
+    expiration_ttl: Option<Value>,
     metadata: Option<Value>,
+}
+
+/// A JSON number as whole seconds; `None` for null. A fraction, a non-number or what no `i64`
+/// holds is refused naming the item and field.
+fn whole_seconds(index: usize, field: &str, value: Option<Value>) -> Result<Option<i64>, Response> {
+    let refuse = |v: &Value| invalid(field, format!("[{index}].{field}: {v} is not a whole number of seconds"));
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(n) => Ok(Some(n)),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(Some(f as i64)),
+                _ => Err(refuse(&Value::Number(n))),
+            },
+        },
+        Some(other) => Err(refuse(&other)),
+    }
 }
 
 fn bulk_result(count: usize) -> Response {
@@ -529,13 +548,9 @@ async fn bulk_write(
         } else {
             item.value.into_bytes()
         };
-        let put = PutKey {
-            name: item.key,
-            value,
-            metadata: item.metadata,
-            expiration: item.expiration,
-            expiration_ttl: item.expiration_ttl,
-        };
+        let expiration = or_respond!(whole_seconds(index, "expiration", item.expiration));
+        let expiration_ttl = or_respond!(whole_seconds(index, "expiration_ttl", item.expiration_ttl));
+        let put = PutKey { name: item.key, value, metadata: item.metadata, expiration, expiration_ttl };
         match domain::kv::validate_put_with_details(put, DetailsWrite::default(), now) {
             Ok(put) => valid.push(put),
             Err(err) => return cf_error(at_index(err, index)),

@@ -892,6 +892,23 @@ Errors are `{\"error\": <reason phrase>, \"message\": …}`, with `field` naming
 CORS preflights (`OPTIONS`) need no token. A method a path does not take gets `405`; any other path \
 under `/v1` gets `404` (`no such route`). `HEAD` is answered as `GET` without a body.";
 
+/// The limits a request meets, from the one place they are kept (`domain::limits`).
+fn limits_text() -> String {
+    format!(
+        "Limits: a key is 1 to {} bytes (not `.` or `..`, no NUL); a value at most {} bytes (25 MiB); \
+         `metadata` at most {} bytes of JSON with the server's own fields; `ttl` a whole number from {} to \
+         {}; a listing's `limit` 1 to {}; a request body at most {} bytes. The server's other limits \
+         (uploads, tags, custom metadata, filter lists) are in the README's configuration table.",
+        limits::MAX_KEY_BYTES,
+        limits::MAX_VALUE_BYTES,
+        limits::MAX_METADATA_BYTES,
+        limits::MIN_TTL_SECONDS,
+        crate::kevi::MAX_TTL,
+        crate::kevi::MAX_LIST,
+        crate::kevi::MAX_BODY_BYTES,
+    )
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -920,7 +937,7 @@ pub fn document() -> Value {
         "info": {
             "title": "kv-manager KV API (/v1/kv)",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": API_DESCRIPTION,
+            "description": format!("{API_DESCRIPTION}\n\n{}", limits_text()),
             "license": { "name": "MIT", "identifier": "MIT" },
         },
         "servers": [{ "url": "/", "description": "This server" }],

@@ -354,7 +354,7 @@ async fn tags_search_and_versions_over_http() {
     assert_eq!(empty, json!({ "tags": [], "custom_metadata": {}, "created_at": null, "updated_at": null }));
 
     let tags = server.ok("list_tags", json!({})).await;
-    assert_eq!(tags, json!({ "tags": [{ "tag": "eu", "count": 1 }, { "tag": "VIP", "count": 1 }] }));
+    assert_eq!(tags, json!({ "tags": [{ "tag": "eu", "count": 1 }, { "tag": "VIP", "count": 1 }], "cursor": null }));
     assert_eq!(server.ok("list_tags", json!({ "namespace_id": ns })).await, tags);
 
     let found = server.ok("search_keys", json!({ "query": "42:PRO" })).await;
@@ -423,6 +423,44 @@ async fn every_list_and_number_a_request_sends_is_bounded() {
     let big = json!({ "blob": "x".repeat(16 * 1024) });
     let res = server.call("put_key_details", json!({ "namespace_id": ns, "key": "k", "custom_metadata": big })).await;
     assert_eq!(field(res), (413, Some("custom_metadata".into())));
+
+    // Tags and versions come in pages.
+    let mut seen = Vec::new();
+    let mut cursor = Value::Null;
+    for _ in 0..40 {
+        let page = server.ok("list_tags", json!({ "namespace_id": ns, "limit": 7, "cursor": cursor })).await;
+        assert!(page["tags"].as_array().unwrap().len() <= 7);
+        seen.extend(page["tags"].as_array().unwrap().iter().map(|t| t["tag"].as_str().unwrap().to_owned()));
+        cursor = page["cursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    let mut expected = many(64, |i| format!("t{i}"));
+    expected.sort();
+    assert_eq!(seen, expected);
+    let res = server.call("list_tags", json!({ "limit": 1001 })).await;
+    assert_eq!(field(res), (400, Some("limit".into())));
+    for i in 0..5 {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": format!("v{i}") })).await;
+    }
+    let first = server.ok("list_key_versions", json!({ "namespace_id": ns, "key": "k", "limit": 3 })).await;
+    assert_eq!(first["versions"].as_array().unwrap().len(), 3);
+    let rest = server
+        .ok("list_key_versions", json!({ "namespace_id": ns, "key": "k", "limit": 3, "cursor": first["cursor"] }))
+        .await;
+    assert_eq!(rest["versions"].as_array().unwrap().len(), 2, "{rest}");
+    assert!(rest["cursor"].is_null());
+    let versions: Vec<i64> = first["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["versions"].as_array().unwrap())
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats: {versions:?}");
+    let res = server.call("list_key_versions", json!({ "namespace_id": ns, "key": "k", "cursor": "x" })).await;
+    assert_eq!(field(res), (400, Some("cursor".into())));
 
     // Ids and values in one filter.
     let ids = many(101, |i| format!("{i:032x}"));

@@ -389,3 +389,52 @@ async fn a_write_the_mirror_missed_is_repaired_by_the_next_sync() {
     let found = b.ok("search_keys", json!({ "query": "k", "min_size": 10 })).await;
     assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
 }
+
+/// A bulk write that takes several Cloudflare requests is recorded part by part: when Cloudflare
+/// refuses a later part, the parts it took are in the mirror and the audit log, the error says
+/// which part failed and how many keys were written, and nothing of the refused parts is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_write_over_several_requests_is_recorded_part_by_part() {
+    use domain::audit::{Audit, AuditQuery};
+    use domain::cloudflare::{CloudflareClient, CloudflareConfig};
+    let a = TestServer::start().await;
+    let secret = a.api_token("parts");
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let ns = a.ok("create_namespace", json!({ "title": "parts" })).await["id"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let db =
+        domain::Database::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display())).await.unwrap();
+    let mut settings = CloudflareConfig::new(&base_url, kv_manager::cf_api::DEFAULT_ACCOUNT_ID, &secret);
+    // Two 400-byte values a request (about 600 bytes each as sent, in base64): ten keys take five.
+    settings.bulk_write_bytes = 1300;
+    let kv = domain::Kv::cloudflare(db.clone(), CloudflareClient::new(settings).unwrap());
+    let actor = domain::Actor::new("tester", domain::Source::Script, domain::Role::Admin);
+    let now = domain::now_unix();
+    let items: Vec<domain::ValidPut> = (0..10)
+        .map(|i| {
+            let put = domain::PutKey { name: format!("k{i}"), value: vec![b'x'; 400], ..Default::default() };
+            domain::kv::validate_put_with_details(put, domain::DetailsWrite::default(), now).unwrap()
+        })
+        .collect();
+    kv.get_namespace(&actor, &ns).await.unwrap();
+    proxy.set_mode(Mode::LaterBulkWritesRefused);
+    let err = kv.put_valid(&actor, &ns, items).await.unwrap_err();
+    proxy.set_mode(Mode::Pass);
+    let message = err.to_string();
+    assert!(message.contains("part 2 of 5") && message.contains("the first 2 of 10 keys"), "{message}");
+
+    let on_a: Vec<String> = keys_on(&a, &ns).await.iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(on_a, ["k0", "k1"], "Cloudflare has the first part only");
+    let audit = Audit::new(db.conn.clone()).list(&AuditQuery::default()).await.unwrap();
+    let puts: Vec<&domain::audit::AuditEntry> =
+        audit.entries.iter().filter(|e| e.operation.starts_with("key")).collect();
+    assert_eq!(puts.len(), 1, "one audit row, for the part written: {:?}", audit.entries);
+    assert!(
+        puts[0].details.to_string().contains("\"created\":2") || puts[0].details.to_string().contains("k1"),
+        "{:?}",
+        puts[0]
+    );
+    let mirrored = kv.list_keys(&actor, &ns, domain::KeyQuery::default()).await.unwrap();
+    let sizes: Vec<(String, u64)> = mirrored.keys.iter().map(|k| (k.name.clone(), k.size)).collect();
+    assert_eq!(sizes, [("k0".to_owned(), 400), ("k1".to_owned(), 400)], "the mirror knows the written part");
+}

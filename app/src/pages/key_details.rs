@@ -23,8 +23,10 @@ pub fn DetailsPanel(namespace_id: String, key: String) -> impl IntoView {
         Resource::new(|| (), move |_| get_key_details(namespace_id.clone(), key.clone()))
     };
     // Suggestions are for the form only.
-    let suggestions =
-        Resource::new(|| (), move |_| async move { if writer { list_tags(None).await.ok() } else { None } });
+    let suggestions = Resource::new(
+        || (),
+        move |_| async move { if writer { list_tags(None, None, None).await.ok() } else { None } },
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -196,7 +198,7 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
     let revision = RwSignal::new(0u32);
     let versions = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        Resource::new(move || revision.get(), move |_| list_key_versions(namespace_id.clone(), key.clone()))
+        Resource::new(move || revision.get(), move |_| list_key_versions(namespace_id.clone(), key.clone(), None, None))
     };
     let viewing = RwSignal::new(None::<KeyVersionDto>);
     let error = RwSignal::new(None::<AppError>);

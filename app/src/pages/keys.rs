@@ -44,7 +44,8 @@ pub fn KeysPage() -> impl IntoView {
         move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
         |(id, prefix, tag, _)| load_keys(id, prefix, tag, None),
     );
-    let tags_in_use = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id)));
+    let tags_in_use =
+        Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id), None, None));
     // Pages fetched with "Load more", after the first one.
     let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
     // The rows chosen for a bulk action; a new listing starts with none.

@@ -115,7 +115,7 @@ pub fn SearchPage() -> impl IntoView {
         |f| async move { if f.is_empty() { Ok(None) } else { f.run(None).await.map(Some) } },
     );
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
-    let tags = Resource::new(|| (), |_| list_tags(None));
+    let tags = Resource::new(|| (), |_| list_tags(None, None, None));
     let navigate = use_navigate();
     let apply = move |change: Box<dyn FnOnce(&mut Filters)>| {
         let mut next = filters.get_untracked();

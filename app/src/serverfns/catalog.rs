@@ -26,11 +26,16 @@ pub async fn put_key_details(
     Ok(kv()?.put_key_details(&actor(), &namespace_id, &key, tags, custom_metadata).await?.into())
 }
 
-/// Tags in use with how many live keys carry each, in one namespace or all.
+/// Tags in use with how many live keys carry each, in one namespace or all, ordered by tag;
+/// `limit` 1..1000 (default 1000), `cursor` from the previous page.
 #[server(endpoint = "list_tags", input = Json)]
-pub async fn list_tags(namespace_id: Option<String>) -> Result<TagsDto, AppError> {
-    let tags = kv()?.list_tags(&actor(), namespace_id.as_deref()).await?;
-    Ok(TagsDto { tags: tags.into_iter().map(Into::into).collect() })
+pub async fn list_tags(
+    namespace_id: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<TagsDto, AppError> {
+    let (tags, cursor) = kv()?.list_tags_page(&actor(), namespace_id.as_deref(), limit, cursor.as_deref()).await?;
+    Ok(TagsDto { tags: tags.into_iter().map(Into::into).collect(), cursor })
 }
 
 /// Keys across namespaces by name substring, tags (all of) and other filters; pages by cursor.
@@ -65,11 +70,18 @@ pub async fn search_keys(
     Ok(kv()?.search_keys(&actor(), query).await?.into())
 }
 
-/// A key's kept versions, newest first.
+/// A key's kept versions, newest first; `limit` 1..1000 (default 1000), `cursor` from the
+/// previous page.
 #[server(endpoint = "list_key_versions", input = Json)]
-pub async fn list_key_versions(namespace_id: String, key: String) -> Result<VersionsDto, AppError> {
-    let versions = kv()?.list_key_versions(&actor(), &namespace_id, &key).await?;
-    Ok(VersionsDto { versions: versions.into_iter().map(Into::into).collect() })
+pub async fn list_key_versions(
+    namespace_id: String,
+    key: String,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<VersionsDto, AppError> {
+    let (versions, cursor) =
+        kv()?.list_key_versions_page(&actor(), &namespace_id, &key, limit, cursor.as_deref()).await?;
+    Ok(VersionsDto { versions: versions.into_iter().map(Into::into).collect(), cursor })
 }
 
 /// One kept version with its value.

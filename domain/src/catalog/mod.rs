@@ -441,13 +441,22 @@ impl Catalog {
 
     /// Every tag in use on live keys, with how many keys carry it, leaving out the namespaces in
     /// `exclude`.
-    pub async fn list_tags(&self, namespace_id: Option<&str>, exclude: &[String]) -> DomainResult<Vec<TagCount>> {
+    /// `limit` of them ordered by tag (case-insensitively), after the tag a previous page's
+    /// `cursor` names; the cursor of the next page when there is one.
+    pub async fn list_tags(
+        &self,
+        namespace_id: Option<&str>,
+        exclude: &[String],
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> DomainResult<(Vec<TagCount>, Option<String>)> {
         if let Some(id) = namespace_id {
             self.require_namespace(id).await?;
         }
+        let after = cursor.filter(|c| !c.is_empty()).map(crate::store::decode_cursor).transpose()?;
         let mut sql = Sql::new(
             self.backend(),
-            "SELECT MIN(t.tag) AS tag, COUNT(*) AS n FROM key_tags t JOIN kv_entries e \
+            "SELECT MIN(t.tag) AS tag, t.tag_key AS tag_key, COUNT(*) AS n FROM key_tags t JOIN kv_entries e \
              ON e.namespace_id = t.namespace_id AND e.name = t.name WHERE (e.expiration IS NULL OR e.expiration > ",
         );
         sql.bind(now_unix()).push(")");
@@ -457,9 +466,19 @@ impl Catalog {
         if !exclude.is_empty() {
             sql.push(" AND t.namespace_id NOT IN ").bind_list(exclude);
         }
-        sql.push(" GROUP BY t.tag_key ORDER BY t.tag_key");
+        if let Some(after) = after {
+            sql.push(" AND t.tag_key > ").bind(after);
+        }
+        sql.push(&format!(" GROUP BY t.tag_key ORDER BY t.tag_key LIMIT {}", u64::from(limit) + 1));
         let rows = self.conn.query_all_raw(sql.statement()).await?;
-        rows.iter().map(|row| Ok(TagCount { tag: get(row, "tag")?, count: get::<i64>(row, "n")? as u64 })).collect()
+        let mut tags = Vec::with_capacity(rows.len());
+        let mut last_key = None;
+        for row in rows.iter().take(limit as usize) {
+            tags.push(TagCount { tag: get(row, "tag")?, count: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0) });
+            last_key = Some(get::<String>(row, "tag_key")?);
+        }
+        let next = if rows.len() > limit as usize { last_key.map(|k| crate::store::encode_cursor(&k)) } else { None };
+        Ok((tags, next))
     }
 
     /// The tags of the named keys that have any.
@@ -480,16 +499,37 @@ impl Catalog {
         Ok(found)
     }
 
-    /// Kept versions of a key, newest first.
-    pub async fn list_versions(&self, namespace_id: &str, key: &str) -> DomainResult<Vec<VersionInfo>> {
+    /// Kept versions of a key, newest first: `limit` of them, older than the version a previous
+    /// page's `cursor` names; the cursor of the next page when there is one.
+    pub async fn list_versions(
+        &self,
+        namespace_id: &str,
+        key: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> DomainResult<(Vec<VersionInfo>, Option<String>)> {
         self.require_namespace(namespace_id).await?;
+        let before = match cursor.filter(|c| !c.is_empty()) {
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page"))?,
+            ),
+            None => None,
+        };
         let mut sql = Sql::new(
             self.backend(),
             "SELECT version, size, operation, created_at, created_by FROM key_versions WHERE namespace_id = ",
         );
-        sql.bind(namespace_id).push(" AND name = ").bind(key).push(" ORDER BY version DESC");
+        sql.bind(namespace_id).push(" AND name = ").bind(key);
+        if let Some(before) = before {
+            sql.push(" AND version < ").bind(before);
+        }
+        sql.push(&format!(" ORDER BY version DESC LIMIT {}", u64::from(limit) + 1));
         let rows = self.conn.query_all_raw(sql.statement()).await?;
-        rows.iter()
+        let more = rows.len() > limit as usize;
+        let versions = rows
+            .iter()
+            .take(limit as usize)
             .map(|row| {
                 Ok(VersionInfo {
                     version: get(row, "version")?,
@@ -499,7 +539,9 @@ impl Catalog {
                     created_by: get(row, "created_by")?,
                 })
             })
-            .collect()
+            .collect::<DomainResult<Vec<_>>>()?;
+        let next = if more { versions.last().map(|v: &VersionInfo| v.version.to_string()) } else { None };
+        Ok((versions, next))
     }
 
     /// One kept version with its value.

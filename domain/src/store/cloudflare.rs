@@ -367,7 +367,7 @@ impl KvStore for CloudflareStore {
     ) -> DomainResult<()> {
         self.known_namespace(namespace_id).await?;
         let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
-        let parts = crate::cloudflare::bulk_write_parts(&bulk);
+        let parts = self.remote.bulk_write_parts(&bulk);
         let _writer = self.write_lock(namespace_id).await;
         if parts.len() <= 1 {
             self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;

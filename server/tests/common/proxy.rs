@@ -28,6 +28,8 @@ pub enum Mode {
     Down = 3,
     /// Every request gets a plain-text 404, as a misrouted proxy answers: not Cloudflare's.
     PlainNotFound = 4,
+    /// The first bulk write goes through; later ones are refused (400, Cloudflare's envelope).
+    LaterBulkWritesRefused = 5,
 }
 
 /// The message of the proxy's 503s, as Cloudflare words its errors.
@@ -40,6 +42,8 @@ pub struct Proxy {
     mode: Arc<AtomicU8>,
     /// Requests seen since the mode was last set.
     seen: Arc<AtomicUsize>,
+    /// Bulk writes seen since the mode was last set.
+    bulk_writes: Arc<AtomicUsize>,
     /// Requests forwarded to the target, by kind (see [`kind`]).
     counts: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
@@ -53,6 +57,7 @@ impl Proxy {
             http: reqwest::Client::new(),
             mode: Arc::new(AtomicU8::new(Mode::Pass as u8)),
             seen: Arc::new(AtomicUsize::new(0)),
+            bulk_writes: Arc::new(AtomicUsize::new(0)),
             counts: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -64,6 +69,7 @@ impl Proxy {
 
     pub fn set_mode(&self, mode: Mode) {
         self.seen.store(0, Ordering::SeqCst);
+        self.bulk_writes.store(0, Ordering::SeqCst);
         self.mode.store(mode as u8, Ordering::SeqCst);
     }
 
@@ -111,6 +117,13 @@ async fn forward(State(proxy): State<Proxy>, method: Method, uri: Uri, headers: 
     };
     match proxy.mode.load(Ordering::SeqCst) {
         m if m == Mode::Down as u8 => return unavailable(),
+        m if m == Mode::LaterBulkWritesRefused as u8
+            && kind(&method, uri.path()) == "bulk write"
+            && proxy.bulk_writes.fetch_add(1, Ordering::SeqCst) > 0 =>
+        {
+            let body = axum::Json(envelope_error(10001, "refused by the test proxy"));
+            return (StatusCode::BAD_REQUEST, body).into_response();
+        }
         m if m == Mode::PlainNotFound as u8 => {
             return (StatusCode::NOT_FOUND, [("content-type", "text/plain")], "404 page not found").into_response();
         }
