@@ -33,6 +33,7 @@ both!(
     a_panicking_job_ends_failed_and_frees_its_slot,
     a_move_never_loses_a_write_made_to_the_source_meanwhile,
     an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint,
+    an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -924,4 +925,89 @@ async fn an_import_with_collision_fail_resumes_after_a_batch_written_without_its
             assert_eq!(key.value, format!("value {i}").into_bytes());
         }
     }
+}
+
+/// An upload of `before` items, one item of `padding` bytes of value, and `after` items, as
+/// NDJSON or one JSON array, written in pieces (the test never holds the big item either).
+async fn upload_with_big_item(jobs: &Jobs, json: bool, padding: usize) -> String {
+    use std::io::Write as _;
+    let (relative, path) = jobs.new_upload().await.unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let (open, sep, close) = if json { ("[\n", ",\n", "\n]\n") } else { ("", "\n", "\n") };
+    out.write_all(open.as_bytes()).unwrap();
+    write!(out, "{{\"name\":\"a\",\"value\":\"1\"}}{sep}").unwrap();
+    write!(out, "{{\"name\":\"big\",\"value\":\"").unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    let mut left = padding;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        out.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    write!(out, "\",\"tags\":[\"t\"]}}{sep}").unwrap();
+    write!(out, "{{\"name\":\"b\",\"value\":\"2\"}}{close}").unwrap();
+    out.flush().unwrap();
+    relative
+}
+
+async fn an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let padding = domain::limits::MAX_IMPORT_ITEM_BYTES + 1;
+    for (json, place) in [(false, "line 2"), (true, "item 2")] {
+        let ns = namespace(f, &format!("oversize-{json}")).await;
+        let file = upload_with_big_item(&jobs, json, padding).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import {
+                namespace_id: ns.clone(),
+                file,
+                collision: Collision::Overwrite,
+                format: ImportFormat::Auto,
+            },
+        )
+        .await;
+        assert_eq!((job.status, job.total, job.processed, job.errors), (JobStatus::Completed, 3, 3, 1), "{job:?}");
+        assert_eq!(job.failures.len(), 1);
+        let failure = &job.failures[0];
+        assert_eq!(failure.key, place);
+        assert!(
+            failure.reason.starts_with(&format!("{place}: "))
+                && failure
+                    .reason
+                    .contains(&format!("over the limit of {} bytes", domain::limits::MAX_IMPORT_ITEM_BYTES)),
+            "{failure:?}"
+        );
+        let a = f.kv.get_key(&me(), &ns, "a").await.unwrap();
+        let b = f.kv.get_key(&me(), &ns, "b").await.unwrap();
+        assert_eq!((a.value.as_slice(), b.value.as_slice()), (&b"1"[..], &b"2"[..]));
+        assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2, "the big item is not written");
+        // With collision=fail the same file writes nothing, and says which item.
+        let file = upload_with_big_item(&jobs, json, padding).await;
+        let empty = namespace(f, &format!("oversize-fail-{json}")).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import {
+                namespace_id: empty.clone(),
+                file,
+                collision: Collision::Fail,
+                format: ImportFormat::Auto,
+            },
+        )
+        .await;
+        assert_eq!(job.status, JobStatus::Failed);
+        assert!(job.error_message.as_deref().unwrap_or_default().contains(place), "{job:?}");
+        assert_eq!(f.kv.count_keys(&empty, "").await.unwrap(), 0);
+    }
+    // An item of a valid size is not refused by the bound: a 2 MiB value, escaped 6 times over.
+    let ns = namespace(f, "escaped").await;
+    let text = format!("{{\"name\":\"e\",\"value\":\"{}\"}}\n", "\\u0041".repeat(2 * 1024 * 1024));
+    let file = import_file(&jobs, &text).await;
+    let job = run(
+        &jobs,
+        JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Overwrite, format: ImportFormat::Auto },
+    )
+    .await;
+    assert_eq!((job.status, job.errors), (JobStatus::Completed, 0), "{job:?}");
+    assert_eq!(f.kv.get_key(&me(), &ns, "e").await.unwrap().value.len(), 2 * 1024 * 1024);
 }
