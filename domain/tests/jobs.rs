@@ -34,6 +34,7 @@ both!(
     a_move_never_loses_a_write_made_to_the_source_meanwhile,
     an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint,
     an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported,
+    a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -1010,4 +1011,61 @@ async fn an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the
     .await;
     assert_eq!((job.status, job.errors), (JobStatus::Completed, 0), "{job:?}");
     assert_eq!(f.kv.get_key(&me(), &ns, "e").await.unwrap().value.len(), 2 * 1024 * 1024);
+}
+
+async fn a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace(f, "listed").await;
+    // 5,000 names of 100 bytes: half a megabyte of list.
+    let names: Vec<String> = (0..5000).map(|i| format!("{i:05}-{}", "n".repeat(94))).collect();
+    let puts: Vec<PutKey> = names.iter().map(|n| put(n, "v")).collect();
+    for chunk in puts.chunks(1000) {
+        f.kv.put_many(&me(), &ns, chunk.to_vec()).await.unwrap();
+    }
+    let small = |what: &str, value: &dyn erased::Json| {
+        let bytes = value.json_len();
+        assert!(bytes < 4096, "{what} is {bytes} bytes of JSON: the list of keys went along");
+    };
+    let first = engine(f, dir.path(), "a");
+    let halted = std::sync::Arc::new(tokio::sync::Notify::new());
+    first.set_fault_for_tests(Some(Fault::HaltBefore { batch: 3, reached: halted.clone() }));
+    let spec = JobSpec::BulkDelete {
+        namespace_id: ns.clone(),
+        selection: Selection { keys: Some(names.clone()), prefix: None },
+    };
+    let started = first.start(&me(), spec).await.unwrap();
+    small("the job as started", &started);
+    assert_eq!(started.params["selection"]["key_count"], 5000, "{:?}", started.params);
+    let mut rx = first.subscribe(&started.id).expect("running here");
+    small("the job as watched", &rx.borrow_and_update().clone());
+    reached(&halted).await;
+    small("the job as watched", &rx.borrow().clone());
+    small("the job as fetched", &first.get(&started.id).await.unwrap());
+    let page = first.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap();
+    small("the job list", &page);
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 3000, "two batches deleted before the halt");
+
+    // Another run of the server: the job is interrupted, resumed from its list, and ends.
+    let second = engine(f, dir.path(), "a");
+    assert_eq!(second.recover().await.unwrap(), 1);
+    let resumed = second.resume(&me(), &started.id).await.unwrap();
+    small("the job as resumed", &resumed);
+    let done = ended(&second, &started.id).await;
+    assert_eq!((done.status, done.total, done.processed, done.skipped), (JobStatus::Completed, 5000, 5000, 0));
+    small("the job as ended", &done);
+    small("the job list", &second.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap());
+    small("the job's events", &second.events(&started.id).await.unwrap());
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 0);
+}
+
+/// JSON sizes of the values a client is sent.
+mod erased {
+    pub trait Json {
+        fn json_len(&self) -> usize;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json_len(&self) -> usize {
+            serde_json::to_string(self).map(|s| s.len()).unwrap_or(usize::MAX)
+        }
+    }
 }
