@@ -19,6 +19,24 @@ pub const ORPHAN_UPLOAD_AGE_SECONDS: u64 = 3600;
 pub const MAX_TAGS_PER_KEY: usize = 64;
 /// Custom metadata of one key, as JSON text.
 pub const MAX_CUSTOM_METADATA_BYTES: usize = 16 * 1024;
+/// The largest import item a valid key can make, in bytes of the file: JSON may write any byte
+/// of a string as a six-byte `\u00XX` escape, so the value (25 MiB: base64 is only 4/3 of it),
+/// the key, the metadata and the custom metadata count six times; each of the 64 tags up to 64
+/// characters of twelve bytes (a surrogate pair of escapes), with its quotes and comma; and 64 KiB
+/// for field names, numbers and whitespace: 157,508,800 bytes (about 150.2 MiB). An import item past this is an error
+/// naming its line or item, and the reader skips it without holding it (see
+/// `jobs::transfer::ItemReader`).
+pub const MAX_IMPORT_ITEM_BYTES: usize = 6 * MAX_VALUE_BYTES
+    + 6 * MAX_KEY_BYTES
+    + 6 * MAX_METADATA_BYTES
+    + 6 * MAX_CUSTOM_METADATA_BYTES
+    + MAX_TAGS_PER_KEY * (12 * crate::catalog::MAX_TAG_CHARS + 3)
+    + 64 * 1024;
+/// Value bytes one batch of a job holds at most (an export page, a copy or move batch, a
+/// Cloudflare bulk get): a batch stops at this or at its key count, whichever comes first, so
+/// that keys of 25 MiB are read a few at a time (a single key larger than what is left of the
+/// budget still goes alone).
+pub const BATCH_BYTES: usize = 32 * 1024 * 1024;
 /// Values in one list of a filter (namespace ids, tags, users, operations, sources).
 pub const MAX_FILTER_VALUES: usize = 100;
 

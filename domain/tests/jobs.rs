@@ -33,6 +33,8 @@ both!(
     a_panicking_job_ends_failed_and_frees_its_slot,
     a_move_never_loses_a_write_made_to_the_source_meanwhile,
     an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint,
+    an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported,
+    a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -922,6 +924,148 @@ async fn an_import_with_collision_fail_resumes_after_a_batch_written_without_its
         for key in f.kv.get_many(&ns, chunk).await.unwrap() {
             let i: usize = key.name.trim_start_matches("key-").parse().unwrap();
             assert_eq!(key.value, format!("value {i}").into_bytes());
+        }
+    }
+}
+
+/// An upload of `before` items, one item of `padding` bytes of value, and `after` items, as
+/// NDJSON or one JSON array, written in pieces (the test never holds the big item either).
+async fn upload_with_big_item(jobs: &Jobs, json: bool, padding: usize) -> String {
+    use std::io::Write as _;
+    let (relative, path) = jobs.new_upload().await.unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let (open, sep, close) = if json { ("[\n", ",\n", "\n]\n") } else { ("", "\n", "\n") };
+    out.write_all(open.as_bytes()).unwrap();
+    write!(out, "{{\"name\":\"a\",\"value\":\"1\"}}{sep}").unwrap();
+    write!(out, "{{\"name\":\"big\",\"value\":\"").unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    let mut left = padding;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        out.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    write!(out, "\",\"tags\":[\"t\"]}}{sep}").unwrap();
+    write!(out, "{{\"name\":\"b\",\"value\":\"2\"}}{close}").unwrap();
+    out.flush().unwrap();
+    relative
+}
+
+async fn an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let padding = domain::limits::MAX_IMPORT_ITEM_BYTES + 1;
+    for (json, place) in [(false, "line 2"), (true, "item 2")] {
+        let ns = namespace(f, &format!("oversize-{json}")).await;
+        let file = upload_with_big_item(&jobs, json, padding).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import {
+                namespace_id: ns.clone(),
+                file,
+                collision: Collision::Overwrite,
+                format: ImportFormat::Auto,
+            },
+        )
+        .await;
+        assert_eq!((job.status, job.total, job.processed, job.errors), (JobStatus::Completed, 3, 3, 1), "{job:?}");
+        assert_eq!(job.failures.len(), 1);
+        let failure = &job.failures[0];
+        assert_eq!(failure.key, place);
+        assert!(
+            failure.reason.starts_with(&format!("{place}: "))
+                && failure
+                    .reason
+                    .contains(&format!("over the limit of {} bytes", domain::limits::MAX_IMPORT_ITEM_BYTES)),
+            "{failure:?}"
+        );
+        let a = f.kv.get_key(&me(), &ns, "a").await.unwrap();
+        let b = f.kv.get_key(&me(), &ns, "b").await.unwrap();
+        assert_eq!((a.value.as_slice(), b.value.as_slice()), (&b"1"[..], &b"2"[..]));
+        assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2, "the big item is not written");
+        // With collision=fail the same file writes nothing, and says which item.
+        let file = upload_with_big_item(&jobs, json, padding).await;
+        let empty = namespace(f, &format!("oversize-fail-{json}")).await;
+        let job = run(
+            &jobs,
+            JobSpec::Import {
+                namespace_id: empty.clone(),
+                file,
+                collision: Collision::Fail,
+                format: ImportFormat::Auto,
+            },
+        )
+        .await;
+        assert_eq!(job.status, JobStatus::Failed);
+        assert!(job.error_message.as_deref().unwrap_or_default().contains(place), "{job:?}");
+        assert_eq!(f.kv.count_keys(&empty, "").await.unwrap(), 0);
+    }
+    // An item of a valid size is not refused by the bound: a 2 MiB value, escaped 6 times over.
+    let ns = namespace(f, "escaped").await;
+    let text = format!("{{\"name\":\"e\",\"value\":\"{}\"}}\n", "\\u0041".repeat(2 * 1024 * 1024));
+    let file = import_file(&jobs, &text).await;
+    let job = run(
+        &jobs,
+        JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Overwrite, format: ImportFormat::Auto },
+    )
+    .await;
+    assert_eq!((job.status, job.errors), (JobStatus::Completed, 0), "{job:?}");
+    assert_eq!(f.kv.get_key(&me(), &ns, "e").await.unwrap().value.len(), 2 * 1024 * 1024);
+}
+
+async fn a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace(f, "listed").await;
+    // 5,000 names of 100 bytes: half a megabyte of list.
+    let names: Vec<String> = (0..5000).map(|i| format!("{i:05}-{}", "n".repeat(94))).collect();
+    let puts: Vec<PutKey> = names.iter().map(|n| put(n, "v")).collect();
+    for chunk in puts.chunks(1000) {
+        f.kv.put_many(&me(), &ns, chunk.to_vec()).await.unwrap();
+    }
+    let small = |what: &str, value: &dyn erased::Json| {
+        let bytes = value.json_len();
+        assert!(bytes < 4096, "{what} is {bytes} bytes of JSON: the list of keys went along");
+    };
+    let first = engine(f, dir.path(), "a");
+    let halted = std::sync::Arc::new(tokio::sync::Notify::new());
+    first.set_fault_for_tests(Some(Fault::HaltBefore { batch: 3, reached: halted.clone() }));
+    let spec = JobSpec::BulkDelete {
+        namespace_id: ns.clone(),
+        selection: Selection { keys: Some(names.clone()), prefix: None },
+    };
+    let started = first.start(&me(), spec).await.unwrap();
+    small("the job as started", &started);
+    assert_eq!(started.params["selection"]["key_count"], 5000, "{:?}", started.params);
+    let mut rx = first.subscribe(&started.id).expect("running here");
+    small("the job as watched", &rx.borrow_and_update().clone());
+    reached(&halted).await;
+    small("the job as watched", &rx.borrow().clone());
+    small("the job as fetched", &first.get(&started.id).await.unwrap());
+    let page = first.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap();
+    small("the job list", &page);
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 3000, "two batches deleted before the halt");
+
+    // Another run of the server: the job is interrupted, resumed from its list, and ends.
+    let second = engine(f, dir.path(), "a");
+    assert_eq!(second.recover().await.unwrap(), 1);
+    let resumed = second.resume(&me(), &started.id).await.unwrap();
+    small("the job as resumed", &resumed);
+    let done = ended(&second, &started.id).await;
+    assert_eq!((done.status, done.total, done.processed, done.skipped), (JobStatus::Completed, 5000, 5000, 0));
+    small("the job as ended", &done);
+    small("the job list", &second.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap());
+    small("the job's events", &second.events(&started.id).await.unwrap());
+    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 0);
+}
+
+/// JSON sizes of the values a client is sent.
+mod erased {
+    pub trait Json {
+        fn json_len(&self) -> usize;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json_len(&self) -> usize {
+            serde_json::to_string(self).map(|s| s.len()).unwrap_or(usize::MAX)
         }
     }
 }

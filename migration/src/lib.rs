@@ -8,6 +8,7 @@ mod m20261125_000003_jobs;
 mod m20261125_000004_audit;
 mod m20261126_000005_api_tokens;
 mod m20261126_000006_services;
+mod m20261130_000007_job_key_lists;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_audit::Migration),
             Box::new(m20261126_000005_api_tokens::Migration),
             Box::new(m20261126_000006_services::Migration),
+            Box::new(m20261130_000007_job_key_lists::Migration),
         ]
     }
 }

@@ -236,3 +236,49 @@ async fn import_uploads_are_capped_and_refused_before_their_body() {
     assert_eq!((res.status, res.json()["error"]["field"].as_str()), (404, Some("namespace_id")), "{}", res.text());
     assert!(data.join("imports").read_dir().unwrap().next().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_delete_over_thousands_of_listed_keys_lists_and_fetches_small() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "listed-keys").await;
+    // 5,000 names of 100 bytes: half a megabyte of list.
+    let names: Vec<String> = (0..5000).map(|i| format!("{i:05}-{}", "n".repeat(94))).collect();
+    let mut lines = String::new();
+    for name in &names {
+        lines.push_str(&format!("{{\"name\":\"{name}\",\"value\":\"v\"}}\n"));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    let import = finished(&server, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!(import["processed"], 5000, "{import}");
+
+    let started = server.ok("bulk_delete", json!({ "namespace_id": ns, "keys": names })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/jobs/{id}/ws", server.addr)).await.unwrap();
+    let mut largest_message = 0;
+    while let Some(Ok(message)) = socket.next().await {
+        if let Message::Text(text) = message {
+            largest_message = largest_message.max(text.len());
+        }
+    }
+    assert!(largest_message < 4096, "a WebSocket message of {largest_message} bytes");
+    let job = finished(&server, &id).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(5000)), "{job}");
+    assert_eq!(server.ok("get_namespace", json!({ "namespace_id": ns })).await["key_count"], 0);
+
+    let fetched = server.call("get_job", json!({ "job_id": id })).await;
+    assert_eq!(fetched.status, 200);
+    assert!(fetched.text().len() < 4096, "get_job answered {} bytes", fetched.text().len());
+    assert_eq!(fetched.json()["params"]["selection"]["key_count"], 5000, "{}", fetched.text());
+    let listed = server.call("list_jobs", json!({ "type": "bulk_delete" })).await;
+    assert_eq!(listed.status, 200);
+    assert!(listed.text().len() < 8192, "list_jobs answered {} bytes", listed.text().len());
+    assert_eq!(listed.json()["jobs"][0]["id"], id.as_str());
+    let polled = server.get(&format!("/api/jobs/{id}")).await;
+    assert!(polled.text().len() < 4096, "GET /api/jobs/{{id}} answered {} bytes", polled.text().len());
+    let events = server.call("job_events", json!({ "job_id": id })).await;
+    assert!(events.text().len() < 8192, "job_events answered {} bytes", events.text().len());
+}

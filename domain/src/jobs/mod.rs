@@ -255,7 +255,7 @@ impl Jobs {
                 format!("job_id: only an interrupted job can be resumed; this one is {}", job.status.as_str()),
             ));
         }
-        let spec: JobSpec = serde_json::from_value(job.params.clone()).map_err(DomainError::internal)?;
+        let spec = rows::spec(&self.inner.conn, job_id).await?;
         let now = now_unix();
         if !rows::requeue(&self.inner.conn, job_id, &self.inner.config.instance_id, now).await? {
             return Err(DomainError::conflict("job_id", "job_id: the job was resumed by someone else"));

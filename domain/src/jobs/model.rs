@@ -190,6 +190,18 @@ impl JobSpec {
         }
     }
 
+    /// The keys a bulk job works on; `None` for an export or an import.
+    pub fn selection_mut(&mut self) -> Option<&mut Selection> {
+        match self {
+            Self::BulkDelete { selection, .. }
+            | Self::BulkCopy { selection, .. }
+            | Self::BulkMove { selection, .. }
+            | Self::BulkTtl { selection, .. }
+            | Self::BulkTag { selection, .. } => Some(selection),
+            Self::Export { .. } | Self::Import { .. } => None,
+        }
+    }
+
     pub fn target_namespace_id(&self) -> Option<&str> {
         match self {
             Self::BulkCopy { target_namespace_id, .. } | Self::BulkMove { target_namespace_id, .. } => {
@@ -224,6 +236,7 @@ pub struct Job {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+    /// The job's parameters; a list of keys is shown as its length (`selection.key_count`).
     pub params: serde_json::Value,
     /// What the job produced (an export's file), once it has.
     pub result: Option<serde_json::Value>,

@@ -18,7 +18,7 @@ use crate::store::encode_cursor;
 /// Most names a job may be given in a list.
 pub const MAX_LISTED_KEYS: usize = 100_000;
 /// Value bytes per import batch.
-const BATCH_BYTES: usize = 8 * 1024 * 1024;
+const IMPORT_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// Keys an export reads per page. Reads need no transaction of their own, so pages are larger
 /// than write batches: fewer progress writes and cancel checks (each page still takes only a few
@@ -474,7 +474,7 @@ async fn import(
         let next = reader.next().await?;
         let flush = match &next {
             None => true,
-            Some(_) => batch.len() >= batch_keys || batch_bytes >= BATCH_BYTES,
+            Some(_) => batch.len() >= batch_keys || batch_bytes >= IMPORT_BATCH_BYTES,
         };
         if flush && (handled > 0 || !batch.is_empty()) {
             if ctx.cancelled().await {

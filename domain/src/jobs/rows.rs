@@ -31,12 +31,60 @@ fn job_from_row(row: &QueryResult) -> DomainResult<Job> {
         started_at: col(row, "started_at")?,
         finished_at: col(row, "finished_at")?,
         updated_at: col(row, "updated_at")?,
-        params: serde_json::from_str(&params).unwrap_or_default(),
+        params: summarized(serde_json::from_str(&params).unwrap_or_default()),
         result: result.and_then(|r| serde_json::from_str(&r).ok()),
         failures: Vec::new(),
     };
     job.compute_percentage();
     Ok(job)
+}
+
+/// A job's parameters as shown: a list of keys is replaced by its length (`key_count`), so that
+/// listing, fetching and watching a job never carries thousands of names. Rows written before
+/// lists had a column of their own still hold theirs in `params`; they are shown the same way.
+fn summarized(mut params: serde_json::Value) -> serde_json::Value {
+    if let Some(selection) = params.get_mut("selection").and_then(serde_json::Value::as_object_mut)
+        && let Some(keys) = selection.remove("keys")
+    {
+        let count = keys.as_array().map_or(0, Vec::len);
+        selection.insert("key_count".into(), count.into());
+    }
+    params
+}
+
+/// A spec as stored: its parameters without the list of keys (with the list's length instead),
+/// and the list apart, as JSON.
+fn split_spec(spec: &JobSpec) -> DomainResult<(String, Option<String>)> {
+    let mut spec = spec.clone();
+    let keys = spec.selection_mut().and_then(|selection| selection.keys.take());
+    let mut params = serde_json::to_value(&spec).map_err(DomainError::internal)?;
+    let list = match keys {
+        Some(keys) => {
+            if let Some(selection) = params.get_mut("selection").and_then(serde_json::Value::as_object_mut) {
+                selection.insert("key_count".into(), keys.len().into());
+            }
+            Some(serde_json::to_string(&keys).map_err(DomainError::internal)?)
+        }
+        None => None,
+    };
+    Ok((params.to_string(), list))
+}
+
+/// The whole spec of a job, its list of keys included: what the job's runner needs (and only it).
+pub async fn spec(conn: &DatabaseConnection, id: &str) -> DomainResult<JobSpec> {
+    let mut sql = Sql::new(conn.get_database_backend(), "SELECT params, key_list FROM jobs WHERE id = ");
+    sql.bind(id);
+    let row = conn.query_one_raw(sql.statement()).await?.ok_or_else(|| not_found(id))?;
+    let params: String = col(&row, "params")?;
+    let list: Option<String> = col(&row, "key_list")?;
+    let mut spec: JobSpec = serde_json::from_str(&params).map_err(DomainError::internal)?;
+    if let Some(list) = list {
+        let keys: Vec<String> = serde_json::from_str(&list).map_err(DomainError::internal)?;
+        if let Some(selection) = spec.selection_mut() {
+            selection.keys = Some(keys);
+        }
+    }
+    Ok(spec)
 }
 
 pub(crate) fn not_found(job_id: &str) -> DomainError {
@@ -51,14 +99,15 @@ pub async fn insert(
     instance_id: &str,
     now: i64,
 ) -> DomainResult<Job> {
-    let params = serde_json::to_string(spec).map_err(DomainError::internal)?;
+    let (params, key_list) = split_spec(spec)?;
     let mut sql = Sql::new(
         conn.get_database_backend(),
-        "INSERT INTO jobs (id, job_type, namespace_id, target_namespace_id, params, status, created_by, created_at, \
-         updated_at, instance_id, heartbeat_at) VALUES (",
+        "INSERT INTO jobs (id, job_type, namespace_id, target_namespace_id, params, key_list, status, created_by, \
+         created_at, updated_at, instance_id, heartbeat_at) VALUES (",
     );
     sql.bind(id).push(", ").bind(spec.job_type()).push(", ").bind(spec.namespace_id()).push(", ");
-    sql.bind(spec.target_namespace_id().map(str::to_owned)).push(", ").bind(params).push(", 'queued', ");
+    sql.bind(spec.target_namespace_id().map(str::to_owned)).push(", ").bind(params).push(", ");
+    sql.bind(key_list).push(", 'queued', ");
     sql.bind(created_by).push(", ").bind(now).push(", ").bind(now).push(", ").bind(instance_id).push(", ").bind(now);
     sql.push(")");
     conn.execute_raw(sql.statement()).await?;

@@ -11,6 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use super::ImportFormat;
 use crate::error::{DomainError, DomainResult};
+use crate::limits::MAX_IMPORT_ITEM_BYTES;
 use crate::model::{DetailsWrite, KeyDetails, KeyValue, PutKey};
 
 /// One exported key, written straight from the stored row.
@@ -176,18 +177,52 @@ impl ItemReader {
         let mut line = Vec::new();
         loop {
             line.clear();
-            let n = self.reader.read_until(b'\n', &mut line).await.map_err(DomainError::internal)?;
-            if n == 0 {
+            let (length, whole) = self.read_line_bounded(&mut line).await?;
+            if length == 0 {
                 self.finished = true;
                 return Ok(None);
             }
             self.position += 1;
+            let label = format!("line {}", self.position);
+            if !whole {
+                return Ok(Some((label, Err(oversize(length)))));
+            }
             if line.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            let label = format!("line {}", self.position);
             let parsed = serde_json::from_slice::<Value>(&line).map_err(|e| format!("invalid JSON: {e}"));
             return Ok(Some((label, parsed)));
+        }
+    }
+
+    /// Reads the rest of the line (its `\n` included) into `line` while it stays within
+    /// [`MAX_IMPORT_ITEM_BYTES`]; past that, `line` is emptied and the rest of the line is skipped,
+    /// only counted. Answers the line's length in bytes and whether `line` holds it whole.
+    async fn read_line_bounded(&mut self, line: &mut Vec<u8>) -> DomainResult<(u64, bool)> {
+        let mut length = 0u64;
+        let mut whole = true;
+        loop {
+            let buf = self.reader.fill_buf().await.map_err(DomainError::internal)?;
+            if buf.is_empty() {
+                return Ok((length, whole));
+            }
+            let (n, ends) = match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            length = length.saturating_add(n as u64);
+            if whole {
+                if line.len().saturating_add(n) > MAX_IMPORT_ITEM_BYTES {
+                    whole = false;
+                    *line = Vec::new();
+                } else {
+                    line.extend_from_slice(&buf[..n]);
+                }
+            }
+            self.reader.consume(n);
+            if ends {
+                return Ok((length, whole));
+            }
         }
     }
 
@@ -243,56 +278,96 @@ impl ItemReader {
         }
     }
 
-    /// Reads one element whose first byte is `first`, tracking strings and nesting.
+    /// Reads one element whose first byte is `first`, tracking strings and nesting, a buffer at
+    /// a time. An element past [`MAX_IMPORT_ITEM_BYTES`] is skipped to its end without being
+    /// held, and answered as an error naming it.
     async fn read_element(&mut self, first: u8) -> DomainResult<ReadItem> {
         let mut buf = vec![first];
-        let (mut depth, mut in_string, mut escaped) = (0i32, first == b'"', false);
+        let mut length = 1u64;
+        let mut whole = true;
+        let (mut depth, mut in_string, mut escaped) = (0u64, first == b'"', false);
         if first == b'{' || first == b'[' {
             depth = 1;
         }
         let scalar = depth == 0 && !in_string;
         while depth > 0 || in_string {
-            let Some(b) = self.byte().await? else {
+            let chunk = self.reader.fill_buf().await.map_err(DomainError::internal)?;
+            if chunk.is_empty() {
                 return Err(DomainError::invalid(
                     "file",
                     format!("file: not a JSON array of items (item {} is cut off)", self.position + 1),
                 ));
-            };
-            buf.push(b);
-            if in_string {
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_string = false,
-                    _ => {}
+            }
+            let mut n = chunk.len();
+            for (i, &b) in chunk.iter().enumerate() {
+                if in_string {
+                    match (escaped, b) {
+                        (true, _) => escaped = false,
+                        (false, b'\\') => escaped = true,
+                        (false, b'"') => in_string = false,
+                        _ => {}
+                    }
+                } else {
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth = depth.saturating_add(1),
+                        b'}' | b']' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
                 }
-            } else {
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => depth -= 1,
-                    _ => {}
+                if depth == 0 && !in_string {
+                    n = i + 1;
+                    break;
                 }
             }
+            length = length.saturating_add(n as u64);
+            keep(&mut buf, &mut whole, &chunk[..n]);
+            self.reader.consume(n);
         }
         if scalar {
             // A number or literal: read to the next separator.
             loop {
                 let next = self.reader.fill_buf().await.map_err(DomainError::internal)?;
-                match next.first() {
-                    Some(b) if !matches!(b, b',' | b']') && !b.is_ascii_whitespace() => {
-                        buf.push(*b);
-                        self.reader.consume(1);
-                    }
-                    _ => break,
+                let n =
+                    next.iter().position(|b| matches!(b, b',' | b']') || b.is_ascii_whitespace()).unwrap_or(next.len());
+                if n == 0 {
+                    break;
                 }
+                length = length.saturating_add(n as u64);
+                keep(&mut buf, &mut whole, &next[..n]);
+                self.reader.consume(n);
             }
         }
         self.position += 1;
         let label = format!("item {}", self.position);
+        if !whole {
+            return Ok((label, Err(oversize(length))));
+        }
         let parsed = serde_json::from_slice::<Value>(&buf).map_err(|e| format!("invalid JSON: {e}"));
         Ok((label, parsed))
     }
+}
+
+/// Appends `bytes` to an item being read while it stays within [`MAX_IMPORT_ITEM_BYTES`]; past
+/// that, lets it go (`whole` false) and keeps nothing more.
+fn keep(buf: &mut Vec<u8>, whole: &mut bool, bytes: &[u8]) {
+    if !*whole {
+        return;
+    }
+    if buf.len().saturating_add(bytes.len()) > MAX_IMPORT_ITEM_BYTES {
+        *whole = false;
+        *buf = Vec::new();
+    } else {
+        buf.extend_from_slice(bytes);
+    }
+}
+
+/// Why an item past [`MAX_IMPORT_ITEM_BYTES`] is not imported.
+fn oversize(length: u64) -> String {
+    format!(
+        "the item is {length} bytes, over the limit of {MAX_IMPORT_ITEM_BYTES} bytes for one item \
+         (the largest valid key: a 25 MiB value with metadata, tags and custom metadata, JSON-escaped)"
+    )
 }
 
 #[cfg(test)]
