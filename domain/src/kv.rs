@@ -327,7 +327,8 @@ impl Kv {
         Ok(done)
     }
 
-    /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order (exports).
+    /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order, stopping
+    /// at `max_bytes` of values (see [`KvStore::scan`]; exports).
     pub async fn scan(
         &self,
         namespace_id: &str,
@@ -335,9 +336,20 @@ impl Kv {
         after: Option<&str>,
         upto: Option<&str>,
         limit: usize,
-    ) -> DomainResult<Vec<KeyValue>> {
+        max_bytes: usize,
+    ) -> DomainResult<Scanned> {
         limits::check_namespace_id(namespace_id)?;
-        self.store.scan(namespace_id, prefix, after, upto, limit).await
+        self.store.scan(namespace_id, prefix, after, upto, limit, max_bytes).await
+    }
+
+    /// Stored sizes of the values of the known keys among `names`.
+    pub async fn sizes_of(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, u64>> {
+        limits::check_namespace_id(namespace_id)?;
+        self.store.sizes_of(namespace_id, names).await
     }
 
     /// Where a page of `n` stored keys after `after` ends (see [`KvStore::page_end`]).

@@ -70,6 +70,15 @@ pub struct KeyValue {
     pub expiration: Option<i64>,
 }
 
+/// One read of a range of keys with their values: at most a key count and a byte budget.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scanned {
+    pub keys: Vec<KeyValue>,
+    /// The byte budget stopped the read before the range's end or the key count: the range goes
+    /// on after the last key returned.
+    pub cut: bool,
+}
+
 /// A write as a caller asks for it: expiration in either of Cloudflare's two forms.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutKey {

@@ -35,6 +35,7 @@ both!(
     an_import_with_collision_fail_resumes_after_a_batch_written_without_its_checkpoint,
     an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported,
     a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list,
+    large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_moves,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -1066,6 +1067,117 @@ mod erased {
     impl<T: serde::Serialize> Json for T {
         fn json_len(&self) -> usize {
             serde_json::to_string(self).map(|s| s.len()).unwrap_or(usize::MAX)
+        }
+    }
+}
+
+/// A value of `size` bytes of text, its own for each `i`.
+fn big_value(i: usize, size: usize) -> String {
+    let seed = format!("value {i:03} ");
+    seed.repeat(size / seed.len() + 1)[..size].to_owned()
+}
+
+async fn large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_moves(f: &Fixture) {
+    const SIZE: usize = 5 * 1024 * 1024;
+    const KEYS: usize = 16;
+    let budget = domain::limits::BATCH_BYTES;
+    let per_batch = budget / SIZE;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "large-values").await;
+    let names: Vec<String> = (0..KEYS).map(|i| format!("big/{i:03}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        f.kv.put_key(&me(), &ns, put(name, &big_value(i, SIZE))).await.unwrap();
+    }
+    f.kv.put_key(&me(), &ns, put("small", "s")).await.unwrap();
+
+    // One read of the store stops at the budget and says so; the next goes on after it.
+    let first = f.kv.scan(&ns, "", None, None, 2500, budget).await.unwrap();
+    assert!(first.cut && first.keys.len() == per_batch, "{} keys, cut {}", first.keys.len(), first.cut);
+    let last = first.keys.last().unwrap().name.clone();
+    let next = f.kv.scan(&ns, "", Some(&last), None, 2500, budget).await.unwrap();
+    assert_eq!(next.keys.first().map(|k| k.name.as_str()), Some(names[per_batch].as_str()));
+    // One key past the budget comes alone.
+    let alone = f.kv.scan(&ns, "", None, None, 2500, 1).await.unwrap();
+    assert_eq!((alone.keys.len(), alone.cut), (1, true));
+
+    // Exports: every key once, in order, whole, over pages the budget cut short.
+    for format in [ExportFormat::Ndjson, ExportFormat::Json] {
+        let job = run(&jobs, JobSpec::Export { namespace_id: ns.clone(), format, prefix: None }).await;
+        assert_eq!((job.status, job.processed), (JobStatus::Completed, KEYS as u64 + 1), "{job:?}");
+        let text = std::fs::read_to_string(jobs.export_file(&job.id).await.unwrap().path).unwrap();
+        let items: Vec<serde_json::Value> = match format {
+            ExportFormat::Json => serde_json::from_str(&text).expect("one JSON array"),
+            ExportFormat::Ndjson => text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect(),
+        };
+        assert_eq!(items.len(), KEYS + 1, "{format:?}");
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(items[i]["name"], name.as_str(), "{format:?}");
+            assert!(items[i]["value"].as_str() == Some(big_value(i, SIZE).as_str()), "{format:?}: {name}'s value");
+        }
+        assert_eq!((items[KEYS]["name"].as_str(), items[KEYS]["value"].as_str()), (Some("small"), Some("s")));
+    }
+
+    // Copies and moves, by prefix and by list: each batch (one write, one audit row) holds at most
+    // the budget's worth of values.
+    let audit = domain::audit::Audit::new(f.db.conn.clone());
+    let selections = [("prefix", prefix("big/")), ("list", Selection { keys: Some(names.clone()), prefix: None })];
+    for (how, selection) in selections {
+        for moving in [false, true] {
+            let source = if moving { namespace(f, &format!("move-from-{how}")).await } else { ns.clone() };
+            if moving {
+                let copy = JobSpec::BulkCopy {
+                    namespace_id: ns.clone(),
+                    selection: selection.clone(),
+                    target_namespace_id: source.clone(),
+                    overwrite: true,
+                };
+                assert_eq!(run(&jobs, copy).await.status, JobStatus::Completed);
+            }
+            let target = namespace(f, &format!("target-{how}-{moving}")).await;
+            let spec = if moving {
+                JobSpec::BulkMove {
+                    namespace_id: source.clone(),
+                    selection: selection.clone(),
+                    target_namespace_id: target.clone(),
+                    overwrite: false,
+                }
+            } else {
+                JobSpec::BulkCopy {
+                    namespace_id: source.clone(),
+                    selection: selection.clone(),
+                    target_namespace_id: target.clone(),
+                    overwrite: false,
+                }
+            };
+            let job = run(&jobs, spec).await;
+            assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, KEYS as u64, 0), "{job:?}");
+            let query = domain::audit::AuditQuery {
+                namespace_ids: vec![target.clone()],
+                limit: Some(1000),
+                ..Default::default()
+            };
+            let writes: Vec<u64> = audit
+                .list(&query)
+                .await
+                .unwrap()
+                .entries
+                .iter()
+                .filter(|e| e.operation.starts_with("key"))
+                .map(|e| if e.key.is_some() { 1 } else { e.details["count"].as_u64().unwrap_or(0) })
+                .collect();
+            assert_eq!(writes.iter().sum::<u64>(), KEYS as u64, "{how} {moving}: {writes:?}");
+            assert!(
+                writes.iter().all(|&n| n as usize <= per_batch),
+                "{how} {moving}: batches of {writes:?} keys of 5 MiB, past the budget of {budget} bytes"
+            );
+            for (i, name) in names.iter().enumerate().step_by(5) {
+                let copied = f.kv.get_key(&me(), &target, name).await.unwrap();
+                assert!(copied.value == big_value(i, SIZE).into_bytes(), "{how} {moving}: {name}");
+            }
+            if moving {
+                assert_eq!(f.kv.count_keys(&source, "big/").await.unwrap(), 0);
+            }
         }
     }
 }

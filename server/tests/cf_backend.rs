@@ -438,3 +438,56 @@ async fn a_bulk_write_over_several_requests_is_recorded_part_by_part() {
     let sizes: Vec<(String, u64)> = mirrored.keys.iter().map(|k| (k.name.clone(), k.size)).collect();
     assert_eq!(sizes, [("k0".to_owned(), 400), ("k1".to_owned(), 400)], "the mirror knows the written part");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_values_are_read_from_cloudflare_a_byte_budget_at_a_time() {
+    const SIZE: usize = 10 * 1024 * 1024;
+    const KEYS: usize = 8;
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "large" })).await["id"].as_str().unwrap().to_owned();
+    let target = b.ok("create_namespace", json!({ "title": "large-copy" })).await["id"].as_str().unwrap().to_owned();
+    let value = |i: usize| format!("{i:02}-").repeat(SIZE / 3 + 1)[..SIZE].to_owned();
+    let mut lines = String::new();
+    for i in 0..KEYS {
+        lines.push_str(&format!("{{\"name\":\"big/{i:02}\",\"value\":\"{}\"}}\n", value(i)));
+    }
+    let res = b.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let job = finished(&b, res.json()["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(KEYS as u64)), "{job}");
+    drop(lines);
+
+    // A copy reads at most 32 MiB of values a bulk get: three keys of 10 MiB.
+    proxy.take_counts();
+    let started = b
+        .ok(
+            "bulk_copy",
+            json!({ "namespace_id": ns, "prefix": "big/", "target_namespace_id": target, "overwrite": false }),
+        )
+        .await;
+    let job = finished(&b, started["job_id"].as_str().unwrap()).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(KEYS as u64)), "{job}");
+    let gets = proxy.take_counts().get("bulk get").copied().unwrap_or(0);
+    let per_get = domain::limits::BATCH_BYTES / SIZE;
+    assert!(gets >= KEYS.div_ceil(per_get) as u64, "{gets} bulk gets for {KEYS} values of 10 MiB");
+    let copied = a.ok("get_key", json!({ "namespace_id": target, "key": "big/05" })).await;
+    assert!(copied["value"].as_str() == Some(value(5).as_str()), "big/05 copied whole");
+
+    // An export's pages share the budget: one key of 10 MiB a page, each its own bulk get.
+    let started = b.ok("start_export", json!({ "namespace_id": ns, "format": "ndjson" })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    let job = finished(&b, &id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let gets = proxy.take_counts().get("bulk get").copied().unwrap_or(0);
+    assert!(gets >= KEYS as u64, "{gets} bulk gets for an export of {KEYS} values of 10 MiB");
+    let file = b.get(&format!("/api/jobs/{id}/download")).await;
+    let items: Vec<Value> = file.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(items.len(), KEYS);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["name"], format!("big/{i:02}"));
+        assert!(item["value"].as_str() == Some(value(i).as_str()), "big/{i:02} exported whole");
+    }
+}

@@ -26,12 +26,17 @@ const IMPORT_BATCH_BYTES: usize = 8 * 1024 * 1024;
 const EXPORT_PAGE_KEYS: usize = 2500;
 /// Export pages being read and encoded at once (each a task of its own).
 const PAGES_IN_FLIGHT: usize = 3;
+/// Value bytes of one export page: the pages in flight share [`limits::BATCH_BYTES`] (a page of
+/// one larger key holds that key alone).
+const EXPORT_PAGE_BYTES: usize = limits::BATCH_BYTES / PAGES_IN_FLIGHT;
 
-/// One export page, encoded, with how many keys it holds and the last key it covers.
+/// One export page, encoded, with how many keys it holds and the last key it covers; `cut` when
+/// the byte budget ended it before the end of its range.
 struct EncodedPage {
     bytes: Vec<u8>,
     count: usize,
     last: Option<String>,
+    cut: bool,
 }
 
 fn system() -> Actor {
@@ -129,12 +134,16 @@ fn new_expiration(change: &TtlChange, now: i64) -> DomainResult<Option<i64>> {
 
 /// Walks the keys of a selection in batches of the store's size, from where a resumed job left
 /// off. A prefix is walked with the store's own cursors (opaque on Cloudflare), a page of at most
-/// 1,000 keys at a time, until a batch is full.
+/// 1,000 keys at a time, until a batch is full. Jobs that read values (copy, move, and TTL
+/// changes, which Cloudflare makes by rewriting values) also end a batch at a byte budget of the
+/// values' stored sizes, so that keys of 25 MiB go a few at a time.
 struct Walker {
     namespace_id: String,
     keys: Option<Vec<String>>,
     prefix: String,
     batch: usize,
+    /// Value bytes a batch may take (the first key always goes).
+    max_bytes: Option<usize>,
     /// Names done (a list).
     position: usize,
     /// Where the listing goes on (a prefix); `None` before the first page.
@@ -144,12 +153,23 @@ struct Walker {
 
 impl Walker {
     async fn start(ctx: &mut Ctx, namespace_id: &str, selection: &Selection) -> DomainResult<Self> {
+        Self::start_within(ctx, namespace_id, selection, None).await
+    }
+
+    /// A walk whose batches also stop at `max_bytes` of values.
+    async fn start_within(
+        ctx: &mut Ctx,
+        namespace_id: &str,
+        selection: &Selection,
+        max_bytes: Option<usize>,
+    ) -> DomainResult<Self> {
         let resume = ctx.resume_point().await?;
         let mut walker = Self {
             namespace_id: namespace_id.to_owned(),
             keys: selection.keys.clone(),
             prefix: selection.prefix.clone().unwrap_or_default(),
             batch: ctx.kv().batch_keys(),
+            max_bytes,
             position: 0,
             cursor: None,
             done: false,
@@ -181,20 +201,48 @@ impl Walker {
                 self.done = true;
                 return Ok(None);
             }
-            let end = (self.position + self.batch).min(keys.len());
+            let mut end = (self.position + self.batch).min(keys.len());
+            if let Some(max_bytes) = self.max_bytes {
+                let slice = &keys[self.position..end];
+                let sizes = ctx.kv().sizes_of(&self.namespace_id, slice).await?;
+                let fit = within(slice.iter().map(|n| sizes.get(n).copied().unwrap_or(0)), max_bytes, 0);
+                end = self.position + fit;
+            }
             let batch = keys[self.position..end].to_vec();
             self.position = end;
             return Ok(Some(batch));
         }
         let mut names = Vec::new();
+        let mut bytes = 0u64;
         while names.len() < self.batch {
+            let prefix = Some(self.prefix.clone()).filter(|p| !p.is_empty());
             let query = KeyQuery {
-                prefix: Some(self.prefix.clone()).filter(|p| !p.is_empty()),
+                prefix: prefix.clone(),
                 cursor: self.cursor.clone(),
                 limit: Some((self.batch - names.len()).clamp(10, 1000) as u32),
             };
             let page = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
-            names.extend(page.keys.into_iter().map(|k| k.name));
+            let listed = page.keys.len();
+            let taken = match self.max_bytes {
+                Some(max_bytes) => within(page.keys.iter().map(|k| k.size), max_bytes, bytes),
+                None => listed,
+            };
+            bytes = page.keys.iter().take(taken).fold(bytes, |sum, k| sum.saturating_add(k.size));
+            names.extend(page.keys.into_iter().take(taken).map(|k| k.name));
+            if taken < listed {
+                // The budget ends the batch inside this page: the walk goes on right after the
+                // last key taken, where the store's own cursor for a page of that many keys from
+                // the same place points.
+                if taken > 0 {
+                    let query = KeyQuery { prefix, cursor: self.cursor.clone(), limit: Some(taken as u32) };
+                    let again = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
+                    match again.cursor.filter(|c| !again.list_complete && !c.is_empty()) {
+                        Some(cursor) => self.cursor = Some(cursor),
+                        None => self.done = true,
+                    }
+                }
+                break;
+            }
             match page.cursor.filter(|c| !page.list_complete && !c.is_empty()) {
                 Some(cursor) => self.cursor = Some(cursor),
                 None => {
@@ -212,6 +260,22 @@ impl Walker {
             None => self.cursor.clone().unwrap_or_default(),
         }
     }
+}
+
+/// How many of the values of `sizes` fit in `max_bytes` after `used` bytes: at least one when
+/// nothing is used yet.
+fn within(sizes: impl Iterator<Item = u64>, max_bytes: usize, used: u64) -> usize {
+    let max_bytes = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+    let mut bytes = used;
+    let mut count = 0;
+    for size in sizes {
+        if (count > 0 || used > 0) && bytes.saturating_add(size) > max_bytes {
+            break;
+        }
+        bytes = bytes.saturating_add(size);
+        count += 1;
+    }
+    count
 }
 
 fn missing(names: &[String], present: &HashSet<String>) -> Vec<KeyFailure> {
@@ -239,7 +303,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
         JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite }
         | JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite } => {
             let moving = matches!(spec, JobSpec::BulkMove { .. });
-            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            let mut walker = Walker::start_within(ctx, namespace_id, selection, Some(limits::BATCH_BYTES)).await?;
             while let Some(names) = walker.next(ctx).await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
@@ -253,7 +317,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             Ok(Outcome::Completed(None))
         }
         JobSpec::BulkTtl { namespace_id, selection, change } => {
-            let mut walker = Walker::start(ctx, namespace_id, selection).await?;
+            let mut walker = Walker::start_within(ctx, namespace_id, selection, Some(limits::BATCH_BYTES)).await?;
             while let Some(names) = walker.next(ctx).await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
@@ -324,46 +388,61 @@ async fn export(
     let read = |after: Option<String>, upto: Option<String>| {
         let (kv, namespace_id, prefix) = (kv.clone(), namespace_id.to_owned(), prefix.clone());
         tokio::spawn(async move {
-            let values = kv.scan(&namespace_id, &prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS).await?;
+            let scanned = kv
+                .scan(&namespace_id, &prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS, EXPORT_PAGE_BYTES)
+                .await?;
+            let values = scanned.keys;
             let details = match (values.first(), values.last()) {
                 (Some(first), Some(last)) => kv.details_between(&namespace_id, &first.name, &last.name).await?,
                 _ => Default::default(),
             };
-            let mut bytes = Vec::with_capacity(values.len() * 320);
-            for (i, key) in values.iter().enumerate() {
+            let count = values.len();
+            let last_read = values.last().map(|k| k.name.clone());
+            let mut bytes = Vec::with_capacity(values.iter().map(|k| k.value.len() + 320).sum());
+            // Each value goes as soon as it is encoded: a page is held about once, not twice.
+            for (i, key) in values.into_iter().enumerate() {
                 if json && i > 0 {
                     bytes.extend_from_slice(b",\n");
                 }
-                write_export_item(&mut bytes, key, details.get(&key.name))?;
+                write_export_item(&mut bytes, &key, details.get(&key.name))?;
                 if !json {
                     bytes.push(b'\n');
                 }
             }
-            let last = values.last().map(|k| k.name.clone()).or(upto);
-            DomainResult::Ok(EncodedPage { bytes, count: values.len(), last })
+            // A page cut by its byte budget ends at its last key; the rest of its range follows.
+            let last = if scanned.cut { last_read } else { last_read.or(upto) };
+            DomainResult::Ok(EncodedPage { bytes, count, last, cut: scanned.cut })
         })
     };
-    let mut in_flight: std::collections::VecDeque<(tokio::task::JoinHandle<DomainResult<EncodedPage>>, bool)> =
-        Default::default();
+    type Reading = (tokio::task::JoinHandle<DomainResult<EncodedPage>>, Option<String>);
+    // Pages being read, in order, each with the end of its range (`None`: open-ended).
+    let mut in_flight: std::collections::VecDeque<Reading> = Default::default();
     let mut next_after: Option<String> = None;
     let mut more = true;
     let mut count = 0u64;
     loop {
         while more && in_flight.len() < PAGES_IN_FLIGHT {
             let upto = ctx.kv().page_end(namespace_id, &prefix, next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
-            in_flight.push_back((read(next_after.clone(), upto.clone()), upto.is_none()));
+            in_flight.push_back((read(next_after.clone(), upto.clone()), upto.clone()));
             match upto {
                 Some(end) => next_after = Some(end),
                 None => more = false,
             }
         }
-        let Some((task, open_ended)) = in_flight.pop_front() else { break };
+        let Some((task, upto)) = in_flight.pop_front() else { break };
         let page = task.await.map_err(DomainError::internal)??;
-        if open_ended && page.count > 0 {
-            // The store could not tell where this page ends (or it was the last it could): go on
-            // after its last key until a page comes back empty.
-            next_after = page.last.clone();
-            more = true;
+        match upto {
+            // The byte budget cut the page short of its range's end: the rest of the range is
+            // read next, before the pages after it.
+            Some(upto) if page.cut => in_flight.push_front((read(page.last.clone(), Some(upto.clone())), Some(upto))),
+            Some(_) => {}
+            None if page.count > 0 => {
+                // The store could not tell where this page ends (or it was the last it could): go
+                // on after its last key until a page comes back empty.
+                next_after = page.last.clone();
+                more = true;
+            }
+            None => {}
         }
         if ctx.cancelled().await {
             for (task, _) in in_flight {

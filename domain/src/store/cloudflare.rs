@@ -18,6 +18,7 @@ use super::sql::SqlStore;
 use crate::actor::Actor;
 use crate::cloudflare::{BulkWrite, CloudflareClient, RemoteKey};
 use crate::error::{DomainError, DomainResult};
+use crate::limits;
 use crate::model::*;
 use crate::now_unix;
 
@@ -26,8 +27,9 @@ pub struct CloudflareStore {
     mirror: SqlStore,
     /// Where Cloudflare's listing goes on after the last key a scan returned, keyed by
     /// (namespace, prefix, that key): Cloudflare pages with opaque cursors only, so a scan that
-    /// starts where the previous one stopped continues with the cursor it left.
-    cursors: Mutex<HashMap<(String, String, String), String>>,
+    /// starts where the previous one stopped continues with the cursor it left (the cursor of a
+    /// page, `None` for the first, and how many of that page's keys were returned already).
+    cursors: Mutex<HashMap<(String, String, String), ScanPosition>>,
     /// Namespaces where Cloudflare took a write the mirror then failed to record: their next
     /// sync reads every value again instead of only the keys whose metadata or expiration differ.
     dirty: Mutex<HashSet<String>>,
@@ -35,6 +37,10 @@ pub struct CloudflareStore {
     /// and writes them back, and a write through us in between would otherwise be undone.
     writers: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// Where a scan goes on: the Cloudflare cursor of a page (`None`: the first) and how many of its
+/// keys were returned already.
+type ScanPosition = (Option<String>, usize);
 
 /// Scan positions remembered at most (an export holds one at a time).
 const REMEMBERED_CURSORS: usize = 1024;
@@ -72,11 +78,11 @@ impl CloudflareStore {
     }
 
     /// Cloudflare's cursor that follows `after` in a scan, when a previous scan left one.
-    fn resume_cursor(&self, namespace_id: &str, prefix: &str, after: &str) -> Option<String> {
+    fn resume_cursor(&self, namespace_id: &str, prefix: &str, after: &str) -> Option<ScanPosition> {
         self.cursors.lock().ok()?.remove(&(namespace_id.to_owned(), prefix.to_owned(), after.to_owned()))
     }
 
-    fn remember_cursor(&self, namespace_id: &str, prefix: &str, after: &str, cursor: String) {
+    fn remember_cursor(&self, namespace_id: &str, prefix: &str, after: &str, cursor: ScanPosition) {
         if let Ok(mut cursors) = self.cursors.lock() {
             if cursors.len() >= REMEMBERED_CURSORS {
                 cursors.clear();
@@ -211,28 +217,68 @@ impl CloudflareStore {
         }
     }
 
-    /// Values with metadata and expiration of `names`, from Cloudflare (100 a request).
+    /// Values with metadata and expiration of `names`, from Cloudflare: bulk gets of at most 100
+    /// keys and, by the sizes the mirror knows, at most [`limits::BATCH_BYTES`] of values each (a
+    /// larger key alone), so that no answer of Cloudflare's holds a thousand large values.
     async fn read_values(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let found = self.on(namespace_id, self.remote.bulk_get(namespace_id, names).await).await?;
+        let sizes = self.mirror.sizes_of(namespace_id, names).await?;
         let now = now_unix();
-        Ok(names
-            .iter()
-            .filter_map(|name| {
-                let value = found.get(name)?;
+        let mut out = Vec::with_capacity(names.len());
+        let mut start = 0;
+        while start < names.len() {
+            let (mut end, mut bytes) = (start, 0usize);
+            while end < names.len() && end - start < crate::cloudflare::BULK_GET_KEYS {
+                let size = sizes.get(&names[end]).map_or(0, |s| usize::try_from(*s).unwrap_or(usize::MAX));
+                if end > start && bytes.saturating_add(size) > limits::BATCH_BYTES {
+                    break;
+                }
+                bytes = bytes.saturating_add(size);
+                end += 1;
+            }
+            let chunk = &names[start..end];
+            start = end;
+            let mut found = self.on(namespace_id, self.remote.bulk_get(namespace_id, chunk).await).await?;
+            out.extend(chunk.iter().filter_map(|name| {
+                let value = found.remove(name)?;
                 if value.expiration.is_some_and(|at| at <= now) {
                     return None;
                 }
                 Some(KeyValue {
                     name: name.clone(),
-                    value: value.value.clone(),
-                    metadata: value.metadata.clone(),
+                    value: value.value,
+                    metadata: value.metadata,
                     expiration: value.expiration,
                 })
-            })
-            .collect())
+            }));
+        }
+        Ok(out)
+    }
+
+    /// The first of `names` whose values (by the sizes the mirror knows) fit in `max_bytes`, the
+    /// first name always; and whether some were left out.
+    async fn within(
+        &self,
+        namespace_id: &str,
+        mut names: Vec<String>,
+        max_bytes: usize,
+    ) -> DomainResult<(Vec<String>, bool)> {
+        let sizes = self.mirror.sizes_of(namespace_id, &names).await?;
+        let mut bytes = 0usize;
+        let mut keep = names.len();
+        for (i, name) in names.iter().enumerate() {
+            let size = sizes.get(name).map_or(0, |s| usize::try_from(*s).unwrap_or(usize::MAX));
+            if i > 0 && bytes.saturating_add(size) > max_bytes {
+                keep = i;
+                break;
+            }
+            bytes = bytes.saturating_add(size);
+        }
+        let cut = keep < names.len();
+        names.truncate(keep);
+        Ok((names, cut))
     }
 
     async fn remote_names(&self, namespace_id: &str, prefix: &str) -> DomainResult<Vec<RemoteKey>> {
@@ -445,12 +491,14 @@ impl KvStore for CloudflareStore {
         after: Option<&str>,
         upto: Option<&str>,
         limit: usize,
-    ) -> DomainResult<Vec<KeyValue>> {
+        max_bytes: usize,
+    ) -> DomainResult<Scanned> {
         let now = now_unix();
-        let mut cursor = match after {
-            None => None,
+        let wanted = |name: &str| after.is_none_or(|a| name > a) && upto.is_none_or(|u| name <= u);
+        let (mut cursor, mut skip) = match after {
+            None => (None, 0),
             Some(after) => match self.resume_cursor(namespace_id, prefix, after) {
-                Some(cursor) => Some(cursor),
+                Some(position) => position,
                 None => {
                     // No remembered position: list from the start and skip to it (slow, rare).
                     let names: Vec<String> = self
@@ -458,35 +506,52 @@ impl KvStore for CloudflareStore {
                         .await?
                         .into_iter()
                         .map(|k| k.name)
-                        .filter(|n| n.as_str() > after && upto.is_none_or(|u| n.as_str() <= u))
+                        .filter(|n| wanted(n))
                         .take(limit)
                         .collect();
-                    return self.read_values(namespace_id, &names).await;
+                    let (names, cut) = self.within(namespace_id, names, max_bytes).await?;
+                    return Ok(Scanned { keys: self.read_values(namespace_id, &names).await?, cut });
                 }
             },
         };
         // One of Cloudflare's pages at a time (at most 1,000 keys); pages whose keys have all
         // expired are passed over, so an empty answer means the end.
         loop {
-            let page_size = limit.clamp(10, 1000) as u32;
+            let page_size = limit.saturating_add(skip).clamp(10, 1000) as u32;
             let listed = self.remote.list_keys(namespace_id, prefix, cursor.as_deref(), page_size).await;
             let (keys, next) = self.on(namespace_id, listed).await?;
-            let names: Vec<String> = keys
+            let listed_count = keys.len();
+            // Keys of the page after those already returned, with their place in the page.
+            let candidates: Vec<(usize, String)> = keys
                 .into_iter()
-                .filter(|k| k.expiration.is_none_or(|at| at > now))
-                .map(|k| k.name)
-                .filter(|n| after.is_none_or(|a| n.as_str() > a) && upto.is_none_or(|u| n.as_str() <= u))
+                .enumerate()
+                .skip(skip)
+                .filter(|(_, k)| k.expiration.is_none_or(|at| at > now) && wanted(&k.name))
+                .map(|(i, k)| (i, k.name))
                 .take(limit)
                 .collect();
-            if names.is_empty() && next.is_some() {
+            if candidates.is_empty() && next.is_some() {
                 cursor = next;
+                skip = 0;
                 continue;
             }
-            if let (Some(last), Some(next)) = (names.last(), next) {
-                self.remember_cursor(namespace_id, prefix, last, next);
+            let names: Vec<String> = candidates.iter().map(|(_, n)| n.clone()).collect();
+            let (names, cut) = self.within(namespace_id, names, max_bytes).await?;
+            if let Some(last) = names.last() {
+                // The place in the page just after the last key returned.
+                let place = candidates.get(names.len() - 1).map_or(listed_count, |(i, _)| i + 1);
+                if place < listed_count {
+                    self.remember_cursor(namespace_id, prefix, last, (cursor.clone(), place));
+                } else if let Some(next) = next {
+                    self.remember_cursor(namespace_id, prefix, last, (Some(next), 0));
+                }
             }
-            return self.read_values(namespace_id, &names).await;
+            return Ok(Scanned { keys: self.read_values(namespace_id, &names).await?, cut });
         }
+    }
+
+    async fn sizes_of(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashMap<String, u64>> {
+        self.mirror.sizes_of(namespace_id, names).await
     }
 
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {

@@ -90,7 +90,9 @@ pub trait KvStore: Send + Sync + 'static {
     async fn purge_expired(&self) -> DomainResult<u64>;
 
     /// Up to `limit` live keys with their values, in byte order, starting with `prefix`, after
-    /// the key `after` and up to the key `upto` (included): one range scan, for exports.
+    /// the key `after` and up to the key `upto` (included): one range scan, for exports. It stops
+    /// before a key that would take its values past `max_bytes` (the first key always comes), and
+    /// then says so (`cut`).
     async fn scan(
         &self,
         namespace_id: &str,
@@ -98,7 +100,14 @@ pub trait KvStore: Send + Sync + 'static {
         after: Option<&str>,
         upto: Option<&str>,
         limit: usize,
-    ) -> DomainResult<Vec<KeyValue>>;
+        max_bytes: usize,
+    ) -> DomainResult<Scanned>;
+    /// Stored sizes of the values of those of `names` that are known (missing keys are absent).
+    async fn sizes_of(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, u64>>;
     /// The name of the `n`th stored key (live or expired) starting with `prefix` after `after`,
     /// or `None` when there are fewer: where a page of `n` keys ends, found without reading
     /// values, so that several pages can be read at once. Stores that cannot tell answer `None`.

@@ -523,11 +523,44 @@ impl KvStore for SqlStore {
         after: Option<&str>,
         upto: Option<&str>,
         limit: usize,
-    ) -> DomainResult<Vec<KeyValue>> {
+        max_bytes: usize,
+    ) -> DomainResult<Scanned> {
         if self.db.kind == DatabaseKind::Sqlite {
-            let page = super::sqlite_scan::Page::range(namespace_id, prefix, after, upto, limit);
+            let mut page = super::sqlite_scan::Page::range(namespace_id, prefix, after, upto, limit);
+            page.max_bytes = max_bytes;
             return super::sqlite_scan::scan(self.db.conn.get_sqlite_connection_pool(), page).await;
         }
+        // Names and sizes first (no values), to find where the byte budget ends the page; then
+        // the values of that much.
+        let now = now_unix();
+        let mut sized = kv_entry::Entity::find()
+            .select_only()
+            .columns([kv_entry::Column::Name, kv_entry::Column::Size])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(live(now))
+            .filter(name_prefix(prefix));
+        if let Some(after) = after {
+            sized = sized.filter(kv_entry::Column::Name.gt(after));
+        }
+        if let Some(upto) = upto {
+            sized = sized.filter(kv_entry::Column::Name.lte(upto));
+        }
+        let sizes: Vec<(String, i64)> =
+            sized.order_by_asc(kv_entry::Column::Name).limit(limit as u64).into_tuple().all(&self.db.conn).await?;
+        let (mut taken, mut bytes) = (0usize, 0usize);
+        for (_, size) in &sizes {
+            let size = usize::try_from(*size).unwrap_or(0);
+            if taken > 0 && bytes.saturating_add(size) > max_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(size);
+            taken += 1;
+        }
+        let cut = taken < sizes.len();
+        let upto = match taken.checked_sub(1).and_then(|last| sizes.get(last)) {
+            Some((name, _)) => Some(name.as_str()),
+            None => return Ok(Scanned::default()),
+        };
         let mut select = kv_entry::Entity::find()
             .select_only()
             .columns([
@@ -537,7 +570,7 @@ impl KvStore for SqlStore {
                 kv_entry::Column::Expiration,
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-            .filter(live(now_unix()));
+            .filter(live(now));
         select = select.filter(name_prefix(prefix));
         if let Some(after) = after {
             select = select.filter(kv_entry::Column::Name.gt(after));
@@ -546,8 +579,8 @@ impl KvStore for SqlStore {
             select = select.filter(kv_entry::Column::Name.lte(upto));
         }
         let rows: Vec<(String, Vec<u8>, Option<String>, Option<i64>)> =
-            select.order_by_asc(kv_entry::Column::Name).limit(limit as u64).into_tuple().all(&self.db.conn).await?;
-        Ok(rows
+            select.order_by_asc(kv_entry::Column::Name).limit(taken as u64).into_tuple().all(&self.db.conn).await?;
+        let keys = rows
             .into_iter()
             .map(|(name, value, metadata, expiration)| KeyValue {
                 name,
@@ -555,7 +588,12 @@ impl KvStore for SqlStore {
                 metadata: parse_metadata(metadata),
                 expiration,
             })
-            .collect())
+            .collect();
+        Ok(Scanned { keys, cut })
+    }
+
+    async fn sizes_of(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashMap<String, u64>> {
+        SqlStore::sizes_of(self, namespace_id, names).await
     }
 
     async fn page_end(

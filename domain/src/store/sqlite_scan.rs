@@ -17,56 +17,60 @@ use libsqlite3_sys as ffi;
 use sea_orm::sqlx::sqlite::SqlitePool;
 
 use crate::error::{DomainError, DomainResult};
-use crate::model::KeyValue;
+use crate::model::{KeyValue, Scanned};
 
 /// Bounds of one page: keys of `namespace_id`, at least `from` (inclusive), after `after`
 /// (exclusive), before `until` (exclusive), up to `upto` (inclusive), live at `now`, in name
-/// order, at most `limit`.
-pub(crate) struct Page<'a> {
-    pub namespace_id: &'a str,
-    pub from: Option<&'a str>,
-    pub after: Option<&'a str>,
+/// order, at most `limit` and (values) at most `max_bytes`, the first key always.
+pub(crate) struct Page {
+    pub namespace_id: String,
+    pub from: Option<String>,
+    pub after: Option<String>,
     pub until: Option<String>,
-    pub upto: Option<&'a str>,
+    pub upto: Option<String>,
     pub now: i64,
     pub limit: usize,
+    pub max_bytes: usize,
 }
 
-impl<'a> Page<'a> {
+impl Page {
     /// Keys starting with `prefix` (all for an empty one), after `after`, up to `upto`, live now.
-    pub fn range(
-        namespace_id: &'a str,
-        prefix: &'a str,
-        after: Option<&'a str>,
-        upto: Option<&'a str>,
-        limit: usize,
-    ) -> Self {
-        let from = (!prefix.is_empty()).then_some(prefix);
-        let until = from.and_then(super::prefix_upper_bound);
-        Self { namespace_id, from, after, until, upto, now: crate::now_unix(), limit }
+    pub fn range(namespace_id: &str, prefix: &str, after: Option<&str>, upto: Option<&str>, limit: usize) -> Self {
+        let from = (!prefix.is_empty()).then(|| prefix.to_owned());
+        let until = from.as_deref().and_then(super::prefix_upper_bound);
+        Self {
+            namespace_id: namespace_id.to_owned(),
+            from,
+            after: after.map(str::to_owned),
+            until,
+            upto: upto.map(str::to_owned),
+            now: crate::now_unix(),
+            limit,
+            max_bytes: usize::MAX,
+        }
     }
 }
 
-pub(crate) async fn scan(pool: &SqlitePool, page: Page<'_>) -> DomainResult<Vec<KeyValue>> {
-    with_small_cache(pool, |db| read_page(db, &page_sql(&page), &page)).await
+pub(crate) async fn scan(pool: &SqlitePool, page: Page) -> DomainResult<Scanned> {
+    with_small_cache(pool, move |db| read_page(db, &page_sql(&page), &page)).await
 }
 
 /// The name of the `n`th key of `namespace_id` at or after `from`, after `after` and before
 /// `until`, live or not (from the key index alone).
-pub(crate) async fn page_end(pool: &SqlitePool, page: Page<'_>, n: usize) -> DomainResult<Option<String>> {
+pub(crate) async fn page_end(pool: &SqlitePool, page: Page, n: usize) -> DomainResult<Option<String>> {
     let mut sql = String::from("SELECT name FROM kv_entries WHERE namespace_id = ?1");
     for (clause, bound) in
-        [(" AND name >= ?3", page.from), (" AND name > ?4", page.after), (" AND name < ?5", page.until.as_deref())]
+        [(" AND name >= ?3", &page.from), (" AND name > ?4", &page.after), (" AND name < ?5", &page.until)]
     {
         if bound.is_some() {
             sql.push_str(clause);
         }
     }
     sql.push_str(" ORDER BY name LIMIT 1 OFFSET ?6");
-    with_small_cache(pool, |db| {
+    with_small_cache(pool, move |db| {
         let mut stmt = Statement::prepare(db, &sql)?;
-        stmt.bind_text(1, page.namespace_id)?;
-        for (index, bound) in [(3, page.from), (4, page.after), (5, page.until.as_deref())] {
+        stmt.bind_text(1, &page.namespace_id)?;
+        for (index, bound) in [(3, &page.from), (4, &page.after), (5, &page.until)] {
             if let Some(text) = bound {
                 stmt.bind_text(index, text)?;
             }
@@ -81,16 +85,16 @@ pub(crate) async fn page_end(pool: &SqlitePool, page: Page<'_>, n: usize) -> Dom
     .await
 }
 
-fn page_sql(page: &Page<'_>) -> String {
+fn page_sql(page: &Page) -> String {
     let mut sql = String::from(
-        "SELECT name, value, metadata, expiration FROM kv_entries \
+        "SELECT name, value, metadata, expiration, size FROM kv_entries \
          WHERE namespace_id = ?1 AND (expiration IS NULL OR expiration > ?2)",
     );
     for (clause, bound) in [
-        (" AND name >= ?3", page.from),
-        (" AND name > ?4", page.after),
-        (" AND name < ?5", page.until.as_deref()),
-        (" AND name <= ?7", page.upto),
+        (" AND name >= ?3", &page.from),
+        (" AND name > ?4", &page.after),
+        (" AND name < ?5", &page.until),
+        (" AND name <= ?7", &page.upto),
     ] {
         if bound.is_some() {
             sql.push_str(clause);
@@ -100,31 +104,41 @@ fn page_sql(page: &Page<'_>) -> String {
     sql
 }
 
-/// Runs `read` on a pooled connection's locked handle with a small page cache.
-async fn with_small_cache<T>(
+/// Runs `read` on a pooled connection's locked handle with a small page cache, on a blocking
+/// thread: stepping through SQLite (a page of large values takes a while) never holds up the
+/// async workers. The blocking task owns the connection, so a caller that stops waiting (an
+/// export cancelled) leaves it to finish and give the connection back to the pool.
+async fn with_small_cache<T: Send + 'static>(
     pool: &SqlitePool,
-    read: impl FnOnce(NonNull<ffi::sqlite3>) -> DomainResult<T>,
+    read: impl FnOnce(NonNull<ffi::sqlite3>) -> DomainResult<T> + Send + 'static,
 ) -> DomainResult<T> {
     let mut conn = pool.acquire().await.map_err(DomainError::internal)?;
-    let mut handle = conn.lock_handle().await.map_err(DomainError::internal)?;
-    let db = handle.as_raw_handle();
-    // A scan reads each page once: it runs with a small page cache, so that a large export
-    // does not grow every pooled connection's cache to its limit (the memory of an export stays
-    // flat however large the namespace); the connection's own size is restored afterwards.
-    let cache_size = {
-        let mut pragma = Statement::prepare(db, "PRAGMA cache_size")?;
-        if pragma.step()? { Some(pragma.i64(0)) } else { None }
-    };
-    exec(db, &format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
-    let result = read(db);
-    // The pages it read are of no use to the next caller: they go, so that the pool's
-    // connections do not each keep a scan's worth.
-    exec(db, "PRAGMA shrink_memory")?;
-    if let Some(size) = cache_size {
-        exec(db, &format!("PRAGMA cache_size = {size}"))?;
-    }
-    drop(handle);
-    result
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut handle = runtime.block_on(conn.lock_handle()).map_err(DomainError::internal)?;
+        let db = handle.as_raw_handle();
+        // A scan reads each page once: it runs with a small page cache, so that a large export
+        // does not grow every pooled connection's cache to its limit (the memory of an export
+        // stays flat however large the namespace); the connection's own size is restored
+        // afterwards.
+        let cache_size = {
+            let mut pragma = Statement::prepare(db, "PRAGMA cache_size")?;
+            if pragma.step()? { Some(pragma.i64(0)) } else { None }
+        };
+        exec(db, &format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
+        let result = read(db);
+        // The pages it read are of no use to the next caller: they go, so that the pool's
+        // connections do not each keep a scan's worth.
+        exec(db, "PRAGMA shrink_memory")?;
+        if let Some(size) = cache_size {
+            exec(db, &format!("PRAGMA cache_size = {size}"))?;
+        }
+        drop(handle);
+        drop(conn);
+        result
+    })
+    .await
+    .map_err(DomainError::internal)?
 }
 
 /// Page cache of a connection while it scans, in KiB.
@@ -136,25 +150,35 @@ fn exec(db: NonNull<ffi::sqlite3>, sql: &str) -> DomainResult<()> {
     Ok(())
 }
 
-fn read_page(db: NonNull<ffi::sqlite3>, sql: &str, page: &Page<'_>) -> DomainResult<Vec<KeyValue>> {
+fn read_page(db: NonNull<ffi::sqlite3>, sql: &str, page: &Page) -> DomainResult<Scanned> {
     let mut stmt = Statement::prepare(db, sql)?;
-    stmt.bind_text(1, page.namespace_id)?;
+    stmt.bind_text(1, &page.namespace_id)?;
     stmt.bind_i64(2, page.now)?;
-    for (index, bound) in [(3, page.from), (4, page.after), (5, page.until.as_deref()), (7, page.upto)] {
+    for (index, bound) in [(3, &page.from), (4, &page.after), (5, &page.until), (7, &page.upto)] {
         if let Some(text) = bound {
             stmt.bind_text(index, text)?;
         }
     }
     stmt.bind_i64(6, i64::try_from(page.limit).unwrap_or(i64::MAX))?;
     let mut rows = Vec::with_capacity(page.limit.min(4096));
+    let mut bytes = 0usize;
+    let mut cut = false;
     while stmt.step()? {
+        // The stored size, read before the value is copied: a key that would take the page past
+        // its budget ends it (and is read by the next page).
+        let size = usize::try_from(stmt.i64(4)).unwrap_or(0);
+        if !rows.is_empty() && bytes.saturating_add(size) > page.max_bytes {
+            cut = true;
+            break;
+        }
+        bytes = bytes.saturating_add(size);
         let name = String::from_utf8(stmt.bytes(0).to_vec()).map_err(DomainError::internal)?;
         let value = stmt.bytes(1).to_vec();
         let metadata = if stmt.is_null(2) { None } else { serde_json::from_slice(stmt.bytes(2)).ok() };
         let expiration = if stmt.is_null(3) { None } else { Some(stmt.i64(3)) };
         rows.push(KeyValue { name, value, metadata, expiration });
     }
-    Ok(rows)
+    Ok(Scanned { keys: rows, cut })
 }
 
 /// A prepared statement on a locked handle; finalized on drop.

@@ -62,7 +62,11 @@ impl Proxy {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = axum::Router::new().fallback(forward).with_state(proxy.clone());
+        // Bodies of any size pass, as they reach Cloudflare (which applies its own limits).
+        let app = axum::Router::new()
+            .fallback(forward)
+            .layer(axum::extract::DefaultBodyLimit::disable())
+            .with_state(proxy.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
         (proxy, format!("http://{addr}/client/v4"))
     }
