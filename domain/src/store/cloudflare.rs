@@ -172,6 +172,60 @@ impl CloudflareStore {
         Ok((taken, vanished.len() as u64))
     }
 
+    /// Every write of keys: to Cloudflare first, then the mirror (with the catalog and audit),
+    /// one writer per namespace through this instance. A write that takes several Cloudflare
+    /// requests is mirrored and audited part by part, so a refusal midway leaves the record of
+    /// exactly what was written. `step` (a job's progress) goes with the last part's local
+    /// records: a crash between Cloudflare's write and them has the batch written again on
+    /// resume (the same values).
+    async fn write(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: Option<&crate::jobs::JobStep>,
+    ) -> DomainResult<()> {
+        self.known_namespace(namespace_id).await?;
+        let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
+        let parts = self.remote.bulk_write_parts(&bulk);
+        let _writer = self.write_lock(namespace_id).await;
+        let (total, count) = (items.len(), parts.len());
+        let mut items = items.into_iter();
+        let mut written = 0;
+        for (index, part) in parts.into_iter().enumerate() {
+            let chunk: Vec<ValidPut> = items.by_ref().take(part.len()).collect();
+            if let Err(err) = self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk[part]).await).await {
+                return Err(match err {
+                    DomainError::Upstream { status, code, message } if written > 0 => DomainError::Upstream {
+                        status,
+                        code,
+                        message: format!(
+                            "{message} (part {} of {count}; the first {written} of {total} keys were written)",
+                            index + 1
+                        ),
+                    },
+                    other => other,
+                });
+            }
+            written += chunk.len();
+            let recorded = match step {
+                Some(step) if index + 1 == count => {
+                    self.mirror.put_many_step(actor, namespace_id, chunk, kind, step).await
+                }
+                _ => self.mirror.put_many(actor, namespace_id, chunk, kind).await,
+            };
+            self.mirrored(namespace_id, recorded)?;
+        }
+        if count == 0
+            && let Some(step) = step
+        {
+            // Nothing to write (every item of the batch failed validation): the progress still counts.
+            self.mirror.put_many_step(actor, namespace_id, Vec::new(), kind, step).await?;
+        }
+        Ok(())
+    }
+
     /// Cloudflare's "not found" as ours.
     async fn require_remote_namespace(&self, namespace_id: &str) -> DomainResult<()> {
         match self.remote.get_namespace(namespace_id).await {
@@ -411,41 +465,7 @@ impl KvStore for CloudflareStore {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()> {
-        self.known_namespace(namespace_id).await?;
-        let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
-        let parts = self.remote.bulk_write_parts(&bulk);
-        let _writer = self.write_lock(namespace_id).await;
-        if parts.len() <= 1 {
-            self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
-            return self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, items, kind).await);
-        }
-        // Several Cloudflare requests: each part Cloudflare took is mirrored and audited before
-        // the next is sent, so a refusal midway leaves the record of exactly what was written.
-        let total = items.len();
-        let mut items = items.into_iter();
-        let mut written = 0;
-        for (index, part) in parts.iter().enumerate() {
-            let chunk: Vec<ValidPut> = items.by_ref().take(part.len()).collect();
-            if let Err(err) =
-                self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk[part.clone()]).await).await
-            {
-                return Err(match err {
-                    DomainError::Upstream { status, code, message } if written > 0 => DomainError::Upstream {
-                        status,
-                        code,
-                        message: format!(
-                            "{message} (part {} of {}; the first {written} of {total} keys were written)",
-                            index + 1,
-                            parts.len()
-                        ),
-                    },
-                    other => other,
-                });
-            }
-            written += chunk.len();
-            self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, chunk, kind).await)?;
-        }
-        Ok(())
+        self.write(actor, namespace_id, items, kind, None).await
     }
 
     async fn put_many_step(
@@ -456,14 +476,7 @@ impl KvStore for CloudflareStore {
         kind: WriteKind,
         step: &crate::jobs::JobStep,
     ) -> DomainResult<()> {
-        self.known_namespace(namespace_id).await?;
-        if !items.is_empty() {
-            let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
-            self.on(namespace_id, self.remote.bulk_write(namespace_id, &bulk).await).await?;
-        }
-        // The step goes with the local records: a crash between Cloudflare's write and them
-        // has the batch written again on resume (the same values).
-        self.mirror.put_many_step(actor, namespace_id, items, kind, step).await
+        self.write(actor, namespace_id, items, kind, Some(step)).await
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
