@@ -85,19 +85,10 @@ impl Kv {
         }
         let mut reserved = self.protected.iter().any(|p| p == title);
         if !reserved {
-            for id in self.hidden_namespaces(actor).await? {
-                if Some(id.as_str()) == renaming {
-                    continue;
-                }
-                match self.store.get_namespace(&id).await {
-                    Ok(hidden) if hidden.title == title => {
-                        reserved = true;
-                        break;
-                    }
-                    Ok(_) | Err(DomainError::NotFound { .. }) => {}
-                    Err(err) => return Err(err),
-                }
-            }
+            // Our own records answer which namespace holds the title (no request to the backend).
+            let holders = self.store.resolve_namespaces(&[title.to_owned()]).await?;
+            let hidden = self.hidden_namespaces(actor).await?;
+            reserved = holders.iter().any(|id| Some(id.as_str()) != renaming && hidden.contains(id));
         }
         if reserved {
             return Err(DomainError::conflict("title", format!("title: {title:?} is reserved on this server")));

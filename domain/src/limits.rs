@@ -62,6 +62,14 @@ pub fn check_custom_metadata(custom: &serde_json::Value) -> DomainResult<()> {
     Ok(())
 }
 
+/// A JSON number as a whole number: `120` and `120.0` alike (JSON does not tell them apart);
+/// `None` for a fraction or what no `i64` holds.
+pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64().filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64).map(|f| f as i64)
+    })
+}
+
 /// Refuses a filter list longer than [`MAX_FILTER_VALUES`].
 pub fn check_filter_list<T>(field: &str, values: &[T]) -> DomainResult<()> {
     if values.len() > MAX_FILTER_VALUES {

@@ -508,12 +508,9 @@ fn whole_seconds(index: usize, field: &str, value: Option<Value>) -> Result<Opti
     let refuse = |v: &Value| invalid(field, format!("[{index}].{field}: {v} is not a whole number of seconds"));
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(Value::Number(n)) => match domain::limits::whole_number(&n) {
             Some(n) => Ok(Some(n)),
-            None => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(Some(f as i64)),
-                _ => Err(refuse(&Value::Number(n))),
-            },
+            None => Err(refuse(&Value::Number(n))),
         },
         Some(other) => Err(refuse(&other)),
     }

@@ -38,12 +38,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The longest `ttl`: 2^53 - 1 seconds, the largest whole number every JSON reader holds exactly.
 pub const MAX_TTL: i64 = (1 << 53) - 1;
 
-/// A JSON number as whole seconds: `120` and `120.0` alike (JSON does not tell them apart);
-/// `None` for a fraction or what no `i64` holds.
-fn whole_seconds(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= MAX_TTL as f64).map(|f| f as i64))
-}
-
 /// Keys one listing answers at most, and by default.
 pub const MAX_LIST: u32 = 1000;
 pub const DEFAULT_LIST: u32 = 100;
@@ -472,9 +466,9 @@ fn parse_write(bytes: &[u8], caller: &Caller) -> Result<(Vec<u8>, Value, Option<
     let ttl = match body.remove("ttl") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n))
-            if whole_seconds(&n).is_some_and(|t| (limits::MIN_TTL_SECONDS..=MAX_TTL).contains(&t)) =>
+            if limits::whole_number(&n).is_some_and(|t| (limits::MIN_TTL_SECONDS..=MAX_TTL).contains(&t)) =>
         {
-            whole_seconds(&n)
+            limits::whole_number(&n)
         }
         Some(other) => {
             return Err(bad(

@@ -173,8 +173,7 @@ pub async fn guard(State(guard): State<Arc<HostGuard>>, request: Request, next: 
 }
 
 /// Turns the request into an [`Actor`] (and the console's [`Viewer`]) or refuses it: 401 without
-/// a valid Access token; with `KVM_AUTH=none`, 403 unless the TCP peer is this machine (the `Host`
-/// header says nothing about where a request comes from and is never consulted).
+/// a valid Access token; with `KVM_AUTH=none`, the local user (the peer check is [`guard`]'s).
 pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if path == "/health" {
@@ -210,15 +209,8 @@ pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Reques
     let source = if request.headers().contains_key("sec-fetch-mode") { Source::Console } else { Source::Script };
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (actor, logout_url) = match &identity.mode {
-        Mode::Local => {
-            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-            if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
-                return refuse(DomainError::forbidden(
-                    "this server runs without sign-in (KVM_AUTH=none) and answers only requests from its own machine",
-                ));
-            }
-            (Actor::local(source), None)
-        }
+        // The TCP peer is this machine: [`guard`], in front of every route, refused the others.
+        Mode::Local => (Actor::local(source), None),
         Mode::Access(verifier) => {
             let Some(token) = access_token(request.headers()) else {
                 return refuse(DomainError::unauthorized(

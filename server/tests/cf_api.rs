@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use base64::Engine;
-use common::{Response, TestServer};
+use common::{Response, TestServer, encode};
 use kv_manager::cf_api::DEFAULT_ACCOUNT_ID;
 use serde_json::{Value, json};
 
@@ -101,18 +101,6 @@ fn fails(res: &Response, status: u16, code: u64) -> String {
     assert_eq!(envelope["success"], false);
     assert_eq!(envelope["result"], Value::Null);
     envelope["errors"][0]["message"].as_str().unwrap().to_owned()
-}
-
-fn encode(key: &str) -> String {
-    key.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]

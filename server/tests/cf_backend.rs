@@ -265,8 +265,7 @@ async fn the_kv_api_works_over_the_cloudflare_backend() {
             if page["list_complete"] == true {
                 break;
             }
-            let raw = page["cursor"].as_str().unwrap();
-            cursor = raw.bytes().map(|b| format!("%{b:02X}")).collect();
+            cursor = common::encode(page["cursor"].as_str().unwrap());
         }
         let expected: Vec<String> = (0..24).map(|i| format!("page/{i:02}")).collect();
         assert_eq!(seen, expected, "limit {limit}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Response, TestServer};
+use common::{Response, TestServer, encode};
 use domain::services::ServiceSpec;
 use domain::{Actor, Role, Source};
 use serde_json::{Value, json};
@@ -549,18 +549,6 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
-}
-
-fn encode(key: &str) -> String {
-    key.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Random services over two namespaces, with prefixes that are prefixes of one another, and

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, encode};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -184,19 +184,6 @@ fn draw<S: Strategy>(strategy: S, count: usize) -> Vec<S::Value> {
         proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
     );
     (0..count).map(|_| strategy.new_tree(&mut runner).expect("a value").current()).collect()
-}
-
-/// Every byte of `text` that is not unreserved, percent-encoded.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Any key a client may name in a `/v1/kv` path (slashes, colons, percent signs, spaces, dots,

@@ -12,6 +12,20 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// `text` with every byte that is not unreserved (RFC 3986) percent-encoded: a key or cursor as a
+/// path segment or query value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The database it serves (for the CLI, say); none for a server started elsewhere.
