@@ -26,6 +26,13 @@ pub const BULK_WRITE_KEYS: usize = 10_000;
 pub const BULK_GET_KEYS: usize = 100;
 /// Bytes one bulk write may carry (Cloudflare's limit is 100 MB; some room for the JSON).
 pub const BULK_WRITE_BYTES: usize = 95 * 1024 * 1024;
+/// Bytes any one answer may have: the largest is one 25 MiB value in a bulk get's JSON, every
+/// byte escaped (`\u0000`, six bytes), with its metadata. Past it the answer is an error, read
+/// no further.
+pub const ANSWER_BYTES: usize = 6 * crate::limits::MAX_VALUE_BYTES + 1024 * 1024;
+/// Bytes a bulk get's answer for several keys may have; a larger one is asked again in halves
+/// (values whose sizes nobody knew yet, written to Cloudflare by others).
+pub const BULK_GET_BYTES: usize = 2 * crate::limits::BATCH_BYTES;
 
 #[derive(Clone, Debug)]
 pub struct CloudflareConfig {
@@ -43,6 +50,8 @@ pub struct CloudflareConfig {
     pub timeout: Duration,
     /// Bytes of items one bulk write request carries at most (Cloudflare takes 100 MB).
     pub bulk_write_bytes: usize,
+    /// Bytes a bulk get's answer for several keys may have before it is asked again in halves.
+    pub bulk_get_bytes: usize,
 }
 
 impl CloudflareConfig {
@@ -57,6 +66,7 @@ impl CloudflareConfig {
             max_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(60),
             bulk_write_bytes: BULK_WRITE_BYTES,
+            bulk_get_bytes: BULK_GET_BYTES,
         }
     }
 }
@@ -138,6 +148,27 @@ struct ErrorItem {
     message: String,
 }
 
+/// An answer's body, or word that it was larger than the caller takes.
+enum Answer {
+    Body(Vec<u8>),
+    TooLarge,
+}
+
+/// Reads an answer's body, stopping at `cap` bytes (the declared length is looked at first).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Answer, reqwest::Error> {
+    if response.content_length().is_some_and(|declared| declared > cap as u64) {
+        return Ok(Answer::TooLarge);
+    }
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
+    while let Some(chunk) = response.chunk().await? {
+        if body.len().saturating_add(chunk.len()) > cap {
+            return Ok(Answer::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer::Body(body))
+}
+
 /// What a request carries.
 enum Body {
     None,
@@ -201,6 +232,21 @@ impl CloudflareClient {
 
     /// One request with retries; the body of a successful answer.
     async fn send(&self, method: Method, url: &str, query: &[(&str, String)], body: Body) -> DomainResult<Vec<u8>> {
+        match self.send_capped(method, url, query, body, ANSWER_BYTES).await? {
+            Answer::Body(bytes) => Ok(bytes),
+            Answer::TooLarge => Err(too_large(url, ANSWER_BYTES)),
+        }
+    }
+
+    /// One request with retries; the body of a successful answer, unless it passes `cap` bytes.
+    async fn send_capped(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Body,
+        cap: usize,
+    ) -> DomainResult<Answer> {
         let config = &self.inner.config;
         let mut attempt = 0;
         loop {
@@ -231,16 +277,22 @@ impl CloudflareClient {
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| v.trim().parse::<u64>().ok())
                             .map(Duration::from_secs);
-                        let bytes = response.bytes().await.map(|b| b.to_vec());
+                        // An error's body is read only for its message.
+                        let cap = if status.is_success() { cap } else { 64 * 1024 };
+                        let bytes = read_capped(response, cap).await;
                         Ok((status, retry_after, bytes))
                     }
                     Err(err) => Err(err),
                 }
             };
             let (retryable, wait, failure) = match outcome {
-                Ok((status, _, Ok(bytes))) if status.is_success() => return Ok(bytes),
-                Ok((status, retry_after, bytes)) => {
-                    let failure = upstream_error(status, &bytes.unwrap_or_default());
+                Ok((status, _, Ok(answer))) if status.is_success() => return Ok(answer),
+                Ok((status, retry_after, answer)) => {
+                    let bytes = match answer {
+                        Ok(Answer::Body(bytes)) => bytes,
+                        _ => Vec::new(),
+                    };
+                    let failure = upstream_error(status, &bytes);
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     (retryable, retry_after, failure)
                 }
@@ -265,13 +317,7 @@ impl CloudflareClient {
 
     async fn call(&self, method: Method, url: &str, query: &[(&str, String)], body: Body) -> DomainResult<Envelope> {
         let bytes = self.send(method, url, query, body).await?;
-        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|err| {
-            DomainError::upstream(502, 0, format!("Cloudflare answered something that is not its API: {err}"))
-        })?;
-        if !envelope.success {
-            return Err(envelope_error(200, &envelope));
-        }
-        Ok(envelope)
+        envelope_of(&bytes)
     }
 
     fn result<T: serde::de::DeserializeOwned>(envelope: Envelope) -> DomainResult<T> {
@@ -438,7 +484,8 @@ impl CloudflareClient {
 
     /// Values with metadata and expiration, 100 keys a request; missing keys are absent. Bulk
     /// get reads values as text: a value that is not UTF-8 comes back with U+FFFD in it, and is
-    /// read again on its own, as bytes.
+    /// read again on its own, as bytes. An answer for several keys larger than
+    /// `bulk_get_bytes` is not read on: its keys are asked for again in halves.
     pub async fn bulk_get(
         &self,
         namespace_id: &str,
@@ -446,28 +493,46 @@ impl CloudflareClient {
     ) -> DomainResult<std::collections::HashMap<String, RemoteValue>> {
         let url = format!("{}/{}/bulk/get", self.namespaces_url(), enc(namespace_id));
         let mut found = std::collections::HashMap::new();
-        for chunk in keys.chunks(BULK_GET_KEYS) {
+        // Key lists still to ask for, last first (so the halves of a split go in order).
+        let mut pending: Vec<&[String]> = keys.chunks(BULK_GET_KEYS).rev().collect();
+        while let Some(chunk) = pending.pop() {
+            let cap = if chunk.len() > 1 { self.inner.config.bulk_get_bytes } else { ANSWER_BYTES };
             let body = json!({ "keys": chunk, "type": "text", "withMetadata": true });
-            let envelope = self.call(Method::POST, &url, &[], Body::Json(body)).await?;
-            let Some(values) = envelope.result.get("values").and_then(Value::as_object) else {
+            let bytes = match self.send_capped(Method::POST, &url, &[], Body::Json(body), cap).await? {
+                Answer::Body(bytes) => bytes,
+                Answer::TooLarge if chunk.len() > 1 => {
+                    let (first, second) = chunk.split_at(chunk.len() / 2);
+                    pending.push(second);
+                    pending.push(first);
+                    continue;
+                }
+                Answer::TooLarge => return Err(too_large(&url, cap)),
+            };
+            let envelope = envelope_of(&bytes)?;
+            drop(bytes);
+            let Value::Object(mut result) = envelope.result else {
+                return Err(DomainError::upstream(502, 0, "Cloudflare's bulk get answered without values"));
+            };
+            let Some(Value::Object(values)) = result.remove("values") else {
                 return Err(DomainError::upstream(502, 0, "Cloudflare's bulk get answered without values"));
             };
             for (key, entry) in values {
-                if entry.is_null() {
-                    continue;
-                }
-                let text = entry.get("value").and_then(Value::as_str).unwrap_or_default();
+                let Value::Object(mut entry) = entry else { continue };
+                let text = match entry.remove("value") {
+                    Some(Value::String(text)) => text,
+                    _ => String::new(),
+                };
                 let value = if text.contains('\u{FFFD}') {
-                    match self.get_value(namespace_id, key).await? {
+                    match self.get_value(namespace_id, &key).await? {
                         Some(bytes) => bytes,
                         None => continue,
                     }
                 } else {
-                    text.as_bytes().to_vec()
+                    text.into_bytes()
                 };
-                let metadata = entry.get("metadata").filter(|m| !m.is_null()).cloned();
+                let metadata = entry.remove("metadata").filter(|m| !m.is_null());
                 let expiration = entry.get("expiration").and_then(Value::as_i64);
-                found.insert(key.clone(), RemoteValue { value, metadata, expiration });
+                found.insert(key, RemoteValue { value, metadata, expiration });
             }
         }
         Ok(found)
@@ -492,6 +557,22 @@ fn jitter() -> f64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mixed = (u64::from(nanos) ^ 0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     (mixed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A successful answer's envelope.
+fn envelope_of(bytes: &[u8]) -> DomainResult<Envelope> {
+    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|err| {
+        DomainError::upstream(502, 0, format!("Cloudflare answered something that is not its API: {err}"))
+    })?;
+    if !envelope.success {
+        return Err(envelope_error(200, &envelope));
+    }
+    Ok(envelope)
+}
+
+fn too_large(url: &str, cap: usize) -> DomainError {
+    let path = url.split('?').next().unwrap_or_default();
+    DomainError::upstream(502, 0, format!("Cloudflare's answer to {path} is larger than {cap} bytes; it was not read"))
 }
 
 fn upstream_error(status: StatusCode, body: &[u8]) -> DomainError {

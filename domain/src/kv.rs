@@ -419,7 +419,8 @@ impl Kv {
         self.catalog.details_many(namespace_id, names).await
     }
 
-    /// Adds, removes or replaces tags on the named live keys; returns the names changed.
+    /// Adds, removes or replaces tags on the named live keys; says which changed and which
+    /// were left as they were because they would pass the tag limit.
     pub async fn apply_tags(
         &self,
         actor: &Actor,
@@ -427,7 +428,7 @@ impl Kv {
         names: &[String],
         tags: &[String],
         operation: crate::catalog::TagOperation,
-    ) -> DomainResult<Vec<String>> {
+    ) -> DomainResult<crate::catalog::TagsApplied> {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
         self.catalog.apply_tags(actor, namespace_id, names, tags, operation).await

@@ -221,6 +221,20 @@ async fn bulk_ttl_and_tags_leave_values_alone_and_report_missing_keys(f: &Fixtur
     run(&jobs, tag(&["only"], TagOperation::Replace)).await;
     assert_eq!(tags_of("b").await.tags, vec!["only".to_owned()]);
     assert_eq!(f.kv.get_key(&me(), &ns, "b").await.unwrap().value, b"B");
+
+    // An added tag never takes a key past the limit of tags per key: that key is left as it
+    // was and named among the job's failures; the others get the tag.
+    let full: Vec<String> = (0..domain::limits::MAX_TAGS_PER_KEY).map(|i| format!("t{i}")).collect();
+    f.kv.put_key_details(&me(), &ns, "a", Some(full.clone()), None).await.unwrap();
+    let job = run(&jobs, tag(&["one-more"], TagOperation::Add)).await;
+    assert_eq!((job.status, job.errors), (JobStatus::Completed, 1), "{:?}", job.failures);
+    assert_eq!(job.failures[0].key, "a");
+    assert!(job.failures[0].reason.contains("more than 64 tags"), "{:?}", job.failures);
+    assert_eq!(tags_of("a").await.tags, full);
+    assert_eq!(tags_of("b").await.tags, vec!["only".to_owned(), "one-more".to_owned()]);
+    // A tag the key already has adds nothing, so a full key takes it without error.
+    let job = run(&jobs, tag(&["T0"], TagOperation::Add)).await;
+    assert_eq!((job.status, job.errors), (JobStatus::Completed, 0), "{:?}", job.failures);
 }
 
 async fn snapshot(
@@ -466,6 +480,27 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
     assert!(jobs.events(&job_id).await.unwrap().iter().any(|e| e.event == "interrupted"));
     let written = f.kv.count_keys(&ns, "").await.unwrap();
     assert!((3000..20_000).contains(&written), "{written}");
+
+    // The maintenance task's sweep of uploads (files older than the given age that no
+    // unfinished import reads): an old orphan goes, a young one (an upload being received)
+    // stays, and so does the interrupted import's own file however old it is.
+    let imports = dir.path().join("imports");
+    let day_ago = std::time::SystemTime::now() - Duration::from_secs(86_400);
+    let age = |name: &str| {
+        std::fs::File::options().write(true).open(imports.join(name)).unwrap().set_modified(day_ago).unwrap();
+    };
+    let (old_orphan, _) = jobs.new_upload().await.unwrap();
+    let (young_orphan, _) = jobs.new_upload().await.unwrap();
+    for file in [&old_orphan, &young_orphan] {
+        std::fs::write(dir.path().join(file), b"{}").unwrap();
+    }
+    age(old_orphan.trim_start_matches("imports/"));
+    let own = job.params["file"].as_str().expect("the import's upload").to_owned();
+    age(own.trim_start_matches("imports/"));
+    assert_eq!(jobs.purge_orphan_uploads(Duration::from_secs(3600)).await.unwrap(), 1);
+    assert!(!dir.path().join(&old_orphan).exists());
+    assert!(dir.path().join(&young_orphan).exists() && dir.path().join(&own).exists());
+
     jobs.resume(&me(), &job_id).await.unwrap();
     let done = jobs.wait(&job_id).await.unwrap();
     assert_eq!((done.status, done.processed), (JobStatus::Completed, 20_000), "{done:?}");

@@ -438,6 +438,45 @@ async fn a_bulk_write_over_several_requests_is_recorded_part_by_part() {
     assert_eq!(sizes, [("k0".to_owned(), 400), ("k1".to_owned(), 400)], "the mirror knows the written part");
 }
 
+/// Values written to Cloudflare by others have sizes nobody knows until they are read: a bulk
+/// get's answer past `bulk_get_bytes` is not read on, its keys are asked for again in halves (a
+/// key alone may be as large as a value can be), so what one answer holds in memory is bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_get_answer_past_its_budget_is_asked_again_in_halves() {
+    use domain::cloudflare::{CloudflareClient, CloudflareConfig};
+    let a = TestServer::start().await;
+    let secret = a.api_token("halves");
+    let (proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let ns = a.ok("create_namespace", json!({ "title": "halves" })).await["id"].as_str().unwrap().to_owned();
+    let value = |i: usize, size: usize| format!("{i}").repeat(size);
+    let mut names = Vec::new();
+    for i in 0..7 {
+        let size = if i == 6 { 300_000 } else { 100_000 };
+        a.ok("put_key", json!({ "namespace_id": ns, "key": format!("k{i}"), "value": value(i, size) })).await;
+        names.push(format!("k{i}"));
+    }
+    names.push("absent".into());
+    let dir = tempfile::tempdir().unwrap();
+    let db =
+        domain::Database::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display())).await.unwrap();
+    let mut settings = CloudflareConfig::new(&base_url, kv_manager::cf_api::DEFAULT_ACCOUNT_ID, &secret);
+    settings.bulk_get_bytes = 250_000;
+    let kv = domain::Kv::cloudflare(db.clone(), CloudflareClient::new(settings).unwrap());
+    let actor = domain::Actor::new("tester", domain::Source::Script, domain::Role::Admin);
+    kv.get_namespace(&actor, &ns).await.unwrap();
+
+    proxy.take_counts();
+    let read = kv.get_many(&ns, &names).await.unwrap();
+    let got: Vec<(String, usize)> = read.iter().map(|k| (k.name.clone(), k.value.len())).collect();
+    let sizes = [100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 300_000];
+    let want: Vec<(String, usize)> = sizes.iter().enumerate().map(|(i, size)| (format!("k{i}"), *size)).collect();
+    assert_eq!(got, want, "every live key once, in order");
+    assert!(read.iter().enumerate().all(|(i, k)| k.value == value(i, sizes[i]).into_bytes()));
+    // 8 keys (900 KB) > [k0..k3] (400 KB) > [k0 k1], [k2 k3]; [k4 k5 k6 absent] (500 KB) >
+    // [k4 k5], [k6 absent] (300 KB) > [k6], [absent]: nine asks, the answers read within budget.
+    assert_eq!(proxy.take_counts().get("bulk get").copied(), Some(9));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_values_are_read_from_cloudflare_a_byte_budget_at_a_time() {
     const SIZE: usize = 10 * 1024 * 1024;

@@ -195,6 +195,15 @@ pub enum TagOperation {
     Replace,
 }
 
+/// What a bulk tag change did to the keys it was given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TagsApplied {
+    /// Live keys whose tags were set.
+    pub changed: Vec<String>,
+    /// Live keys left unchanged because they would have passed the tag limit.
+    pub over_limit: Vec<String>,
+}
+
 /// The tags a key ends up with after `operation`.
 pub fn apply_tag_operation(current: &[String], tags: &[String], operation: TagOperation) -> Vec<String> {
     match operation {
@@ -334,7 +343,9 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Changes the tags of the named live keys in one transaction; returns the names changed.
+    /// Changes the tags of the named live keys in one transaction. A key that would end with
+    /// more than [`crate::limits::MAX_TAGS_PER_KEY`] tags (an `Add` to a key that has many) is
+    /// left as it is and named in [`TagsApplied::over_limit`].
     pub async fn apply_tags(
         &self,
         actor: &Actor,
@@ -342,7 +353,7 @@ impl Catalog {
         names: &[String],
         tags: &[String],
         operation: TagOperation,
-    ) -> DomainResult<Vec<String>> {
+    ) -> DomainResult<TagsApplied> {
         let now = now_unix();
         let txn = self.conn.begin().await?;
         crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
@@ -357,23 +368,26 @@ impl Catalog {
         }
         let refs: Vec<&str> = live.iter().map(String::as_str).collect();
         let current = details_of(&txn, namespace_id, &refs).await?;
-        let writes: Vec<(String, DetailsWrite)> = live
-            .iter()
-            .map(|name| {
-                let now_tags = current.get(name).map(|d| d.tags.as_slice()).unwrap_or_default();
-                let tags = apply_tag_operation(now_tags, tags, operation);
-                (name.clone(), DetailsWrite { tags: Some(tags), custom_metadata: None })
-            })
-            .collect();
+        let mut writes: Vec<(String, DetailsWrite)> = Vec::with_capacity(live.len());
+        let mut over_limit = Vec::new();
+        for name in live {
+            let now_tags = current.get(&name).map(|d| d.tags.as_slice()).unwrap_or_default();
+            let tags = apply_tag_operation(now_tags, tags, operation);
+            if tags.len() > crate::limits::MAX_TAGS_PER_KEY {
+                over_limit.push(name);
+            } else {
+                writes.push((name, DetailsWrite { tags: Some(tags), custom_metadata: None }));
+            }
+        }
         write_details(&txn, namespace_id, &writes, now).await?;
-        if !live.is_empty() {
-            let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+        if !writes.is_empty() {
+            let refs: Vec<&str> = writes.iter().map(|(name, _)| name.as_str()).collect();
             let details = serde_json::json!({ "operation": operation, "tags": tags });
             crate::audit::record_keys(&txn, actor, ("key.tags", "keys.tags"), namespace_id, &refs, details, now)
                 .await?;
         }
         txn.commit().await?;
-        Ok(live)
+        Ok(TagsApplied { changed: writes.into_iter().map(|(name, _)| name).collect(), over_limit })
     }
 
     /// Tags and custom metadata of a live key (empty when it has none).

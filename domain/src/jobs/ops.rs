@@ -339,9 +339,18 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
-                let changed = ctx.kv().apply_tags(actor, namespace_id, &names, &tags, *operation).await?;
-                let changed: HashSet<String> = changed.into_iter().collect();
-                ctx.fail_keys(missing(&names, &changed)).await?;
+                let applied = ctx.kv().apply_tags(actor, namespace_id, &names, &tags, *operation).await?;
+                let live: HashSet<String> =
+                    applied.changed.into_iter().chain(applied.over_limit.iter().cloned()).collect();
+                let mut failures = missing(&names, &live);
+                failures.extend(applied.over_limit.into_iter().map(|key| KeyFailure {
+                    key,
+                    reason: format!(
+                        "tags: the key would have more than {} tags; left unchanged",
+                        limits::MAX_TAGS_PER_KEY
+                    ),
+                }));
+                ctx.fail_keys(failures).await?;
                 ctx.advance(names.len() as u64, 0, names.last().map(String::as_str), walker.checkpoint()).await?;
             }
             Ok(Outcome::Completed(None))

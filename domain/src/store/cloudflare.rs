@@ -275,12 +275,24 @@ impl CloudflareStore {
     /// keys and, by the sizes the mirror knows, at most [`limits::BATCH_BYTES`] of values each (a
     /// larger key alone), so that no answer of Cloudflare's holds a thousand large values.
     async fn read_values(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
+        let mut out = Vec::with_capacity(names.len());
+        self.each_value(namespace_id, names, |key| out.push(key)).await?;
+        Ok(out)
+    }
+
+    /// The live ones of `names`, in order, handed to `take` one bulk get at a time: a caller
+    /// that keeps less than the value (the names, say) holds one bulk get's answer at most.
+    async fn each_value(
+        &self,
+        namespace_id: &str,
+        names: &[String],
+        mut take: impl FnMut(KeyValue),
+    ) -> DomainResult<()> {
         if names.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let sizes = self.mirror.sizes_of(namespace_id, names).await?;
         let now = now_unix();
-        let mut out = Vec::with_capacity(names.len());
         let mut start = 0;
         while start < names.len() {
             let (mut end, mut bytes) = (start, 0usize);
@@ -295,20 +307,20 @@ impl CloudflareStore {
             let chunk = &names[start..end];
             start = end;
             let mut found = self.on(namespace_id, self.remote.bulk_get(namespace_id, chunk).await).await?;
-            out.extend(chunk.iter().filter_map(|name| {
-                let value = found.remove(name)?;
+            for name in chunk {
+                let Some(value) = found.remove(name) else { continue };
                 if value.expiration.is_some_and(|at| at <= now) {
-                    return None;
+                    continue;
                 }
-                Some(KeyValue {
+                take(KeyValue {
                     name: name.clone(),
                     value: value.value,
                     metadata: value.metadata,
                     expiration: value.expiration,
-                })
-            }));
+                });
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The first of `names` whose values (by the sizes the mirror knows) fit in `max_bytes`, the
@@ -485,7 +497,8 @@ impl KvStore for CloudflareStore {
         // us; only the others are asked of Cloudflare (none, for keys just listed and synced).
         let known = self.mirror.live_names(namespace_id, names).await?;
         let unknown: Vec<String> = names.iter().filter(|n| !known.contains(*n)).cloned().collect();
-        let live = known.len() as u64 + self.read_values(namespace_id, &unknown).await?.len() as u64;
+        let mut live = known.len() as u64;
+        self.each_value(namespace_id, &unknown, |_| live += 1).await?;
         let _writer = self.write_lock(namespace_id).await;
         self.on(namespace_id, self.remote.bulk_delete(namespace_id, names).await).await?;
         self.mirrored(namespace_id, self.mirror.delete_many(actor, namespace_id, names).await)?;
@@ -572,7 +585,12 @@ impl KvStore for CloudflareStore {
     }
 
     async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>> {
-        Ok(self.read_values(namespace_id, names).await?.into_iter().map(|k| k.name).collect())
+        let mut live = HashSet::with_capacity(names.len());
+        self.each_value(namespace_id, names, |key| {
+            live.insert(key.name);
+        })
+        .await?;
+        Ok(live)
     }
 
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
