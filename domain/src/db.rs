@@ -94,3 +94,18 @@ fn create_sqlite_parent(url: &str) -> DomainResult<()> {
     }
     Ok(())
 }
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+/// taken at once, waiting for other writers up to the busy timeout. A deferred transaction takes
+/// it at its first write instead, and when another connection committed since the transaction's
+/// first read SQLite cannot wait: it fails at once with "database is locked" (code 517,
+/// `SQLITE_BUSY_SNAPSHOT`), which made, say, a token created while a job ran answer 500.
+/// PostgreSQL ignores the mode.
+pub async fn begin_write(conn: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    conn.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

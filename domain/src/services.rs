@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
@@ -410,7 +410,7 @@ impl Services {
     pub async fn create(&self, actor: &Actor, spec: &ServiceSpec) -> DomainResult<(Service, ServiceToken, String)> {
         require_admin(actor)?;
         let c = self.check(actor, spec).await?;
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         let backend = txn.get_database_backend();
         let mut exists = Sql::new(backend, "SELECT name FROM services WHERE name = ");
         exists.bind(c.name.as_str());
@@ -439,7 +439,7 @@ impl Services {
         require_admin(actor)?;
         let before = self.get(name).await?;
         let c = self.check(actor, &ServiceSpec { name: before.name.clone(), ..spec.clone() }).await?;
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         self.check_prefix_free(&txn, &c).await?;
         let now = now_unix();
         let mut update = Sql::new(txn.get_database_backend(), "UPDATE services SET namespace_id = ");
@@ -488,7 +488,7 @@ impl Services {
     pub async fn issue_token(&self, actor: &Actor, name: &str) -> DomainResult<(ServiceToken, String)> {
         require_admin(actor)?;
         let service = self.get(name).await?;
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         let now = now_unix();
         let secret = new_secret()?;
         let token = insert_token(&txn, actor, &service.name, &sha256(&secret), now).await?;
@@ -507,7 +507,7 @@ impl Services {
             return Err(DomainError::conflict("token_id", "token_id: already revoked"));
         }
         let now = now_unix();
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         let mut update = Sql::new(txn.get_database_backend(), "UPDATE service_tokens SET revoked_at = ");
         update.bind(now).push(" WHERE id = ").bind(token_id);
         txn.execute_raw(update.statement()).await?;

@@ -4,7 +4,7 @@
 //! gives no one access. A token acts as its name, with the user role or read-only.
 
 use aws_lc_rs::digest::{SHA256, digest};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
@@ -79,7 +79,7 @@ impl Tokens {
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(DomainError::invalid("name", "name: 1 to 100 characters, no control characters"));
         }
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         let backend = txn.get_database_backend();
         let mut taken = Sql::new(backend, "SELECT id FROM api_tokens WHERE revoked_at IS NULL AND name = ");
         taken.bind(name);
@@ -122,7 +122,7 @@ impl Tokens {
     /// Revokes a token by id or by the name of a live one; it stops working at once.
     pub async fn revoke(&self, actor: &Actor, id_or_name: &str) -> DomainResult<ApiToken> {
         crate::kv::require_write(actor)?;
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         let backend = txn.get_database_backend();
         // An id first; a name only when no id matches (a token may be named like another's id).
         let mut by_id = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));

@@ -6,7 +6,7 @@ mod sql;
 
 use std::collections::HashSet;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
@@ -355,7 +355,7 @@ impl Catalog {
         operation: TagOperation,
     ) -> DomainResult<TagsApplied> {
         let now = now_unix();
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
         let mut live = Vec::new();
         for chunk in names.chunks(NAMES_PER_STATEMENT) {
@@ -432,7 +432,7 @@ impl Catalog {
         let tags = tags.unwrap_or_else(|| current.tags.clone());
         let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
-        let txn = self.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.conn).await?;
         // Write first: on SQLite a transaction that reads before it writes cannot wait for
         // another writer, and would fail instead.
         crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;

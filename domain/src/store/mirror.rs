@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::KvStore;
 use super::sql::SqlStore;
@@ -82,7 +82,7 @@ impl SqlStore {
     /// A namespace created upstream through us: its row and the audit row.
     pub async fn record_created_namespace(&self, actor: &Actor, id: &str, title: &str) -> DomainResult<Namespace> {
         let now = now_unix();
-        let txn = self.database().conn.begin().await?;
+        let txn = crate::db::begin_write(&self.database().conn).await?;
         let model = row(id, title, now);
         namespace::Entity::insert(model)
             .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())

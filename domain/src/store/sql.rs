@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
@@ -145,7 +145,7 @@ impl SqlStore {
             return Ok(());
         }
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         write_in(&txn, actor, namespace_id, items, kind, now).await?;
         if let Some(step) = step {
             crate::jobs::save_step(&txn, step).await?;
@@ -313,7 +313,7 @@ impl KvStore for SqlStore {
             last_accessed: Set(now),
         };
         let id = model.id.clone().unwrap();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         namespace::Entity::insert(model).exec_without_returning(&txn).await.map_err(|e| map_unique(e, title))?;
         let details = serde_json::json!({ "title": title });
         audit::record(&txn, actor, "namespace.create", Some((&id, Some(title))), None, details, now).await?;
@@ -326,7 +326,7 @@ impl KvStore for SqlStore {
             return Err(title_conflict(title));
         }
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         lock_namespace(&txn, namespace_id, now).await?;
         let before = audit::title_of(&txn, namespace_id).await?;
         namespace::Entity::update_many()
@@ -343,7 +343,7 @@ impl KvStore for SqlStore {
 
     async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         lock_namespace(&txn, namespace_id, now).await?;
         let title = audit::title_of(&txn, namespace_id).await?;
         let details = serde_json::json!({ "title": title });
@@ -443,7 +443,7 @@ impl KvStore for SqlStore {
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         let live = delete_in(&txn, actor, namespace_id, names, now).await?;
         txn.commit().await?;
         Ok(live)
@@ -459,7 +459,7 @@ impl KvStore for SqlStore {
         remove_source: bool,
     ) -> DomainResult<Option<Transfer>> {
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         // Both namespaces are locked before anything is read, always in the order of their ids
         // (two moves in opposite directions cannot deadlock): no write to the source can come
         // between reading a value here and deleting it, so what is deleted is what was copied.
@@ -497,7 +497,7 @@ impl KvStore for SqlStore {
             .await?;
         let mut purged = 0u64;
         for namespace_id in namespaces {
-            let txn = self.db.conn.begin().await?;
+            let txn = crate::db::begin_write(&self.db.conn).await?;
             if lock_namespace(&txn, &namespace_id, now).await.is_err() {
                 continue;
             }
@@ -654,7 +654,7 @@ impl KvStore for SqlStore {
         expiration: Option<i64>,
     ) -> DomainResult<Vec<String>> {
         let now = now_unix();
-        let txn = self.db.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.db.conn).await?;
         lock_namespace(&txn, namespace_id, now).await?;
         let mut changed = Vec::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
