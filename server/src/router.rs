@@ -157,6 +157,17 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
 }
 
 /// The router over a ready state.
+/// The console's routes, found once per process. leptos_router finds them by rendering the app
+/// with resource loading suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`, set by `generate_route_list`): a page rendered anywhere in the process
+/// meanwhile waits forever for its resources (leptos-rs/leptos#4773). Done once, before the first
+/// server of the process is built, nothing renders during that window; a second server in the
+/// same process (tests, the CLI) reuses the list instead of suppressing resources under the first.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(
     state: AppState,
     identity: Arc<Identity>,
@@ -165,7 +176,7 @@ pub fn router(
     cf: CfState,
     kevi: KeviState,
 ) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
     let api = Router::new().route("/api/{*fn_name}", post(server_fn).get(server_fn));
