@@ -1,14 +1,23 @@
 import { defineConfig } from '@playwright/test';
 import { accessAudience, accessPort, accessURL, adminEmail, readerEmail, teamPort, teamURL } from './access-env';
 import { accountId, cloudflarePort, cloudflareURL } from './cloudflare-env';
+import { bin, logDir, postgresDatabase, postgresPort, postgresURL, serve } from './server-env';
 
-// The server under test: the debug build from `cargo leptos build`, on its own port and its own
-// fresh SQLite file, so a `make run` on port 3000 is never disturbed.
+// The server under test: the release build `make run` serves (server-env.ts), on its own port and
+// its own fresh SQLite file, so a `make run` on port 3000 is never disturbed.
 const port = process.env.KVM_E2E_PORT ?? '3100';
 const baseURL = `http://127.0.0.1:${port}`;
+const postgres = postgresDatabase();
+// When this run began: the log check reads only logs written since (server-logs.ts).
+process.env.KVM_E2E_STARTED ??= String(Date.now());
+// The specs that also run against a server on PostgreSQL.
+const onPostgres = /(namespaces|keys|search|jobs|audit)\.spec\.ts/;
 
 export default defineConfig({
   testDir: './tests',
+  // `test.only` left in a spec fails CI instead of skipping the rest.
+  forbidOnly: !!process.env.CI,
+  globalTeardown: './server-logs.ts',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   workers: 2,
@@ -32,10 +41,11 @@ export default defineConfig({
   projects: [
     { name: 'no-js', use: { javaScriptEnabled: false }, testMatch: /ssr\.spec\.ts/ },
     { name: 'hydrated', testIgnore: /ssr\.spec\.ts/ },
+    ...(postgres ? [{ name: 'postgres', use: { baseURL: postgresURL }, testMatch: onPostgres }] : []),
   ],
   webServer: [
     {
-      command: `rm -rf end2end/.data && mkdir -p end2end/.data && exec target/debug/kv-manager serve --addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --site-root target/site`,
+      command: `rm -rf end2end/.data && mkdir -p end2end/.data ${logDir} && ${serve('main', `--addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc"`)}`,
       cwd: '..',
       url: `${baseURL}/health`,
       reuseExistingServer: false,
@@ -57,7 +67,7 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
-      command: `rm -rf end2end/.data-access && mkdir -p end2end/.data-access && exec target/debug/kv-manager serve --addr 127.0.0.1:${accessPort} --database-url "sqlite://end2end/.data-access/e2e.db?mode=rwc" --site-root target/site`,
+      command: `rm -rf end2end/.data-access && mkdir -p end2end/.data-access ${logDir} && ${serve('access', `--addr 127.0.0.1:${accessPort} --database-url "sqlite://end2end/.data-access/e2e.db?mode=rwc"`)}`,
       cwd: '..',
       url: `${accessURL}/health`,
       env: {
@@ -75,9 +85,12 @@ export default defineConfig({
     // server above, through its Cloudflare-compatible API and a token made on its database.
     {
       command: [
-        'rm -rf end2end/.data-cf && mkdir -p end2end/.data-cf',
-        'export CLOUDFLARE_API_TOKEN="$(target/debug/kv-manager token create --name e2e-instance-b --database-url \'sqlite://end2end/.data/e2e.db?mode=rwc\' | tail -n 1)"',
-        `exec target/debug/kv-manager serve --addr 127.0.0.1:${cloudflarePort} --database-url "sqlite://end2end/.data-cf/e2e.db?mode=rwc" --site-root target/site --backend cloudflare --cloudflare-account-id ${accountId} --cloudflare-api-base-url ${baseURL}/client/v4`,
+        `rm -rf end2end/.data-cf && mkdir -p end2end/.data-cf ${logDir}`,
+        `export CLOUDFLARE_API_TOKEN="$(${bin} token create --name e2e-instance-b --database-url 'sqlite://end2end/.data/e2e.db?mode=rwc' | tail -n 1)"`,
+        serve(
+          'cloudflare',
+          `--addr 127.0.0.1:${cloudflarePort} --database-url "sqlite://end2end/.data-cf/e2e.db?mode=rwc" --backend cloudflare --cloudflare-account-id ${accountId} --cloudflare-api-base-url ${baseURL}/client/v4`,
+        ),
       ].join(' && '),
       cwd: '..',
       url: `${cloudflareURL}/health`,
@@ -86,5 +99,23 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
     },
+    // The same console on PostgreSQL, in a database made afresh for the run.
+    ...(postgres
+      ? [
+          {
+            command: [
+              `mkdir -p ${logDir}`,
+              `psql "${postgres.admin}" -q -c "DROP DATABASE IF EXISTS ${postgres.name} WITH (FORCE)" -c "CREATE DATABASE ${postgres.name}"`,
+              serve('postgres', `--addr 127.0.0.1:${postgresPort} --database-url "${postgres.url}"`),
+            ].join(' && '),
+            cwd: '..',
+            url: `${postgresURL}/health`,
+            reuseExistingServer: false,
+            timeout: 120_000,
+            stdout: 'ignore' as const,
+            stderr: 'pipe' as const,
+          },
+        ]
+      : []),
   ],
 });

@@ -85,7 +85,7 @@ async fn a_read_only_user_reads_but_every_change_is_refused(f: &Fixture) {
         .start(&reader, JobSpec::Export { namespace_id: ns.clone(), format: ExportFormat::Ndjson, prefix: None })
         .await
         .unwrap();
-    assert_eq!(jobs.wait(&export.id).await.unwrap().status, JobStatus::Completed);
+    assert_eq!(common::wait(&jobs, &export.id).await.status, JobStatus::Completed);
     // Their own job is theirs to stop: the only refusal is that it has already ended.
     assert!(matches!(jobs.cancel(&reader, &export.id).await, Err(DomainError::Conflict { .. })));
 
@@ -110,7 +110,7 @@ async fn users_see_their_own_jobs_and_admins_see_all(f: &Fixture) {
                 .start(&who, JobSpec::Export { namespace_id: ns, format: ExportFormat::Json, prefix: None })
                 .await
                 .unwrap();
-            jobs.wait(&job.id).await.unwrap()
+            common::wait(&jobs, &job.id).await
         }
     };
     let of_alice = export(alice.clone()).await;
@@ -145,7 +145,7 @@ async fn protected_namespaces_are_absent_from_the_console_but_not_from_kevi(f: &
         .start(&cli, JobSpec::Export { namespace_id: by_id.clone(), format: ExportFormat::Json, prefix: None })
         .await
         .unwrap();
-    jobs_before.wait(&hidden_job.id).await.unwrap();
+    common::wait(&jobs_before, &hidden_job.id).await;
 
     let kv = f.kv.clone().with_protected(vec!["payroll".into(), by_id.clone(), "no-such-namespace".into()]);
     let jobs = engine(kv.clone(), f, dir.path());

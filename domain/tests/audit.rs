@@ -61,7 +61,7 @@ async fn every_change_leaves_exactly_one_row_and_failures_none(f: &Fixture) {
         )
         .await
         .unwrap();
-    jobs.wait(&job.id).await.unwrap();
+    common::wait(&jobs, &job.id).await;
     f.kv.delete_namespace(&a, &ns).await.unwrap();
 
     let rows: Vec<Row> =

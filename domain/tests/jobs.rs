@@ -49,7 +49,7 @@ fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
 async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
     let job = jobs.start(&me(), spec).await.expect("start");
     assert_eq!(job.status, JobStatus::Queued);
-    jobs.wait(&job.id).await.expect("wait")
+    common::wait(jobs, &job.id).await
 }
 
 async fn fill(kv: &Kv, ns: &str, prefix: &str, n: usize) {
@@ -412,7 +412,7 @@ async fn cancel_stops_between_batches_and_keeps_what_was_written(f: &Fixture) {
         rx.changed().await.unwrap();
     }
     jobs.cancel(&me(), &job.id).await.unwrap();
-    let done = jobs.wait(&job.id).await.unwrap();
+    let done = common::wait(&jobs, &job.id).await;
     assert_eq!(done.status, JobStatus::Cancelled);
     let left = f.kv.count_keys(&ns, "").await.unwrap();
     assert!(done.processed > 0 && done.processed < 30_000, "{done:?}");
@@ -502,7 +502,7 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
     assert!(dir.path().join(&young_orphan).exists() && dir.path().join(&own).exists());
 
     jobs.resume(&me(), &job_id).await.unwrap();
-    let done = jobs.wait(&job_id).await.unwrap();
+    let done = common::wait(&jobs, &job_id).await;
     assert_eq!((done.status, done.processed), (JobStatus::Completed, 20_000), "{done:?}");
     let mut seen = 0;
     let mut cursor = None;
@@ -599,9 +599,9 @@ async fn jobs_past_the_limit_wait_queued_and_can_be_cancelled_there(f: &Fixture)
     // Cancelling a queued job ends it at once, before it touches anything.
     let cancelled = jobs.cancel(&me(), &third.id).await.unwrap();
     assert_eq!((cancelled.status, cancelled.processed), (JobStatus::Cancelled, 0));
-    assert_eq!(jobs.wait(&first.id).await.unwrap().status, JobStatus::Completed);
-    assert_eq!(jobs.wait(&second.id).await.unwrap().status, JobStatus::Completed);
-    assert_eq!(jobs.wait(&third.id).await.unwrap().status, JobStatus::Cancelled);
+    assert_eq!(common::wait(&jobs, &first.id).await.status, JobStatus::Completed);
+    assert_eq!(common::wait(&jobs, &second.id).await.status, JobStatus::Completed);
+    assert_eq!(common::wait(&jobs, &third.id).await.status, JobStatus::Cancelled);
     assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 20_000, "the cancelled delete never ran");
     let events: Vec<String> = jobs.events(&third.id).await.unwrap().into_iter().map(|e| e.event).collect();
     assert_eq!(events, vec!["created".to_owned(), "cancelled".to_owned()]);
@@ -699,7 +699,7 @@ async fn a_cancel_asked_through_another_instance_stops_the_job(f: &Fixture) {
     assert!(other.subscribe(&job.id).is_none());
     assert_eq!(other.peek(&job.id).await.unwrap().status, JobStatus::Running);
     other.cancel(&me(), &job.id).await.unwrap();
-    let done = runner.wait(&job.id).await.unwrap();
+    let done = common::wait(&runner, &job.id).await;
     assert_eq!(done.status, JobStatus::Cancelled);
     assert!(done.processed < 30_000, "{done:?}");
     assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 30_000 - done.processed);

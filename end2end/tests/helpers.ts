@@ -32,8 +32,8 @@ export async function putKeys(request: APIRequestContext, namespaceId: string, n
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** Opens a page and waits until the console has hydrated (a debug build on a busy two-core
- *  machine can take well over the default 10 s to fetch and compile its WASM). */
+/** Opens a page and waits until the console has hydrated (on a busy two-core machine fetching
+ *  and compiling the WASM can take longer than the default 10 s). */
 export async function gotoHydrated(page: Page, path: string) {
   await page.goto(path);
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });

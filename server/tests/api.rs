@@ -28,7 +28,7 @@ async fn health_reports_the_database() {
     assert_eq!(res.status, 200);
     let body = res.json();
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "sqlite");
+    assert_eq!(body["database"], if common::on_postgres() { "postgres" } else { "sqlite" });
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
 }
@@ -314,11 +314,12 @@ async fn the_theme_cookie_is_rendered_by_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_503_when_the_database_does_not_answer() {
     let dir = tempfile::tempdir().unwrap();
+    let database = common::TestDatabase::new(dir.path());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = kv_manager::Config {
         addr,
-        database_url: format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display()),
+        database_url: database.url.clone(),
         site_root: dir.path().display().to_string(),
         data_dir: dir.path().join("data"),
         ..Default::default()
@@ -331,7 +332,7 @@ async fn health_is_503_when_the_database_does_not_answer() {
     assert_eq!(res.status, 503);
     let body = res.json();
     assert_eq!(body["status"], "unavailable");
-    assert_eq!(body["database"], "sqlite");
+    assert_eq!(body["database"], if common::on_postgres() { "postgres" } else { "sqlite" });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -191,7 +191,8 @@ async fn import_uploads_are_capped_and_refused_before_their_body() {
     let imports = dir.path().join("data/imports");
     std::fs::create_dir_all(&imports).unwrap();
     std::fs::write(imports.join("01left-by-a-crash.upload"), b"{\"name\":\"k\",\"value\":\"v\"}\n").unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let database = common::TestDatabase::new(dir.path());
+    let url = database.url.clone();
     let data = dir.path().join("data");
     let server = TestServer::start_configured(url, dir, "127.0.0.1:0", |c| c.max_upload_bytes = 4096).await;
     let uploads = || std::fs::read_dir(&imports).unwrap().count();

@@ -1,24 +1,26 @@
 //! No request can exhaust the server: the peak memory of `kv-manager import` and `kv-manager
-//! export`, run as a user runs them (the built binary on a SQLite file, a child process), stays
-//! under a stated bound however large the file or the values:
+//! export`, run as a user runs them (the release binary `make test-release` names in
+//! `KVM_TEST_BIN`, else this build's, on a SQLite file, a child process), stays under a stated
+//! bound however large the file or the values:
 //!
-//! - import: an NDJSON file of `KVM_MEMORY_TEST_MIB` MiB (items of about 25.6 KiB) with, in its
-//!   middle, one item of 151 MiB, past the largest valid one (an error naming its line, never
-//!   held whole);
+//! - import: an NDJSON file of `KVM_MEMORY_TEST_MIB` MiB (default 1024; items of about 25.6 KiB)
+//!   with, in its middle, one item of 151 MiB, past the largest valid one (an error naming its
+//!   line, never held whole);
 //! - export: a namespace of `KVM_MEMORY_TEST_MIB / 25` values of 25 MiB, to an NDJSON file.
 //!
-//! The peak is the child's `VmHWM` (peak resident set), with its peak `RssAnon` (heap) reported
-//! beside it, read from `/proc/<pid>/status` every 10 ms while it runs (as the export benchmark
-//! samples its own). The bound, 400 MiB, includes what SQLite is configured to keep, whatever the
-//! input: up to 64 MiB of page cache for each of 8 pooled connections and a 256 MiB memory map of
-//! the database file. Measured on a debug build (2 cores): at 256 MiB (the default) the import
-//! peaked at 327 MiB (RssAnon 298), the export at 260 MiB (RssAnon 157); at 1 GiB
-//! (`KVM_MEMORY_TEST_MIB=1024`: 40,920 items and the 151 MiB one; 40 values of 25 MiB) at 308 MiB
-//! (RssAnon 280) and 215 MiB (RssAnon 158), flat, but the two take about 9 minutes in a debug
-//! build, hence the smaller default. With the import reader of before its bound (which held the
-//! 151 MiB line and parsed it) the import peaked at 466 MiB (RssAnon 427) and fails here; the
-//! export of before its byte budget read all ten 25 MiB values as one page (250 MiB read, 250 MiB
-//! encoded beside it).
+//! The child's peak heap (`RssAnon`: what it allocated, SQLite's page caches included) and peak
+//! resident set (`VmHWM`) are read from `/proc/<pid>/status` every 10 ms while it runs (as the
+//! export benchmark samples its own). Each test runs at half the size and at the whole: both heap
+//! peaks stay under 400 MiB, which holds SQLite's page caches and one batch of work whatever the
+//! input, and the larger run's is at most 96 MiB over the smaller's: memory does not follow the
+//! input. Measured on the release build (2 cores) at 1 GiB: import heap 256-336 MiB (resident
+//! 277-356), export heap 130-155 MiB (resident 325-501: the rest is pages of the database file in
+//! SQLite's memory maps, which vary from run to run with what the kernel keeps). The import
+//! reader of before its bound (which held the 151 MiB line and parsed it beside the rest) peaked
+//! at 427 MiB of heap (debug build, 256 MiB file); the export of before its byte budget read all
+//! ten 25 MiB values of a page at once (250 MiB read, 250 MiB encoded).
+//!
+//! Ignored in the debug test run (minutes there); `make test-release` runs them.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -27,11 +29,18 @@ use std::time::{Duration, Instant};
 
 use domain::{Actor, Database, Kv, PutKey, Source};
 
-/// The bound on the child's peak resident set (`VmHWM`), in MiB.
-const MAX_PEAK_MIB: u64 = 400;
+/// The bound on the child's peak heap (`RssAnon`: what it allocated, SQLite's page caches
+/// included), in MiB: a 64 MiB page cache for each connection in use and one batch of work (32 MiB
+/// of values as read and as encoded; for the import, one item of up to 150 MiB, the largest
+/// valid one, held to be parsed). The resident set (`VmHWM`, reported) adds the pages of the
+/// database file that SQLite's memory map (256 MiB for each connection) has touched, file pages
+/// the kernel shares with its cache and takes back when it needs them.
+const MAX_HEAP_MIB: u64 = 400;
+/// How much more the peak may be for twice the input.
+const MAX_GROWTH_MIB: u64 = 96;
 
 fn total_mib() -> usize {
-    std::env::var("KVM_MEMORY_TEST_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("KVM_MEMORY_TEST_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024)
 }
 
 #[derive(Debug, Default)]
@@ -50,7 +59,8 @@ fn run_sampled(dir: &Path, args: &[&str]) -> (bool, String, String, Peak, Durati
     let url = format!("sqlite://{}?mode=rwc", dir.join("kv.db").display());
     let (out, err) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+    let binary = std::env::var("KVM_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kv-manager").to_owned());
+    let mut child = Command::new(binary)
         .args(args)
         .args(["--database-url", &url, "--data-dir"])
         .arg(dir.join("data"))
@@ -91,24 +101,33 @@ async fn namespace(dir: &Path, title: &str) -> (Kv, Database, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a 1 GiB file: make test-release runs it on the release build"]
 async fn importing_a_large_file_keeps_memory_flat() {
+    let small = import_peak(total_mib() / 2, true).await;
+    let large = import_peak(total_mib(), true).await;
+    assert_flat("import", &small, &large);
+}
+
+/// Imports a file of `total_mib` MiB (and, with `oversize`, the item of 151 MiB in its middle);
+/// answers the peak.
+async fn import_peak(total_mib: usize, oversize: bool) -> Peak {
     let dir = tempfile::tempdir().unwrap();
     let (_, db, ns) = namespace(dir.path(), "memory-import").await;
     db.conn.clone().close().await.unwrap();
 
     // Items of 25.6 KiB of text up to the size asked for, with one of 151 MiB in the middle.
     const VALUE: usize = 26_200;
-    let items = total_mib() * 1024 * 1024 / (VALUE + 40);
-    let oversize = domain::limits::MAX_IMPORT_ITEM_BYTES + 1024 * 1024;
+    let items = total_mib * 1024 * 1024 / (VALUE + 40);
+    let huge = domain::limits::MAX_IMPORT_ITEM_BYTES + 1024 * 1024;
     let path = dir.path().join("in.ndjson");
     {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
         let value: String = (0..VALUE).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         for i in 0..items {
-            if i == items / 2 {
+            if oversize && i == items / 2 {
                 write!(out, "{{\"name\":\"huge\",\"value\":\"").unwrap();
                 let chunk = vec![b'h'; 1 << 20];
-                let mut left = oversize;
+                let mut left = huge;
                 while left > 0 {
                     let n = left.min(chunk.len());
                     out.write_all(&chunk[..n]).unwrap();
@@ -124,35 +143,46 @@ async fn importing_a_large_file_keeps_memory_flat() {
     let (ok, stdout, stderr, peak, took) =
         run_sampled(dir.path(), &["import", "memory-import", "in.ndjson", "--collision", "overwrite"]);
     println!(
-        "[memory] import of {:.0} MiB ({items} items of {VALUE} bytes and one of {:.1} MiB): peak VmHWM {:.1} MiB, peak RssAnon {:.1} MiB, {:.1} s",
+        "[memory] import of {:.0} MiB ({items} items of {VALUE} bytes{}): peak VmHWM {:.1} MiB, peak RssAnon {:.1} MiB, {:.1} s",
         size as f64 / 1048576.0,
-        oversize as f64 / 1048576.0,
+        if oversize { format!(" and one of {:.1} MiB", huge as f64 / 1048576.0) } else { String::new() },
         mib(peak.hwm_kib),
         mib(peak.anon_kib),
         took.as_secs_f64()
     );
     // The job completed with one error, the item too large, reported with its line.
     assert!(ok, "{stdout}\n{stderr}");
-    assert!(
-        stdout.starts_with(&format!("completed: {} items", items + 1)) && stdout.contains("1 errors"),
-        "{stdout}\n{stderr}"
-    );
-    let line = items / 2 + 1;
-    assert!(stderr.contains(&format!("line {line}: ")) && stderr.contains("over the limit"), "{stderr}");
-    assert!(peak.hwm_kib > 0, "the child's memory was read");
-    assert!(peak.hwm_kib < MAX_PEAK_MIB * 1024, "import peak {:.1} MiB is over {MAX_PEAK_MIB} MiB", mib(peak.hwm_kib));
+    if oversize {
+        assert!(
+            stdout.starts_with(&format!("completed: {} items", items + 1)) && stdout.contains("1 errors"),
+            "{stdout}\n{stderr}"
+        );
+        let line = items / 2 + 1;
+        assert!(stderr.contains(&format!("line {line}: ")) && stderr.contains("over the limit"), "{stderr}");
+    } else {
+        assert!(stdout.starts_with(&format!("completed: {items} items")), "{stdout}\n{stderr}");
+    }
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
     let db = Database::connect(&url).await.unwrap();
     let kv = Kv::sql(db.clone());
     assert_eq!(kv.count_keys(&ns, "").await.unwrap(), items as u64);
+    peak
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "1 GiB of values: make test-release runs it on the release build"]
 async fn exporting_large_values_keeps_memory_flat() {
+    let small = export_peak(total_mib() / 2).await;
+    let large = export_peak(total_mib()).await;
+    assert_flat("export", &small, &large);
+}
+
+/// Exports `total_mib / 25` values of 25 MiB; answers the peak.
+async fn export_peak(total_mib: usize) -> Peak {
     const VALUE: usize = 25 * 1024 * 1024;
     let dir = tempfile::tempdir().unwrap();
     let (kv, db, ns) = namespace(dir.path(), "memory-export").await;
-    let keys = (total_mib() / 25).max(2);
+    let keys = (total_mib / 25).max(2);
     for i in 0..keys {
         let value: Vec<u8> = format!("{i:03}-").bytes().cycle().take(VALUE).collect();
         let put = PutKey { name: format!("big/{i:03}"), value, ..Default::default() };
@@ -183,6 +213,28 @@ async fn exporting_large_values_keeps_memory_flat() {
         lines += 1;
     }
     assert_eq!(lines, keys);
-    assert!(peak.hwm_kib > 0, "the child's memory was read");
-    assert!(peak.hwm_kib < MAX_PEAK_MIB * 1024, "export peak {:.1} MiB is over {MAX_PEAK_MIB} MiB", mib(peak.hwm_kib));
+    peak
+}
+
+/// Both heap peaks under the bound, and the larger input's no more than [`MAX_GROWTH_MIB`]
+/// over the smaller one's (half the data): memory does not follow the input.
+fn assert_flat(what: &str, small: &Peak, large: &Peak) {
+    assert!(small.anon_kib > 0 && large.anon_kib > 0, "the child's memory was read");
+    for peak in [small, large] {
+        assert!(
+            peak.anon_kib < MAX_HEAP_MIB * 1024,
+            "{what} heap peak {:.1} MiB is over {MAX_HEAP_MIB} MiB",
+            mib(peak.anon_kib)
+        );
+    }
+    // The heap, not the resident set: how much of the database's memory map the kernel keeps
+    // resident varies from run to run by more than this.
+    let growth = large.anon_kib.saturating_sub(small.anon_kib);
+    assert!(
+        growth < MAX_GROWTH_MIB * 1024,
+        "{what} heap peak grew by {:.1} MiB ({:.1} to {:.1} MiB RssAnon) for twice the data",
+        mib(growth),
+        mib(small.anon_kib),
+        mib(large.anon_kib)
+    );
 }

@@ -183,7 +183,8 @@ async fn users_see_only_their_own_jobs_and_downloads_and_admins_see_all() {
 async fn protected_namespaces_are_absent_from_every_console_surface() {
     // An operator set the namespaces up before protecting them: a first server on the database.
     let data = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", data.path().join("kv.db").display());
+    let database = common::TestDatabase::new(data.path());
+    let url = database.url.clone();
     let before = TestServer::start_configured(url.clone(), tempfile::tempdir().unwrap(), "127.0.0.1:0", |_| {}).await;
     let open = before.ok("create_namespace", json!({ "title": "open" })).await["id"].as_str().unwrap().to_owned();
     let payroll = before.ok("create_namespace", json!({ "title": "payroll" })).await["id"].as_str().unwrap().to_owned();
@@ -346,7 +347,8 @@ async fn pages_carry_a_nonce_based_csp_and_every_response_the_security_headers()
 async fn without_sign_in_the_server_refuses_a_public_address_unless_asked() {
     let bin = env!("CARGO_BIN_EXE_kv-manager");
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let database = common::TestDatabase::new(dir.path());
+    let url = database.url.clone();
     let out = std::process::Command::new(bin)
         .args(["serve", "--addr", "0.0.0.0:0", "--database-url", &url])
         .env_remove("TEAM_DOMAIN")
@@ -495,7 +497,8 @@ async fn audit_rows_of_no_namespace_are_for_admins_only() {
 #[tokio::test]
 async fn a_protected_title_is_reserved_without_telling_whether_it_exists() {
     let data = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", data.path().join("kv.db").display());
+    let database = common::TestDatabase::new(data.path());
+    let url = database.url.clone();
     let before = TestServer::start_configured(url.clone(), tempfile::tempdir().unwrap(), "127.0.0.1:0", |_| {}).await;
     let secret =
         before.ok("create_namespace", json!({ "title": "acquisition-2027" })).await["id"].as_str().unwrap().to_owned();

@@ -58,8 +58,17 @@ pub async fn sqlite() -> Fixture {
     Fixture { kv: Kv::sql(db.clone()), db, url, _dir: Some(dir), drop_after: None }
 }
 
+/// A fixture on a fresh PostgreSQL database of the server at `KVM_TEST_POSTGRES_URL`; none when
+/// it is not set, unless `KVM_REQUIRE_POSTGRES=1` (as in CI), which makes that a failure.
 pub async fn postgres() -> Option<Fixture> {
-    let base = std::env::var("KVM_TEST_POSTGRES_URL").ok()?;
+    let Ok(base) = std::env::var("KVM_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("KVM_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "KVM_REQUIRE_POSTGRES=1 but KVM_TEST_POSTGRES_URL is not set: name a PostgreSQL server \
+             (postgres://user@host:5432/database) for the PostgreSQL tests"
+        );
+        return None;
+    };
     let admin = sea_orm::Database::connect(base.as_str()).await.expect("postgres");
     let name = format!("kvm_t_{}", uuid::Uuid::new_v4().simple());
     // A linguistic default collation where the server has ICU, so that byte order holds only
@@ -93,7 +102,7 @@ macro_rules! both {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let fixture = $crate::common::sqlite().await;
-                super::$name(&fixture).await;
+                $crate::common::within_limit(stringify!($name), super::$name(&fixture)).await;
             })*
         }
         mod on_postgres {
@@ -103,11 +112,33 @@ macro_rules! both {
                     eprintln!("KVM_TEST_POSTGRES_URL is not set: PostgreSQL test skipped");
                     return;
                 };
-                super::$name(&fixture).await;
+                $crate::common::within_limit(stringify!($name), super::$name(&fixture)).await;
                 fixture.finish().await;
             })*
         }
     };
+}
+
+/// How long one test may take before it fails instead of hanging the run (a job that never ends,
+/// a lock never released).
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long a test waits for one job to end.
+pub const JOB_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// Runs a test's body, failing it with its name when it passes [`TEST_LIMIT`].
+pub async fn within_limit(name: &str, body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, body).await.is_err() {
+        panic!("{name} did not finish within {TEST_LIMIT:?}");
+    }
+}
+
+/// The job once it has ended; fails the test, with the job's last state, when it has not ended
+/// within [`JOB_LIMIT`].
+pub async fn wait(jobs: &domain::jobs::Jobs, id: &str) -> domain::jobs::Job {
+    match tokio::time::timeout(JOB_LIMIT, jobs.wait(id)).await {
+        Ok(done) => done.unwrap_or_else(|err| panic!("waiting for job {id}: {err}")),
+        Err(_) => panic!("job {id} did not end within {JOB_LIMIT:?}; it is {:?}", jobs.get(id).await),
+    }
 }
 
 /// Runs SQL directly, for states no API can produce (a key that expired a moment ago).

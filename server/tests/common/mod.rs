@@ -1,5 +1,6 @@
-//! A real server on a free port over a fresh SQLite file, and a small HTTP/1.1 client over a
-//! plain TCP socket (so the tests need no HTTP client library).
+//! A real server on a free port over a fresh database (a SQLite file, or a PostgreSQL database
+//! with `KVM_TEST_SERVER_DATABASE=postgres`), and a small HTTP/1.1 client over a plain TCP socket
+//! (so the tests need no HTTP client library).
 
 #![allow(dead_code)]
 
@@ -26,6 +27,83 @@ pub fn encode(text: &str) -> String {
         .collect()
 }
 
+/// Whether this run's test servers keep their data on PostgreSQL: `KVM_TEST_SERVER_DATABASE=
+/// postgres` (with `KVM_TEST_POSTGRES_URL` naming a server), as `make test-rust` runs the HTTP
+/// suites a second time when PostgreSQL is there. Otherwise each has a SQLite file.
+pub fn on_postgres() -> bool {
+    match std::env::var("KVM_TEST_SERVER_DATABASE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("KVM_TEST_SERVER_DATABASE={other}: expected sqlite or postgres"),
+    }
+}
+
+/// A fresh database for a test: `kv.db` in `dir`, or (see [`on_postgres`]) a PostgreSQL database
+/// of its own, dropped with this value.
+pub struct TestDatabase {
+    pub url: String,
+    /// PostgreSQL: the server's URL and the database's name.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new(dir: &std::path::Path) -> Self {
+        if !on_postgres() {
+            return Self { url: format!("sqlite://{}?mode=rwc", dir.join("kv.db").display()), postgres: None };
+        }
+        let base = std::env::var("KVM_TEST_POSTGRES_URL")
+            .expect("KVM_TEST_SERVER_DATABASE=postgres needs KVM_TEST_POSTGRES_URL (a PostgreSQL server)");
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("kvm_s_{}_{n}_{nanos}", std::process::id());
+        on_own_runtime(admin(base.clone(), format!("CREATE DATABASE {name}")));
+        let url = with_database(&base, &name);
+        Self { url, postgres: Some((base, name)) }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.postgres.take() {
+            on_own_runtime(admin(base, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+        }
+    }
+}
+
+/// Runs one statement on the PostgreSQL server at `base`.
+async fn admin(base: String, statement: String) {
+    use sea_orm::ConnectionTrait;
+    let conn = sea_orm::Database::connect(base.as_str()).await.expect("PostgreSQL at KVM_TEST_POSTGRES_URL");
+    conn.execute_unprepared(&statement).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
+    conn.close().await.ok();
+}
+
+/// Runs `work` to its end on a runtime of its own (callable from sync code, from async code and
+/// from `Drop`).
+fn on_own_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let ran = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(work)
+    })
+    .join();
+    if let Err(panic) = ran
+        && !std::thread::panicking()
+    {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `base` with its database replaced by `name`, keeping any `?query`.
+fn with_database(base: &str, name: &str) -> String {
+    let (main, query) = base.split_once('?').map_or((base, None), |(main, query)| (main, Some(query)));
+    let authority = main.find("://").map_or(0, |i| i + 3);
+    let server = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The database it serves (for the CLI, say); none for a server started elsewhere.
@@ -33,24 +111,28 @@ pub struct TestServer {
     /// The running server's state (services, say), for a server started here.
     pub state: Option<app::state::AppState>,
     _dir: Option<tempfile::TempDir>,
+    /// Its own database, when the server made it; dropped after the server's directory.
+    _database: Option<TestDatabase>,
 }
 
 impl TestServer {
+    /// A server over a fresh database (SQLite, or PostgreSQL: see [`on_postgres`]).
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
-        Self::start_with(url, dir).await
+        Self::configured("127.0.0.1:0", |_| {}).await
     }
 
+    /// A server over `database_url` (a database the test keeps for a later server).
     pub async fn start_with(database_url: String, dir: tempfile::TempDir) -> Self {
         Self::start_configured(database_url, dir, "127.0.0.1:0", |_| {}).await
     }
 
-    /// A server on `bind` over a fresh SQLite file, with settings changed by `configure`.
+    /// A server on `bind` over a fresh database, with settings changed by `configure`.
     pub async fn configured(bind: &str, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
-        Self::start_configured(url, dir, bind, configure).await
+        let database = TestDatabase::new(dir.path());
+        let mut server = Self::start_configured(database.url.clone(), dir, bind, configure).await;
+        server._database = Some(database);
+        server
     }
 
     pub async fn start_configured(
@@ -71,7 +153,7 @@ impl TestServer {
         configure(&mut config);
         let (router, state) = build(&config).await.expect("server builds");
         tokio::spawn(serve(listener, router, std::future::pending()));
-        Self { addr, database_url: Some(database_url), state: Some(state), _dir: Some(dir) }
+        Self { addr, database_url: Some(database_url), state: Some(state), _dir: Some(dir), _database: None }
     }
 
     /// A server with the Cloudflare backend whose "Cloudflare" is `base_url` (another server's
@@ -103,7 +185,7 @@ impl TestServer {
 
     /// A client for a server started elsewhere.
     pub fn at(addr: SocketAddr) -> Self {
-        Self { addr, database_url: None, state: None, _dir: None }
+        Self { addr, database_url: None, state: None, _dir: None, _database: None }
     }
 
     /// Sends one request and reads the whole response.
