@@ -80,8 +80,11 @@ e2e: release
 release:
 	cargo leptos build --release --split
 
+# Every bench records its figures beside their goals; the table is printed at the end and the
+# run fails when a goal was missed (scripts/bench-goals.sh).
 bench:
 	@scripts/setup.sh bench
+	rm -f target/bench-goals.tsv
 	cargo bench -p domain --bench storage
 	cargo bench -p domain --bench search
 	cargo bench -p domain --bench jobs
@@ -89,3 +92,4 @@ bench:
 	cargo bench -p kv-manager --bench ssr
 	cargo bench -p kv-manager --bench cloudflare
 	cargo bench -p kv-manager --bench kevi
+	scripts/bench-goals.sh target/bench-goals.tsv

@@ -71,6 +71,7 @@ async fn run(label: &str, url: &str, total: u64) {
         ms(p50),
         ms(p95)
     );
+    common::goals::record(label, "list_keys page of 1000, p50", ms(p50), "ms", common::goals::Goal::AtMost(5.0));
 
     let mut puts = Vec::new();
     for i in 0..1000u64 {

@@ -40,3 +40,40 @@ test('the audit log renders without JavaScript', async ({ page, request }) => {
   await expect(page.getByLabel('Operation', { exact: true })).toHaveValue('key.create');
   await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', new RegExp(`namespace_ids=${ns.id}`));
 });
+
+test('search, jobs, tokens, services and a key read view render without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'ssr:read', value: 'read me', metadata: { v: 1 }, expiration_ttl: 86_400 });
+  const job = await call(request, 'bulk_tag', { namespace_id: ns.id, keys: ['ssr:read'], tags: ['ssr'], operation: 'add' });
+  await expect.poll(async () => (await call(request, 'get_job', { job_id: job.job_id })).status).toBe('completed');
+  const token = `ssr-${Date.now()}`;
+  await call(request, 'create_api_token', { name: token });
+
+  // A key opened by its address reads in the page: value, metadata and expiration.
+  await page.goto(`/namespaces/${ns.id}?key=${encodeURIComponent('ssr:read')}`);
+  const view = page.getByRole('region', { name: 'Key ssr:read' });
+  await expect(view.getByLabel('Value')).toHaveValue('read me');
+  await expect(view.getByTestId('metadata-view')).toContainText('"v": 1');
+  await expect(view.getByTestId('expiration-view')).toContainText('UTC');
+  await expect(view.getByRole('link', { name: 'Close' })).toHaveAttribute('href', `/namespaces/${ns.id}`);
+
+  // The search form works as a plain GET form.
+  await page.goto('/search');
+  await page.getByLabel('Search keys').fill('ssr:read');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/\/search\?q=ssr%3Aread/);
+  await expect(page.getByRole('link', { name: 'ssr:read' }).first()).toBeVisible();
+
+  await page.goto(`/jobs?ns=${ns.id}&job=${job.job_id}`);
+  await expect(page.getByRole('heading', { name: 'Jobs', level: 1 })).toBeVisible();
+  await expect(page.locator(`tr[data-job="${job.job_id}"]`)).toContainText('completed');
+  await expect(page.getByRole('region', { name: 'Job details' })).toContainText('Apply tags');
+
+  await page.goto('/tokens');
+  await expect(page.getByRole('heading', { name: 'API tokens', level: 1 })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'API tokens' })).toContainText(token);
+
+  await page.goto('/services');
+  await expect(page.getByRole('heading', { name: 'Services', level: 1 })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'New service' })).toBeVisible();
+});

@@ -5,6 +5,9 @@
 //! The goal comes from the seed API: 437-452 GET/s at p50 33 ms and p99 90-110 ms; at least five
 //! times its requests per second, with p99 within 5 ms.
 
+#[path = "../../domain/benches/common/goals.rs"]
+mod goals;
+
 use std::process::{Command, ExitCode};
 
 use domain::services::ServiceSpec;
@@ -142,7 +145,17 @@ async fn main() -> ExitCode {
 
     let goal = format!("goal: >= {GOAL_RPS:.0} req/s, p99 <= {GOAL_P99_MS:.0} ms");
     match wrk(format!("http://{addr}/v1/kv/{KEY}"), Some(token)).await {
-        Ok(figures) => line("GET /v1/kv/{key}", &figures, &goal),
+        Ok(figures) => {
+            line("GET /v1/kv/{key}", &figures, &goal);
+            goals::record(
+                "kevi",
+                "GET /v1/kv/{key}",
+                figures.requests_per_second,
+                "req/s",
+                goals::Goal::AtLeast(GOAL_RPS),
+            );
+            goals::record("kevi", "GET /v1/kv/{key}, p99", figures.p99_ms, "ms", goals::Goal::AtMost(GOAL_P99_MS));
+        }
         Err(err) => {
             eprintln!("[kevi] GET /v1/kv/{{key}}: {err}");
             return ExitCode::FAILURE;

@@ -1,6 +1,9 @@
 //! `make bench`: server-side render of `/` with 100 namespaces (median time to first byte), and
 //! the first-load bytes of the release site (JS + WASM + CSS, gzip).
 
+#[path = "../../domain/benches/common/goals.rs"]
+mod goals;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -90,6 +93,7 @@ fn site_bytes(pkg: &std::path::Path) {
         "[site] first load of / (JS + WASM + CSS): {:.1} KB gzip (seed console: 151 KB; limit 400 KB)",
         first as f64 / 1024.0
     );
+    goals::record("ssr", "first load of / (gzip)", first as f64 / 1024.0, "KB", goals::Goal::AtMost(400.0));
     let manifest: serde_json::Value = std::fs::read(pkg.join("__wasm_split_manifest.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())

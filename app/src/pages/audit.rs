@@ -39,7 +39,7 @@ const OPERATIONS: [&str; 20] = [
     "token.create",
     "token.revoke",
 ];
-const SOURCES: [&str; 5] = ["console", "script", "cf-api", "cli", "job"];
+const SOURCES: [&str; 6] = ["console", "script", "cf-api", "kevi", "cli", "job"];
 
 /// The log's filters as the URL holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -193,7 +193,7 @@ pub fn AuditPage() -> impl IntoView {
                 {field("From", "date", |f| f.from.clone(), |f, v| f.from = v)}
                 {field("To", "date", |f| f.to.clone(), |f, v| f.to = v)}
             </form>
-            <p class="text-xs text-slate-500">"Dates are UTC; “To” includes the whole day."</p>
+            <p class="text-xs text-slate-500 dark:text-slate-400">"Dates are UTC; “To” includes the whole day."</p>
             <Transition fallback=|| view! { <p>"Loading the audit log…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
@@ -268,7 +268,7 @@ fn AuditRow(entry: AuditEntryDto, now: i64) -> impl IntoView {
         <tr class="border-t border-slate-200 dark:border-slate-800" data-audit=entry.id.to_string()>
             <td class="p-2 whitespace-nowrap">
                 <time title=format::utc_seconds(entry.at)>{format::utc_seconds(entry.at)}</time>
-                <div class="text-xs text-slate-500">{format::ago(entry.at, now)}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{format::ago(entry.at, now)}</div>
             </td>
             <td class="p-2 break-all">{entry.user.clone()}</td>
             <td class="p-2">{entry.source.clone()}</td>
@@ -290,7 +290,7 @@ fn AuditRow(entry: AuditEntryDto, now: i64) -> impl IntoView {
         <tr id=details_id class="bg-slate-50 dark:bg-slate-950" hidden=move || !open.get()>
             <td colspan="7" class="p-2">
                 <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Details JSON">{details}</pre>
-                <p class="mt-1 text-xs text-slate-500">"Request id: " <span class="font-mono">{request_id}</span></p>
+                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Request id: " <span class="font-mono">{request_id}</span></p>
             </td>
         </tr>
     }

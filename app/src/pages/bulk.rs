@@ -214,7 +214,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                     <input type="checkbox" bind:checked=overwrite />
                     "Overwrite existing keys"
                 </label>
-                <p class="text-xs text-slate-500">
+                <p class="text-xs text-slate-500 dark:text-slate-400">
                     {move || {
                         if overwrite.get() {
                             "Keys that already exist in the target are replaced."
@@ -278,7 +278,7 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                         "TTL (seconds)"
                         <input class=INPUT type="number" min="60" value=seconds.get_untracked() bind:value=seconds />
                     </label>
-                    <p class="text-xs text-slate-500">"At least 60 seconds; counted from when each key is updated."</p>
+                    <p class="text-xs text-slate-500 dark:text-slate-400">"At least 60 seconds; counted from when each key is updated."</p>
                 </Show>
                 <FieldError error field="expiration_ttl" />
                 <DialogButtons on_cancel=on_close label="Update TTL" pending />
@@ -328,7 +328,7 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     "Tags"
                     <input class=INPUT type="text" placeholder="hot, eu" autocomplete="off" bind:value=tags />
                 </label>
-                <p class="text-xs text-slate-500">"Separate tags with commas."</p>
+                <p class="text-xs text-slate-500 dark:text-slate-400">"Separate tags with commas."</p>
                 <FieldError error field="tags" />
                 <fieldset class="space-y-1">
                     <legend class=LABEL>"How"</legend>
@@ -336,7 +336,7 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     {choice("remove", "Remove these tags")}
                     {choice("replace", "Replace all tags with these")}
                 </fieldset>
-                <p class="text-xs text-slate-500">
+                <p class="text-xs text-slate-500 dark:text-slate-400">
                     {move || match operation.get() {
                         "add" => "Each key keeps its tags and gains these.",
                         "remove" => "These tags are taken off each key; its other tags stay.",

@@ -309,7 +309,7 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
         <section class="space-y-3 rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900" aria-label="Job details">
             <div class="flex flex-wrap items-center gap-2">
                 <h2 class="text-lg font-semibold">"Job details"</h2>
-                <span class="font-mono text-xs text-slate-500 break-all">{job_id.clone()}</span>
+                <span class="font-mono text-xs text-slate-500 dark:text-slate-400 break-all">{job_id.clone()}</span>
                 <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| revision.update(|r| *r += 1)>
                     "Refresh"
                 </button>
@@ -331,7 +331,7 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
                                 .flatten();
                             let count = |label: &'static str, value: String| view! {
                                 <div class="rounded-md bg-slate-100 p-2 dark:bg-slate-800">
-                                    <dt class="text-xs text-slate-500">{label}</dt>
+                                    <dt class="text-xs text-slate-600 dark:text-slate-300">{label}</dt>
                                     <dd class="tabular-nums">{value}</dd>
                                 </div>
                             };
@@ -414,8 +414,8 @@ fn Timeline(events: Vec<JobEventDto>) -> impl IntoView {
                                 " · "
                                 <time title=format::utc_seconds(e.created_at)>{format::ago(e.created_at, now)}</time>
                                 " · "
-                                <span class="text-slate-500">{format::utc_seconds(e.created_at)}</span>
-                                {details.map(|d| view! { <div class="text-xs text-slate-500">{d}</div> })}
+                                <span class="text-slate-500 dark:text-slate-400">{format::utc_seconds(e.created_at)}</span>
+                                {details.map(|d| view! { <div class="text-xs text-slate-500 dark:text-slate-400">{d}</div> })}
                                 {reason.map(|r| view! { <div class="text-xs text-red-700 dark:text-red-400">{format!("Reason: {r}")}</div> })}
                             </li>
                         }

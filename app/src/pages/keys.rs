@@ -46,6 +46,18 @@ pub fn KeysPage() -> impl IntoView {
     );
     let tags_in_use =
         Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id), None, None));
+    // A key opened by its address (`?key=`) is shown read-only in the page by the server, so it
+    // reads without JavaScript; in the browser the editor dialog takes over once hydrated (the
+    // read view's data travels with the page, so hydration asks for nothing).
+    let read_view = Resource::new(
+        move || (namespace_id.get(), open_key.get(), in_browser.get()),
+        |(id, key, browser)| async move {
+            match key {
+                Some(key) if !browser => get_key(id, key).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
     // Pages fetched with "Load more", after the first one.
     let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
     // The rows chosen for a bulk action; a new listing starts with none.
@@ -138,7 +150,7 @@ pub fn KeysPage() -> impl IntoView {
                         Ok(ns) => view! {
                             <div class="flex flex-wrap items-baseline gap-x-4 gap-y-1">
                                 <h1 class="text-2xl font-semibold break-all">{ns.title}</h1>
-                                <span class="font-mono text-xs text-slate-500">{ns.id.clone()}</span>
+                                <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{ns.id.clone()}</span>
                                 <span class="text-sm tabular-nums">
                                     {format!("{} keys · {}", ns.key_count, format::bytes(ns.size_bytes))}
                                 </span>
@@ -233,6 +245,31 @@ pub fn KeysPage() -> impl IntoView {
                     on_done=refresh
                 />
             </Show>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let close = format!("/namespaces/{}", namespace_id.get_untracked());
+                    match read_view.await {
+                        Ok(Some(key)) => Some({
+                            let label = format!("Key {}", key.name);
+                            let name = key.name.clone();
+                            view! {
+                            <section
+                                aria-label=label
+                                class="space-y-3 rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
+                            >
+                                <div class="flex items-center gap-2">
+                                    <h2 class="mr-auto text-lg font-semibold break-all">{name}</h2>
+                                    <a class=BUTTON_SECONDARY href=close>"Close"</a>
+                                </div>
+                                <KeyView loaded=key />
+                            </section>
+                            }.into_any()
+                        }),
+                        Ok(None) => None,
+                        Err(err) => Some(view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any()),
+                    }
+                })}
+            </Suspense>
             {move || {
                 open_key
                     .get()
@@ -643,7 +680,7 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
                     "Metadata (JSON)"
                     <textarea class=format!("{INPUT} font-mono") rows="3" bind:value=metadata></textarea>
                 </label>
-                <p class="text-xs text-slate-500">{move || metadata_size(&metadata.get())}</p>
+                <p class="text-xs text-slate-500 dark:text-slate-400">{move || metadata_size(&metadata.get())}</p>
                 <FieldError error field="metadata" />
                 <TtlFields mode seconds at error />
                 <DialogButtons on_cancel=on_close label="Save" pending />
@@ -783,7 +820,7 @@ fn KeyView(loaded: KeyDto) -> impl IntoView {
                     {value}
                 </textarea>
             </label>
-            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
+            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500 dark:text-slate-400">
                 <span>{format::bytes(loaded.size)}</span>
                 {download.map(|href| view! { <a class="underline" href=href download=name>"Download value"</a> })}
             </div>
@@ -793,7 +830,7 @@ fn KeyView(loaded: KeyDto) -> impl IntoView {
                     <dd data-testid="metadata-view">
                         {match metadata {
                             Some(m) => view! { <pre class="mt-1 max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{m}</pre> }.into_any(),
-                            None => view! { <span class="text-slate-500">"None"</span> }.into_any(),
+                            None => view! { <span class="text-slate-500 dark:text-slate-400">"None"</span> }.into_any(),
                         }}
                     </dd>
                 </div>
@@ -890,7 +927,7 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
                     {value.get_untracked()}
                 </textarea>
             </label>
-            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500">
+            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500 dark:text-slate-400">
                 <span>{move || format::bytes(size())}</span>
                 <Show when=is_json>
                     <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(true)>
@@ -910,7 +947,7 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
                     {metadata.get_untracked()}
                 </textarea>
             </label>
-            <p class="text-xs text-slate-500" data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
+            <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
             <FieldError error field="metadata" />
             <TtlFields mode seconds at error />
             <div class="flex flex-wrap items-center justify-end gap-2">

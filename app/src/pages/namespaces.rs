@@ -118,7 +118,7 @@ pub fn NamespacesPage() -> impl IntoView {
                                                         <A href=format!("/namespaces/{}", ns.id) attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300 break-all">
                                                             {ns.title.clone()}
                                                         </A>
-                                                        <div class="font-mono text-xs text-slate-500">{ns.id.clone()}</div>
+                                                        <div class="font-mono text-xs text-slate-500 dark:text-slate-400">{ns.id.clone()}</div>
                                                     </div>
                                                     <div class="text-sm tabular-nums">
                                                         {format!("{} key{}", ns.key_count, if ns.key_count == 1 { "" } else { "s" })}

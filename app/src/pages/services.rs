@@ -233,7 +233,7 @@ fn ServiceFields(
                     bind:value=draft.prefix
                 />
                 <FieldError error field="prefix" />
-                <p class="mt-1 text-xs text-slate-500">
+                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
                     "Keys are stored as " <code class="font-mono">"<prefix>:<key>"</code>
                     "; unique in the namespace. 1 to 64 of A–Z, a–z, 0–9, “.”, “_” and “-”."
                 </p>
@@ -253,7 +253,7 @@ fn ServiceFields(
                     {draft.origins.get_untracked()}
                 </textarea>
                 <FieldError error field="allowed_origins" />
-                <p class="mt-1 text-xs text-slate-500">
+                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
                     "Browser pages that may call the API, one a line or separated by commas: "
                     <code class="font-mono">"https://app.example.com"</code> ", or " <code class="font-mono">"*"</code>
                     " for any. Calls without an Origin (servers, scripts) need none."
@@ -274,7 +274,7 @@ fn ServiceFields(
                     {draft.public_keys.get_untracked()}
                 </textarea>
                 <FieldError error field="public_keys" />
-                <p class="mt-1 text-xs text-slate-500">
+                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
                     "Keys a token may read from any origin: names, or prefixes ending in "
                     <code class="font-mono">"*"</code> ", one a line or separated by commas."
                 </p>
@@ -351,7 +351,7 @@ fn NewServiceForm(
                         bind:value=name
                     />
                     <FieldError error field="name" />
-                    <p class="mt-1 text-xs text-slate-500">
+                    <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
                         "3 to 30 of a–z, 0–9 and “-”; it cannot be changed later. Writes are audited under this name."
                     </p>
                 </div>
@@ -408,7 +408,7 @@ fn SecretBox(made: ServiceSecretDto, on_dismiss: Callback<()>) -> impl IntoView 
 /// A list of strings, one a line, or a dash for none.
 fn list_cell(items: &[String]) -> AnyView {
     if items.is_empty() {
-        return view! { <span class="text-slate-500">"—"</span> }.into_any();
+        return view! { <span class="text-slate-500 dark:text-slate-400">"—"</span> }.into_any();
     }
     view! {
         <ul class="font-mono text-xs">
@@ -477,13 +477,13 @@ fn ServiceRow(
         }
     };
     let status = if disabled {
-        view! { <span class="font-medium text-slate-500">"disabled"</span> }.into_any()
+        view! { <span class="font-medium text-slate-500 dark:text-slate-400">"disabled"</span> }.into_any()
     } else {
         view! { <span class="font-medium text-green-700 dark:text-green-400">"enabled"</span> }.into_any()
     };
     let namespace = match &service.namespace_title {
         Some(title) => view! { <span class="break-all">{title.clone()}</span> }.into_any(),
-        None => view! { <span class="text-slate-500">"(not found)"</span> }.into_any(),
+        None => view! { <span class="text-slate-500 dark:text-slate-400">"(not found)"</span> }.into_any(),
     };
     let show_tokens = {
         let name = name.clone();
@@ -502,11 +502,11 @@ fn ServiceRow(
             <th scope="row" class="p-2 font-medium break-all">
                 {name.clone()}
                 {(!service.description.is_empty())
-                    .then(|| view! { <div class="text-xs font-normal text-slate-500">{service.description.clone()}</div> })}
+                    .then(|| view! { <div class="text-xs font-normal text-slate-500 dark:text-slate-400">{service.description.clone()}</div> })}
             </th>
             <td class="p-2">
                 {namespace}
-                <div class="font-mono text-xs text-slate-500 break-all">{service.namespace_id.clone()}</div>
+                <div class="font-mono text-xs text-slate-500 dark:text-slate-400 break-all">{service.namespace_id.clone()}</div>
             </td>
             <td class="p-2 whitespace-nowrap" data-testid="service-role">{service.role.clone()}</td>
             <td class="p-2 font-mono text-xs break-all">{service.prefix.clone()}</td>
@@ -694,7 +694,7 @@ fn TokenRow(token: ServiceTokenDto, now: i64, on_revoke: Callback<ServiceTokenDt
     let status = match &token.revoked_at {
         None => view! { <span class="font-medium text-green-700 dark:text-green-400">"active"</span> }.into_any(),
         Some(at) => view! {
-            <span class="font-medium text-slate-500">"revoked "</span>
+            <span class="font-medium text-slate-500 dark:text-slate-400">"revoked "</span>
             {when(at, now)}
         }
         .into_any(),
@@ -712,12 +712,12 @@ fn TokenRow(token: ServiceTokenDto, now: i64, on_revoke: Callback<ServiceTokenDt
             <th scope="row" class="p-2 font-mono text-xs font-normal break-all">{token.id.clone()}</th>
             <td class="p-2 whitespace-nowrap">
                 {when(&token.created_at, now)}
-                <div class="text-xs text-slate-500">{format!("by {}", token.created_by)}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{format!("by {}", token.created_by)}</div>
             </td>
             <td class="p-2 whitespace-nowrap">
                 {match &token.last_used_at {
                     Some(at) => when(at, now).into_any(),
-                    None => view! { <span class="text-slate-500">"never"</span> }.into_any(),
+                    None => view! { <span class="text-slate-500 dark:text-slate-400">"never"</span> }.into_any(),
                 }}
             </td>
             <td class="p-2 whitespace-nowrap" data-testid="token-status">{status}</td>

@@ -23,7 +23,7 @@ pub(crate) fn when(rfc3339: &str, now: i64) -> AnyView {
     match unix(rfc3339) {
         Some(at) => view! {
             <time datetime=rfc3339.to_owned() title=format::utc_seconds(at)>{format::utc_seconds(at)}</time>
-            <div class="text-xs text-slate-500">{format::ago(at, now)}</div>
+            <div class="text-xs text-slate-500 dark:text-slate-400">{format::ago(at, now)}</div>
         }
         .into_any(),
         None => view! { <time datetime=rfc3339.to_owned()>{rfc3339.to_owned()}</time> }.into_any(),
@@ -126,7 +126,7 @@ fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
                             <input class=INPUT type="text" required autocomplete="off" bind:value=name />
                         </label>
                         <FieldError error field="name" />
-                        <p class="mt-1 text-xs text-slate-500">
+                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
                             "Who uses it, say “backup script”: writes are audited under this name."
                         </p>
                     </div>
@@ -219,7 +219,7 @@ fn TokenRow(token: ApiTokenDto, now: i64, on_revoke: Callback<ApiTokenDto>) -> i
     let status = match &token.revoked_at {
         None => view! { <span class="font-medium text-green-700 dark:text-green-400">"active"</span> }.into_any(),
         Some(at) => view! {
-            <span class="font-medium text-slate-500">"revoked "</span>
+            <span class="font-medium text-slate-500 dark:text-slate-400">"revoked "</span>
             {when(at, now)}
         }
         .into_any(),
@@ -236,17 +236,17 @@ fn TokenRow(token: ApiTokenDto, now: i64, on_revoke: Callback<ApiTokenDto>) -> i
         <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-token=token.id.clone()>
             <th scope="row" class="p-2 font-medium break-all">
                 {token.name.clone()}
-                <div class="font-mono text-xs font-normal text-slate-500">{token.id.clone()}</div>
+                <div class="font-mono text-xs font-normal text-slate-500 dark:text-slate-400">{token.id.clone()}</div>
             </th>
             <td class="p-2 whitespace-nowrap">{access}</td>
             <td class="p-2 whitespace-nowrap">
                 {when(&token.created_at, now)}
-                <div class="text-xs text-slate-500">{format!("by {}", token.created_by)}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{format!("by {}", token.created_by)}</div>
             </td>
             <td class="p-2 whitespace-nowrap">
                 {match &token.last_used_at {
                     Some(at) => when(at, now).into_any(),
-                    None => view! { <span class="text-slate-500">"never"</span> }.into_any(),
+                    None => view! { <span class="text-slate-500 dark:text-slate-400">"never"</span> }.into_any(),
                 }}
             </td>
             <td class="p-2 whitespace-nowrap" data-testid="token-status">{status}</td>

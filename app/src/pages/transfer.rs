@@ -77,7 +77,7 @@ fn ExportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
                     <input class=INPUT type="text" autocomplete="off" placeholder="Every key when empty" bind:value=prefix />
                 </label>
                 <FieldError error field="prefix" />
-                <p class="text-xs text-slate-500">"The file downloads when the export is done; it stays available for a while from the job history."</p>
+                <p class="text-xs text-slate-500 dark:text-slate-400">"The file downloads when the export is done; it stays available for a while from the job history."</p>
                 <DialogButtons on_cancel=on_close label="Start export" pending />
             </form>
         </Modal>
@@ -320,7 +320,7 @@ fn ImportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
                     {choice("overwrite", "Overwrite existing keys")}
                     {choice("fail", "Fail if any key exists")}
                 </fieldset>
-                <p class="text-xs text-slate-500">
+                <p class="text-xs text-slate-500 dark:text-slate-400">
                     {move || match collision.get() {
                         "skip" => "Keys already in the namespace keep their value; only new keys are written.",
                         "overwrite" => "Keys already in the namespace get the file's value.",

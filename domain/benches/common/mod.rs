@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod goals;
+
 use std::time::Duration;
 
 pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
