@@ -76,9 +76,10 @@ test-release: release
 e2e: release
 	cd end2end && npx playwright test
 
-# The release build of the server and the site, as `make run` serves them.
+# The release build of the server and the site, as `make run` serves them (skipped when both are
+# newer than every source: scripts/release.sh).
 release:
-	cargo leptos build --release --split
+	scripts/release.sh
 
 # Every bench records its figures beside their goals; the table is printed at the end and the
 # run fails when a goal was missed (scripts/bench-goals.sh).
