@@ -216,6 +216,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn whole_numbers_written_with_a_fraction_read_exactly() {
+        // Found by Schemathesis: without serde_json's float_roundtrip this read as ...833.5.
+        let n: serde_json::Number = serde_json::from_str("3618740277370834.0").unwrap();
+        assert_eq!(whole_number(&n), Some(3_618_740_277_370_834));
+        let n: serde_json::Number = serde_json::from_str("9007199254740991.0").unwrap();
+        assert_eq!(whole_number(&n), Some(9_007_199_254_740_991));
+    }
+
+    #[test]
     fn namespace_ids_are_32_lowercase_hex() {
         assert!(is_namespace_id("0123456789abcdef0123456789abcdef"));
         assert!(!is_namespace_id("0123456789ABCDEF0123456789abcdef"));
