@@ -159,7 +159,9 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Answ
     if response.content_length().is_some_and(|declared| declared > cap as u64) {
         return Ok(Answer::TooLarge);
     }
-    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
+    // What the answer says it holds is taken as a hint only up to 1 MiB: the rest grows as it comes.
+    let hint = response.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut body = Vec::with_capacity(hint.min(1024 * 1024));
     while let Some(chunk) = response.chunk().await? {
         if body.len().saturating_add(chunk.len()) > cap {
             return Ok(Answer::TooLarge);

@@ -13,17 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::TestServer;
+use common::{TestServer, kv_manager_bin};
 use serde_json::json;
 
 const PAGE_CLIENTS: usize = 32;
 const WRITERS: usize = 4;
 const STALL: Duration = Duration::from_secs(10);
-
-/// The binary under test.
-pub fn binary() -> String {
-    std::env::var("KVM_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kv-manager").to_owned())
-}
 
 fn seconds() -> u64 {
     std::env::var("KVM_LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60)
@@ -43,7 +38,7 @@ async fn every_console_page_renders_for_32_clients_while_v1_kv_writes_run() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(binary())
+    let mut child = Command::new(kv_manager_bin())
         .args(["serve", "--addr", &addr.to_string(), "--config", "/dev/null"])
         .arg("--database-url")
         .arg(format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display()))
@@ -183,7 +178,7 @@ async fn every_console_page_renders_for_32_clients_while_v1_kv_writes_run() {
     println!(
         "pages under load ({PAGE_CLIENTS} clients, {WRITERS} /v1/kv writers, {run:?}, {}): {} pages ({:.0}/s), \
          p50 {:?}, p99 {:?}, max {:?}; {writes} writes ({:.0}/s); {} stalls, {} errors",
-        binary(),
+        kv_manager_bin(),
         times.len(),
         times.len() as f64 / run.as_secs_f64(),
         at(0.5).unwrap_or_default(),

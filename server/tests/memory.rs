@@ -22,6 +22,8 @@
 //!
 //! Ignored in the debug test run (minutes there); `make test-release` runs them.
 
+mod common;
+
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -59,8 +61,7 @@ fn run_sampled(dir: &Path, args: &[&str]) -> (bool, String, String, Peak, Durati
     let url = format!("sqlite://{}?mode=rwc", dir.join("kv.db").display());
     let (out, err) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
     let started = Instant::now();
-    let binary = std::env::var("KVM_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kv-manager").to_owned());
-    let mut child = Command::new(binary)
+    let mut child = Command::new(common::kv_manager_bin())
         .args(args)
         .args(["--database-url", &url, "--data-dir"])
         .arg(dir.join("data"))

@@ -433,8 +433,7 @@ impl Catalog {
         let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
         let txn = crate::db::begin_write(&self.conn).await?;
-        // Write first: on SQLite a transaction that reads before it writes cannot wait for
-        // another writer, and would fail instead.
+        // One writer per namespace (the lock row), as every write of its keys takes it.
         crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
         self.require_live_key(&txn, namespace_id, key).await?;
         let write = DetailsWrite { tags: Some(tags.clone()), custom_metadata: Some(custom.clone()) };

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use domain::{Actor, Database, DomainError, Kv, PutKey, Source};
 use sea_orm::ConnectionTrait;
 
@@ -21,7 +23,7 @@ impl Fixture {
     pub async fn finish(mut self) {
         let Some((base, name)) = self.drop_after.take() else { return };
         self.db.conn.clone().close().await.ok();
-        drop_database(&base, &name).await;
+        postgres::drop_database(&base, &name).await;
     }
 
     /// A connection of its own to the fixture's database, outside the store's pool.
@@ -37,17 +39,10 @@ impl Drop for Fixture {
         let Some((base, name)) = self.drop_after.take() else { return };
         let _ = std::thread::spawn(move || {
             if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                rt.block_on(drop_database(&base, &name));
+                rt.block_on(postgres::drop_database(&base, &name));
             }
         })
         .join();
-    }
-}
-
-async fn drop_database(base: &str, name: &str) {
-    if let Ok(admin) = sea_orm::Database::connect(base).await {
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-        admin.close().await.ok();
     }
 }
 
@@ -69,29 +64,9 @@ pub async fn postgres() -> Option<Fixture> {
         );
         return None;
     };
-    let admin = sea_orm::Database::connect(base.as_str()).await.expect("postgres");
-    let name = format!("kvm_t_{}", uuid::Uuid::new_v4().simple());
-    // A linguistic default collation where the server has ICU, so that byte order holds only
-    // where the schema asks for it (the key name column), not by luck of the server's locale.
-    let icu = format!("CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'");
-    if admin.execute_unprepared(&icu).await.is_err() {
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    }
-    admin.close().await.ok();
-    let url = database_url(&base, &name);
+    let (url, name) = postgres::create_database(&base).await;
     let db = Database::connect(&url).await.expect("postgres test database");
     Some(Fixture { kv: Kv::sql(db.clone()), db, url, _dir: None, drop_after: Some((base, name)) })
-}
-
-/// `base` with its database (if any) replaced by `name`, keeping any `?query`.
-fn database_url(base: &str, name: &str) -> String {
-    let (main, query) = base.split_once('?').map_or((base, None), |(main, query)| (main, Some(query)));
-    let authority = main.find("://").map_or(0, |i| i + 3);
-    let server = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
 }
 
 /// Generates a SQLite test and a PostgreSQL test for one check.

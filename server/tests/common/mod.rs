@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../domain/tests/common/postgres.rs"]
+pub mod postgres;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -25,6 +27,12 @@ pub fn encode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The `kv-manager` binary that tests running it as a child process start: `KVM_TEST_BIN` (the
+/// release build, in `make test-release`), else this build's.
+pub fn kv_manager_bin() -> String {
+    std::env::var("KVM_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kv-manager").to_owned())
 }
 
 /// Whether this run's test servers keep their data on PostgreSQL: `KVM_TEST_SERVER_DATABASE=
@@ -53,12 +61,10 @@ impl TestDatabase {
         }
         let base = std::env::var("KVM_TEST_POSTGRES_URL")
             .expect("KVM_TEST_SERVER_DATABASE=postgres needs KVM_TEST_POSTGRES_URL (a PostgreSQL server)");
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("kvm_s_{}_{n}_{nanos}", std::process::id());
-        on_own_runtime(admin(base.clone(), format!("CREATE DATABASE {name}")));
-        let url = with_database(&base, &name);
+        let (url, name) = on_own_runtime({
+            let base = base.clone();
+            async move { postgres::create_database(&base).await }
+        });
         Self { url, postgres: Some((base, name)) }
     }
 }
@@ -66,42 +72,19 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((base, name)) = self.postgres.take() {
-            on_own_runtime(admin(base, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+            on_own_runtime(async move { postgres::drop_database(&base, &name).await });
         }
     }
 }
 
-/// Runs one statement on the PostgreSQL server at `base`.
-async fn admin(base: String, statement: String) {
-    use sea_orm::ConnectionTrait;
-    let conn = sea_orm::Database::connect(base.as_str()).await.expect("PostgreSQL at KVM_TEST_POSTGRES_URL");
-    conn.execute_unprepared(&statement).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
-    conn.close().await.ok();
-}
-
 /// Runs `work` to its end on a runtime of its own (callable from sync code, from async code and
 /// from `Drop`).
-fn on_own_runtime(work: impl std::future::Future<Output = ()> + Send + 'static) {
-    let ran = std::thread::spawn(move || {
+fn on_own_runtime<T: Send + 'static>(work: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(work)
     })
-    .join();
-    if let Err(panic) = ran
-        && !std::thread::panicking()
-    {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// `base` with its database replaced by `name`, keeping any `?query`.
-fn with_database(base: &str, name: &str) -> String {
-    let (main, query) = base.split_once('?').map_or((base, None), |(main, query)| (main, Some(query)));
-    let authority = main.find("://").map_or(0, |i| i + 3);
-    let server = main[authority..].find('/').map_or(main, |i| &main[..authority + i]);
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
+    .join()
+    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 pub struct TestServer {
