@@ -71,3 +71,15 @@ impl Actor {
         self.role != Role::ReadOnly
     }
 }
+
+/// Refuses every change by a read-only user.
+pub fn require_write(actor: &Actor) -> crate::error::DomainResult<()> {
+    if actor.can_write() {
+        Ok(())
+    } else {
+        Err(crate::error::DomainError::forbidden(format!(
+            "{} has read-only access: changes are not allowed",
+            actor.user
+        )))
+    }
+}

@@ -1,17 +1,13 @@
 //! The audit log: who changed what, when and through which surface. Rows are written in the
-//! transaction of the change they record, so no change goes unrecorded and no row describes a
+//! transaction of the change they record (by [`crate::write::WriteTxn`]), so no change goes unrecorded and no row describes a
 //! change that rolled back. Values and secrets are never recorded.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
-use crate::actor::Actor;
-use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
-use crate::store::{decode_time_cursor, encode_time_cursor};
-
-/// Keys named in the details of a change to many keys.
-const NAMED_KEYS: usize = 10;
+use crate::sql::{Sql, get as col};
+use crate::sql::{decode_time_cursor, encode_time_cursor};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -60,69 +56,6 @@ pub const ADMIN_OPERATION_PREFIXES: [&str; 2] = ["token.", "service."];
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub cursor: Option<String>,
-}
-
-/// The source as recorded: `console`, `script`, `kevi`, `cf-api`, `cli` or `job`.
-fn source_name(actor: &Actor) -> String {
-    serde_json::to_value(actor.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// The current title of a namespace, read through `conn` (inside the change's transaction).
-pub(crate) async fn title_of(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<Option<String>> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT title FROM namespaces WHERE id = ");
-    sql.bind(namespace_id);
-    match conn.query_one_raw(sql.statement()).await? {
-        Some(row) => Ok(Some(row.try_get::<String>("", "title").map_err(DomainError::internal)?)),
-        None => Ok(None),
-    }
-}
-
-/// Records one change. `namespace` is (id, title at the time).
-pub(crate) async fn record(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    operation: &str,
-    namespace: Option<(&str, Option<&str>)>,
-    key: Option<&str>,
-    details: serde_json::Value,
-    now: i64,
-) -> DomainResult<()> {
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "INSERT INTO audit_log (at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id) VALUES (",
-    );
-    sql.bind(now).push(", ").bind(actor.user.as_str()).push(", ").bind(source_name(actor)).push(", ");
-    sql.bind(operation).push(", ").bind(namespace.map(|(id, _)| id.to_owned())).push(", ");
-    sql.bind(namespace.and_then(|(_, title)| title.map(str::to_owned))).push(", ");
-    sql.bind(key.map(str::to_owned)).push(", ").bind(details.to_string()).push(", ");
-    sql.bind(actor.request_id.clone()).push(")");
-    conn.execute_raw(sql.statement()).await?;
-    Ok(())
-}
-
-/// Records a change to one or many keys of a namespace: one row, naming the key when there is
-/// one, else the count and the first few names.
-pub(crate) async fn record_keys(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    (operation_one, operation_many): (&str, &str),
-    namespace_id: &str,
-    names: &[&str],
-    mut details: serde_json::Value,
-    now: i64,
-) -> DomainResult<()> {
-    let title = title_of(conn, namespace_id).await?;
-    let (operation, key) = match names {
-        [one] => (operation_one, Some(*one)),
-        _ => {
-            if let Some(map) = details.as_object_mut() {
-                map.insert("count".into(), names.len().into());
-                map.insert("keys".into(), names.iter().take(NAMED_KEYS).copied().collect::<Vec<_>>().into());
-            }
-            (operation_many, None)
-        }
-    };
-    record(conn, actor, operation, Some((namespace_id, title.as_deref())), key, details, now).await
 }
 
 /// The audit log, read.
@@ -188,7 +121,7 @@ impl Audit {
         }
         if let Some(prefix) = query.key_prefix.as_deref().filter(|p| !p.is_empty()) {
             sql.push(" AND key_name >= ").bind(prefix);
-            if let Some(upper) = crate::store::prefix_upper_bound(prefix) {
+            if let Some(upper) = crate::sql::prefix_upper_bound(prefix) {
                 sql.push(" AND key_name < ").bind(upper);
             }
         }
@@ -232,9 +165,7 @@ impl Audit {
 
     /// Removes entries older than `days`; returns how many.
     pub async fn prune(&self, days: u32, now: i64) -> DomainResult<u64> {
-        let mut sql = Sql::new(self.conn.get_database_backend(), "DELETE FROM audit_log WHERE at < ");
-        sql.bind(now - i64::from(days) * 86_400);
-        Ok(self.conn.execute_raw(sql.statement()).await?.rows_affected())
+        crate::write::prune_audit(&self.conn, now - i64::from(days) * 86_400).await
     }
 }
 

@@ -113,15 +113,15 @@ impl Kv {
 
     /// The SQL store over `db`, with its catalog in the same database.
     pub fn sql(db: crate::Database) -> Self {
-        let catalog = Catalog::new(db.conn.clone());
-        Self::new(Arc::new(crate::SqlStore::new(db)), catalog)
+        let store: Arc<dyn KvStore> = Arc::new(crate::SqlStore::new(db.clone()));
+        Self::new(store.clone(), Catalog::new(db.conn, store))
     }
 
     /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
     pub fn cloudflare(db: crate::Database, client: crate::cloudflare::CloudflareClient) -> Self {
-        let catalog = Catalog::new(db.conn.clone());
-        let store = crate::store::cloudflare::CloudflareStore::new(client, crate::SqlStore::new(db));
-        Self::new(Arc::new(store), catalog)
+        let store: Arc<dyn KvStore> =
+            Arc::new(crate::store::cloudflare::CloudflareStore::new(client, crate::SqlStore::new(db.clone())));
+        Self::new(store.clone(), Catalog::new(db.conn, store))
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
@@ -237,7 +237,10 @@ impl Kv {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
         let now = now_unix();
-        let valid = puts.into_iter().map(|put| validate_put(put, now)).collect::<DomainResult<Vec<_>>>()?;
+        let valid = puts
+            .into_iter()
+            .map(|put| ValidPut::new(put, DetailsWrite::default(), now))
+            .collect::<DomainResult<Vec<_>>>()?;
         let count = valid.len();
         self.store.put_many(actor, namespace_id, valid, kind).await?;
         tracing::debug!(user = %actor.user, namespace_id, count, "keys written");
@@ -257,12 +260,12 @@ impl Kv {
         let now = now_unix();
         let valid = items
             .into_iter()
-            .map(|(put, details)| validate_put_with_details(put, details, now))
+            .map(|(put, details)| ValidPut::new(put, details, now))
             .collect::<DomainResult<Vec<_>>>()?;
         self.store.put_many(actor, namespace_id, valid, WriteKind::Update).await
     }
 
-    /// Writes already validated items (see [`validate_put_with_details`]).
+    /// Writes already validated items (see [`ValidPut::new`]).
     pub async fn put_valid(&self, actor: &Actor, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
@@ -276,7 +279,7 @@ impl Kv {
         actor: &Actor,
         namespace_id: &str,
         items: Vec<ValidPut>,
-        step: &crate::jobs::JobStep,
+        step: &JobStep,
     ) -> DomainResult<()> {
         limits::check_namespace_id(namespace_id)?;
         self.authorize(actor, namespace_id, Need::Write).await?;
@@ -310,7 +313,7 @@ impl Kv {
         let existing =
             if overwrite { std::collections::HashSet::new() } else { self.store.live_names(target, names).await? };
         let details = self.catalog.details_many(source, names).await?;
-        let (items, done) = plan_transfer(names, values, &details, &existing, now_unix());
+        let (items, done) = crate::store::plan_transfer(names, values, &details, &existing, now_unix());
         self.store.put_many(actor, target, items, WriteKind::Update).await?;
         if remove_source && !done.written.is_empty() {
             self.store.delete_many(actor, source, &done.written).await?;
@@ -657,77 +660,4 @@ impl Kv {
     }
 }
 
-fn validate_put(put: PutKey, now: i64) -> DomainResult<ValidPut> {
-    limits::check_key_name(&put.name)?;
-    limits::check_value(&put.value)?;
-    let metadata = limits::check_metadata(put.metadata.as_ref())?;
-    let expiration = limits::resolve_expiration(put.expiration, put.expiration_ttl, now)?;
-    Ok(ValidPut { name: put.name, value: put.value, metadata, expiration, details: DetailsWrite::default() })
-}
-
-/// Validates a write and the tags and custom metadata that go with it.
-pub fn validate_put_with_details(put: PutKey, details: DetailsWrite, now: i64) -> DomainResult<ValidPut> {
-    let tags = details.tags.map(|t| crate::catalog::normalize_tags(&t)).transpose()?;
-    if let Some(custom) = &details.custom_metadata {
-        limits::check_custom_metadata(custom)?;
-    }
-    let mut valid = validate_put(put, now)?;
-    valid.details = DetailsWrite { tags, custom_metadata: details.custom_metadata };
-    Ok(valid)
-}
-
-/// What copying `values` (the live keys among `names`) to another namespace writes: each with
-/// its details, validated as any write is (an expiration now under a minute away fails the key),
-/// except the names in `existing` (skipped); names without a value fail as missing.
-pub(crate) fn plan_transfer(
-    names: &[String],
-    values: Vec<KeyValue>,
-    details: &std::collections::HashMap<String, KeyDetails>,
-    existing: &std::collections::HashSet<String>,
-    now: i64,
-) -> (Vec<ValidPut>, Transfer) {
-    let found: std::collections::HashSet<&str> = values.iter().map(|v| v.name.as_str()).collect();
-    let failures = names
-        .iter()
-        .filter(|n| !found.contains(n.as_str()))
-        .map(|n| crate::jobs::KeyFailure { key: n.clone(), reason: "the key does not exist (or has expired)".into() })
-        .collect();
-    let mut done = Transfer { failures, ..Transfer::default() };
-    let mut items = Vec::with_capacity(values.len());
-    for key in values {
-        if existing.contains(&key.name) {
-            done.skipped += 1;
-            continue;
-        }
-        let d = details.get(&key.name);
-        let write = DetailsWrite {
-            tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
-            custom_metadata: Some(d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
-        };
-        let name = key.name.clone();
-        let put = PutKey {
-            name: key.name,
-            value: key.value,
-            metadata: key.metadata,
-            expiration: key.expiration,
-            expiration_ttl: None,
-        };
-        match validate_put_with_details(put, write, now) {
-            Ok(item) => {
-                done.written.push(item.name.clone());
-                items.push(item);
-            }
-            Err(err) => done.failures.push(crate::jobs::KeyFailure { key: name, reason: err.to_string() }),
-        }
-    }
-    (items, done)
-}
-
-/// Refuses every change by a read-only user.
-pub fn require_write(actor: &Actor) -> DomainResult<()> {
-    if actor.can_write() {
-        Ok(())
-    } else {
-        Err(DomainError::forbidden(format!("{} has read-only access: changes are not allowed", actor.user)))
-    }
-}
+pub use crate::actor::require_write;

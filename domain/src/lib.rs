@@ -14,8 +14,10 @@ pub mod kv;
 pub mod limits;
 pub mod model;
 pub mod services;
+pub mod sql;
 pub mod store;
 pub mod tokens;
+pub mod write;
 
 pub use actor::{Actor, Role, Source};
 pub use catalog::Catalog;

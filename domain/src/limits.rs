@@ -1,5 +1,7 @@
 //! Cloudflare Workers KV limits, checked before anything is written.
 
+use std::collections::HashSet;
+
 use crate::error::{DomainError, DomainResult};
 
 pub const MAX_KEY_BYTES: usize = 512;
@@ -30,7 +32,7 @@ pub const MAX_IMPORT_ITEM_BYTES: usize = 6 * MAX_VALUE_BYTES
     + 6 * MAX_KEY_BYTES
     + 6 * MAX_METADATA_BYTES
     + 6 * MAX_CUSTOM_METADATA_BYTES
-    + MAX_TAGS_PER_KEY * (12 * crate::catalog::MAX_TAG_CHARS + 3)
+    + MAX_TAGS_PER_KEY * (12 * MAX_TAG_CHARS + 3)
     + 64 * 1024;
 /// Value bytes one batch of a job holds at most (an export page, a copy or move batch, a
 /// Cloudflare bulk get): a batch stops at this or at its key count, whichever comes first, so
@@ -209,6 +211,38 @@ pub fn check_page(page: Option<u32>, per_page: Option<u32>) -> DomainResult<(u32
         ));
     }
     Ok((page, per_page))
+}
+
+/// Characters of one tag.
+pub const MAX_TAG_CHARS: usize = 64;
+
+/// Trims, checks and de-duplicates tags (case-insensitively, keeping the first spelling).
+pub fn normalize_tags(tags: &[String]) -> DomainResult<Vec<String>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for tag in tags {
+        let tag = tag.trim();
+        let chars = tag.chars().count();
+        if tag.contains('\0') {
+            return Err(DomainError::invalid("tags", "tags: must not contain the NUL character (U+0000)"));
+        }
+        if chars == 0 || chars > MAX_TAG_CHARS {
+            return Err(DomainError::invalid(
+                "tags",
+                format!("tags: {tag:?} must be 1 to {MAX_TAG_CHARS} characters long"),
+            ));
+        }
+        if seen.insert(tag.to_lowercase()) {
+            out.push(tag.to_owned());
+        }
+    }
+    if out.len() > MAX_TAGS_PER_KEY {
+        return Err(DomainError::invalid(
+            "tags",
+            format!("tags: {} tags is over the limit of {} per key", out.len(), MAX_TAGS_PER_KEY),
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

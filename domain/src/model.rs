@@ -97,20 +97,82 @@ pub struct Transfer {
     /// Names left alone because they were live in the target (without `overwrite`).
     pub skipped: u64,
     /// Names missing from the source, or whose stored state cannot be written again.
-    pub failures: Vec<crate::jobs::KeyFailure>,
+    pub failures: Vec<KeyFailure>,
 }
 
-/// A write after validation: what a store persists.
+/// A write after validation: what a store persists. Its fields are private and
+/// [`ValidPut::new`] is its constructor, so no write reaches a store unchecked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidPut {
-    pub name: String,
-    pub value: Vec<u8>,
+    name: String,
+    value: Vec<u8>,
     /// Serialized JSON, at most 1024 bytes.
-    pub metadata: Option<String>,
+    metadata: Option<String>,
     /// Absolute unix seconds.
-    pub expiration: Option<i64>,
+    expiration: Option<i64>,
     /// Tags and custom metadata to write with the key; `None` fields leave what is there.
-    pub details: DetailsWrite,
+    details: DetailsWrite,
+}
+
+impl ValidPut {
+    /// Checks a write and the tags and custom metadata that go with it: the key's name, the
+    /// value's size, the metadata, the expiration (at `now`), the tags (normalized) and the
+    /// custom metadata.
+    pub fn new(put: PutKey, details: DetailsWrite, now: i64) -> crate::error::DomainResult<Self> {
+        use crate::limits;
+        let tags = details.tags.map(|t| limits::normalize_tags(&t)).transpose()?;
+        if let Some(custom) = &details.custom_metadata {
+            limits::check_custom_metadata(custom)?;
+        }
+        limits::check_key_name(&put.name)?;
+        limits::check_value(&put.value)?;
+        let metadata = limits::check_metadata(put.metadata.as_ref())?;
+        let expiration = limits::resolve_expiration(put.expiration, put.expiration_ttl, now)?;
+        Ok(Self {
+            name: put.name,
+            value: put.value,
+            metadata,
+            expiration,
+            details: DetailsWrite { tags, custom_metadata: details.custom_metadata },
+        })
+    }
+
+    /// A key as Cloudflare holds it, taken into the mirror as it is: Cloudflare accepted it, and
+    /// its expiration may already be closer than a new write's may be.
+    pub(crate) fn mirrored(key: KeyValue) -> Self {
+        Self {
+            name: key.name,
+            value: key.value,
+            metadata: key.metadata.map(|m| m.to_string()),
+            expiration: key.expiration,
+            details: DetailsWrite::default(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+
+    pub fn metadata(&self) -> Option<&str> {
+        self.metadata.as_deref()
+    }
+
+    pub fn expiration(&self) -> Option<i64> {
+        self.expiration
+    }
+
+    pub fn details(&self) -> &DetailsWrite {
+        &self.details
+    }
+
+    /// (name, value, metadata, expiration, details).
+    pub fn into_parts(self) -> (String, Vec<u8>, Option<String>, Option<i64>, DetailsWrite) {
+        (self.name, self.value, self.metadata, self.expiration, self.details)
+    }
 }
 
 /// Tags and/or custom metadata written together with a key (validated: tags normalized,
@@ -219,4 +281,28 @@ pub struct VersionValue {
     pub value: Vec<u8>,
     pub metadata: Option<serde_json::Value>,
     pub expiration: Option<i64>,
+}
+
+/// A key a job could not process, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFailure {
+    pub key: String,
+    pub reason: String,
+}
+
+/// A job's progress once a batch is written, saved in the batch's own transaction (see
+/// [`crate::KvStore::put_many_step`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobStep {
+    pub job_id: String,
+    pub total: u64,
+    pub processed: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub current_key: Option<String>,
+    /// Where a resumed job continues.
+    pub checkpoint: String,
+    /// The batch's key failures that are kept (the job's first 1,000).
+    pub failures: Vec<KeyFailure>,
+    pub at: i64,
 }

@@ -23,11 +23,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
-use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
 use crate::kv::Kv;
 use crate::limits;
 use crate::now_unix;
+use crate::sql::{Sql, get as col};
+use crate::write::WriteTxn;
 
 /// Changes made by another instance are seen within this long.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
@@ -410,27 +411,27 @@ impl Services {
     pub async fn create(&self, actor: &Actor, spec: &ServiceSpec) -> DomainResult<(Service, ServiceToken, String)> {
         require_admin(actor)?;
         let c = self.check(actor, spec).await?;
-        let txn = crate::db::begin_write(&self.conn).await?;
-        let backend = txn.get_database_backend();
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        let backend = txn.conn().get_database_backend();
         let mut exists = Sql::new(backend, "SELECT name FROM services WHERE name = ");
         exists.bind(c.name.as_str());
-        if txn.query_one_raw(exists.statement()).await?.is_some() {
+        if txn.conn().query_one_raw(exists.statement()).await?.is_some() {
             return Err(DomainError::conflict("name", format!("name: a service named {:?} already exists", c.name)));
         }
-        self.check_prefix_free(&txn, &c).await?;
-        let now = now_unix();
+        self.check_prefix_free(txn.conn(), &c).await?;
+        let now = txn.now();
         let mut insert = Sql::new(backend, &format!("INSERT INTO services ({COLUMNS}) VALUES ("));
         insert.bind(c.name.as_str()).push(", ").bind(c.namespace_id.as_str()).push(", ").bind(c.role.as_str());
         insert.push(", ").bind(c.prefix.as_str()).push(", ").bind(json_list(&c.allowed_origins));
         insert.push(", ").bind(json_list(&c.public_keys)).push(", ").bind(c.description.as_str());
         insert.push(", ").bind(c.disabled).push(", ").bind(now).push(", ").bind(actor.user.as_str());
         insert.push(", ").bind(now).push(")");
-        txn.execute_raw(insert.statement()).await?;
+        txn.conn().execute_raw(insert.statement()).await?;
         let secret = new_secret()?;
-        let token = insert_token(&txn, actor, &c.name, &sha256(&secret), now).await?;
+        let token = insert_token(txn.conn(), actor, &c.name, &sha256(&secret), now).await?;
         let details =
             serde_json::json!({ "service": c.name, "prefix": c.prefix, "role": c.role.as_str(), "token_id": token.id });
-        self.commit(txn, actor, "service.create", &c.namespace_id, details, now).await?;
+        self.commit(txn, actor, "service.create", &c.namespace_id, details).await?;
         Ok((self.get(&c.name).await?, token, secret))
     }
 
@@ -439,22 +440,22 @@ impl Services {
         require_admin(actor)?;
         let before = self.get(name).await?;
         let c = self.check(actor, &ServiceSpec { name: before.name.clone(), ..spec.clone() }).await?;
-        let txn = crate::db::begin_write(&self.conn).await?;
-        self.check_prefix_free(&txn, &c).await?;
-        let now = now_unix();
-        let mut update = Sql::new(txn.get_database_backend(), "UPDATE services SET namespace_id = ");
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        self.check_prefix_free(txn.conn(), &c).await?;
+        let now = txn.now();
+        let mut update = Sql::new(txn.conn().get_database_backend(), "UPDATE services SET namespace_id = ");
         update.bind(c.namespace_id.as_str()).push(", role = ").bind(c.role.as_str());
         update.push(", prefix = ").bind(c.prefix.as_str());
         update.push(", allowed_origins = ").bind(json_list(&c.allowed_origins));
         update.push(", public_keys = ").bind(json_list(&c.public_keys));
         update.push(", description = ").bind(c.description.as_str()).push(", disabled = ").bind(c.disabled);
         update.push(", updated_at = ").bind(now).push(" WHERE name = ").bind(c.name.as_str());
-        txn.execute_raw(update.statement()).await?;
+        txn.conn().execute_raw(update.statement()).await?;
         let details = serde_json::json!({
             "service": c.name, "prefix": c.prefix, "role": c.role.as_str(), "disabled": c.disabled,
             "allowed_origins": c.allowed_origins, "public_keys": c.public_keys,
         });
-        self.commit(txn, actor, "service.update", &c.namespace_id, details, now).await?;
+        self.commit(txn, actor, "service.update", &c.namespace_id, details).await?;
         self.get(name).await
     }
 
@@ -488,11 +489,10 @@ impl Services {
     pub async fn issue_token(&self, actor: &Actor, name: &str) -> DomainResult<(ServiceToken, String)> {
         require_admin(actor)?;
         let service = self.get(name).await?;
-        let txn = crate::db::begin_write(&self.conn).await?;
-        let now = now_unix();
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
         let secret = new_secret()?;
-        let token = insert_token(&txn, actor, &service.name, &sha256(&secret), now).await?;
-        self.commit_token_change(txn, actor, "service.token.create", &service, &token.id, now).await?;
+        let token = insert_token(txn.conn(), actor, &service.name, &sha256(&secret), txn.now()).await?;
+        self.commit_token_change(txn, actor, "service.token.create", &service, &token.id).await?;
         Ok((token, secret))
     }
 
@@ -506,12 +506,12 @@ impl Services {
         if token.revoked_at.is_some() {
             return Err(DomainError::conflict("token_id", "token_id: already revoked"));
         }
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.conn).await?;
-        let mut update = Sql::new(txn.get_database_backend(), "UPDATE service_tokens SET revoked_at = ");
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        let now = txn.now();
+        let mut update = Sql::new(txn.conn().get_database_backend(), "UPDATE service_tokens SET revoked_at = ");
         update.bind(now).push(" WHERE id = ").bind(token_id);
-        txn.execute_raw(update.statement()).await?;
-        self.commit_token_change(txn, actor, "service.token.revoke", &service, token_id, now).await?;
+        txn.conn().execute_raw(update.statement()).await?;
+        self.commit_token_change(txn, actor, "service.token.revoke", &service, token_id).await?;
         token.revoked_at = Some(now);
         Ok(token)
     }
@@ -519,31 +519,27 @@ impl Services {
     /// Audits a change to one of a service's tokens, commits it, and drops the snapshot.
     async fn commit_token_change(
         &self,
-        txn: sea_orm::DatabaseTransaction,
+        txn: WriteTxn,
         actor: &Actor,
         operation: &str,
         service: &Service,
         token_id: &str,
-        now: i64,
     ) -> DomainResult<()> {
         let details = serde_json::json!({ "service": service.name, "token_id": token_id });
-        self.commit(txn, actor, operation, &service.namespace_id, details, now).await
+        self.commit(txn, actor, operation, &service.namespace_id, details).await
     }
 
     /// Audits a change to a service (with its namespace's title, read in the same transaction
     /// from our own records: no request to a remote backend), commits it, drops the snapshot.
     async fn commit(
         &self,
-        txn: sea_orm::DatabaseTransaction,
+        txn: WriteTxn,
         actor: &Actor,
         operation: &str,
         namespace_id: &str,
         details: serde_json::Value,
-        now: i64,
     ) -> DomainResult<()> {
-        let title = crate::audit::title_of(&txn, namespace_id).await?;
-        crate::audit::record(&txn, actor, operation, Some((namespace_id, title.as_deref())), None, details, now)
-            .await?;
+        txn.audit_namespace(actor, operation, namespace_id, details).await?;
         txn.commit().await?;
         self.invalidate();
         Ok(())

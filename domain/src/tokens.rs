@@ -8,9 +8,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
-use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
 use crate::now_unix;
+use crate::sql::{Sql, get as col};
+use crate::write::WriteTxn;
 
 /// Prefix of every secret, so a leaked one is recognisable (secret scanners, logs).
 pub const SECRET_PREFIX: &str = "kvm_";
@@ -74,16 +75,16 @@ impl Tokens {
 
     /// Makes a token; answers it with its secret, which is not kept anywhere.
     pub async fn create(&self, actor: &Actor, name: &str, read_only: bool) -> DomainResult<(ApiToken, String)> {
-        crate::kv::require_write(actor)?;
+        crate::actor::require_write(actor)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(DomainError::invalid("name", "name: 1 to 100 characters, no control characters"));
         }
-        let txn = crate::db::begin_write(&self.conn).await?;
-        let backend = txn.get_database_backend();
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        let backend = txn.conn().get_database_backend();
         let mut taken = Sql::new(backend, "SELECT id FROM api_tokens WHERE revoked_at IS NULL AND name = ");
         taken.bind(name);
-        if txn.query_one_raw(taken.statement()).await?.is_some() {
+        if txn.conn().query_one_raw(taken.statement()).await?.is_some() {
             return Err(DomainError::conflict("name", format!("name: a token named {name:?} already exists")));
         }
         let secret = new_secret();
@@ -91,7 +92,7 @@ impl Tokens {
             id: format!("tok-{}", ulid::Ulid::new().to_string().to_lowercase()),
             name: name.to_owned(),
             read_only,
-            created_at: now_unix(),
+            created_at: txn.now(),
             created_by: actor.user.clone(),
             last_used_at: None,
             revoked_at: None,
@@ -103,9 +104,9 @@ impl Tokens {
         insert.bind(token.id.as_str()).push(", ").bind(token.name.as_str()).push(", ").bind(hash(&secret));
         insert.push(", ").bind(read_only).push(", ").bind(token.created_at).push(", ");
         insert.bind(token.created_by.as_str()).push(")");
-        txn.execute_raw(insert.statement()).await?;
+        txn.conn().execute_raw(insert.statement()).await?;
         let details = serde_json::json!({ "token_id": token.id, "name": token.name, "read_only": read_only });
-        crate::audit::record(&txn, actor, "token.create", None, None, details, token.created_at).await?;
+        txn.audit(actor, "token.create", None, None, details).await?;
         txn.commit().await?;
         Ok((token, secret))
     }
@@ -121,18 +122,18 @@ impl Tokens {
 
     /// Revokes a token by id or by the name of a live one; it stops working at once.
     pub async fn revoke(&self, actor: &Actor, id_or_name: &str) -> DomainResult<ApiToken> {
-        crate::kv::require_write(actor)?;
-        let txn = crate::db::begin_write(&self.conn).await?;
-        let backend = txn.get_database_backend();
+        crate::actor::require_write(actor)?;
+        let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        let backend = txn.conn().get_database_backend();
         // An id first; a name only when no id matches (a token may be named like another's id).
         let mut by_id = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
         by_id.bind(id_or_name);
         let mut by_name =
             Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL AND name = "));
         by_name.bind(id_or_name);
-        let row = match txn.query_one_raw(by_id.statement()).await? {
+        let row = match txn.conn().query_one_raw(by_id.statement()).await? {
             Some(row) => Some(row),
-            None => txn.query_one_raw(by_name.statement()).await?,
+            None => txn.conn().query_one_raw(by_name.statement()).await?,
         };
         let Some(row) = row else {
             return Err(DomainError::not_found("token", format!("token: no token has the id or name {id_or_name:?}")));
@@ -141,12 +142,12 @@ impl Tokens {
         if token.revoked_at.is_some() {
             return Err(DomainError::conflict("token", "token: already revoked"));
         }
-        let now = now_unix();
+        let now = txn.now();
         let mut update = Sql::new(backend, "UPDATE api_tokens SET revoked_at = ");
         update.bind(now).push(" WHERE id = ").bind(token.id.as_str());
-        txn.execute_raw(update.statement()).await?;
+        txn.conn().execute_raw(update.statement()).await?;
         let details = serde_json::json!({ "token_id": token.id, "name": token.name });
-        crate::audit::record(&txn, actor, "token.revoke", None, None, details, now).await?;
+        txn.audit(actor, "token.revoke", None, None, details).await?;
         txn.commit().await?;
         token.revoked_at = Some(now);
         Ok(token)

@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{me, namespace, put};
+use domain::ValidPut;
 use domain::jobs::transfer::parse_item;
 use domain::jobs::{JobSpec, JobStatus, Jobs, JobsConfig, Selection, TtlChange};
-use domain::kv::validate_put_with_details;
 use domain::limits::{MIN_TTL_SECONDS, resolve_expiration};
 use domain::{DomainError, now_unix};
 use proptest::prelude::*;
@@ -87,7 +87,7 @@ proptest! {
             item["expiration_ttl"] = t.clone();
         }
         let now = now_unix();
-        let result = parse_item(item).and_then(|(put, details)| validate_put_with_details(put, details, now)).map(|v| v.expiration);
+        let result = parse_item(item).and_then(|(put, details)| ValidPut::new(put, details, now)).map(|v| v.expiration());
         // Only whole numbers that fit an i64 are seconds; anything else is refused by its field.
         let as_seconds = |v: &Option<Value>| match v {
             None | Some(Value::Null) => Ok(None),

@@ -6,7 +6,7 @@
 use domain::DomainError;
 use domain::jobs::ImportFormat;
 use domain::jobs::transfer::{ItemReader, parse_item};
-use domain::store::{decode_cursor, decode_time_cursor, encode_cursor, encode_time_cursor, prefix_upper_bound};
+use domain::sql::{decode_cursor, decode_time_cursor, encode_cursor, encode_time_cursor, prefix_upper_bound};
 use proptest::prelude::*;
 use serde_json::Value;
 

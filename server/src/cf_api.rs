@@ -548,7 +548,7 @@ async fn bulk_write(
         let expiration = or_respond!(whole_seconds(index, "expiration", item.expiration));
         let expiration_ttl = or_respond!(whole_seconds(index, "expiration_ttl", item.expiration_ttl));
         let put = PutKey { name: item.key, value, metadata: item.metadata, expiration, expiration_ttl };
-        match domain::kv::validate_put_with_details(put, DetailsWrite::default(), now) {
+        match domain::ValidPut::new(put, DetailsWrite::default(), now) {
             Ok(put) => valid.push(put),
             Err(err) => return cf_error(at_index(err, index)),
         }

@@ -389,6 +389,29 @@ async fn a_write_the_mirror_missed_is_repaired_by_the_next_sync() {
     assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
 }
 
+/// Whether a key is live is the store's answer on every path: a key written on Cloudflare by
+/// someone else and never synced into B's mirror can be tagged and given custom metadata through
+/// B as soon as B's `get_key` finds it (the catalog asks the store, not the mirror's tables).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_written_elsewhere_and_never_synced_takes_tags_and_details() {
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let b = TestServer::over_cloudflare(format!("http://{}/client/v4", a.addr), secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "elsewhere" })).await["id"].as_str().unwrap().to_owned();
+    a.ok("put_key", json!({ "namespace_id": ns, "key": "written-on-a", "value": "v" })).await;
+    assert_eq!(b.ok("get_key", json!({ "namespace_id": ns, "key": "written-on-a" })).await["value"], "v");
+    let details =
+        json!({ "namespace_id": ns, "key": "written-on-a", "tags": ["red"], "custom_metadata": { "owner": "ops" } });
+    let put = b.call("put_key_details", details).await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let read = b.ok("get_key_details", json!({ "namespace_id": ns, "key": "written-on-a" })).await;
+    assert_eq!(read["tags"], json!(["red"]), "{read}");
+    assert_eq!(read["custom_metadata"], json!({ "owner": "ops" }));
+    // A key that is nowhere is still not found.
+    let missing = b.call("get_key_details", json!({ "namespace_id": ns, "key": "nowhere" })).await;
+    assert_eq!(missing.status, 404, "{}", missing.text());
+}
+
 /// A bulk write that takes several Cloudflare requests is recorded part by part: when Cloudflare
 /// refuses a later part, the parts it took are in the mirror and the audit log, the error says
 /// which part failed and how many keys were written, and nothing of the refused parts is kept.
@@ -412,7 +435,7 @@ async fn a_bulk_write_over_several_requests_is_recorded_part_by_part() {
     let items: Vec<domain::ValidPut> = (0..10)
         .map(|i| {
             let put = domain::PutKey { name: format!("k{i}"), value: vec![b'x'; 400], ..Default::default() };
-            domain::kv::validate_put_with_details(put, domain::DetailsWrite::default(), now).unwrap()
+            domain::ValidPut::new(put, domain::DetailsWrite::default(), now).unwrap()
         })
         .collect();
     kv.get_namespace(&actor, &ns).await.unwrap();

@@ -2,185 +2,27 @@
 //! and the search over them. It always lives in our own SQL database.
 
 mod search;
-mod sql;
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
+pub use crate::limits::{MAX_TAG_CHARS, normalize_tags};
 use crate::model::*;
 use crate::now_unix;
-pub(crate) use sql::Sql;
+use crate::sql::{ROWS_PER_STATEMENT as NAMES_PER_STATEMENT, Sql, get};
+use crate::store::KvStore;
+use crate::write::{WriteTxn, details_of, details_row};
 
-/// Names per statement when a statement lists keys.
-const NAMES_PER_STATEMENT: usize = 500;
-pub const MAX_TAG_CHARS: usize = 64;
-
-/// Tags, custom metadata, versions and search, over our SQL database.
-#[derive(Clone, Debug)]
+/// Tags, custom metadata, versions and search, over our SQL database. Whether a key is live is
+/// the store's answer (see [`KvStore::live_names`]), so on Cloudflare a key written elsewhere
+/// and not yet synced has details as soon as `get_key` finds it.
+#[derive(Clone)]
 pub struct Catalog {
     conn: DatabaseConnection,
-}
-
-/// One column of a raw row.
-pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainResult<T> {
-    row.try_get::<T>("", column).map_err(DomainError::internal)
-}
-
-/// Trims, checks and de-duplicates tags (case-insensitively, keeping the first spelling).
-pub fn normalize_tags(tags: &[String]) -> DomainResult<Vec<String>> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for tag in tags {
-        let tag = tag.trim();
-        let chars = tag.chars().count();
-        if tag.contains('\0') {
-            return Err(DomainError::invalid("tags", "tags: must not contain the NUL character (U+0000)"));
-        }
-        if chars == 0 || chars > MAX_TAG_CHARS {
-            return Err(DomainError::invalid(
-                "tags",
-                format!("tags: {tag:?} must be 1 to {MAX_TAG_CHARS} characters long"),
-            ));
-        }
-        if seen.insert(tag.to_lowercase()) {
-            out.push(tag.to_owned());
-        }
-    }
-    if out.len() > crate::limits::MAX_TAGS_PER_KEY {
-        return Err(DomainError::invalid(
-            "tags",
-            format!("tags: {} tags is over the limit of {} per key", out.len(), crate::limits::MAX_TAGS_PER_KEY),
-        ));
-    }
-    Ok(out)
-}
-
-/// Keeps the state of each named live key as a version, before `operation` replaces it.
-pub(crate) async fn record_versions(
-    conn: &impl ConnectionTrait,
-    namespace_id: &str,
-    names: &[&str],
-    operation: &str,
-    actor: &Actor,
-    now: i64,
-) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    for chunk in names.chunks(NAMES_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            backend,
-            "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, value) \
-             SELECT e.namespace_id, e.name, COALESCE((SELECT MAX(v.version) FROM key_versions v \
-             WHERE v.namespace_id = e.namespace_id AND v.name = e.name), 0) + 1, ",
-        );
-        sql.bind(operation).push(", e.metadata, e.expiration, e.size, ").bind(now).push(", ").bind(actor.user.as_str());
-        sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
-        sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(now).push(") AND e.name IN ");
-        sql.bind_list(chunk);
-        conn.execute_raw(sql.statement()).await?;
-    }
-    Ok(())
-}
-
-/// Stored details of the named keys that have any: name -> details.
-pub(crate) async fn details_of(
-    conn: &impl ConnectionTrait,
-    namespace_id: &str,
-    names: &[&str],
-) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
-    let backend = conn.get_database_backend();
-    let mut out = std::collections::HashMap::new();
-    for chunk in names.chunks(NAMES_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            backend,
-            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
-        );
-        sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
-        for row in conn.query_all_raw(sql.statement()).await? {
-            out.insert(
-                get::<String>(&row, "name")?,
-                KeyDetails {
-                    tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
-                    custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
-                        .unwrap_or_else(|_| serde_json::json!({})),
-                    created_at: Some(get(&row, "created_at")?),
-                    updated_at: Some(get(&row, "updated_at")?),
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// Writes tags and/or custom metadata of many keys in a few statements per chunk; a `None` field
-/// keeps the key's current one. Callers hold the namespace lock and have checked the keys live.
-pub(crate) async fn write_details(
-    conn: &impl ConnectionTrait,
-    namespace_id: &str,
-    items: &[(String, DetailsWrite)],
-    now: i64,
-) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    for chunk in items.chunks(NAMES_PER_STATEMENT) {
-        let partial: Vec<&str> = chunk
-            .iter()
-            .filter(|(_, d)| d.tags.is_none() || d.custom_metadata.is_none())
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let current =
-            if partial.is_empty() { Default::default() } else { details_of(conn, namespace_id, &partial).await? };
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (name, write) in chunk {
-            let existing = current.get(name);
-            let tags = match &write.tags {
-                Some(tags) => tags.clone(),
-                None => existing.map(|d| d.tags.clone()).unwrap_or_default(),
-            };
-            let custom = match &write.custom_metadata {
-                Some(custom) => custom.clone(),
-                None => existing.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({})),
-            };
-            rows.push((name.as_str(), tags, custom));
-        }
-        let mut sql = Sql::new(
-            backend,
-            "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES ",
-        );
-        for (i, (name, tags, custom)) in rows.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            let tags_json = serde_json::to_string(tags).map_err(DomainError::internal)?;
-            let custom_json = serde_json::to_string(custom).map_err(DomainError::internal)?;
-            sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tags_json);
-            sql.push(", ").bind(custom_json).push(", ").bind(now).push(", ").bind(now).push(")");
-        }
-        sql.push(
-            " ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, \
-             custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at",
-        );
-        conn.execute_raw(sql.statement()).await?;
-        let names: Vec<&str> = rows.iter().map(|(name, ..)| *name).collect();
-        let mut sql = Sql::new(backend, "DELETE FROM key_tags WHERE namespace_id = ");
-        sql.bind(namespace_id).push(" AND name IN ").bind_list(&names);
-        conn.execute_raw(sql.statement()).await?;
-        let tag_rows: Vec<(&str, &String)> =
-            rows.iter().flat_map(|(name, tags, _)| tags.iter().map(move |tag| (*name, tag))).collect();
-        for tag_chunk in tag_rows.chunks(NAMES_PER_STATEMENT) {
-            let mut sql = Sql::new(backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES ");
-            for (i, (name, tag)) in tag_chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tag.to_lowercase());
-                sql.push(", ").bind(tag.as_str()).push(")");
-            }
-            conn.execute_raw(sql.statement()).await?;
-        }
-    }
-    Ok(())
+    store: Arc<dyn KvStore>,
 }
 
 /// How a bulk tag job changes each key's tags.
@@ -223,50 +65,6 @@ pub fn apply_tag_operation(current: &[String], tags: &[String], operation: TagOp
     }
 }
 
-/// Removes the details of keys that are gone.
-pub(crate) async fn forget_details(
-    conn: &impl ConnectionTrait,
-    namespace_id: &str,
-    names: &[&str],
-) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    for chunk in names.chunks(NAMES_PER_STATEMENT) {
-        for table in ["key_details", "key_tags"] {
-            let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-            sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
-            conn.execute_raw(sql.statement()).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes the details of a namespace's keys that expired by `now`.
-pub(crate) async fn forget_expired_details(
-    conn: &impl ConnectionTrait,
-    namespace_id: &str,
-    now: i64,
-) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    for table in ["key_details", "key_tags"] {
-        let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-        sql.bind(namespace_id).push(" AND name IN (SELECT name FROM kv_entries WHERE namespace_id = ");
-        sql.bind(namespace_id).push(" AND expiration <= ").bind(now).push(")");
-        conn.execute_raw(sql.statement()).await?;
-    }
-    Ok(())
-}
-
-/// Removes everything the catalog holds about a namespace.
-pub(crate) async fn forget_namespace(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<()> {
-    let backend = conn.get_database_backend();
-    for table in ["key_details", "key_tags", "key_versions"] {
-        let mut sql = Sql::new(backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-        sql.bind(namespace_id);
-        conn.execute_raw(sql.statement()).await?;
-    }
-    Ok(())
-}
-
 /// Fails with `not_found` when the namespace does not exist.
 async fn require_namespace_on(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<()> {
     let mut sql = Sql::new(conn.get_database_backend(), "SELECT id FROM namespaces WHERE id = ");
@@ -281,8 +79,8 @@ async fn require_namespace_on(conn: &impl ConnectionTrait, namespace_id: &str) -
 }
 
 impl Catalog {
-    pub fn new(conn: DatabaseConnection) -> Self {
-        Self { conn }
+    pub fn new(conn: DatabaseConnection, store: Arc<dyn KvStore>) -> Self {
+        Self { conn, store }
     }
 
     fn backend(&self) -> DbBackend {
@@ -293,16 +91,13 @@ impl Catalog {
         require_namespace_on(&self.conn, namespace_id).await
     }
 
-    /// Reads through `conn`, so that inside a transaction no second connection is needed.
-    async fn require_live_key(&self, conn: &impl ConnectionTrait, namespace_id: &str, key: &str) -> DomainResult<()> {
-        require_namespace_on(conn, namespace_id).await?;
-        let mut sql = Sql::new(self.backend(), "SELECT name FROM kv_entries WHERE namespace_id = ");
-        sql.bind(namespace_id).push(" AND name = ").bind(key);
-        sql.push(" AND (expiration IS NULL OR expiration > ").bind(now_unix()).push(")");
-        match conn.query_one_raw(sql.statement()).await? {
-            Some(_) => Ok(()),
-            None => Err(DomainError::not_found("key", format!("key: {key:?} does not exist in this namespace"))),
+    /// Fails with `not_found` unless the key is live, as the store answers it.
+    async fn require_live_key(&self, namespace_id: &str, key: &str) -> DomainResult<()> {
+        self.require_namespace(namespace_id).await?;
+        if self.store.live_names(namespace_id, &[key.to_owned()]).await?.is_empty() {
+            return Err(key_not_found(key));
         }
+        Ok(())
     }
 
     /// Stored details of the named keys that have any.
@@ -329,16 +124,7 @@ impl Catalog {
         sql.bind(namespace_id).push(" AND name >= ").bind(first).push(" AND name <= ").bind(last);
         let mut out = std::collections::HashMap::new();
         for row in self.conn.query_all_raw(sql.statement()).await? {
-            out.insert(
-                get::<String>(&row, "name")?,
-                KeyDetails {
-                    tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
-                    custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
-                        .unwrap_or_else(|_| serde_json::json!({})),
-                    created_at: Some(get(&row, "created_at")?),
-                    updated_at: Some(get(&row, "updated_at")?),
-                },
-            );
+            out.insert(get::<String>(&row, "name")?, details_row(&row)?);
         }
         Ok(out)
     }
@@ -354,20 +140,13 @@ impl Catalog {
         tags: &[String],
         operation: TagOperation,
     ) -> DomainResult<TagsApplied> {
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.conn).await?;
-        crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
-        let mut live = Vec::new();
-        for chunk in names.chunks(NAMES_PER_STATEMENT) {
-            let mut sql = Sql::new(self.backend(), "SELECT name FROM kv_entries WHERE namespace_id = ");
-            sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
-            sql.push(" AND (expiration IS NULL OR expiration > ").bind(now).push(")");
-            for row in txn.query_all_raw(sql.statement()).await? {
-                live.push(get::<String>(&row, "name")?);
-            }
-        }
+        let mut txn = WriteTxn::begin(&self.conn, now_unix()).await?;
+        txn.lock_namespace(namespace_id).await?;
+        let live_set = self.store.live_names_in(&txn, namespace_id, names).await?;
+        let mut live: Vec<String> = live_set.into_iter().collect();
+        live.sort_unstable();
         let refs: Vec<&str> = live.iter().map(String::as_str).collect();
-        let current = details_of(&txn, namespace_id, &refs).await?;
+        let current = details_of(txn.conn(), namespace_id, &refs).await?;
         let mut writes: Vec<(String, DetailsWrite)> = Vec::with_capacity(live.len());
         let mut over_limit = Vec::new();
         for name in live {
@@ -379,12 +158,11 @@ impl Catalog {
                 writes.push((name, DetailsWrite { tags: Some(tags), custom_metadata: None }));
             }
         }
-        write_details(&txn, namespace_id, &writes, now).await?;
+        txn.write_details(namespace_id, &writes).await?;
         if !writes.is_empty() {
             let refs: Vec<&str> = writes.iter().map(|(name, _)| name.as_str()).collect();
             let details = serde_json::json!({ "operation": operation, "tags": tags });
-            crate::audit::record_keys(&txn, actor, ("key.tags", "keys.tags"), namespace_id, &refs, details, now)
-                .await?;
+            txn.audit_keys(actor, ("key.tags", "keys.tags"), namespace_id, &refs, details).await?;
         }
         txn.commit().await?;
         Ok(TagsApplied { changed: writes.into_iter().map(|(name, _)| name).collect(), over_limit })
@@ -392,7 +170,7 @@ impl Catalog {
 
     /// Tags and custom metadata of a live key (empty when it has none).
     pub async fn get_details(&self, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
-        self.require_live_key(&self.conn, namespace_id, key).await?;
+        self.require_live_key(namespace_id, key).await?;
         let mut sql = Sql::new(
             self.backend(),
             "SELECT tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
@@ -406,13 +184,7 @@ impl Catalog {
                 updated_at: None,
             });
         };
-        Ok(KeyDetails {
-            tags: serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default(),
-            custom_metadata: serde_json::from_str(&get::<String>(&row, "custom_metadata")?)
-                .unwrap_or_else(|_| serde_json::json!({})),
-            created_at: Some(get(&row, "created_at")?),
-            updated_at: Some(get(&row, "updated_at")?),
-        })
+        details_row(&row)
     }
 
     /// Sets tags and/or custom metadata of a live key; an omitted field is left unchanged.
@@ -432,16 +204,17 @@ impl Catalog {
         let tags = tags.unwrap_or_else(|| current.tags.clone());
         let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
-        let txn = crate::db::begin_write(&self.conn).await?;
+        let mut txn = WriteTxn::begin(&self.conn, now).await?;
         // One writer per namespace (the lock row), as every write of its keys takes it.
-        crate::store::sql::lock_namespace(&txn, namespace_id, now).await?;
-        self.require_live_key(&txn, namespace_id, key).await?;
+        txn.lock_namespace(namespace_id).await?;
+        if self.store.live_names_in(&txn, namespace_id, &[key.to_owned()]).await?.is_empty() {
+            return Err(key_not_found(key));
+        }
         let write = DetailsWrite { tags: Some(tags.clone()), custom_metadata: Some(custom.clone()) };
-        write_details(&txn, namespace_id, &[(key.to_owned(), write)], now).await?;
+        txn.write_details(namespace_id, &[(key.to_owned(), write)]).await?;
         let keys: Vec<&str> = custom.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
         let details = serde_json::json!({ "tags": tags, "custom_metadata_fields": keys });
-        crate::audit::record_keys(&txn, actor, ("key.details", "keys.details"), namespace_id, &[key], details, now)
-            .await?;
+        txn.audit_keys(actor, ("key.details", "keys.details"), namespace_id, &[key], details).await?;
         txn.commit().await?;
         // What was just written: no need to read it back.
         Ok(KeyDetails {
@@ -466,7 +239,7 @@ impl Catalog {
         if let Some(id) = namespace_id {
             self.require_namespace(id).await?;
         }
-        let after = cursor.filter(|c| !c.is_empty()).map(crate::store::decode_cursor).transpose()?;
+        let after = cursor.filter(|c| !c.is_empty()).map(crate::sql::decode_cursor).transpose()?;
         let mut sql = Sql::new(
             self.backend(),
             "SELECT MIN(t.tag) AS tag, t.tag_key AS tag_key, COUNT(*) AS n FROM key_tags t JOIN kv_entries e \
@@ -490,7 +263,7 @@ impl Catalog {
             tags.push(TagCount { tag: get(row, "tag")?, count: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0) });
             last_key = Some(get::<String>(row, "tag_key")?);
         }
-        let next = if rows.len() > limit as usize { last_key.map(|k| crate::store::encode_cursor(&k)) } else { None };
+        let next = if rows.len() > limit as usize { last_key.map(|k| crate::sql::encode_cursor(&k)) } else { None };
         Ok((tags, next))
     }
 
@@ -579,12 +352,10 @@ impl Catalog {
     /// `keep_days`; returns how many.
     pub async fn prune_versions(&self, keep: u32, keep_days: u32) -> DomainResult<u64> {
         let cutoff = now_unix() - i64::from(keep_days) * 86_400;
-        let mut sql = Sql::new(self.backend(), "DELETE FROM key_versions WHERE created_at < ");
-        sql.bind(cutoff).push(
-            " AND (SELECT COUNT(*) FROM key_versions w WHERE w.namespace_id = key_versions.namespace_id \
-             AND w.name = key_versions.name AND w.version > key_versions.version) >= ",
-        );
-        sql.bind(i64::from(keep));
-        Ok(self.conn.execute_raw(sql.statement()).await?.rows_affected())
+        crate::write::prune_versions(&self.conn, keep, cutoff).await
     }
+}
+
+fn key_not_found(key: &str) -> DomainError {
+    DomainError::not_found("key", format!("key: {key:?} does not exist in this namespace"))
 }

@@ -4,11 +4,12 @@
 use base64::Engine;
 use sea_orm::{ConnectionTrait, DbBackend};
 
-use super::{Catalog, Sql, get};
+use super::Catalog;
 use crate::error::{DomainError, DomainResult};
 use crate::model::*;
 use crate::now_unix;
-use crate::store::sql::escape_like;
+use crate::sql::escape_like;
+use crate::sql::{Sql, get};
 
 pub const DEFAULT_SEARCH_LIMIT: u32 = 100;
 pub const MAX_SEARCH_LIMIT: u32 = 1000;
@@ -132,7 +133,7 @@ impl Catalog {
         }
         if let Some(prefix) = query.prefix.as_deref().filter(|p| !p.is_empty()) {
             filter.push(" AND e.name >= ").bind(prefix);
-            if let Some(upper) = crate::store::prefix_upper_bound(prefix) {
+            if let Some(upper) = crate::sql::prefix_upper_bound(prefix) {
                 filter.push(" AND e.name < ").bind(upper);
             }
         }

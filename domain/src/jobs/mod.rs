@@ -24,9 +24,9 @@ use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::kv::{Kv, Need};
 use crate::now_unix;
+pub use crate::sql::BATCH_KEYS;
+use crate::write::WriteTxn;
 
-/// Keys per batch (one transaction each on the SQL store).
-pub const BATCH_KEYS: usize = 1000;
 /// Per-key failures kept for a job.
 pub const MAX_FAILURES_KEPT: u64 = 1000;
 /// A running job whose instance has not written a heartbeat for this long is taken as dead.
@@ -227,20 +227,13 @@ impl Jobs {
         ops::validate(self, &spec).await?;
         let now = now_unix();
         let id = format!("{}-{}", spec.job_type(), ulid::Ulid::new().to_string().to_lowercase());
-        let job = rows::insert(&self.inner.conn, &id, &spec, &actor.user, &self.inner.config.instance_id, now).await?;
-        rows::event(&self.inner.conn, &id, "created", serde_json::json!({ "by": actor.user }), now).await?;
-        let title = crate::audit::title_of(&self.inner.conn, spec.namespace_id()).await?;
+        // The job's row, its first event and the audit row: one transaction.
+        let txn = WriteTxn::begin(&self.inner.conn, now).await?;
+        let job = rows::insert(txn.conn(), &id, &spec, &actor.user, &self.inner.config.instance_id, now).await?;
+        rows::event(txn.conn(), &id, "created", serde_json::json!({ "by": actor.user }), now).await?;
         let details = serde_json::json!({ "job_id": id, "type": spec.job_type(), "target_namespace_id": spec.target_namespace_id() });
-        crate::audit::record(
-            &self.inner.conn,
-            actor,
-            "job.start",
-            Some((spec.namespace_id(), title.as_deref())),
-            None,
-            details,
-            now,
-        )
-        .await?;
+        txn.audit_namespace(actor, "job.start", spec.namespace_id(), details).await?;
+        txn.commit().await?;
         self.launch(job.clone(), spec, actor.clone());
         Ok(job)
     }
@@ -248,7 +241,7 @@ impl Jobs {
     /// Runs an interrupted job again from where its last committed batch left it.
     pub async fn resume(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
         let job = self.visible(actor, job_id).await?;
-        crate::kv::require_write(actor)?;
+        crate::actor::require_write(actor)?;
         if job.status != JobStatus::Interrupted {
             return Err(DomainError::conflict(
                 "job_id",
@@ -409,18 +402,19 @@ impl Jobs {
         }
         // A job still waiting for its turn ends at once.
         let now = now_unix();
-        if rows::cancel_queued(&self.inner.conn, job_id, now).await? {
-            rows::event(&self.inner.conn, job_id, "cancelled", serde_json::json!({ "while": "queued" }), now).await?;
-            let title = crate::audit::title_of(&self.inner.conn, &job.namespace_id).await?;
+        let txn = WriteTxn::begin(&self.inner.conn, now).await?;
+        let ended = rows::cancel_queued(txn.conn(), job_id, now).await?;
+        if ended {
+            rows::event(txn.conn(), job_id, "cancelled", serde_json::json!({ "while": "queued" }), now).await?;
             let details =
                 serde_json::json!({ "job_id": job_id, "type": job.job_type, "processed": 0, "while": "queued" });
-            let namespace = Some((job.namespace_id.as_str(), title.as_deref()));
-            crate::audit::record(&self.inner.conn, actor, "job.cancelled", namespace, None, details, now).await?;
-            if let Some((_, state)) = local {
-                let mut job = rows::get(&self.inner.conn, job_id).await?;
-                job.compute_percentage();
-                state.send_replace(job);
-            }
+            txn.audit_namespace(actor, "job.cancelled", &job.namespace_id, details).await?;
+        }
+        txn.commit().await?;
+        if ended && let Some((_, state)) = local {
+            let mut job = rows::get(&self.inner.conn, job_id).await?;
+            job.compute_percentage();
+            state.send_replace(job);
         }
         tracing::info!(user = %actor.user, job_id, "job cancellation requested");
         self.peek(job_id).await
@@ -745,6 +739,25 @@ impl Ctx {
         false
     }
 
+    async fn record_end(&self, status: JobStatus, details: serde_json::Value, now: i64) -> DomainResult<()> {
+        let txn = WriteTxn::begin(self.conn(), now).await?;
+        rows::save_final(txn.conn(), &self.job, self.checkpoint.as_deref()).await?;
+        rows::event(txn.conn(), &self.job.id, status.as_str(), details, now).await?;
+        if let Some(creator) = &self.creator {
+            let details = serde_json::json!({
+                "job_id": self.job.id,
+                "type": self.job.job_type,
+                "processed": self.job.processed,
+                "skipped": self.job.skipped,
+                "errors": self.job.errors,
+                "reason": self.job.error_message,
+            });
+            let operation = format!("job.{}", status.as_str());
+            txn.audit_namespace(creator, &operation, &self.job.namespace_id, details).await?;
+        }
+        txn.commit().await
+    }
+
     async fn finish(&mut self, status: JobStatus, error: Option<String>, result: Option<serde_json::Value>) {
         let now = now_unix();
         self.job.status = status;
@@ -758,37 +771,14 @@ impl Ctx {
             "errors": self.job.errors,
             "reason": error,
         });
-        if let Err(err) = rows::save_final(self.conn(), &self.job, self.checkpoint.as_deref()).await {
+        // The end, its event and the outcome in the audit log: one transaction, committed before
+        // anyone can see the job has ended.
+        if let Err(err) = self.record_end(status, details, now).await {
             tracing::error!(%err, job = %self.job.id, "could not record the end of a job");
-        }
-        let _ = rows::event(self.conn(), &self.job.id, status.as_str(), details, now).await;
-        // The outcome goes into the audit log before anyone can see the job has ended.
-        if let Some(creator) = &self.creator {
-            let title = crate::audit::title_of(self.conn(), &self.job.namespace_id).await.ok().flatten();
-            let details = serde_json::json!({
-                "job_id": self.job.id,
-                "type": self.job.job_type,
-                "processed": self.job.processed,
-                "skipped": self.job.skipped,
-                "errors": self.job.errors,
-                "reason": self.job.error_message,
-            });
-            let operation = format!("job.{}", status.as_str());
-            let namespace = Some((self.job.namespace_id.as_str(), title.as_deref()));
-            if let Err(err) =
-                crate::audit::record(self.conn(), creator, &operation, namespace, None, details, now).await
-            {
-                tracing::error!(%err, job = %self.job.id, "could not record the job's outcome in the audit log");
-            }
         }
         self.publish();
         tracing::info!(job = %self.job.id, status = status.as_str(), processed = self.job.processed, "job ended");
     }
-}
-
-/// Saves a job's progress as of a batch in that batch's transaction.
-pub(crate) async fn save_step(conn: &impl sea_orm::ConnectionTrait, step: &JobStep) -> DomainResult<()> {
-    rows::save_step(conn, step).await
 }
 
 /// Relative paths under the data directory only (no `..`, not absolute).

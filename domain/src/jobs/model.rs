@@ -257,29 +257,7 @@ impl Job {
     }
 }
 
-/// A key a job could not process, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyFailure {
-    pub key: String,
-    pub reason: String,
-}
-
-/// A job's progress once a batch is written, saved in the batch's own transaction (see
-/// [`crate::KvStore::put_many_step`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobStep {
-    pub job_id: String,
-    pub total: u64,
-    pub processed: u64,
-    pub skipped: u64,
-    pub errors: u64,
-    pub current_key: Option<String>,
-    /// Where a resumed job continues.
-    pub checkpoint: String,
-    /// The batch's key failures that are kept (the job's first 1,000).
-    pub failures: Vec<KeyFailure>,
-    pub at: i64,
-}
+pub use crate::model::{JobStep, KeyFailure};
 
 /// One step in a job's life.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,11 +9,10 @@ use super::{Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Se
 use crate::actor::{Actor, Source};
 use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
-use crate::kv::validate_put_with_details;
 use crate::limits;
 use crate::model::{KeyQuery, ValidPut};
 use crate::now_unix;
-use crate::store::encode_cursor;
+use crate::sql::encode_cursor;
 
 /// Most names a job may be given in a list.
 pub const MAX_LISTED_KEYS: usize = 100_000;
@@ -525,8 +524,8 @@ async fn import(
             continue;
         }
         let parsed = item.map_err(|e| DomainError::invalid("item", e)).and_then(parse_item);
-        match parsed.and_then(|(put, details)| validate_put_with_details(put, details, now)) {
-            Ok(valid) => pending.push((label, valid.name)),
+        match parsed.and_then(|(put, details)| ValidPut::new(put, details, now)) {
+            Ok(valid) => pending.push((label, valid.name().to_owned())),
             Err(err) => {
                 problem_count += 1;
                 if problems.len() < super::MAX_FAILURES_KEPT as usize {
@@ -570,13 +569,13 @@ async fn import(
             }
             let mut skipped = 0;
             if collision == Collision::Skip {
-                let names: Vec<String> = batch.iter().map(|b| b.name.clone()).collect();
+                let names: Vec<String> = batch.iter().map(|b| b.name().to_owned()).collect();
                 let existing = ctx.kv().live_names(namespace_id, &names).await?;
                 let before = batch.len();
-                batch.retain(|item| !existing.contains(&item.name));
+                batch.retain(|item| !existing.contains(item.name()));
                 skipped = (before - batch.len()) as u64;
             }
-            let last = batch.last().map(|b| b.name.clone());
+            let last = batch.last().map(|b| b.name().to_owned());
             // The job's progress is saved with the batch, in its transaction: a crash leaves
             // both or neither, so a resume never writes a batch twice (which `fail` would take
             // for collisions with itself).
@@ -595,9 +594,9 @@ async fn import(
         handled += 1;
         let parsed = item.map_err(|e| DomainError::invalid("item", e)).and_then(parse_item);
         let name = parsed.as_ref().ok().map(|(put, _)| put.name.clone());
-        match parsed.and_then(|(put, details)| validate_put_with_details(put, details, now_unix())) {
+        match parsed.and_then(|(put, details)| ValidPut::new(put, details, now_unix())) {
             Ok(valid) => {
-                batch_bytes += valid.value.len();
+                batch_bytes += valid.value().len();
                 batch.push(valid);
             }
             Err(err) => failures.push(label_failure(&label, name.as_deref(), &err)),

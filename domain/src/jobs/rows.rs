@@ -3,9 +3,9 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 
 use super::{Job, JobEvent, JobPage, JobQuery, JobSpec, JobStatus, KeyFailure, MAX_FAILURES_KEPT, STALE_AFTER_SECONDS};
-use crate::catalog::{Sql, get as col};
 use crate::error::{DomainError, DomainResult};
-use crate::store::{decode_time_cursor, encode_time_cursor};
+use crate::sql::{Sql, get as col};
+use crate::sql::{decode_time_cursor, encode_time_cursor};
 
 const COLUMNS: &str = "id, job_type, namespace_id, target_namespace_id, params, status, total, processed, errors, \
      skipped, current_key, error_message, result, created_by, created_at, started_at, finished_at, updated_at";
@@ -92,7 +92,7 @@ pub(crate) fn not_found(job_id: &str) -> DomainError {
 }
 
 pub async fn insert(
-    conn: &DatabaseConnection,
+    conn: &impl ConnectionTrait,
     id: &str,
     spec: &JobSpec,
     created_by: &str,
@@ -123,12 +123,12 @@ async fn get_job(conn: &impl ConnectionTrait, id: &str) -> DomainResult<Job> {
     }
 }
 
-pub async fn get(conn: &DatabaseConnection, id: &str) -> DomainResult<Job> {
+pub async fn get(conn: &impl ConnectionTrait, id: &str) -> DomainResult<Job> {
     get_job(conn, id).await
 }
 
 pub async fn event(
-    conn: &DatabaseConnection,
+    conn: &impl ConnectionTrait,
     job_id: &str,
     event: &str,
     details: serde_json::Value,
@@ -172,21 +172,7 @@ pub async fn failures(conn: &DatabaseConnection, job_id: &str) -> DomainResult<V
         .collect()
 }
 
-pub async fn add_failures(conn: &impl ConnectionTrait, job_id: &str, failures: &[KeyFailure]) -> DomainResult<()> {
-    for chunk in failures.chunks(200) {
-        let mut sql =
-            Sql::new(conn.get_database_backend(), "INSERT INTO job_failures (job_id, key_name, reason) VALUES ");
-        for (i, failure) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(").bind(job_id).push(", ").bind(failure.key.as_str()).push(", ");
-            sql.bind(failure.reason.as_str()).push(")");
-        }
-        conn.execute_raw(sql.statement()).await?;
-    }
-    Ok(())
-}
+pub use crate::write::add_job_failures as add_failures;
 
 fn push_progress(sql: &mut Sql, job: &Job, checkpoint: Option<&str>) {
     sql.push("total = ").bind(job.total as i64).push(", processed = ").bind(job.processed as i64);
@@ -206,19 +192,7 @@ pub async fn save_progress(conn: &DatabaseConnection, job: &Job, checkpoint: Opt
     Ok(())
 }
 
-/// Saves a job's progress as of a batch, with the batch's failures (in the batch's transaction).
-pub async fn save_step(conn: &impl ConnectionTrait, step: &super::JobStep) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET total = ");
-    sql.bind(step.total as i64).push(", processed = ").bind(step.processed as i64);
-    sql.push(", errors = ").bind(step.errors as i64).push(", skipped = ").bind(step.skipped as i64);
-    sql.push(", current_key = ").bind(step.current_key.clone()).push(", updated_at = ").bind(step.at);
-    sql.push(", heartbeat_at = ").bind(step.at).push(", checkpoint = ").bind(step.checkpoint.as_str());
-    sql.push(" WHERE id = ").bind(step.job_id.as_str());
-    conn.execute_raw(sql.statement()).await?;
-    add_failures(conn, &step.job_id, &step.failures).await
-}
-
-pub async fn save_final(conn: &DatabaseConnection, job: &Job, checkpoint: Option<&str>) -> DomainResult<()> {
+pub async fn save_final(conn: &impl ConnectionTrait, job: &Job, checkpoint: Option<&str>) -> DomainResult<()> {
     let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET ");
     push_progress(&mut sql, job, checkpoint);
     sql.push(", status = ").bind(job.status.as_str()).push(", finished_at = ").bind(job.finished_at);
@@ -237,7 +211,7 @@ pub async fn mark_running(conn: &DatabaseConnection, id: &str, instance_id: &str
 }
 
 /// Puts an interrupted job back in the queue; false when it was not interrupted any more.
-pub async fn requeue(conn: &DatabaseConnection, id: &str, instance_id: &str, now: i64) -> DomainResult<bool> {
+pub async fn requeue(conn: &impl ConnectionTrait, id: &str, instance_id: &str, now: i64) -> DomainResult<bool> {
     let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET status = 'queued', finished_at = NULL, ");
     sql.push("error_message = NULL, cancel_requested = ").bind(false).push(", updated_at = ").bind(now);
     sql.push(", heartbeat_at = ").bind(now).push(", instance_id = ").bind(instance_id);
@@ -253,7 +227,7 @@ pub async fn request_cancel(conn: &DatabaseConnection, id: &str) -> DomainResult
 }
 
 /// Ends a job still waiting in the queue as cancelled; false when it had started or ended.
-pub async fn cancel_queued(conn: &DatabaseConnection, id: &str, now: i64) -> DomainResult<bool> {
+pub async fn cancel_queued(conn: &impl ConnectionTrait, id: &str, now: i64) -> DomainResult<bool> {
     let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET status = 'cancelled', finished_at = ");
     sql.bind(now).push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id).push(" AND status = 'queued'");
     Ok(conn.execute_raw(sql.statement()).await?.rows_affected() == 1)

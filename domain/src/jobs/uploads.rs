@@ -6,8 +6,8 @@ use std::time::Duration;
 use sea_orm::ConnectionTrait;
 
 use super::{JobSpec, Jobs};
-use crate::catalog::{Sql, get as col};
 use crate::error::DomainResult;
+use crate::sql::{Sql, get as col};
 
 impl Jobs {
     /// Removes upload files that no unfinished import (queued, running or interrupted, which can

@@ -148,25 +148,15 @@ impl CloudflareStore {
         let names = changed;
         let actor = super::mirror::sync_actor();
         let mut taken = 0;
-        for chunk in names.chunks(crate::jobs::BATCH_KEYS) {
-            let items: Vec<ValidPut> = self
-                .read_values(namespace_id, chunk)
-                .await?
-                .into_iter()
-                .map(|k| ValidPut {
-                    name: k.name,
-                    value: k.value,
-                    metadata: k.metadata.map(|m| m.to_string()),
-                    expiration: k.expiration,
-                    details: DetailsWrite::default(),
-                })
-                .collect();
+        for chunk in names.chunks(crate::sql::BATCH_KEYS) {
+            let items: Vec<ValidPut> =
+                self.read_values(namespace_id, chunk).await?.into_iter().map(ValidPut::mirrored).collect();
             taken += items.len() as u64;
             self.mirror.put_many(&actor, namespace_id, items, WriteKind::Update).await?;
         }
         // What is left in the mirror is gone from Cloudflare.
         let vanished: Vec<String> = mirrored.into_keys().collect();
-        for chunk in vanished.chunks(crate::jobs::BATCH_KEYS) {
+        for chunk in vanished.chunks(crate::sql::BATCH_KEYS) {
             self.mirror.delete_many(&actor, namespace_id, chunk).await?;
         }
         Ok((taken, vanished.len() as u64))
@@ -184,7 +174,7 @@ impl CloudflareStore {
         namespace_id: &str,
         items: Vec<ValidPut>,
         kind: WriteKind,
-        step: Option<&crate::jobs::JobStep>,
+        step: Option<&JobStep>,
     ) -> DomainResult<()> {
         self.known_namespace(namespace_id).await?;
         let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
@@ -356,8 +346,8 @@ impl CloudflareStore {
 }
 
 fn to_bulk(item: &ValidPut) -> BulkWrite {
-    let metadata = item.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok());
-    BulkWrite::new(item.name.clone(), &item.value, item.expiration, metadata)
+    let metadata = item.metadata().and_then(|m| serde_json::from_str(m).ok());
+    BulkWrite::new(item.name().to_owned(), item.value(), item.expiration(), metadata)
 }
 
 #[async_trait]
@@ -486,7 +476,7 @@ impl KvStore for CloudflareStore {
         namespace_id: &str,
         items: Vec<ValidPut>,
         kind: WriteKind,
-        step: &crate::jobs::JobStep,
+        step: &JobStep,
     ) -> DomainResult<()> {
         self.write(actor, namespace_id, items, kind, Some(step)).await
     }
@@ -621,13 +611,7 @@ impl KvStore for CloudflareStore {
         let missing: Vec<ValidPut> = current
             .into_iter()
             .filter(|k| !known.contains_key(&k.name))
-            .map(|k| ValidPut {
-                name: k.name,
-                value: k.value,
-                metadata: k.metadata.as_ref().map(|m| m.to_string()),
-                expiration,
-                details: DetailsWrite::default(),
-            })
+            .map(|k| ValidPut::mirrored(KeyValue { expiration, ..k }))
             .collect();
         if !missing.is_empty() {
             self.mirrored(namespace_id, self.mirror.put_many(actor, namespace_id, missing, WriteKind::Update).await)?;

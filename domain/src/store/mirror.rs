@@ -3,46 +3,27 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::KvStore;
 use super::sql::SqlStore;
 use crate::actor::{Actor, Role, Source};
-use crate::audit;
 use crate::entity::{kv_entry, namespace};
 use crate::error::DomainResult;
 use crate::model::Namespace;
 use crate::now_unix;
+use crate::write::WriteTxn;
 
 /// Who brings the mirror in line with Cloudflare.
 pub(crate) fn sync_actor() -> Actor {
     Actor::new("cloudflare-sync", Source::Job, Role::Admin)
 }
 
-/// A new namespace row with Cloudflare's id.
-fn row(id: &str, title: &str, now: i64) -> namespace::ActiveModel {
-    namespace::ActiveModel {
-        id: Set(id.to_owned()),
-        title: Set(title.to_owned()),
-        key_count: Set(0),
-        size_bytes: Set(0),
-        created_at: Set(now),
-        last_accessed: Set(now),
-    }
-}
-
 impl SqlStore {
     /// Takes in a namespace that exists upstream under this id: inserted when missing,
     /// retitled when its title changed. Not a change made through us: no audit row.
     pub async fn adopt_namespace(&self, id: &str, title: &str) -> DomainResult<()> {
-        let now = now_unix();
-        let model = row(id, title, now);
-        let result = namespace::Entity::insert(model)
-            .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())
-            .exec_without_returning(&self.database().conn)
-            .await;
-        if let Err(err) = result {
+        if let Err(err) = crate::write::adopt_namespace(&self.database().conn, id, title, now_unix()).await {
             // Two namespaces swapping titles upstream collide here for a moment; the next sync
             // settles it.
             tracing::warn!(%err, id, title, "could not take in a namespace from Cloudflare");
@@ -81,15 +62,9 @@ impl SqlStore {
 
     /// A namespace created upstream through us: its row and the audit row.
     pub async fn record_created_namespace(&self, actor: &Actor, id: &str, title: &str) -> DomainResult<Namespace> {
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.database().conn).await?;
-        let model = row(id, title, now);
-        namespace::Entity::insert(model)
-            .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())
-            .exec_without_returning(&txn)
-            .await?;
-        let details = serde_json::json!({ "title": title });
-        audit::record(&txn, actor, "namespace.create", Some((id, Some(title))), None, details, now).await?;
+        let mut txn = WriteTxn::begin(&self.database().conn, now_unix()).await?;
+        txn.insert_namespace(id, title, true).await?;
+        txn.audit_namespace(actor, "namespace.create", id, serde_json::json!({ "title": title })).await?;
         txn.commit().await?;
         self.get_namespace(id).await
     }
@@ -113,7 +88,7 @@ impl SqlStore {
     /// Value sizes of the named keys the mirror holds.
     pub async fn sizes_of(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashMap<String, u64>> {
         let mut sizes = HashMap::new();
-        for chunk in names.chunks(500) {
+        for chunk in names.chunks(crate::sql::ROWS_PER_STATEMENT) {
             let rows: Vec<(String, i64)> = kv_entry::Entity::find()
                 .select_only()
                 .columns([kv_entry::Column::Name, kv_entry::Column::Size])

@@ -8,11 +8,11 @@ mod sqlite_scan;
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use base64::Engine;
 
 use crate::actor::Actor;
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::model::*;
+use crate::write::WriteTxn;
 
 /// Namespaces and keys with Cloudflare's semantics. Inputs are validated by [`crate::Kv`] before
 /// a store sees them; a store only persists and reads.
@@ -38,11 +38,11 @@ pub trait KvStore: Send + Sync + 'static {
     /// Keys a job handles per batch: what one write to this store takes at best (one
     /// transaction on the SQL store; one bulk request of Cloudflare's).
     fn batch_keys(&self) -> usize {
-        crate::jobs::BATCH_KEYS
+        crate::sql::BATCH_KEYS
     }
     /// Refuses a cursor this store did not hand out.
     async fn check_cursor(&self, cursor: &str) -> DomainResult<()> {
-        decode_cursor(cursor).map(|_| ())
+        crate::sql::decode_cursor(cursor).map(|_| ())
     }
     /// Keys in the byte order of their names, from after the cursor's position.
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage>;
@@ -65,7 +65,7 @@ pub trait KvStore: Send + Sync + 'static {
         namespace_id: &str,
         items: Vec<ValidPut>,
         kind: WriteKind,
-        step: &crate::jobs::JobStep,
+        step: &JobStep,
     ) -> DomainResult<()>;
     /// Copies the named live keys with their details to `target` (skipping those live there
     /// unless `overwrite`) and, with `remove_source`, deletes from `source` what was copied: in
@@ -124,6 +124,17 @@ pub trait KvStore: Send + Sync + 'static {
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>>;
     /// The names among `names` that are live keys.
     async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>>;
+    /// As `live_names`, asked by a writer holding the namespace's lock in `txn`: a store that
+    /// keeps its keys in that database reads them there (exact until the commit); the default
+    /// asks where the keys live.
+    async fn live_names_in(
+        &self,
+        _txn: &WriteTxn,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<HashSet<String>> {
+        self.live_names(namespace_id, names).await
+    }
     /// How many live keys start with `prefix` (all of them for an empty prefix).
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64>;
     /// Sets (or with `None` removes) the expiration of the named live keys, leaving values and
@@ -137,65 +148,49 @@ pub trait KvStore: Send + Sync + 'static {
     ) -> DomainResult<Vec<String>>;
 }
 
-/// Cursors are opaque to clients: the last key of a page, base64url-encoded.
-pub fn encode_cursor(last_key: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_key.as_bytes())
-}
-
-pub fn decode_cursor(cursor: &str) -> DomainResult<String> {
-    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    // No key holds a NUL, so no cursor does (and PostgreSQL would refuse to compare with one).
-    String::from_utf8(bytes).ok().filter(|key| !key.contains('\0')).ok_or_else(invalid)
-}
-
-/// Cursors of lists ordered by time, then id (jobs, audit entries): `"<unix seconds>|<id>"`,
-/// base64url-encoded.
-pub fn encode_time_cursor(at: i64, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}|{id}"))
-}
-
-pub fn decode_time_cursor(cursor: &str) -> DomainResult<(i64, String)> {
-    let invalid = || DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
-    Ok((at.parse().map_err(|_| invalid())?, id.to_owned()))
-}
-
-/// The smallest string greater than every string that starts with `prefix`, in byte order, or
-/// `None` when no such string exists. UTF-8 byte order equals code point order, so bumping the
-/// last character that can be bumped gives the bound.
-pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let mut next = last as u32 + 1;
-        if (0xD800..=0xDFFF).contains(&next) {
-            next = 0xE000;
+/// What copying `values` (the live keys among `names`) to another namespace writes: each with
+/// its details, validated as any write is (an expiration now under a minute away fails the key),
+/// except the names in `existing` (skipped); names without a value fail as missing.
+pub(crate) fn plan_transfer(
+    names: &[String],
+    values: Vec<KeyValue>,
+    details: &std::collections::HashMap<String, KeyDetails>,
+    existing: &std::collections::HashSet<String>,
+    now: i64,
+) -> (Vec<ValidPut>, Transfer) {
+    let found: std::collections::HashSet<&str> = values.iter().map(|v| v.name.as_str()).collect();
+    let failures = names
+        .iter()
+        .filter(|n| !found.contains(n.as_str()))
+        .map(|n| KeyFailure { key: n.clone(), reason: "the key does not exist (or has expired)".into() })
+        .collect();
+    let mut done = Transfer { failures, ..Transfer::default() };
+    let mut items = Vec::with_capacity(values.len());
+    for key in values {
+        if existing.contains(&key.name) {
+            done.skipped += 1;
+            continue;
         }
-        if let Some(c) = char::from_u32(next) {
-            chars.push(c);
-            return Some(chars.into_iter().collect());
+        let d = details.get(&key.name);
+        let write = DetailsWrite {
+            tags: Some(d.map(|d| d.tags.clone()).unwrap_or_default()),
+            custom_metadata: Some(d.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
+        };
+        let name = key.name.clone();
+        let put = PutKey {
+            name: key.name,
+            value: key.value,
+            metadata: key.metadata,
+            expiration: key.expiration,
+            expiration_ttl: None,
+        };
+        match ValidPut::new(put, write, now) {
+            Ok(item) => {
+                done.written.push(item.name().to_owned());
+                items.push(item);
+            }
+            Err(err) => done.failures.push(KeyFailure { key: name, reason: err.to_string() }),
         }
     }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_bound_bumps_the_last_character() {
-        assert_eq!(prefix_upper_bound("ab").as_deref(), Some("ac"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
-        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor("é/ü:1")).unwrap(), "é/ü:1");
-        assert_eq!(decode_cursor("***").unwrap_err().field(), Some("cursor"));
-    }
+    (items, done)
 }

@@ -9,30 +9,24 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{KvStore, decode_cursor, encode_cursor, prefix_upper_bound};
+use super::KvStore;
 use crate::actor::Actor;
-use crate::audit;
-use crate::catalog;
 use crate::db::{Database, DatabaseKind};
 use crate::entity::{kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
-use crate::jobs::JobStep;
 use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
 use crate::model::*;
 use crate::now_unix;
+use crate::sql::{ROWS_PER_STATEMENT, decode_cursor, encode_cursor, prefix_upper_bound};
+use crate::write::{WriteTxn, namespace_not_found};
 
 /// How often `last_accessed` may be written for one namespace.
 const ACCESS_WRITE_INTERVAL: i64 = 60;
-/// Rows per statement when reading or writing many keys (well under SQLite's variable limit).
-const ROWS_PER_STATEMENT: usize = 500;
-/// Value bytes per insert statement.
-const BYTES_PER_STATEMENT: usize = 16 * 1024 * 1024;
 
 pub struct SqlStore {
     db: Database,
@@ -65,13 +59,7 @@ impl SqlStore {
         // job takes batch after batch on SQLite).
         let (conn, namespace_id) = (self.db.conn.clone(), namespace_id.to_owned());
         tokio::spawn(async move {
-            let result = namespace::Entity::update_many()
-                .col_expr(namespace::Column::LastAccessed, Expr::value(now))
-                .filter(namespace::Column::Id.eq(&namespace_id))
-                .filter(namespace::Column::LastAccessed.lt(now - ACCESS_WRITE_INTERVAL))
-                .exec(&conn)
-                .await;
-            if let Err(err) = result {
+            if let Err(err) = crate::write::record_access(&conn, &namespace_id, now, ACCESS_WRITE_INTERVAL).await {
                 tracing::warn!(%err, namespace_id, "could not record namespace access");
             }
         });
@@ -144,14 +132,12 @@ impl SqlStore {
         if items.is_empty() && step.is_none() {
             return Ok(());
         }
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        write_in(&txn, actor, namespace_id, items, kind, now).await?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
+        write_in(&mut txn, actor, namespace_id, items, kind).await?;
         if let Some(step) = step {
-            crate::jobs::save_step(&txn, step).await?;
+            txn.save_job_step(step).await?;
         }
-        txn.commit().await?;
-        Ok(())
+        txn.commit().await
     }
 
     async fn title_taken(&self, title: &str, except_id: Option<&str>) -> DomainResult<bool> {
@@ -163,55 +149,17 @@ impl SqlStore {
     }
 }
 
-fn namespace_not_found(namespace_id: &str) -> DomainError {
-    DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {namespace_id:?}"))
-}
-
 fn title_conflict(title: &str) -> DomainError {
     DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
-}
-
-fn map_unique(err: sea_orm::DbErr, title: &str) -> DomainError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => title_conflict(title),
-        _ => DomainError::internal(err),
-    }
 }
 
 fn parse_metadata(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
 }
 
-/// Takes the namespace's row lock (PostgreSQL) or the write lock (SQLite) so that concurrent
-/// writers to one namespace keep its counters exact. Fails when the namespace does not exist.
-pub(crate) async fn lock_namespace(txn: &DatabaseTransaction, namespace_id: &str, now: i64) -> DomainResult<()> {
-    let result = namespace::Entity::update_many()
-        .col_expr(namespace::Column::LastAccessed, Expr::value(now))
-        .filter(namespace::Column::Id.eq(namespace_id))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(namespace_not_found(namespace_id));
-    }
-    Ok(())
-}
-
-async fn add_to_counters(txn: &DatabaseTransaction, namespace_id: &str, keys: i64, bytes: i64) -> DomainResult<()> {
-    if keys == 0 && bytes == 0 {
-        return Ok(());
-    }
-    namespace::Entity::update_many()
-        .col_expr(namespace::Column::KeyCount, Expr::col(namespace::Column::KeyCount).add(keys))
-        .col_expr(namespace::Column::SizeBytes, Expr::col(namespace::Column::SizeBytes).add(bytes))
-        .filter(namespace::Column::Id.eq(namespace_id))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
 /// Existing rows among `names`: name -> (size, expiration).
 async fn existing_rows(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     namespace_id: &str,
     names: &[&str],
 ) -> DomainResult<HashMap<String, (i64, Option<i64>)>> {
@@ -303,20 +251,10 @@ impl KvStore for SqlStore {
         if self.title_taken(title, None).await? {
             return Err(title_conflict(title));
         }
-        let now = now_unix();
-        let model = namespace::ActiveModel {
-            id: Set(uuid::Uuid::new_v4().simple().to_string()),
-            title: Set(title.to_owned()),
-            key_count: Set(0),
-            size_bytes: Set(0),
-            created_at: Set(now),
-            last_accessed: Set(now),
-        };
-        let id = model.id.clone().unwrap();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        namespace::Entity::insert(model).exec_without_returning(&txn).await.map_err(|e| map_unique(e, title))?;
-        let details = serde_json::json!({ "title": title });
-        audit::record(&txn, actor, "namespace.create", Some((&id, Some(title))), None, details, now).await?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
+        txn.insert_namespace(&id, title, false).await?;
+        txn.audit_namespace(actor, "namespace.create", &id, serde_json::json!({ "title": title })).await?;
         txn.commit().await?;
         self.get_namespace(&id).await
     }
@@ -325,33 +263,22 @@ impl KvStore for SqlStore {
         if self.title_taken(title, Some(namespace_id)).await? {
             return Err(title_conflict(title));
         }
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        lock_namespace(&txn, namespace_id, now).await?;
-        let before = audit::title_of(&txn, namespace_id).await?;
-        namespace::Entity::update_many()
-            .col_expr(namespace::Column::Title, Expr::value(title))
-            .filter(namespace::Column::Id.eq(namespace_id))
-            .exec(&txn)
-            .await
-            .map_err(|e| map_unique(e, title))?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
+        txn.lock_namespace(namespace_id).await?;
+        let before = txn.title_of(namespace_id).await?;
+        txn.rename_namespace(namespace_id, title).await?;
         let details = serde_json::json!({ "from": before, "to": title });
-        audit::record(&txn, actor, "namespace.rename", Some((namespace_id, Some(title))), None, details, now).await?;
+        txn.audit_namespace(actor, "namespace.rename", namespace_id, details).await?;
         txn.commit().await?;
         self.get_namespace(namespace_id).await
     }
 
     async fn delete_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<()> {
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        lock_namespace(&txn, namespace_id, now).await?;
-        let title = audit::title_of(&txn, namespace_id).await?;
-        let details = serde_json::json!({ "title": title });
-        audit::record(&txn, actor, "namespace.delete", Some((namespace_id, title.as_deref())), None, details, now)
-            .await?;
-        catalog::forget_namespace(&txn, namespace_id).await?;
-        kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&txn).await?;
-        namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&txn).await?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
+        txn.lock_namespace(namespace_id).await?;
+        let title = txn.title_of(namespace_id).await?;
+        txn.audit_namespace(actor, "namespace.delete", namespace_id, serde_json::json!({ "title": title })).await?;
+        txn.delete_namespace(namespace_id).await?;
         txn.commit().await?;
         if let Ok(mut seen) = self.accessed.lock() {
             seen.remove(namespace_id);
@@ -442,9 +369,8 @@ impl KvStore for SqlStore {
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
-        let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        let live = delete_in(&txn, actor, namespace_id, names, now).await?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
+        let live = delete_in(&mut txn, actor, namespace_id, names).await?;
         txn.commit().await?;
         Ok(live)
     }
@@ -459,27 +385,27 @@ impl KvStore for SqlStore {
         remove_source: bool,
     ) -> DomainResult<Option<Transfer>> {
         let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now).await?;
         // Both namespaces are locked before anything is read, always in the order of their ids
         // (two moves in opposite directions cannot deadlock): no write to the source can come
         // between reading a value here and deleting it, so what is deleted is what was copied.
         let (first, second) = if source <= target { (source, target) } else { (target, source) };
-        lock_namespace(&txn, first, now).await?;
-        lock_namespace(&txn, second, now).await?;
+        txn.lock_namespace(first).await?;
+        txn.lock_namespace(second).await?;
         let mut values = Vec::with_capacity(names.len());
         let mut existing = HashSet::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            values.extend(values_of(&txn, source, chunk, now).await?);
+            values.extend(values_of(txn.conn(), source, chunk, now).await?);
             if !overwrite {
-                existing.extend(live_among(&txn, target, chunk, now).await?);
+                existing.extend(live_among(txn.conn(), target, chunk, now).await?);
             }
         }
         let found: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
-        let details = catalog::details_of(&txn, source, &found).await?;
-        let (items, done) = crate::kv::plan_transfer(names, values, &details, &existing, now);
-        write_in(&txn, actor, target, dedupe(items), WriteKind::Update, now).await?;
+        let details = crate::write::details_of(txn.conn(), source, &found).await?;
+        let (items, done) = super::plan_transfer(names, values, &details, &existing, now);
+        write_in(&mut txn, actor, target, dedupe(items), WriteKind::Update).await?;
         if remove_source && !done.written.is_empty() {
-            delete_in(&txn, actor, source, &done.written, now).await?;
+            delete_in(&mut txn, actor, source, &done.written).await?;
         }
         txn.commit().await?;
         Ok(Some(done))
@@ -497,19 +423,13 @@ impl KvStore for SqlStore {
             .await?;
         let mut purged = 0u64;
         for namespace_id in namespaces {
-            let txn = crate::db::begin_write(&self.db.conn).await?;
-            if lock_namespace(&txn, &namespace_id, now).await.is_err() {
+            let mut txn = WriteTxn::begin(&self.db.conn, now).await?;
+            if txn.lock_namespace(&namespace_id).await.is_err() {
                 continue;
             }
-            let totals = self.expired_totals(&txn, std::slice::from_ref(&namespace_id), now).await?;
+            let totals = self.expired_totals(txn.conn(), std::slice::from_ref(&namespace_id), now).await?;
             let (n, bytes) = totals.get(&namespace_id).copied().unwrap_or((0, 0));
-            catalog::forget_expired_details(&txn, &namespace_id, now).await?;
-            kv_entry::Entity::delete_many()
-                .filter(kv_entry::Column::NamespaceId.eq(&namespace_id))
-                .filter(kv_entry::Column::Expiration.lte(now))
-                .exec(&txn)
-                .await?;
-            add_to_counters(&txn, &namespace_id, -n, -bytes).await?;
+            txn.purge_expired(&namespace_id, n, bytes).await?;
             txn.commit().await?;
             purged += n as u64;
         }
@@ -638,6 +558,19 @@ impl KvStore for SqlStore {
         Ok(out)
     }
 
+    async fn live_names_in(
+        &self,
+        txn: &WriteTxn,
+        namespace_id: &str,
+        names: &[String],
+    ) -> DomainResult<HashSet<String>> {
+        let mut out = HashSet::new();
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            out.extend(live_among(txn.conn(), namespace_id, chunk, txn.now()).await?);
+        }
+        Ok(out)
+    }
+
     async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
         self.require_namespace(namespace_id).await?;
         let mut select =
@@ -654,29 +587,23 @@ impl KvStore for SqlStore {
         expiration: Option<i64>,
     ) -> DomainResult<Vec<String>> {
         let now = now_unix();
-        let txn = crate::db::begin_write(&self.db.conn).await?;
-        lock_namespace(&txn, namespace_id, now).await?;
+        let mut txn = WriteTxn::begin(&self.db.conn, now).await?;
+        txn.lock_namespace(namespace_id).await?;
         let mut changed = Vec::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let live = live_among(&txn, namespace_id, chunk, now).await?;
+            let live = live_among(txn.conn(), namespace_id, chunk, now).await?;
             if live.is_empty() {
                 continue;
             }
             let refs: Vec<&str> = live.iter().map(String::as_str).collect();
-            catalog::record_versions(&txn, namespace_id, &refs, "ttl", actor, now).await?;
-            kv_entry::Entity::update_many()
-                .col_expr(kv_entry::Column::Expiration, Expr::value(expiration))
-                .col_expr(kv_entry::Column::UpdatedAt, Expr::value(now))
-                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-                .filter(kv_entry::Column::Name.is_in(refs.iter().copied()))
-                .exec(&txn)
-                .await?;
+            txn.record_versions(namespace_id, &refs, "ttl", actor).await?;
+            txn.set_expiration(namespace_id, &refs, expiration).await?;
             changed.extend(live);
         }
         if !changed.is_empty() {
             let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
             let details = serde_json::json!({ "expiration": expiration, "changed": changed.len() });
-            audit::record_keys(&txn, actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details, now).await?;
+            txn.audit_keys(actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details).await?;
         }
         txn.commit().await?;
         Ok(changed)
@@ -688,10 +615,10 @@ fn dedupe(items: Vec<ValidPut>) -> Vec<ValidPut> {
     let mut position: HashMap<String, usize> = HashMap::with_capacity(items.len());
     let mut deduped: Vec<ValidPut> = Vec::with_capacity(items.len());
     for item in items {
-        match position.get(&item.name) {
+        match position.get(item.name()) {
             Some(&i) => deduped[i] = item,
             None => {
-                position.insert(item.name.clone(), deduped.len());
+                position.insert(item.name().to_owned(), deduped.len());
                 deduped.push(item);
             }
         }
@@ -702,27 +629,26 @@ fn dedupe(items: Vec<ValidPut>) -> Vec<ValidPut> {
 /// Writes `items` (each name once) in `txn`: the rows, their details, the versions of what they
 /// replace, the audit row and the namespace's counters.
 async fn write_in(
-    txn: &DatabaseTransaction,
+    txn: &mut WriteTxn,
     actor: &Actor,
     namespace_id: &str,
     items: Vec<ValidPut>,
     kind: WriteKind,
-    now: i64,
 ) -> DomainResult<()> {
     if items.is_empty() {
         return Ok(());
     }
-    lock_namespace(txn, namespace_id, now).await?;
-    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
-    let sizes: usize = items.iter().map(|i| i.value.len()).sum();
-    let existing = existing_rows(txn, namespace_id, &names).await?;
+    txn.lock_namespace(namespace_id).await?;
+    let names: Vec<&str> = items.iter().map(ValidPut::name).collect();
+    let sizes: usize = items.iter().map(|i| i.value().len()).sum();
+    let existing = existing_rows(txn.conn(), namespace_id, &names).await?;
     let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
-    catalog::record_versions(txn, namespace_id, &replaced, kind.as_str(), actor, now).await?;
+    txn.record_versions(namespace_id, &replaced, kind.as_str(), actor).await?;
     let mut added_keys = 0i64;
     let mut added_bytes = 0i64;
     for item in &items {
-        let size = item.value.len() as i64;
-        match existing.get(&item.name) {
+        let size = item.value().len() as i64;
+        match existing.get(item.name()) {
             Some((old, _)) => added_bytes += size - old,
             None => {
                 added_keys += 1;
@@ -737,72 +663,38 @@ async fn write_in(
     };
     let summary =
         serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
-    audit::record_keys(txn, actor, (one, "keys.put"), namespace_id, &names, summary, now).await?;
+    txn.audit_keys(actor, (one, "keys.put"), namespace_id, &names, summary).await?;
     let details: Vec<(String, DetailsWrite)> = items
         .iter()
-        .filter(|item| !item.details.is_empty())
-        .map(|item| (item.name.clone(), item.details.clone()))
+        .filter(|item| !item.details().is_empty())
+        .map(|item| (item.name().to_owned(), item.details().clone()))
         .collect();
-    let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
-    let mut batch_bytes = 0usize;
-    for item in items {
-        if !batch.is_empty()
-            && (batch.len() >= ROWS_PER_STATEMENT || batch_bytes + item.value.len() > BYTES_PER_STATEMENT)
-        {
-            upsert(txn, std::mem::take(&mut batch)).await?;
-            batch_bytes = 0;
-        }
-        batch_bytes += item.value.len();
-        batch.push(kv_entry::ActiveModel {
-            namespace_id: Set(namespace_id.to_owned()),
-            name: Set(item.name),
-            metadata: Set(item.metadata),
-            expiration: Set(item.expiration),
-            size: Set(item.value.len() as i64),
-            created_at: Set(now),
-            updated_at: Set(now),
-            value: Set(item.value),
-        });
-    }
-    upsert(txn, batch).await?;
+    txn.put_values(namespace_id, items).await?;
     if !details.is_empty() {
-        catalog::write_details(txn, namespace_id, &details, now).await?;
+        txn.write_details(namespace_id, &details).await?;
     }
-    add_to_counters(txn, namespace_id, added_keys, added_bytes).await?;
-    Ok(())
+    txn.add_to_counters(namespace_id, added_keys, added_bytes).await
 }
 
 /// Deletes the named keys in `txn`, keeping their values as versions, with the audit row and
 /// the namespace's counters; answers how many live keys were removed.
-async fn delete_in(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    namespace_id: &str,
-    names: &[String],
-    now: i64,
-) -> DomainResult<u64> {
-    lock_namespace(txn, namespace_id, now).await?;
+async fn delete_in(txn: &mut WriteTxn, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+    txn.lock_namespace(namespace_id).await?;
+    let now = txn.now();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let existing = existing_rows(txn, namespace_id, &names).await?;
+    let existing = existing_rows(txn.conn(), namespace_id, &names).await?;
     if existing.is_empty() {
         return Ok(0);
     }
     let mut found: Vec<&str> = existing.keys().map(String::as_str).collect();
     found.sort_unstable();
-    catalog::record_versions(txn, namespace_id, &found, "delete", actor, now).await?;
-    audit::record_keys(txn, actor, ("key.delete", "keys.delete"), namespace_id, &found, serde_json::json!({}), now)
-        .await?;
-    catalog::forget_details(txn, namespace_id, &found).await?;
-    for chunk in found.chunks(ROWS_PER_STATEMENT) {
-        kv_entry::Entity::delete_many()
-            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-            .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
+    txn.record_versions(namespace_id, &found, "delete", actor).await?;
+    txn.audit_keys(actor, ("key.delete", "keys.delete"), namespace_id, &found, serde_json::json!({})).await?;
+    txn.forget_details(namespace_id, &found).await?;
+    txn.delete_values(namespace_id, &found).await?;
     let bytes: i64 = existing.values().map(|(size, _)| size).sum();
     let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
-    add_to_counters(txn, namespace_id, -(existing.len() as i64), -bytes).await?;
+    txn.add_to_counters(namespace_id, -(existing.len() as i64), -bytes).await?;
     Ok(live)
 }
 
@@ -863,37 +755,4 @@ fn name_prefix(prefix: &str) -> Condition {
 /// Rows that have not expired at `now`.
 fn live(now: i64) -> Condition {
     Condition::any().add(kv_entry::Column::Expiration.is_null()).add(kv_entry::Column::Expiration.gt(now))
-}
-
-async fn upsert(txn: &DatabaseTransaction, rows: Vec<kv_entry::ActiveModel>) -> DomainResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    kv_entry::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([kv_entry::Column::NamespaceId, kv_entry::Column::Name])
-                .update_columns([
-                    kv_entry::Column::Metadata,
-                    kv_entry::Column::Expiration,
-                    kv_entry::Column::Size,
-                    kv_entry::Column::UpdatedAt,
-                    kv_entry::Column::Value,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
-}
-
-/// Escapes `%`, `_` and `\` so a LIKE pattern matches them literally.
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -37,7 +37,7 @@ impl Page {
     /// Keys starting with `prefix` (all for an empty one), after `after`, up to `upto`, live now.
     pub fn range(namespace_id: &str, prefix: &str, after: Option<&str>, upto: Option<&str>, limit: usize) -> Self {
         let from = (!prefix.is_empty()).then(|| prefix.to_owned());
-        let until = from.as_deref().and_then(super::prefix_upper_bound);
+        let until = from.as_deref().and_then(crate::sql::prefix_upper_bound);
         Self {
             namespace_id: namespace_id.to_owned(),
             from,

@@ -1,0 +1,541 @@
+//! The one owner of every write: [`WriteTxn`], a write transaction through which alone values,
+//! versions, details, namespace rows and counters, and audit rows are written. A change and its
+//! audit row are therefore always in one transaction: both are committed or neither is.
+//!
+//! Features (the SQL store, the catalog, jobs, services, tokens) open a `WriteTxn`, read through
+//! [`WriteTxn::conn`] and write their own tables (jobs, services, tokens) there, and call its
+//! methods for everything else. The few writes that record no change (an access time, a
+//! namespace adopted from Cloudflare, pruning) are the free functions at the end.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, SqlErr,
+};
+
+use crate::actor::Actor;
+use crate::entity::{kv_entry, namespace};
+use crate::error::{DomainError, DomainResult};
+use crate::model::{DetailsWrite, JobStep, KeyDetails, KeyFailure, ValidPut};
+use crate::sql::{BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, Sql, get};
+
+/// Keys named in the details of a change to many keys.
+const NAMED_KEYS: usize = 10;
+
+/// A write transaction: on SQLite `BEGIN IMMEDIATE` (see [`crate::db::begin_write`]). Dropped
+/// without [`WriteTxn::commit`], it rolls back.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    backend: DbBackend,
+    now: i64,
+    /// Titles of the namespaces locked in this transaction, read by the lock's own statement.
+    titles: HashMap<String, String>,
+}
+
+pub(crate) fn namespace_not_found(namespace_id: &str) -> DomainError {
+    DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {namespace_id:?}"))
+}
+
+fn title_conflict(title: &str) -> DomainError {
+    DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
+}
+
+fn map_unique(err: sea_orm::DbErr, title: &str) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => title_conflict(title),
+        _ => DomainError::internal(err),
+    }
+}
+
+/// The source as recorded: `console`, `script`, `kevi`, `cf-api`, `cli` or `job`.
+fn source_name(actor: &Actor) -> String {
+    serde_json::to_value(actor.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+impl WriteTxn {
+    /// Begins a write transaction; `now` is the time every row it writes records.
+    pub async fn begin(conn: &DatabaseConnection, now: i64) -> DomainResult<Self> {
+        let txn = crate::db::begin_write(conn).await?;
+        Ok(Self { txn, backend: conn.get_database_backend(), now, titles: HashMap::new() })
+    }
+
+    /// Reads inside the transaction, and writes of a feature's own tables (jobs, services, tokens).
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub async fn commit(self) -> DomainResult<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+
+    /// Takes the namespace's row lock (PostgreSQL) or holds the write lock (SQLite) so that
+    /// concurrent writers to one namespace keep its counters exact, and reads its title for the
+    /// audit row, in one statement. Fails when the namespace does not exist.
+    pub async fn lock_namespace(&mut self, namespace_id: &str) -> DomainResult<()> {
+        if self.titles.contains_key(namespace_id) {
+            return Ok(());
+        }
+        let mut sql = Sql::new(self.backend, "UPDATE namespaces SET last_accessed = ");
+        sql.bind(self.now).push(" WHERE id = ").bind(namespace_id).push(" RETURNING title");
+        let row = self.txn.query_one_raw(sql.statement()).await?.ok_or_else(|| namespace_not_found(namespace_id))?;
+        self.titles.insert(namespace_id.to_owned(), get(&row, "title")?);
+        Ok(())
+    }
+
+    /// The title of a namespace: as locked in this transaction, else read (`None` when missing).
+    pub async fn title_of(&self, namespace_id: &str) -> DomainResult<Option<String>> {
+        if let Some(title) = self.titles.get(namespace_id) {
+            return Ok(Some(title.clone()));
+        }
+        let mut sql = Sql::new(self.backend, "SELECT title FROM namespaces WHERE id = ");
+        sql.bind(namespace_id);
+        match self.txn.query_one_raw(sql.statement()).await? {
+            Some(row) => Ok(Some(get(&row, "title")?)),
+            None => Ok(None),
+        }
+    }
+
+    // ---- audit rows ----
+
+    /// Records one change. `namespace` is (id, title at the time).
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        operation: &str,
+        namespace: Option<(&str, Option<&str>)>,
+        key: Option<&str>,
+        details: serde_json::Value,
+    ) -> DomainResult<()> {
+        let mut sql = Sql::new(
+            self.backend,
+            "INSERT INTO audit_log (at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id) VALUES (",
+        );
+        sql.bind(self.now).push(", ").bind(actor.user.as_str()).push(", ").bind(source_name(actor)).push(", ");
+        sql.bind(operation).push(", ").bind(namespace.map(|(id, _)| id.to_owned())).push(", ");
+        sql.bind(namespace.and_then(|(_, title)| title.map(str::to_owned))).push(", ");
+        sql.bind(key.map(str::to_owned)).push(", ").bind(details.to_string()).push(", ");
+        sql.bind(actor.request_id.clone()).push(")");
+        self.txn.execute_raw(sql.statement()).await?;
+        Ok(())
+    }
+
+    /// Records a change about a namespace (its title as locked or read in this transaction).
+    pub async fn audit_namespace(
+        &self,
+        actor: &Actor,
+        operation: &str,
+        namespace_id: &str,
+        details: serde_json::Value,
+    ) -> DomainResult<()> {
+        let title = self.title_of(namespace_id).await?;
+        self.audit(actor, operation, Some((namespace_id, title.as_deref())), None, details).await
+    }
+
+    /// Records a change to one or many keys of a namespace: one row, naming the key when there is
+    /// one, else the count and the first few names.
+    pub async fn audit_keys(
+        &self,
+        actor: &Actor,
+        (operation_one, operation_many): (&str, &str),
+        namespace_id: &str,
+        names: &[&str],
+        mut details: serde_json::Value,
+    ) -> DomainResult<()> {
+        let title = self.title_of(namespace_id).await?;
+        let (operation, key) = match names {
+            [one] => (operation_one, Some(*one)),
+            _ => {
+                if let Some(map) = details.as_object_mut() {
+                    map.insert("count".into(), names.len().into());
+                    map.insert("keys".into(), names.iter().take(NAMED_KEYS).copied().collect::<Vec<_>>().into());
+                }
+                (operation_many, None)
+            }
+        };
+        self.audit(actor, operation, Some((namespace_id, title.as_deref())), key, details).await
+    }
+
+    // ---- namespaces ----
+
+    /// A new namespace row; with `adopt`, an existing row of that id takes the title instead
+    /// (a namespace Cloudflare made).
+    pub async fn insert_namespace(&mut self, id: &str, title: &str, adopt: bool) -> DomainResult<()> {
+        let insert = namespace::Entity::insert(namespace_row(id, title, self.now));
+        let result = if adopt {
+            insert
+                .on_conflict(
+                    OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned(),
+                )
+                .exec_without_returning(&self.txn)
+                .await
+        } else {
+            insert.exec_without_returning(&self.txn).await
+        };
+        result.map_err(|e| map_unique(e, title))?;
+        self.titles.insert(id.to_owned(), title.to_owned());
+        Ok(())
+    }
+
+    /// Retitles a locked namespace.
+    pub async fn rename_namespace(&mut self, namespace_id: &str, title: &str) -> DomainResult<()> {
+        namespace::Entity::update_many()
+            .col_expr(namespace::Column::Title, Expr::value(title))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .exec(&self.txn)
+            .await
+            .map_err(|e| map_unique(e, title))?;
+        self.titles.insert(namespace_id.to_owned(), title.to_owned());
+        Ok(())
+    }
+
+    /// Deletes a locked namespace with its keys and everything kept about them.
+    pub async fn delete_namespace(&mut self, namespace_id: &str) -> DomainResult<()> {
+        for table in ["key_details", "key_tags", "key_versions"] {
+            let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+            sql.bind(namespace_id);
+            self.txn.execute_raw(sql.statement()).await?;
+        }
+        kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&self.txn).await?;
+        namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&self.txn).await?;
+        Ok(())
+    }
+
+    /// Adds to a namespace's key count and bytes.
+    pub async fn add_to_counters(&self, namespace_id: &str, keys: i64, bytes: i64) -> DomainResult<()> {
+        if keys == 0 && bytes == 0 {
+            return Ok(());
+        }
+        namespace::Entity::update_many()
+            .col_expr(namespace::Column::KeyCount, Expr::col(namespace::Column::KeyCount).add(keys))
+            .col_expr(namespace::Column::SizeBytes, Expr::col(namespace::Column::SizeBytes).add(bytes))
+            .filter(namespace::Column::Id.eq(namespace_id))
+            .exec(&self.txn)
+            .await?;
+        Ok(())
+    }
+
+    // ---- values ----
+
+    /// Inserts or replaces the rows of `items` (each name once), a few hundred per statement.
+    pub async fn put_values(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+        let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
+        let mut batch_bytes = 0usize;
+        for item in items {
+            let (name, value, metadata, expiration, _) = item.into_parts();
+            if !batch.is_empty()
+                && (batch.len() >= ROWS_PER_STATEMENT || batch_bytes.saturating_add(value.len()) > BYTES_PER_STATEMENT)
+            {
+                self.upsert(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
+            }
+            batch_bytes = batch_bytes.saturating_add(value.len());
+            batch.push(kv_entry::ActiveModel {
+                namespace_id: Set(namespace_id.to_owned()),
+                name: Set(name),
+                metadata: Set(metadata),
+                expiration: Set(expiration),
+                size: Set(value.len() as i64),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                value: Set(value),
+            });
+        }
+        self.upsert(batch).await
+    }
+
+    async fn upsert(&self, rows: Vec<kv_entry::ActiveModel>) -> DomainResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        kv_entry::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([kv_entry::Column::NamespaceId, kv_entry::Column::Name])
+                    .update_columns([
+                        kv_entry::Column::Metadata,
+                        kv_entry::Column::Expiration,
+                        kv_entry::Column::Size,
+                        kv_entry::Column::UpdatedAt,
+                        kv_entry::Column::Value,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the rows of the named keys.
+    pub async fn delete_values(&self, namespace_id: &str, names: &[&str]) -> DomainResult<()> {
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            kv_entry::Entity::delete_many()
+                .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+                .exec(&self.txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets the expiration of the named keys (at most [`ROWS_PER_STATEMENT`]).
+    pub async fn set_expiration(
+        &self,
+        namespace_id: &str,
+        names: &[&str],
+        expiration: Option<i64>,
+    ) -> DomainResult<()> {
+        kv_entry::Entity::update_many()
+            .col_expr(kv_entry::Column::Expiration, Expr::value(expiration))
+            .col_expr(kv_entry::Column::UpdatedAt, Expr::value(self.now))
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(kv_entry::Column::Name.is_in(names.iter().copied()))
+            .exec(&self.txn)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a locked namespace's keys that expired, with their details; answers how many.
+    pub async fn purge_expired(&self, namespace_id: &str, count: i64, bytes: i64) -> DomainResult<()> {
+        for table in ["key_details", "key_tags"] {
+            let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+            sql.bind(namespace_id).push(" AND name IN (SELECT name FROM kv_entries WHERE namespace_id = ");
+            sql.bind(namespace_id).push(" AND expiration <= ").bind(self.now).push(")");
+            self.txn.execute_raw(sql.statement()).await?;
+        }
+        kv_entry::Entity::delete_many()
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(kv_entry::Column::Expiration.lte(self.now))
+            .exec(&self.txn)
+            .await?;
+        self.add_to_counters(namespace_id, -count, -bytes).await
+    }
+
+    // ---- versions and details ----
+
+    /// Keeps the state of each named live key as a version, before `kind` replaces it.
+    pub async fn record_versions(
+        &self,
+        namespace_id: &str,
+        names: &[&str],
+        operation: &str,
+        actor: &Actor,
+    ) -> DomainResult<()> {
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new(
+                self.backend,
+                "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, value) \
+                 SELECT e.namespace_id, e.name, COALESCE((SELECT MAX(v.version) FROM key_versions v \
+                 WHERE v.namespace_id = e.namespace_id AND v.name = e.name), 0) + 1, ",
+            );
+            sql.bind(operation).push(", e.metadata, e.expiration, e.size, ").bind(self.now).push(", ");
+            sql.bind(actor.user.as_str());
+            sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
+            sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(self.now).push(") AND e.name IN ");
+            sql.bind_list(chunk);
+            self.txn.execute_raw(sql.statement()).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes tags and/or custom metadata of many keys in a few statements per chunk; a `None`
+    /// field keeps the key's current one. Callers hold the namespace lock and know the keys live.
+    pub async fn write_details(&self, namespace_id: &str, items: &[(String, DetailsWrite)]) -> DomainResult<()> {
+        for chunk in items.chunks(ROWS_PER_STATEMENT) {
+            let partial: Vec<&str> = chunk
+                .iter()
+                .filter(|(_, d)| d.tags.is_none() || d.custom_metadata.is_none())
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let current = if partial.is_empty() {
+                Default::default()
+            } else {
+                details_of(&self.txn, namespace_id, &partial).await?
+            };
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (name, write) in chunk {
+                let existing = current.get(name);
+                let tags = match &write.tags {
+                    Some(tags) => tags.clone(),
+                    None => existing.map(|d| d.tags.clone()).unwrap_or_default(),
+                };
+                let custom = match &write.custom_metadata {
+                    Some(custom) => custom.clone(),
+                    None => existing.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({})),
+                };
+                rows.push((name.as_str(), tags, custom));
+            }
+            let mut sql = Sql::new(
+                self.backend,
+                "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES ",
+            );
+            for (i, (name, tags, custom)) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                let tags_json = serde_json::to_string(tags).map_err(DomainError::internal)?;
+                let custom_json = serde_json::to_string(custom).map_err(DomainError::internal)?;
+                sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tags_json);
+                sql.push(", ").bind(custom_json).push(", ").bind(self.now).push(", ").bind(self.now).push(")");
+            }
+            sql.push(
+                " ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, \
+                 custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at",
+            );
+            self.txn.execute_raw(sql.statement()).await?;
+            let names: Vec<&str> = rows.iter().map(|(name, ..)| *name).collect();
+            let mut sql = Sql::new(self.backend, "DELETE FROM key_tags WHERE namespace_id = ");
+            sql.bind(namespace_id).push(" AND name IN ").bind_list(&names);
+            self.txn.execute_raw(sql.statement()).await?;
+            let tag_rows: Vec<(&str, &String)> =
+                rows.iter().flat_map(|(name, tags, _)| tags.iter().map(move |tag| (*name, tag))).collect();
+            for tag_chunk in tag_rows.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = Sql::new(self.backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES ");
+                for (i, (name, tag)) in tag_chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tag.to_lowercase());
+                    sql.push(", ").bind(tag.as_str()).push(")");
+                }
+                self.txn.execute_raw(sql.statement()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the details of keys that are gone.
+    pub async fn forget_details(&self, namespace_id: &str, names: &[&str]) -> DomainResult<()> {
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            for table in ["key_details", "key_tags"] {
+                let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
+                sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
+                self.txn.execute_raw(sql.statement()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- jobs ----
+
+    /// Saves a job's progress as of a batch, with the batch's failures, in the batch's
+    /// transaction: a job resumed after a crash continues right after the last batch written.
+    pub async fn save_job_step(&self, step: &JobStep) -> DomainResult<()> {
+        let mut sql = Sql::new(self.backend, "UPDATE jobs SET total = ");
+        sql.bind(step.total as i64).push(", processed = ").bind(step.processed as i64);
+        sql.push(", errors = ").bind(step.errors as i64).push(", skipped = ").bind(step.skipped as i64);
+        sql.push(", current_key = ").bind(step.current_key.clone()).push(", updated_at = ").bind(step.at);
+        sql.push(", heartbeat_at = ").bind(step.at).push(", checkpoint = ").bind(step.checkpoint.as_str());
+        sql.push(" WHERE id = ").bind(step.job_id.as_str());
+        self.txn.execute_raw(sql.statement()).await?;
+        add_job_failures(&self.txn, &step.job_id, &step.failures).await
+    }
+}
+
+/// Records keys a job could not process.
+pub async fn add_job_failures(conn: &impl ConnectionTrait, job_id: &str, failures: &[KeyFailure]) -> DomainResult<()> {
+    for chunk in failures.chunks(200) {
+        let mut sql =
+            Sql::new(conn.get_database_backend(), "INSERT INTO job_failures (job_id, key_name, reason) VALUES ");
+        for (i, failure) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(").bind(job_id).push(", ").bind(failure.key.as_str()).push(", ");
+            sql.bind(failure.reason.as_str()).push(")");
+        }
+        conn.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+fn namespace_row(id: &str, title: &str, now: i64) -> namespace::ActiveModel {
+    namespace::ActiveModel {
+        id: Set(id.to_owned()),
+        title: Set(title.to_owned()),
+        key_count: Set(0),
+        size_bytes: Set(0),
+        created_at: Set(now),
+        last_accessed: Set(now),
+    }
+}
+
+/// Stored details of the named keys that have any: name -> details. A read, here because the
+/// writer needs it inside its transaction (partial detail writes) as much as the catalog does.
+pub async fn details_of(
+    conn: &impl ConnectionTrait,
+    namespace_id: &str,
+    names: &[&str],
+) -> DomainResult<HashMap<String, KeyDetails>> {
+    let backend = conn.get_database_backend();
+    let mut out = HashMap::new();
+    for chunk in names.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            backend,
+            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
+        );
+        sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
+        for row in conn.query_all_raw(sql.statement()).await? {
+            out.insert(get::<String>(&row, "name")?, details_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// One `key_details` row.
+pub fn details_row(row: &sea_orm::QueryResult) -> DomainResult<KeyDetails> {
+    Ok(KeyDetails {
+        tags: serde_json::from_str(&get::<String>(row, "tags")?).unwrap_or_default(),
+        custom_metadata: serde_json::from_str(&get::<String>(row, "custom_metadata")?)
+            .unwrap_or_else(|_| serde_json::json!({})),
+        created_at: Some(get(row, "created_at")?),
+        updated_at: Some(get(row, "updated_at")?),
+    })
+}
+
+// ---- writes that record no change ----
+
+/// Records that a namespace was used at `now`, unless it was within `interval` seconds.
+pub async fn record_access(conn: &DatabaseConnection, namespace_id: &str, now: i64, interval: i64) -> DomainResult<()> {
+    namespace::Entity::update_many()
+        .col_expr(namespace::Column::LastAccessed, Expr::value(now))
+        .filter(namespace::Column::Id.eq(namespace_id))
+        .filter(namespace::Column::LastAccessed.lt(now - interval))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes in a namespace that exists upstream under this id: inserted when missing, retitled
+/// when its title changed. Not a change made through us: no audit row.
+pub async fn adopt_namespace(conn: &DatabaseConnection, id: &str, title: &str, now: i64) -> DomainResult<()> {
+    namespace::Entity::insert(namespace_row(id, title, now))
+        .on_conflict(OnConflict::column(namespace::Column::Id).update_column(namespace::Column::Title).to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops versions that are both past the newest `keep` of their key and older than `cutoff`;
+/// returns how many.
+pub async fn prune_versions(conn: &DatabaseConnection, keep: u32, cutoff: i64) -> DomainResult<u64> {
+    let mut sql = Sql::new(conn.get_database_backend(), "DELETE FROM key_versions WHERE created_at < ");
+    sql.bind(cutoff).push(
+        " AND (SELECT COUNT(*) FROM key_versions w WHERE w.namespace_id = key_versions.namespace_id \
+         AND w.name = key_versions.name AND w.version > key_versions.version) >= ",
+    );
+    sql.bind(i64::from(keep));
+    Ok(conn.execute_raw(sql.statement()).await?.rows_affected())
+}
+
+/// Removes audit entries older than `cutoff`; returns how many.
+pub async fn prune_audit(conn: &DatabaseConnection, cutoff: i64) -> DomainResult<u64> {
+    let mut sql = Sql::new(conn.get_database_backend(), "DELETE FROM audit_log WHERE at < ");
+    sql.bind(cutoff);
+    Ok(conn.execute_raw(sql.statement()).await?.rows_affected())
+}
