@@ -8,10 +8,13 @@ use leptos::prelude::LeptosOptions;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub kv: domain::Kv,
-    pub database: domain::Database,
     pub jobs: domain::jobs::Jobs,
     /// API tokens of the Cloudflare-compatible API.
     pub tokens: domain::tokens::Tokens,
     /// Services and tokens of the multi-tenant KV API (`/v1/kv`).
     pub services: domain::services::Services,
+    /// The audit log, read.
+    pub audit: domain::audit::Audit,
+    /// Whether the database answers (`/health`).
+    pub health: domain::Health,
 }

@@ -79,6 +79,33 @@ impl Database {
     }
 }
 
+/// Whether the database answers, and which one it is: what `/health` reports, without handing
+/// out the connection.
+#[derive(Clone, Debug)]
+pub struct Health {
+    db: Database,
+}
+
+impl Health {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.db.kind
+    }
+
+    /// Closes the connection pool: every service over it fails from then on (shutdown; the
+    /// health check's own test).
+    pub async fn close(&self) {
+        let _ = self.db.conn.clone().close().await;
+    }
+}
+
 fn create_sqlite_parent(url: &str) -> DomainResult<()> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();

@@ -21,7 +21,7 @@ pub mod write;
 
 pub use actor::{Actor, Role, Source};
 pub use catalog::Catalog;
-pub use db::{Database, DatabaseKind};
+pub use db::{Database, DatabaseKind, Health};
 pub use error::{DomainError, DomainResult};
 pub use kv::{Kv, Need, VersionRetention};
 pub use model::*;

@@ -9,6 +9,7 @@ use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, ExportArgs, ImportArgs, ServiceCommand, TokenCommand};
+use crate::runtime::Runtime;
 
 fn actor() -> Actor {
     let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "local".into());
@@ -17,7 +18,7 @@ fn actor() -> Actor {
 
 /// The store and job engine of the configured backend, as `serve` builds them.
 async fn open(config: &Config) -> anyhow::Result<(Kv, Jobs)> {
-    let runtime = crate::router::Runtime::start(config, cli_instance(config), 1).await?;
+    let runtime = Runtime::open(config, cli_instance(config), 1).await?;
     Ok((runtime.kv, runtime.jobs))
 }
 
@@ -178,8 +179,7 @@ pub async fn token(command: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke(args) => &args.settings,
     };
     let config = Config::resolve(settings)?;
-    let runtime = crate::router::Runtime::start(&config, cli_instance(&config), 1).await?;
-    let tokens = domain::tokens::Tokens::new(runtime.database.conn.clone());
+    let tokens = Runtime::open(&config, cli_instance(&config), 1).await?.tokens;
     let when = |at: Option<i64>| at.map(domain::rfc3339).unwrap_or_else(|| "-".into());
     match command {
         TokenCommand::Create(args) => {
@@ -221,8 +221,7 @@ pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
         ServiceCommand::Revoke(args) => &args.settings,
     };
     let config = Config::resolve(settings)?;
-    let runtime = crate::router::Runtime::start(&config, cli_instance(&config), 1).await?;
-    let services = domain::services::Services::new(runtime.kv, runtime.database.conn.clone(), None);
+    let services = Runtime::open(&config, cli_instance(&config), 1).await?.services;
     let fail = |e: domain::DomainError| anyhow::anyhow!("{e}");
     match command {
         ServiceCommand::Create(args) => {

@@ -57,7 +57,7 @@ async fn audit_csv(
     Extension(actor): Extension<Actor>,
     Query(query): Query<AuditCsvQuery>,
 ) -> Response {
-    use domain::audit::{Audit, AuditQuery, CSV_HEADER, csv_record};
+    use domain::audit::{AuditQuery, CSV_HEADER, csv_record};
     let filter = AuditQuery {
         namespace_ids: list(query.namespace_ids),
         users: list(query.users),
@@ -73,7 +73,7 @@ async fn audit_csv(
         Ok(filter) => filter,
         Err(err) => return error_response(err),
     };
-    let audit = Audit::new(state.database.conn.clone());
+    let audit = state.audit.clone();
     // The first page is read before answering, so a bad filter is a 400 and not a broken file.
     let first = match audit.list(&filter).await {
         Ok(page) => page,

@@ -8,6 +8,7 @@ pub mod jobs_api;
 pub mod kevi;
 pub mod kevi_docs;
 pub mod router;
+pub mod runtime;
 pub mod security;
 
 pub use config::Config;

@@ -16,8 +16,6 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use domain::jobs::{Jobs, JobsConfig};
-use domain::{Database, Kv};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tower_http::compression::CompressionLayer;
@@ -29,10 +27,8 @@ use crate::api_errors::json_error_status;
 use crate::cf_api::CfState;
 use crate::config::{Backend, Config};
 use crate::kevi::KeviState;
+use crate::runtime::Runtime;
 use crate::security::{self, Identity};
-use domain::cloudflare::{CloudflareClient, CloudflareConfig};
-use domain::services::Services;
-use domain::tokens::Tokens;
 
 /// Largest request body: a 25 MiB value, base64-encoded inside JSON, with room to spare.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -41,49 +37,12 @@ const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 /// How often job heartbeats are written and cross-instance cancellations picked up.
 const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 
-/// What every command runs on: the database (migrated), the key store of the configured backend
-/// with the protected namespaces, and the job engine. `serve` and every CLI command start here,
-/// so a command acts on the same store the server would.
-pub struct Runtime {
-    pub database: Database,
-    pub kv: Kv,
-    pub jobs: Jobs,
-}
-
-impl Runtime {
-    /// `instance_id` names this process on the jobs it runs; `max_jobs` of them run at once.
-    pub async fn start(config: &Config, instance_id: String, max_jobs: usize) -> anyhow::Result<Self> {
-        let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let kv = match &config.backend {
-            Backend::Local => Kv::sql(database.clone()),
-            Backend::Cloudflare { account_id, api_token, base_url, concurrency, .. } => {
-                let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
-                settings.concurrency = *concurrency;
-                let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-                tracing::info!(%base_url, %account_id, "keys live in Cloudflare Workers KV");
-                Kv::cloudflare(database.clone(), client)
-            }
-        }
-        .with_protected(config.protected_namespaces.clone());
-        let jobs = Jobs::new(
-            kv.clone(),
-            database.conn.clone(),
-            JobsConfig {
-                max_jobs,
-                data_dir: config.data_dir.clone(),
-                export_ttl_hours: config.export_ttl_hours,
-                instance_id,
-            },
-        );
-        Ok(Self { database, kv, jobs })
-    }
-}
-
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let Runtime { database, kv, jobs } = Runtime::start(config, config.instance_id.clone(), config.max_jobs).await?;
-    let identity = Arc::new(Identity::new(config, Tokens::new(database.conn.clone()))?);
+    let Runtime { kv, jobs, tokens, services, audit, health } =
+        Runtime::open(config, config.instance_id.clone(), config.max_jobs).await?;
+    let identity = Arc::new(Identity::new(config, tokens.clone())?);
     if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
         // Keys written or deleted on Cloudflare by others reach the search index and the mirror.
         let kv = kv.clone();
@@ -114,7 +73,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     }
     {
         let jobs = jobs.clone();
-        let audit = domain::audit::Audit::new(database.conn.clone());
+        let audit = audit.clone();
         let audit_days = config.audit_retention_days;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
@@ -142,14 +101,12 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let tokens = Tokens::new(database.conn.clone());
-    let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
     if let Some(path) = &config.kevi.services_file {
         let loaded = crate::kevi::load_services_file(&services, path).await?;
         tracing::info!(services = loaded, file = %path.display(), "services of /v1/kv loaded");
     }
     let kevi = KeviState::new(services.clone(), config.kevi.rate);
-    let state = AppState { leptos_options, kv, database, jobs, tokens, services };
+    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     let guard = Arc::new(security::HostGuard::new(config));
@@ -246,12 +203,12 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> imp
 
 /// `GET /health`: 200 when the database answers, 503 when it does not.
 async fn health(State(state): State<AppState>) -> Response {
-    let ok = state.database.ping().await;
+    let ok = state.health.ping().await;
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "unavailable" },
         "version": env!("CARGO_PKG_VERSION"),
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "database": state.database.kind.as_str(),
+        "database": state.health.kind().as_str(),
     });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()

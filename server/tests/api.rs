@@ -326,7 +326,7 @@ async fn health_is_503_when_the_database_does_not_answer() {
     };
     let (router, state) = kv_manager::build(&config).await.unwrap();
     tokio::spawn(kv_manager::serve(listener, router, std::future::pending()));
-    state.database.conn.clone().close().await.unwrap();
+    state.health.close().await;
     let server = TestServer::at(addr);
     let res = server.get("/health").await;
     assert_eq!(res.status, 503);

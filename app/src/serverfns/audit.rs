@@ -40,7 +40,7 @@ pub async fn list_audit(
         ..Default::default()
     };
     let query = state.kv.audit_scope(&crate::serverfns::ssr::actor(), query).await?;
-    let page = domain::audit::Audit::new(state.database.conn.clone()).list(&query).await?;
+    let page = state.audit.list(&query).await?;
     serde_json::to_value(page).and_then(serde_json::from_value).map_err(|err| {
         tracing::error!(%err, "audit shape mismatch");
         AppError::internal()

@@ -1,0 +1,57 @@
+//! The one start-up: what `serve` and every CLI command run on, built in one place from the
+//! configuration, so a command acts on the same store, tokens and services the server would.
+
+use domain::audit::Audit;
+use domain::cloudflare::{CloudflareClient, CloudflareConfig};
+use domain::jobs::{Jobs, JobsConfig};
+use domain::services::Services;
+use domain::tokens::Tokens;
+use domain::{Database, Health, Kv};
+
+use crate::config::{Backend, Config};
+
+/// The services over one database connection pool (migrated): the key store of the configured
+/// backend with the protected namespaces, the job engine, the API tokens, the `/v1/kv`
+/// services, the audit log and the health check. No raw connection leaves it.
+#[derive(Clone)]
+pub struct Runtime {
+    pub kv: Kv,
+    pub jobs: Jobs,
+    pub tokens: Tokens,
+    pub services: Services,
+    pub audit: Audit,
+    pub health: Health,
+}
+
+impl Runtime {
+    /// Connects once and builds every service. `instance_id` names this process on the jobs it
+    /// runs; `max_jobs` of them run at once.
+    pub async fn open(config: &Config, instance_id: String, max_jobs: usize) -> anyhow::Result<Self> {
+        let database = Database::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let kv = match &config.backend {
+            Backend::Local => Kv::sql(database.clone()),
+            Backend::Cloudflare { account_id, api_token, base_url, concurrency, .. } => {
+                let mut settings = CloudflareConfig::new(base_url, account_id, api_token);
+                settings.concurrency = *concurrency;
+                let client = CloudflareClient::new(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+                tracing::info!(%base_url, %account_id, "keys live in Cloudflare Workers KV");
+                Kv::cloudflare(database.clone(), client)
+            }
+        }
+        .with_protected(config.protected_namespaces.clone());
+        let jobs = Jobs::new(
+            kv.clone(),
+            database.conn.clone(),
+            JobsConfig {
+                max_jobs,
+                data_dir: config.data_dir.clone(),
+                export_ttl_hours: config.export_ttl_hours,
+                instance_id,
+            },
+        );
+        let tokens = Tokens::new(database.conn.clone());
+        let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
+        let audit = Audit::new(database.conn.clone());
+        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database) })
+    }
+}
