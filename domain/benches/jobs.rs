@@ -254,10 +254,11 @@ async fn main() {
     // encoding them.
     {
         let t = Instant::now();
+        let namespace = kv.namespace(&actor(), &ns, domain::Need::Read).await.unwrap();
         let mut after: Option<String> = None;
         let mut seen = 0;
         loop {
-            let page = kv.scan(&ns, "", after.as_deref(), None, 1000, usize::MAX).await.unwrap().keys;
+            let page = namespace.scan("", after.as_deref(), None, 1000, usize::MAX).await.unwrap().keys;
             seen += page.len();
             match page.last() {
                 Some(last) if page.len() == 1000 => after = Some(last.name.clone()),
@@ -270,7 +271,7 @@ async fn main() {
         );
         let t = Instant::now();
         let mut buf = Vec::new();
-        let page = kv.scan(&ns, "", None, None, 100_000, usize::MAX).await.unwrap().keys;
+        let page = namespace.scan("", None, None, 100_000, usize::MAX).await.unwrap().keys;
         println!(
             "[jobs] reading {} rows in one page through the store's scan: {:.3} s",
             page.len(),

@@ -1,5 +1,7 @@
-//! Server-only logic of kv-manager: the storage backends behind one [`KvStore`] trait, and the
-//! [`Kv`] service through which every read and write of every surface passes.
+//! Server-only logic of kv-manager: the storage backends behind one `KvStore` trait, and the
+//! [`Kv`] service through which every read and write of every surface passes. The stores, the
+//! catalog and the write transaction are private to the crate: outside it, a namespace's keys are
+//! reached only through [`Kv::namespace`], which checks access.
 
 pub mod actor;
 pub mod audit;
@@ -15,17 +17,15 @@ pub mod limits;
 pub mod model;
 pub mod services;
 pub mod sql;
-pub mod store;
+pub(crate) mod store;
 pub mod tokens;
-pub mod write;
+pub(crate) mod write;
 
 pub use actor::{Actor, Role, Source};
-pub use catalog::Catalog;
 pub use db::{Database, DatabaseKind, Health};
 pub use error::{DomainError, DomainResult};
-pub use kv::{Kv, Need, VersionRetention};
+pub use kv::{Kv, NamespaceAccess, Need, VersionRetention};
 pub use model::*;
-pub use store::{KvStore, sql::SqlStore};
 
 /// Current time as unix seconds.
 pub fn now_unix() -> i64 {

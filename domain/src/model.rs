@@ -291,7 +291,7 @@ pub struct KeyFailure {
 }
 
 /// A job's progress once a batch is written, saved in the batch's own transaction (see
-/// [`crate::KvStore::put_many_step`]).
+/// [`crate::store::KvStore::put_many_step`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobStep {
     pub job_id: String,

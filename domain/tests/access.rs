@@ -12,6 +12,7 @@ both!(
     a_read_only_user_reads_but_every_change_is_refused,
     users_see_their_own_jobs_and_admins_see_all,
     protected_namespaces_are_absent_from_the_console_but_not_from_kevi,
+    a_namespace_is_reached_only_through_an_access_checked_handle,
 );
 
 fn user(name: &str, role: Role) -> Actor {
@@ -211,4 +212,31 @@ async fn protected_namespaces_are_absent_from_the_console_but_not_from_kevi(f: &
     assert_eq!(kv.get_key(&kevi, &by_title, "shared-key").await.unwrap().value, b"v");
     kv.put_key(&kevi, &by_id, put("from-kevi", "v")).await.unwrap();
     assert_eq!(kv.list_namespaces(&kevi, NamespaceQuery::default()).await.unwrap().total, 3);
+}
+
+/// `Kv::namespace` is the one door to a namespace's keys: it checks the id and the actor's access
+/// once, and what it opens for reading cannot be written through.
+async fn a_namespace_is_reached_only_through_an_access_checked_handle(f: &Fixture) {
+    let ns = f.kv.create_namespace(&me(), "handled").await.unwrap().id;
+    f.kv.put_key(&me(), &ns, put("k", "v")).await.unwrap();
+    let reader = user("reader@example.com", Role::ReadOnly);
+    // A read-only user opens it for reading, never for writing.
+    let read = f.kv.namespace(&reader, &ns, domain::Need::Read).await.unwrap();
+    assert_eq!(read.get_key("k").await.unwrap().value, b"v");
+    assert_eq!(read.count_keys("").await.unwrap(), 1);
+    let refused = f.kv.namespace(&reader, &ns, domain::Need::Write).await.err().expect("refused");
+    assert_eq!(refused.code(), "forbidden", "{refused}");
+    // A handle opened for reading refuses writes, whoever holds it.
+    let admin_read = f.kv.namespace(&me(), &ns, domain::Need::Read).await.unwrap();
+    assert!(admin_read.put_key(put("k", "w")).await.is_err());
+    assert!(admin_read.delete_key("k").await.is_err());
+    assert_eq!(f.kv.get_key(&me(), &ns, "k").await.unwrap().value, b"v");
+    // A malformed id is refused before anything is read.
+    let bad = f.kv.namespace(&me(), "not an id", domain::Need::Read).await.err().expect("refused");
+    assert_eq!(bad.field(), Some("namespace_id"), "{bad}");
+    // A namespace hidden from the console answers "not found" for its scripts too.
+    let hidden = Kv::sql(f.db.clone()).with_protected(vec!["handled".into()]);
+    let console = user("alice@example.com", Role::Admin);
+    let gone = hidden.namespace(&console, &ns, domain::Need::Read).await.err().expect("hidden");
+    assert_eq!(gone.code(), "not_found", "{gone}");
 }

@@ -75,10 +75,10 @@ async fn bulk_delete_by_list_and_by_prefix(f: &Fixture) {
     fill(&f.kv, &ns, "b:", 3).await;
     let job = run(&jobs, JobSpec::BulkDelete { namespace_id: ns.clone(), selection: prefix("a:") }).await;
     assert_eq!((job.status, job.total, job.processed, job.percentage), (JobStatus::Completed, 2500, 2500, 100.0));
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 3);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 3);
     let job = run(&jobs, JobSpec::BulkDelete { namespace_id: ns.clone(), selection: keys(&["b:00000", "nope"]) }).await;
     assert_eq!((job.processed, job.skipped), (2, 1));
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 2);
     let events: Vec<String> = jobs.events(&job.id).await.unwrap().into_iter().map(|e| e.event).collect();
     assert_eq!(events.first().map(String::as_str), Some("created"));
     assert!(events.contains(&"started".to_owned()));
@@ -155,7 +155,7 @@ async fn bulk_copy_and_move_carry_value_metadata_expiration_and_details(f: &Fixt
     )
     .await;
     assert_eq!((job.status, job.processed), (JobStatus::Completed, 2));
-    assert_eq!(f.kv.count_keys(&src, "").await.unwrap(), 0);
+    assert_eq!(common::reader(&f.kv, &src).await.count_keys("").await.unwrap(), 0);
     assert_eq!(f.kv.get_key(&me(), &dst, "k2").await.unwrap().value, b"two");
     let err = jobs
         .start(
@@ -243,8 +243,10 @@ async fn snapshot(
 ) -> BTreeMap<String, (Vec<u8>, Option<serde_json::Value>, Option<i64>, Vec<String>, serde_json::Value)> {
     let page = kv.list_keys(&me(), ns, Default::default()).await.unwrap();
     let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
-    let details = kv.details_many(ns, &names).await.unwrap();
-    kv.get_many(ns, &names)
+    let details = common::reader(kv, ns).await.details_many(&names).await.unwrap();
+    common::reader(kv, ns)
+        .await
+        .get_many(&names)
         .await
         .unwrap()
         .into_iter()
@@ -337,7 +339,7 @@ async fn import_collision_modes(f: &Fixture) {
     let job = import(Collision::Fail).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert!(job.error_message.as_deref().unwrap().contains("line 1"), "{job:?}");
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 1, "fail writes nothing");
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 1, "fail writes nothing");
     let job = import(Collision::Skip).await;
     assert_eq!((job.status, job.processed, job.skipped), (JobStatus::Completed, 2, 1));
     assert_eq!(f.kv.get_key(&me(), &ns, "a").await.unwrap().value, b"old");
@@ -380,7 +382,7 @@ async fn malformed_imports_name_the_line_and_field_and_fail_writes_nothing(f: &F
         assert_eq!(job.status, JobStatus::Failed, "{text}");
         let message = job.error_message.clone().unwrap();
         assert!(message.contains(place) && message.contains(field), "{message} should name {place} and {field}");
-        assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 0, "nothing written for {place}");
+        assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 0, "nothing written for {place}");
     }
     // Without `fail`, the good items land and each bad one is reported with its line.
     let text = format!("{}\n{{\"name\":\"t\",\"value\":\"v\",\"ttl\":30}}\n{}\n", ok(1), ok(2));
@@ -393,7 +395,7 @@ async fn malformed_imports_name_the_line_and_field_and_fail_writes_nothing(f: &F
     assert_eq!((job.status, job.processed, job.errors), (JobStatus::Completed, 3, 1));
     assert_eq!(job.failures[0].key, "t");
     assert!(job.failures[0].reason.starts_with("line 2: expiration_ttl"), "{:?}", job.failures);
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 2);
 }
 
 async fn cancel_stops_between_batches_and_keeps_what_was_written(f: &Fixture) {
@@ -414,7 +416,7 @@ async fn cancel_stops_between_batches_and_keeps_what_was_written(f: &Fixture) {
     jobs.cancel(&me(), &job.id).await.unwrap();
     let done = common::wait(&jobs, &job.id).await;
     assert_eq!(done.status, JobStatus::Cancelled);
-    let left = f.kv.count_keys(&ns, "").await.unwrap();
+    let left = common::reader(&f.kv, &ns).await.count_keys("").await.unwrap();
     assert!(done.processed > 0 && done.processed < 30_000, "{done:?}");
     assert_eq!(left, 30_000 - done.processed, "what was reported is what was deleted");
     let err = jobs.cancel(&me(), &job.id).await.unwrap_err();
@@ -478,7 +480,7 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
     let job = jobs.get(&job_id).await.unwrap();
     assert_eq!(job.status, JobStatus::Interrupted);
     assert!(jobs.events(&job_id).await.unwrap().iter().any(|e| e.event == "interrupted"));
-    let written = f.kv.count_keys(&ns, "").await.unwrap();
+    let written = common::reader(&f.kv, &ns).await.count_keys("").await.unwrap();
     assert!((3000..20_000).contains(&written), "{written}");
 
     // The maintenance task's sweep of uploads (files older than the given age that no
@@ -509,7 +511,7 @@ async fn an_interrupted_import_resumes_after_its_last_batch(f: &Fixture) {
     loop {
         let page = f.kv.list_keys(&me(), &ns, domain::KeyQuery { cursor, ..Default::default() }).await.unwrap();
         let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
-        for key in f.kv.get_many(&ns, &names).await.unwrap() {
+        for key in common::reader(&f.kv, &ns).await.get_many(&names).await.unwrap() {
             let i: usize = key.name.trim_start_matches("key-").parse().unwrap();
             assert_eq!(key.value, format!("value {i}").into_bytes());
             assert_eq!(i, seen, "every key exactly once, in order");
@@ -602,7 +604,11 @@ async fn jobs_past_the_limit_wait_queued_and_can_be_cancelled_there(f: &Fixture)
     assert_eq!(common::wait(&jobs, &first.id).await.status, JobStatus::Completed);
     assert_eq!(common::wait(&jobs, &second.id).await.status, JobStatus::Completed);
     assert_eq!(common::wait(&jobs, &third.id).await.status, JobStatus::Cancelled);
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 20_000, "the cancelled delete never ran");
+    assert_eq!(
+        common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(),
+        20_000,
+        "the cancelled delete never ran"
+    );
     let events: Vec<String> = jobs.events(&third.id).await.unwrap().into_iter().map(|e| e.event).collect();
     assert_eq!(events, vec!["created".to_owned(), "cancelled".to_owned()]);
 }
@@ -702,7 +708,7 @@ async fn a_cancel_asked_through_another_instance_stops_the_job(f: &Fixture) {
     let done = common::wait(&runner, &job.id).await;
     assert_eq!(done.status, JobStatus::Cancelled);
     assert!(done.processed < 30_000, "{done:?}");
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 30_000 - done.processed);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 30_000 - done.processed);
 }
 
 /// Pages are read several at once, bounded by the key index (expired keys included), and
@@ -815,7 +821,7 @@ async fn a_panicking_job_ends_failed_and_frees_its_slot(f: &Fixture) {
     assert_eq!(done.status, JobStatus::Failed, "{done:?}");
     assert!(done.error_message.as_deref().unwrap_or_default().contains("injected fault 7f3a"), "{done:?}");
     assert_eq!(done.processed, 1000, "the batch before the panic is counted");
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2000);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 2000);
     let events = jobs.events(&job.id).await.unwrap();
     let last = events.last().unwrap();
     assert_eq!(last.event, "failed");
@@ -901,8 +907,12 @@ async fn a_move_never_loses_a_write_made_to_the_source_meanwhile(f: &Fixture) {
     let mut in_src = HashMap::new();
     let mut in_dst = HashMap::new();
     for chunk in names.chunks(1000) {
-        in_src.extend(f.kv.get_many(&src, chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)));
-        in_dst.extend(f.kv.get_many(&dst, chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)));
+        in_src.extend(
+            common::reader(&f.kv, &src).await.get_many(chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)),
+        );
+        in_dst.extend(
+            common::reader(&f.kv, &dst).await.get_many(chunk).await.unwrap().into_iter().map(|k| (k.name, k.value)),
+        );
     }
     let mut lost = Vec::new();
     for (name, value) in &acked {
@@ -937,7 +947,7 @@ async fn an_import_with_collision_fail_resumes_after_a_batch_written_without_its
         JobSpec::Import { namespace_id: ns.clone(), file, collision: Collision::Fail, format: ImportFormat::Ndjson };
     let job = first.start(&me(), spec).await.unwrap();
     reached(&halted).await;
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2000, "two batches written");
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 2000, "two batches written");
 
     let second = engine(f, dir.path(), "a");
     assert_eq!(second.recover().await.unwrap(), 1);
@@ -954,10 +964,10 @@ async fn an_import_with_collision_fail_resumes_after_a_batch_written_without_its
         "no key reported as a collision: {:?}",
         &done.failures[..done.failures.len().min(3)]
     );
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 5000);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 5000);
     let names: Vec<String> = (0..5000).map(|i| format!("key-{i:05}")).collect();
     for chunk in names.chunks(1000) {
-        for key in f.kv.get_many(&ns, chunk).await.unwrap() {
+        for key in common::reader(&f.kv, &ns).await.get_many(chunk).await.unwrap() {
             let i: usize = key.name.trim_start_matches("key-").parse().unwrap();
             assert_eq!(key.value, format!("value {i}").into_bytes());
         }
@@ -1018,7 +1028,7 @@ async fn an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the
         let a = f.kv.get_key(&me(), &ns, "a").await.unwrap();
         let b = f.kv.get_key(&me(), &ns, "b").await.unwrap();
         assert_eq!((a.value.as_slice(), b.value.as_slice()), (&b"1"[..], &b"2"[..]));
-        assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 2, "the big item is not written");
+        assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 2, "the big item is not written");
         // With collision=fail the same file writes nothing, and says which item.
         let file = upload_with_big_item(&jobs, json, padding).await;
         let empty = namespace(f, &format!("oversize-fail-{json}")).await;
@@ -1034,7 +1044,7 @@ async fn an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the
         .await;
         assert_eq!(job.status, JobStatus::Failed);
         assert!(job.error_message.as_deref().unwrap_or_default().contains(place), "{job:?}");
-        assert_eq!(f.kv.count_keys(&empty, "").await.unwrap(), 0);
+        assert_eq!(common::reader(&f.kv, &empty).await.count_keys("").await.unwrap(), 0);
     }
     // An item of a valid size is not refused by the bound: a 2 MiB value, escaped 6 times over.
     let ns = namespace(f, "escaped").await;
@@ -1079,7 +1089,11 @@ async fn a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_witho
     small("the job as fetched", &first.get(&started.id).await.unwrap());
     let page = first.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap();
     small("the job list", &page);
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 3000, "two batches deleted before the halt");
+    assert_eq!(
+        common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(),
+        3000,
+        "two batches deleted before the halt"
+    );
 
     // Another run of the server: the job is interrupted, resumed from its list, and ends.
     let second = engine(f, dir.path(), "a");
@@ -1091,7 +1105,7 @@ async fn a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_witho
     small("the job as ended", &done);
     small("the job list", &second.list(&me(), &domain::jobs::JobQuery::default()).await.unwrap());
     small("the job's events", &second.events(&started.id).await.unwrap());
-    assert_eq!(f.kv.count_keys(&ns, "").await.unwrap(), 0);
+    assert_eq!(common::reader(&f.kv, &ns).await.count_keys("").await.unwrap(), 0);
 }
 
 /// JSON sizes of the values a client is sent.
@@ -1127,13 +1141,13 @@ async fn large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_mov
     f.kv.put_key(&me(), &ns, put("small", "s")).await.unwrap();
 
     // One read of the store stops at the budget and says so; the next goes on after it.
-    let first = f.kv.scan(&ns, "", None, None, 2500, budget).await.unwrap();
+    let first = common::reader(&f.kv, &ns).await.scan("", None, None, 2500, budget).await.unwrap();
     assert!(first.cut && first.keys.len() == per_batch, "{} keys, cut {}", first.keys.len(), first.cut);
     let last = first.keys.last().unwrap().name.clone();
-    let next = f.kv.scan(&ns, "", Some(&last), None, 2500, budget).await.unwrap();
+    let next = common::reader(&f.kv, &ns).await.scan("", Some(&last), None, 2500, budget).await.unwrap();
     assert_eq!(next.keys.first().map(|k| k.name.as_str()), Some(names[per_batch].as_str()));
     // One key past the budget comes alone.
-    let alone = f.kv.scan(&ns, "", None, None, 2500, 1).await.unwrap();
+    let alone = common::reader(&f.kv, &ns).await.scan("", None, None, 2500, 1).await.unwrap();
     assert_eq!((alone.keys.len(), alone.cut), (1, true));
 
     // Exports: every key once, in order, whole, over pages the budget cut short.
@@ -1211,7 +1225,7 @@ async fn large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_mov
                 assert!(copied.value == big_value(i, SIZE).into_bytes(), "{how} {moving}: {name}");
             }
             if moving {
-                assert_eq!(f.kv.count_keys(&source, "big/").await.unwrap(), 0);
+                assert_eq!(common::reader(&f.kv, &source).await.count_keys("big/").await.unwrap(), 0);
             }
         }
     }

@@ -644,10 +644,11 @@ async fn read_many(
     namespace_id: &str,
     names: &[String],
 ) -> DomainResult<HashMap<String, domain::KeyValue>> {
-    // Also the access check: a namespace the actor may not see is absent.
-    kv.get_namespace(actor, namespace_id).await?;
+    // A namespace the actor may not see is absent, as is one that does not exist.
+    let namespace = kv.namespace(actor, namespace_id, domain::Need::Read).await?;
+    namespace.require().await?;
     for name in names {
         domain::limits::check_key_name(name)?;
     }
-    Ok(kv.get_many(namespace_id, names).await?.into_iter().map(|k| (k.name.clone(), k)).collect())
+    Ok(namespace.get_many(names).await?.into_iter().map(|k| (k.name.clone(), k)).collect())
 }

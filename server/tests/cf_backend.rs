@@ -489,7 +489,13 @@ async fn a_bulk_get_answer_past_its_budget_is_asked_again_in_halves() {
     kv.get_namespace(&actor, &ns).await.unwrap();
 
     proxy.take_counts();
-    let read = kv.get_many(&ns, &names).await.unwrap();
+    let read = kv
+        .namespace(&domain::Actor::local(domain::Source::Cli), &ns, domain::Need::Read)
+        .await
+        .unwrap()
+        .get_many(&names)
+        .await
+        .unwrap();
     let got: Vec<(String, usize)> = read.iter().map(|k| (k.name.clone(), k.value.len())).collect();
     let sizes = [100_000, 100_000, 100_000, 100_000, 100_000, 100_000, 300_000];
     let want: Vec<(String, usize)> = sizes.iter().enumerate().map(|(i, size)| (format!("k{i}"), *size)).collect();

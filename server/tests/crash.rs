@@ -102,7 +102,14 @@ async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
     loop {
         let page = kv.list_keys(&me, &ns, KeyQuery { cursor, ..Default::default() }).await.unwrap();
         let names: Vec<String> = page.keys.iter().map(|k| k.name.clone()).collect();
-        for key in kv.get_many(&ns, &names).await.unwrap() {
+        for key in kv
+            .namespace(&domain::Actor::local(domain::Source::Cli), &ns, domain::Need::Read)
+            .await
+            .unwrap()
+            .get_many(&names)
+            .await
+            .unwrap()
+        {
             assert_eq!(key.name, format!("key-{seen:06}"));
             assert_eq!(key.value, format!("value of {seen}").into_bytes());
             seen += 1;

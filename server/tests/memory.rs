@@ -166,7 +166,9 @@ async fn import_peak(total_mib: usize, oversize: bool) -> Peak {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
     let db = Database::connect(&url).await.unwrap();
     let kv = Kv::sql(db.clone());
-    assert_eq!(kv.count_keys(&ns, "").await.unwrap(), items as u64);
+    let actor = domain::Actor::local(domain::Source::Cli);
+    let namespace = kv.namespace(&actor, &ns, domain::Need::Read).await.unwrap();
+    assert_eq!(namespace.count_keys("").await.unwrap(), items as u64);
     peak
 }
 

@@ -15,10 +15,10 @@ pub async fn list_keys(
     limit: Option<u32>,
 ) -> Result<KeyListDto, AppError> {
     let query = domain::KeyQuery { prefix, cursor, limit };
-    let kv = kv()?;
-    let mut list: KeyListDto = kv.list_keys(&actor(), &namespace_id, query).await?.into();
+    let namespace = kv()?.namespace(&actor(), &namespace_id, domain::Need::Read).await?;
+    let mut list: KeyListDto = namespace.list_keys(query).await?.into();
     let names: Vec<String> = list.keys.iter().map(|k| k.name.clone()).collect();
-    let mut tags = kv.tags_of(&namespace_id, &names).await?;
+    let mut tags = namespace.tags_of(&names).await?;
     for key in &mut list.keys {
         key.tags = tags.remove(&key.name).unwrap_or_default();
     }

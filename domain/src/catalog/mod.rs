@@ -20,7 +20,7 @@ use crate::write::{WriteTxn, details_of, details_row};
 /// the store's answer (see [`KvStore::live_names`]), so on Cloudflare a key written elsewhere
 /// and not yet synced has details as soon as `get_key` finds it.
 #[derive(Clone)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     conn: DatabaseConnection,
     store: Arc<dyn KvStore>,
 }

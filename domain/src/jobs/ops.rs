@@ -9,6 +9,7 @@ use super::{Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Se
 use crate::actor::{Actor, Source};
 use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
+use crate::kv::{NamespaceAccess, Need};
 use crate::limits;
 use crate::model::{KeyQuery, ValidPut};
 use crate::now_unix;
@@ -137,7 +138,7 @@ fn new_expiration(change: &TtlChange, now: i64) -> DomainResult<Option<i64>> {
 /// changes, which Cloudflare makes by rewriting values) also end a batch at a byte budget of the
 /// values' stored sizes, so that keys of 25 MiB go a few at a time.
 struct Walker {
-    namespace_id: String,
+    ns: NamespaceAccess,
     keys: Option<Vec<String>>,
     prefix: String,
     batch: usize,
@@ -163,11 +164,12 @@ impl Walker {
         max_bytes: Option<usize>,
     ) -> DomainResult<Self> {
         let resume = ctx.resume_point().await?;
+        let ns = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
         let mut walker = Self {
-            namespace_id: namespace_id.to_owned(),
+            batch: ns.batch_keys(),
+            ns,
             keys: selection.keys.clone(),
             prefix: selection.prefix.clone().unwrap_or_default(),
-            batch: ctx.kv().batch_keys(),
             max_bytes,
             position: 0,
             cursor: None,
@@ -183,7 +185,7 @@ impl Walker {
             (None, resume) => {
                 walker.cursor = resume.filter(|r| !r.is_empty());
                 if ctx.job.total == 0 || walker.cursor.is_none() {
-                    let total = ctx.kv().count_keys(namespace_id, &walker.prefix).await?;
+                    let total = walker.ns.count_keys(&walker.prefix).await?;
                     ctx.set_total(total).await?;
                 }
             }
@@ -191,7 +193,7 @@ impl Walker {
         Ok(walker)
     }
 
-    async fn next(&mut self, ctx: &Ctx) -> DomainResult<Option<Vec<String>>> {
+    async fn next(&mut self) -> DomainResult<Option<Vec<String>>> {
         if self.done {
             return Ok(None);
         }
@@ -203,7 +205,7 @@ impl Walker {
             let mut end = (self.position + self.batch).min(keys.len());
             if let Some(max_bytes) = self.max_bytes {
                 let slice = &keys[self.position..end];
-                let sizes = ctx.kv().sizes_of(&self.namespace_id, slice).await?;
+                let sizes = self.ns.sizes_of(slice).await?;
                 let fit = within(slice.iter().map(|n| sizes.get(n).copied().unwrap_or(0)), max_bytes, 0);
                 end = self.position + fit;
             }
@@ -220,7 +222,7 @@ impl Walker {
                 cursor: self.cursor.clone(),
                 limit: Some((self.batch - names.len()).clamp(10, 1000) as u32),
             };
-            let page = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
+            let page = self.ns.list_keys(query).await?;
             let listed = page.keys.len();
             let taken = match self.max_bytes {
                 Some(max_bytes) => within(page.keys.iter().map(|k| k.size), max_bytes, bytes),
@@ -234,7 +236,7 @@ impl Walker {
                 // the same place points.
                 if taken > 0 {
                     let query = KeyQuery { prefix, cursor: self.cursor.clone(), limit: Some(taken as u32) };
-                    let again = ctx.kv().list_keys(&system(), &self.namespace_id, query).await?;
+                    let again = self.ns.list_keys(query).await?;
                     match again.cursor.filter(|c| !again.list_complete && !c.is_empty()) {
                         Some(cursor) => self.cursor = Some(cursor),
                         None => self.done = true,
@@ -289,7 +291,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
     match spec {
         JobSpec::BulkDelete { namespace_id, selection } => {
             let mut walker = Walker::start(ctx, namespace_id, selection).await?;
-            while let Some(names) = walker.next(ctx).await? {
+            while let Some(names) = walker.next().await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
@@ -303,7 +305,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
         | JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite } => {
             let moving = matches!(spec, JobSpec::BulkMove { .. });
             let mut walker = Walker::start_within(ctx, namespace_id, selection, Some(limits::BATCH_BYTES)).await?;
-            while let Some(names) = walker.next(ctx).await? {
+            while let Some(names) = walker.next().await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
@@ -317,7 +319,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
         }
         JobSpec::BulkTtl { namespace_id, selection, change } => {
             let mut walker = Walker::start_within(ctx, namespace_id, selection, Some(limits::BATCH_BYTES)).await?;
-            while let Some(names) = walker.next(ctx).await? {
+            while let Some(names) = walker.next().await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
@@ -334,7 +336,7 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
         JobSpec::BulkTag { namespace_id, selection, tags, operation } => {
             let tags = normalize_tags(tags)?;
             let mut walker = Walker::start(ctx, namespace_id, selection).await?;
-            while let Some(names) = walker.next(ctx).await? {
+            while let Some(names) = walker.next().await? {
                 if ctx.cancelled().await {
                     return Ok(Outcome::Cancelled);
                 }
@@ -370,7 +372,8 @@ async fn export(
 ) -> DomainResult<Outcome> {
     // An export always starts over: its file is written from the beginning.
     ctx.job.processed = 0;
-    let namespace = ctx.kv().get_namespace(&system(), namespace_id).await?;
+    let ns = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
+    let namespace = ns.get().await?;
     let dir = ctx.jobs().exports_dir();
     tokio::fs::create_dir_all(&dir).await.map_err(DomainError::internal)?;
     let relative = format!("exports/{}.{}", ctx.job.id, format.extension());
@@ -379,8 +382,7 @@ async fn export(
     let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
     let prefix = prefix.unwrap_or_default().to_owned();
     // The namespace's exact live count is already known; only a prefix needs counting.
-    let total =
-        if prefix.is_empty() { namespace.key_count } else { ctx.kv().count_keys(namespace_id, &prefix).await? };
+    let total = if prefix.is_empty() { namespace.key_count } else { ns.count_keys(&prefix).await? };
     ctx.set_total(total).await?;
     ctx.throttle(std::time::Duration::from_millis(250));
     let json = format == ExportFormat::Json;
@@ -392,16 +394,14 @@ async fn export(
     // Where the store can tell where a page ends without reading it (the SQL store, from its key
     // index), the next page starts before this one is read; otherwise each page starts after the
     // last key of the one before.
-    let kv = ctx.kv().clone();
     let read = |after: Option<String>, upto: Option<String>| {
-        let (kv, namespace_id, prefix) = (kv.clone(), namespace_id.to_owned(), prefix.clone());
+        let (ns, prefix) = (ns.clone(), prefix.clone());
         tokio::spawn(async move {
-            let scanned = kv
-                .scan(&namespace_id, &prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS, EXPORT_PAGE_BYTES)
-                .await?;
+            let scanned =
+                ns.scan(&prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS, EXPORT_PAGE_BYTES).await?;
             let values = scanned.keys;
             let details = match (values.first(), values.last()) {
-                (Some(first), Some(last)) => kv.details_between(&namespace_id, &first.name, &last.name).await?,
+                (Some(first), Some(last)) => ns.details_between(&first.name, &last.name).await?,
                 _ => Default::default(),
             };
             let count = values.len();
@@ -430,7 +430,7 @@ async fn export(
     let mut count = 0u64;
     loop {
         while more && in_flight.len() < PAGES_IN_FLIGHT {
-            let upto = ctx.kv().page_end(namespace_id, &prefix, next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
+            let upto = ns.page_end(&prefix, next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
             in_flight.push_back((read(next_after.clone(), upto.clone()), upto.clone()));
             match upto {
                 Some(end) => next_after = Some(end),
@@ -509,7 +509,9 @@ async fn import(
     format: super::ImportFormat,
 ) -> DomainResult<Outcome> {
     let resume_at: u64 = ctx.resume_point().await?.and_then(|r| r.parse().ok()).unwrap_or(0);
-    let batch_keys = ctx.kv().batch_keys();
+    let reading = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
+    let writing = ctx.kv().namespace(actor, namespace_id, Need::Write).await?;
+    let batch_keys = reading.batch_keys();
     // First pass: count, validate every item, and with `fail` check every collision, before
     // anything is written.
     let mut reader = ItemReader::open(path, format).await?;
@@ -534,10 +536,10 @@ async fn import(
             }
         }
         if pending.len() >= batch_keys {
-            collisions(ctx, namespace_id, &mut pending, &mut problems, &mut problem_count).await?;
+            collisions(&reading, &mut pending, &mut problems, &mut problem_count).await?;
         }
     }
-    collisions(ctx, namespace_id, &mut pending, &mut problems, &mut problem_count).await?;
+    collisions(&reading, &mut pending, &mut problems, &mut problem_count).await?;
     ctx.set_total(total).await?;
     if problem_count > 0 {
         let first = problems.first().map(|p| p.reason.clone()).unwrap_or_default();
@@ -570,7 +572,7 @@ async fn import(
             let mut skipped = 0;
             if collision == Collision::Skip {
                 let names: Vec<String> = batch.iter().map(|b| b.name().to_owned()).collect();
-                let existing = ctx.kv().live_names(namespace_id, &names).await?;
+                let existing = reading.live_names(&names).await?;
                 let before = batch.len();
                 batch.retain(|item| !existing.contains(item.name()));
                 skipped = (before - batch.len()) as u64;
@@ -580,7 +582,7 @@ async fn import(
             // both or neither, so a resume never writes a batch twice (which `fail` would take
             // for collisions with itself).
             let step = ctx.step(handled, skipped, last.as_deref(), position.to_string(), std::mem::take(&mut failures));
-            ctx.kv().put_valid_step(actor, namespace_id, std::mem::take(&mut batch), &step).await?;
+            writing.put_valid_step(std::mem::take(&mut batch), &step).await?;
             ctx.after_write().await;
             ctx.stepped(step).await?;
             batch_bytes = 0;
@@ -607,8 +609,7 @@ async fn import(
 
 /// With `collision=fail`: records the pending items whose key already exists.
 async fn collisions(
-    ctx: &Ctx,
-    namespace_id: &str,
+    reading: &NamespaceAccess,
     pending: &mut Vec<(String, String)>,
     problems: &mut Vec<KeyFailure>,
     count: &mut u64,
@@ -617,7 +618,7 @@ async fn collisions(
         return Ok(());
     }
     let names: Vec<String> = pending.iter().map(|(_, n)| n.clone()).collect();
-    let existing = ctx.kv().live_names(namespace_id, &names).await?;
+    let existing = reading.live_names(&names).await?;
     for (label, name) in pending.drain(..) {
         if existing.contains(&name) {
             *count += 1;

@@ -91,10 +91,6 @@ impl CloudflareStore {
         }
     }
 
-    pub fn remote(&self) -> &CloudflareClient {
-        &self.remote
-    }
-
     /// Brings the mirror's namespaces in line with Cloudflare's: new ones adopted with their
     /// ids, renamed ones retitled, vanished ones dropped (with what we kept about them).
     pub async fn sync_namespaces(&self) -> DomainResult<()> {

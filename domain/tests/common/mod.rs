@@ -121,6 +121,11 @@ pub async fn exec(db: &Database, sql: &str) {
     db.conn.execute_unprepared(sql).await.expect(sql);
 }
 
+/// A namespace opened for reading by [`me`], for the checks that read what a test wrote.
+pub async fn reader(kv: &Kv, namespace_id: &str) -> domain::NamespaceAccess {
+    kv.namespace(&me(), namespace_id, domain::Need::Read).await.expect("open the namespace for reading")
+}
+
 pub fn me() -> Actor {
     Actor::local(Source::Script)
 }

@@ -9,8 +9,10 @@ use crate::catalog::Catalog;
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
 use crate::model::*;
-use crate::now_unix;
 use crate::store::KvStore;
+
+mod namespace;
+pub use namespace::NamespaceAccess;
 
 /// The KV service shared by the console, scripts and (later) jobs and the other APIs.
 #[derive(Clone)]
@@ -43,7 +45,7 @@ impl Default for VersionRetention {
 }
 
 impl Kv {
-    pub fn new(store: Arc<dyn KvStore>, catalog: Catalog) -> Self {
+    pub(crate) fn new(store: Arc<dyn KvStore>, catalog: Catalog) -> Self {
         Self { store, catalog, protected: Arc::new(Vec::new()) }
     }
 
@@ -113,14 +115,16 @@ impl Kv {
 
     /// The SQL store over `db`, with its catalog in the same database.
     pub fn sql(db: crate::Database) -> Self {
-        let store: Arc<dyn KvStore> = Arc::new(crate::SqlStore::new(db.clone()));
+        let store: Arc<dyn KvStore> = Arc::new(crate::store::sql::SqlStore::new(db.clone()));
         Self::new(store.clone(), Catalog::new(db.conn, store))
     }
 
     /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
     pub fn cloudflare(db: crate::Database, client: crate::cloudflare::CloudflareClient) -> Self {
-        let store: Arc<dyn KvStore> =
-            Arc::new(crate::store::cloudflare::CloudflareStore::new(client, crate::SqlStore::new(db.clone())));
+        let store: Arc<dyn KvStore> = Arc::new(crate::store::cloudflare::CloudflareStore::new(
+            client,
+            crate::store::sql::SqlStore::new(db.clone()),
+        ));
         Self::new(store.clone(), Catalog::new(db.conn, store))
     }
 
@@ -165,133 +169,56 @@ impl Kv {
 
     /// One namespace with its exact key count and size.
     pub async fn get_namespace(&self, actor: &Actor, namespace_id: &str) -> DomainResult<Namespace> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        self.store.get_namespace(namespace_id).await
+        self.namespace(actor, namespace_id, Need::Read).await?.get().await
     }
 
     /// Fails unless the namespace exists and `actor` may use it as `need` says: the check made
     /// before a request's body is read (an import upload, say).
     pub async fn require_namespace(&self, actor: &Actor, namespace_id: &str, need: Need) -> DomainResult<()> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, need).await?;
-        self.store.require_namespace(namespace_id).await
+        self.namespace(actor, namespace_id, need).await?.require().await
     }
+
+    // The per-key operations below are shorthands for one call through [`Kv::namespace`]: the
+    // handle checks the id and the actor's access; its methods do the rest.
 
     /// One page of live keys in byte order of their names.
     pub async fn list_keys(&self, actor: &Actor, namespace_id: &str, query: KeyQuery) -> DomainResult<KeyPage> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        let limit = limits::check_list_limit(query.limit)?;
-        if let Some(prefix) = &query.prefix
-            && prefix.len() > limits::MAX_KEY_BYTES
-        {
-            return Err(DomainError::invalid(
-                "prefix",
-                format!(
-                    "prefix: {} bytes is longer than any key can be ({} bytes)",
-                    prefix.len(),
-                    limits::MAX_KEY_BYTES
-                ),
-            ));
-        }
-        if let Some(prefix) = &query.prefix
-            && prefix.contains('\0')
-        {
-            return Err(DomainError::invalid("prefix", "prefix: no key contains the NUL character (U+0000)"));
-        }
-        if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
-            self.store.check_cursor(cursor).await?;
-        }
-        self.store.list_keys(namespace_id, &KeyQuery { limit: Some(limit), ..query }).await
+        self.namespace(actor, namespace_id, Need::Read).await?.list_keys(query).await
     }
 
     /// A live key with its value, metadata and expiration.
     pub async fn get_key(&self, actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<KeyValue> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        limits::check_key_name(name)?;
-        self.store
-            .get_key(namespace_id, name)
-            .await?
-            .ok_or_else(|| DomainError::not_found("key", format!("key: {name:?} does not exist in this namespace")))
+        self.namespace(actor, namespace_id, Need::Read).await?.get_key(name).await
     }
 
     /// Writes value, metadata and expiration of one key together.
     pub async fn put_key(&self, actor: &Actor, namespace_id: &str, put: PutKey) -> DomainResult<()> {
-        self.put_many(actor, namespace_id, vec![put]).await
+        self.namespace(actor, namespace_id, Need::Write).await?.put_key(put).await
     }
 
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, actor: &Actor, namespace_id: &str, puts: Vec<PutKey>) -> DomainResult<()> {
-        self.write_many(actor, namespace_id, puts, WriteKind::Update).await
+        self.namespace(actor, namespace_id, Need::Write).await?.put_many(puts).await
     }
 
-    async fn write_many(
-        &self,
-        actor: &Actor,
-        namespace_id: &str,
-        puts: Vec<PutKey>,
-        kind: WriteKind,
-    ) -> DomainResult<()> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        let now = now_unix();
-        let valid = puts
-            .into_iter()
-            .map(|put| ValidPut::new(put, DetailsWrite::default(), now))
-            .collect::<DomainResult<Vec<_>>>()?;
-        let count = valid.len();
-        self.store.put_many(actor, namespace_id, valid, kind).await?;
-        tracing::debug!(user = %actor.user, namespace_id, count, "keys written");
-        Ok(())
-    }
-
-    /// Writes many keys with their tags and custom metadata, each item with its details in the
-    /// same transaction: all of them or, when any is invalid, none.
+    /// Writes many keys with their tags and custom metadata (see
+    /// [`NamespaceAccess::put_many_with_details`]).
     pub async fn put_many_with_details(
         &self,
         actor: &Actor,
         namespace_id: &str,
         items: Vec<(PutKey, DetailsWrite)>,
     ) -> DomainResult<()> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        let now = now_unix();
-        let valid = items
-            .into_iter()
-            .map(|(put, details)| ValidPut::new(put, details, now))
-            .collect::<DomainResult<Vec<_>>>()?;
-        self.store.put_many(actor, namespace_id, valid, WriteKind::Update).await
+        self.namespace(actor, namespace_id, Need::Write).await?.put_many_with_details(items).await
     }
 
-    /// Writes already validated items (see [`ValidPut::new`]).
+    /// Writes validated items (see [`ValidPut::new`]).
     pub async fn put_valid(&self, actor: &Actor, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        self.store.put_many(actor, namespace_id, items, WriteKind::Update).await
+        self.namespace(actor, namespace_id, Need::Write).await?.put_valid(items).await
     }
 
-    /// Writes already validated items and a job's progress as of them (see
-    /// [`KvStore::put_many_step`]).
-    pub async fn put_valid_step(
-        &self,
-        actor: &Actor,
-        namespace_id: &str,
-        items: Vec<ValidPut>,
-        step: &JobStep,
-    ) -> DomainResult<()> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        self.store.put_many_step(actor, namespace_id, items, WriteKind::Update, step).await
-    }
-
-    /// Copies the named live keys of `source` with their details to `target` (keys live there are
-    /// skipped unless `overwrite`) and, with `remove_source`, deletes from `source` what was
-    /// copied (a move). On the SQL store a batch is one transaction that reads the values itself:
-    /// a write to the source meanwhile is never lost, a crash never leaves both copies. On
-    /// Cloudflare the target is written first, then the source deleted: a write to a source key
-    /// between the two is lost (Cloudflare has no conditional delete).
+    /// Copies (or with `remove_source` moves) the named live keys with their details from
+    /// `source` to `target` (see [`NamespaceAccess::transfer_to`]).
     pub async fn transfer(
         &self,
         actor: &Actor,
@@ -304,99 +231,14 @@ impl Kv {
         limits::check_namespace_id(source)?;
         limits::check_namespace_id(target)?;
         let need = if remove_source { Need::Write } else { Need::Read };
-        self.authorize(actor, source, need).await?;
-        self.authorize(actor, target, Need::Write).await?;
-        if let Some(done) = self.store.transfer(actor, source, target, names, overwrite, remove_source).await? {
-            return Ok(done);
-        }
-        let values = self.store.get_many(source, names).await?;
-        let existing =
-            if overwrite { std::collections::HashSet::new() } else { self.store.live_names(target, names).await? };
-        let details = self.catalog.details_many(source, names).await?;
-        let (items, done) = crate::store::plan_transfer(names, values, &details, &existing, now_unix());
-        self.store.put_many(actor, target, items, WriteKind::Update).await?;
-        if remove_source && !done.written.is_empty() {
-            self.store.delete_many(actor, source, &done.written).await?;
-        }
-        Ok(done)
-    }
-
-    /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order, stopping
-    /// at `max_bytes` of values (see [`KvStore::scan`]; exports).
-    pub async fn scan(
-        &self,
-        namespace_id: &str,
-        prefix: &str,
-        after: Option<&str>,
-        upto: Option<&str>,
-        limit: usize,
-        max_bytes: usize,
-    ) -> DomainResult<Scanned> {
-        limits::check_namespace_id(namespace_id)?;
-        self.store.scan(namespace_id, prefix, after, upto, limit, max_bytes).await
-    }
-
-    /// Stored sizes of the values of the known keys among `names`.
-    pub async fn sizes_of(
-        &self,
-        namespace_id: &str,
-        names: &[String],
-    ) -> DomainResult<std::collections::HashMap<String, u64>> {
-        limits::check_namespace_id(namespace_id)?;
-        self.store.sizes_of(namespace_id, names).await
-    }
-
-    /// Where a page of `n` stored keys after `after` ends (see [`KvStore::page_end`]).
-    pub async fn page_end(
-        &self,
-        namespace_id: &str,
-        prefix: &str,
-        after: Option<&str>,
-        n: usize,
-    ) -> DomainResult<Option<String>> {
-        self.store.page_end(namespace_id, prefix, after, n).await
-    }
-
-    /// Stored details of the keys from `first` to `last` in byte order.
-    pub async fn details_between(
-        &self,
-        namespace_id: &str,
-        first: &str,
-        last: &str,
-    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
-        self.catalog.details_between(namespace_id, first, last).await
-    }
-
-    /// The live keys among `names`, with values.
-    pub async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>> {
-        limits::check_namespace_id(namespace_id)?;
-        self.store.get_many(namespace_id, names).await
-    }
-
-    /// The names among `names` that are live keys.
-    pub async fn live_names(
-        &self,
-        namespace_id: &str,
-        names: &[String],
-    ) -> DomainResult<std::collections::HashSet<String>> {
-        limits::check_namespace_id(namespace_id)?;
-        self.store.live_names(namespace_id, names).await
+        let source = self.namespace(actor, source, need).await?;
+        let target = self.namespace(actor, target, Need::Write).await?;
+        source.transfer_to(&target, names, overwrite, remove_source).await
     }
 
     /// The store itself, for domain code that needs what `Kv` does not wrap.
     pub(crate) fn store(&self) -> &Arc<dyn KvStore> {
         &self.store
-    }
-
-    /// Keys a job handles per batch on this store.
-    pub fn batch_keys(&self) -> usize {
-        self.store.batch_keys()
-    }
-
-    /// How many live keys start with `prefix`.
-    pub async fn count_keys(&self, namespace_id: &str, prefix: &str) -> DomainResult<u64> {
-        limits::check_namespace_id(namespace_id)?;
-        self.store.count_keys(namespace_id, prefix).await
     }
 
     /// Sets or removes the expiration of the named live keys; values and metadata stay. Answers
@@ -408,22 +250,10 @@ impl Kv {
         names: &[String],
         expiration: Option<i64>,
     ) -> DomainResult<Vec<String>> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        self.store.set_expiration(actor, namespace_id, names, expiration).await
+        self.namespace(actor, namespace_id, Need::Write).await?.set_expiration(names, expiration).await
     }
 
-    /// Stored tags and custom metadata of the named keys that have any.
-    pub async fn details_many(
-        &self,
-        namespace_id: &str,
-        names: &[String],
-    ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
-        self.catalog.details_many(namespace_id, names).await
-    }
-
-    /// Adds, removes or replaces tags on the named live keys; says which changed and which
-    /// were left as they were because they would pass the tag limit.
+    /// Adds, removes or replaces tags on the named live keys (see [`NamespaceAccess::apply_tags`]).
     pub async fn apply_tags(
         &self,
         actor: &Actor,
@@ -432,27 +262,18 @@ impl Kv {
         tags: &[String],
         operation: crate::catalog::TagOperation,
     ) -> DomainResult<crate::catalog::TagsApplied> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        self.catalog.apply_tags(actor, namespace_id, names, tags, operation).await
+        self.namespace(actor, namespace_id, Need::Write).await?.apply_tags(names, tags, operation).await
     }
 
     /// Deletes one key; answers whether a live key was there.
     pub async fn delete_key(&self, actor: &Actor, namespace_id: &str, name: &str) -> DomainResult<bool> {
         limits::check_key_name(name)?;
-        Ok(self.delete_many(actor, namespace_id, &[name.to_owned()]).await? > 0)
+        self.namespace(actor, namespace_id, Need::Write).await?.delete_key(name).await
     }
 
     /// Deletes many keys at once; answers how many live keys were removed.
     pub async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        for name in names {
-            limits::check_key_name(name)?;
-        }
-        let deleted = self.store.delete_many(actor, namespace_id, names).await?;
-        tracing::debug!(user = %actor.user, namespace_id, deleted, "keys deleted");
-        Ok(deleted)
+        self.namespace(actor, namespace_id, Need::Write).await?.delete_many(names).await
     }
 
     /// Removes expired keys now; returns how many.
@@ -520,10 +341,7 @@ impl Kv {
 
     /// Tags and custom metadata of a key.
     pub async fn get_key_details(&self, actor: &Actor, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        limits::check_key_name(key)?;
-        self.catalog.get_details(namespace_id, key).await
+        self.namespace(actor, namespace_id, Need::Read).await?.get_key_details(key).await
     }
 
     /// Sets tags and/or custom metadata of a key; an omitted field is left unchanged.
@@ -535,12 +353,7 @@ impl Kv {
         tags: Option<Vec<String>>,
         custom_metadata: Option<serde_json::Value>,
     ) -> DomainResult<KeyDetails> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Write).await?;
-        limits::check_key_name(key)?;
-        let details = self.catalog.put_details(actor, namespace_id, key, tags, custom_metadata).await?;
-        tracing::debug!(user = %actor.user, namespace_id, "key details written");
-        Ok(details)
+        self.namespace(actor, namespace_id, Need::Write).await?.put_key_details(key, tags, custom_metadata).await
     }
 
     /// Tags in use, with counts, in one namespace or all (the first page of at most 1,000).
@@ -564,16 +377,6 @@ impl Kv {
         let limit = limits::check_list_limit(limit)?;
         let hidden = self.hidden_namespaces(actor).await?;
         self.catalog.list_tags(namespace_id, &hidden, cursor, limit).await
-    }
-
-    /// The tags of the named keys that have any (for key listings).
-    pub async fn tags_of(
-        &self,
-        namespace_id: &str,
-        names: &[String],
-    ) -> DomainResult<std::collections::HashMap<String, Vec<String>>> {
-        limits::check_namespace_id(namespace_id)?;
-        self.catalog.tags_of(namespace_id, names).await
     }
 
     /// Live keys across namespaces matching every filter given.
@@ -606,8 +409,7 @@ impl Kv {
         Ok(self.list_key_versions_page(actor, namespace_id, key, None, None).await?.0)
     }
 
-    /// One page of a key's kept versions, newest first: `limit` 1..1000 (default 1000), `cursor`
-    /// from the previous page; answers the cursor of the next.
+    /// One page of a key's kept versions (see [`NamespaceAccess::list_key_versions_page`]).
     pub async fn list_key_versions_page(
         &self,
         actor: &Actor,
@@ -616,11 +418,7 @@ impl Kv {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> DomainResult<(Vec<VersionInfo>, Option<String>)> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        limits::check_key_name(key)?;
-        let limit = limits::check_list_limit(limit)?;
-        self.catalog.list_versions(namespace_id, key, cursor, limit).await
+        self.namespace(actor, namespace_id, Need::Read).await?.list_key_versions_page(key, limit, cursor).await
     }
 
     /// One kept version with its value.
@@ -631,14 +429,11 @@ impl Kv {
         key: &str,
         version: i64,
     ) -> DomainResult<VersionValue> {
-        limits::check_namespace_id(namespace_id)?;
-        self.authorize(actor, namespace_id, Need::Read).await?;
-        limits::check_key_name(key)?;
-        self.catalog.get_version(namespace_id, key, version).await
+        self.namespace(actor, namespace_id, Need::Read).await?.get_key_version(key, version).await
     }
 
-    /// Writes a kept version back as the key's current state (itself kept as a version). An
-    /// expiration that has passed, or is under a minute away, is dropped so the key lives.
+    /// Writes a kept version back as the key's current state (see
+    /// [`NamespaceAccess::restore_key_version`]).
     pub async fn restore_key_version(
         &self,
         actor: &Actor,
@@ -646,17 +441,7 @@ impl Kv {
         key: &str,
         version: i64,
     ) -> DomainResult<()> {
-        let kept = self.get_key_version(actor, namespace_id, key, version).await?;
-        let now = now_unix();
-        let expiration = kept.expiration.filter(|at| limits::far_enough(*at, now));
-        let put = PutKey {
-            name: key.to_owned(),
-            value: kept.value,
-            metadata: kept.metadata,
-            expiration,
-            expiration_ttl: None,
-        };
-        self.write_many(actor, namespace_id, vec![put], WriteKind::Restore).await
+        self.namespace(actor, namespace_id, Need::Write).await?.restore_key_version(key, version).await
     }
 }
 
