@@ -4,13 +4,14 @@
 //! gives no one access. A token acts as its name, with the user role or read-only.
 
 use aws_lc_rs::digest::{SHA256, digest};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
 use crate::error::{DomainError, DomainResult};
 use crate::now_unix;
-use crate::sql::{Sql, get as col};
+use crate::entity::api_token;
 use crate::write::WriteTxn;
 
 /// Prefix of every secret, so a leaked one is recognisable (secret scanners, logs).
@@ -54,18 +55,23 @@ fn new_secret() -> String {
     secret
 }
 
-const COLUMNS: &str = "id, name, read_only, created_at, created_by, last_used_at, revoked_at";
+impl From<api_token::Model> for ApiToken {
+    fn from(m: api_token::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            read_only: m.read_only,
+            created_at: m.created_at,
+            created_by: m.created_by,
+            last_used_at: m.last_used_at,
+            revoked_at: m.revoked_at,
+        }
+    }
+}
 
-fn token_of(row: &sea_orm::QueryResult) -> DomainResult<ApiToken> {
-    Ok(ApiToken {
-        id: col(row, "id")?,
-        name: col(row, "name")?,
-        read_only: col(row, "read_only")?,
-        created_at: col(row, "created_at")?,
-        created_by: col(row, "created_by")?,
-        last_used_at: col(row, "last_used_at")?,
-        revoked_at: col(row, "revoked_at")?,
-    })
+/// Live tokens (not revoked).
+fn live() -> sea_orm::Condition {
+    sea_orm::Condition::all().add(api_token::Column::RevokedAt.is_null())
 }
 
 impl Tokens {
@@ -81,10 +87,12 @@ impl Tokens {
             return Err(DomainError::invalid("name", "name: 1 to 100 characters, no control characters"));
         }
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
-        let backend = txn.conn().get_database_backend();
-        let mut taken = Sql::new(backend, "SELECT id FROM api_tokens WHERE revoked_at IS NULL AND name = ");
-        taken.bind(name);
-        if txn.conn().query_one_raw(taken.statement()).await?.is_some() {
+        let taken = api_token::Entity::find()
+            .filter(live())
+            .filter(api_token::Column::Name.eq(name))
+            .one(txn.conn())
+            .await?;
+        if taken.is_some() {
             return Err(DomainError::conflict("name", format!("name: a token named {name:?} already exists")));
         }
         let secret = new_secret();
@@ -97,14 +105,17 @@ impl Tokens {
             last_used_at: None,
             revoked_at: None,
         };
-        let mut insert = Sql::new(
-            backend,
-            "INSERT INTO api_tokens (id, name, secret_hash, read_only, created_at, created_by) VALUES (",
-        );
-        insert.bind(token.id.as_str()).push(", ").bind(token.name.as_str()).push(", ").bind(hash(&secret));
-        insert.push(", ").bind(read_only).push(", ").bind(token.created_at).push(", ");
-        insert.bind(token.created_by.as_str()).push(")");
-        txn.conn().execute_raw(insert.statement()).await?;
+        let row = api_token::ActiveModel {
+            id: Set(token.id.clone()),
+            name: Set(token.name.clone()),
+            secret_hash: Set(hash(&secret)),
+            read_only: Set(read_only),
+            created_at: Set(token.created_at),
+            created_by: Set(token.created_by.clone()),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+        };
+        api_token::Entity::insert(row).exec_without_returning(txn.conn()).await?;
         let details = serde_json::json!({ "token_id": token.id, "name": token.name, "read_only": read_only });
         txn.audit(actor, "token.create", None, None, details).await?;
         txn.commit().await?;
@@ -113,39 +124,43 @@ impl Tokens {
 
     /// Every token, newest first, revoked ones included.
     pub async fn list(&self) -> DomainResult<Vec<ApiToken>> {
-        let sql = Sql::new(
-            self.conn.get_database_backend(),
-            &format!("SELECT {COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"),
-        );
-        self.conn.query_all_raw(sql.statement()).await?.iter().map(token_of).collect()
+        let rows = api_token::Entity::find()
+            .order_by_desc(api_token::Column::CreatedAt)
+            .order_by_desc(api_token::Column::Id)
+            .all(&self.conn)
+            .await?;
+        Ok(rows.into_iter().map(ApiToken::from).collect())
     }
 
     /// Revokes a token by id or by the name of a live one; it stops working at once.
     pub async fn revoke(&self, actor: &Actor, id_or_name: &str) -> DomainResult<ApiToken> {
         crate::actor::require_write(actor)?;
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
-        let backend = txn.conn().get_database_backend();
         // An id first; a name only when no id matches (a token may be named like another's id).
-        let mut by_id = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = "));
-        by_id.bind(id_or_name);
-        let mut by_name =
-            Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL AND name = "));
-        by_name.bind(id_or_name);
-        let row = match txn.conn().query_one_raw(by_id.statement()).await? {
+        let by_id = api_token::Entity::find_by_id(id_or_name.to_owned()).one(txn.conn()).await?;
+        let row = match by_id {
             Some(row) => Some(row),
-            None => txn.conn().query_one_raw(by_name.statement()).await?,
+            None => {
+                api_token::Entity::find()
+                    .filter(live())
+                    .filter(api_token::Column::Name.eq(id_or_name))
+                    .one(txn.conn())
+                    .await?
+            }
         };
         let Some(row) = row else {
             return Err(DomainError::not_found("token", format!("token: no token has the id or name {id_or_name:?}")));
         };
-        let mut token = token_of(&row)?;
+        let mut token = ApiToken::from(row);
         if token.revoked_at.is_some() {
             return Err(DomainError::conflict("token", "token: already revoked"));
         }
         let now = txn.now();
-        let mut update = Sql::new(backend, "UPDATE api_tokens SET revoked_at = ");
-        update.bind(now).push(" WHERE id = ").bind(token.id.as_str());
-        txn.conn().execute_raw(update.statement()).await?;
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+            .filter(api_token::Column::Id.eq(token.id.as_str()))
+            .exec(txn.conn())
+            .await?;
         let details = serde_json::json!({ "token_id": token.id, "name": token.name });
         txn.audit(actor, "token.revoke", None, None, details).await?;
         txn.commit().await?;
@@ -159,16 +174,20 @@ impl Tokens {
         if !secret.starts_with(SECRET_PREFIX) {
             return Err(refused());
         }
-        let backend = self.conn.get_database_backend();
-        let mut find = Sql::new(backend, &format!("SELECT {COLUMNS} FROM api_tokens WHERE secret_hash = "));
-        find.bind(hash(secret)).push(" AND revoked_at IS NULL");
-        let row = self.conn.query_one_raw(find.statement()).await?.ok_or_else(refused)?;
-        let mut token = token_of(&row)?;
+        let row = api_token::Entity::find()
+            .filter(api_token::Column::SecretHash.eq(hash(secret)))
+            .filter(live())
+            .one(&self.conn)
+            .await?
+            .ok_or_else(refused)?;
+        let mut token = ApiToken::from(row);
         let now = now_unix();
         if token.last_used_at.is_none_or(|at| now - at >= LAST_USED_INTERVAL) {
-            let mut touch = Sql::new(backend, "UPDATE api_tokens SET last_used_at = ");
-            touch.bind(now).push(" WHERE id = ").bind(token.id.as_str());
-            self.conn.execute_raw(touch.statement()).await?;
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+                .filter(api_token::Column::Id.eq(token.id.as_str()))
+                .exec(&self.conn)
+                .await?;
             token.last_used_at = Some(now);
         }
         Ok(token)

@@ -1,4 +1,5 @@
 //! SeaORM entities of the SQL store and catalog.
 
+pub mod api_token;
 pub mod kv_entry;
 pub mod namespace;
