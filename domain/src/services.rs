@@ -19,7 +19,11 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
@@ -27,7 +31,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::kv::Kv;
 use crate::limits;
 use crate::now_unix;
-use crate::sql::{Sql, get as col};
+use crate::entity::{service, service_token};
 use crate::write::WriteTxn;
 
 /// Changes made by another instance are seen within this long.
@@ -268,40 +272,49 @@ pub fn check_public_key(pattern: &str) -> DomainResult<()> {
     Ok(())
 }
 
-const COLUMNS: &str = "name, namespace_id, role, prefix, allowed_origins, public_keys, description, disabled, \
-                       created_at, created_by, updated_at";
-const TOKEN_COLUMNS: &str = "id, service, created_at, created_by, last_used_at, revoked_at";
-
-fn service_of(row: &sea_orm::QueryResult) -> DomainResult<Service> {
-    let list = |column: &str| -> DomainResult<Vec<String>> {
-        let text: String = col(row, column)?;
-        serde_json::from_str(&text).map_err(DomainError::internal)
-    };
-    let role: String = col(row, "role")?;
+fn service_of(row: service::Model) -> DomainResult<Service> {
+    let list = |text: &str| -> DomainResult<Vec<String>> { serde_json::from_str(text).map_err(DomainError::internal) };
     Ok(Service {
-        name: col(row, "name")?,
-        namespace_id: col(row, "namespace_id")?,
-        role: ServiceRole::parse(&role)?,
-        prefix: col(row, "prefix")?,
-        allowed_origins: list("allowed_origins")?,
-        public_keys: list("public_keys")?,
-        description: col(row, "description")?,
-        disabled: col(row, "disabled")?,
-        created_at: col(row, "created_at")?,
-        created_by: col(row, "created_by")?,
-        updated_at: col(row, "updated_at")?,
+        role: ServiceRole::parse(&row.role)?,
+        allowed_origins: list(&row.allowed_origins)?,
+        public_keys: list(&row.public_keys)?,
+        name: row.name,
+        namespace_id: row.namespace_id,
+        prefix: row.prefix,
+        description: row.description,
+        disabled: row.disabled,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        updated_at: row.updated_at,
     })
 }
 
-fn token_of(row: &sea_orm::QueryResult) -> DomainResult<ServiceToken> {
-    Ok(ServiceToken {
-        id: col(row, "id")?,
-        service: col(row, "service")?,
-        created_at: col(row, "created_at")?,
-        created_by: col(row, "created_by")?,
-        last_used_at: col(row, "last_used_at")?,
-        revoked_at: col(row, "revoked_at")?,
-    })
+fn token_of(row: service_token::Model) -> ServiceToken {
+    ServiceToken {
+        id: row.id,
+        service: row.service,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    }
+}
+
+/// The row of a checked spec, as of `now`, made by `created_by` (ignored by an update).
+fn service_row(c: &Checked, created_by: &str, now: i64) -> service::ActiveModel {
+    service::ActiveModel {
+        name: Set(c.name.clone()),
+        namespace_id: Set(c.namespace_id.clone()),
+        role: Set(c.role.as_str().to_owned()),
+        prefix: Set(c.prefix.clone()),
+        allowed_origins: Set(json_list(&c.allowed_origins)),
+        public_keys: Set(json_list(&c.public_keys)),
+        description: Set(c.description.clone()),
+        disabled: Set(c.disabled),
+        created_at: Set(now),
+        created_by: Set(created_by.to_owned()),
+        updated_at: Set(now),
+    }
 }
 
 fn require_admin(actor: &Actor) -> DomainResult<()> {
@@ -394,11 +407,14 @@ impl Services {
 
     /// 409 when another service of the namespace has the prefix.
     async fn check_prefix_free(&self, conn: &impl ConnectionTrait, c: &Checked) -> DomainResult<()> {
-        let mut taken = Sql::new(conn.get_database_backend(), "SELECT name FROM services WHERE namespace_id = ");
-        taken.bind(c.namespace_id.as_str()).push(" AND prefix = ").bind(c.prefix.as_str());
-        taken.push(" AND name <> ").bind(c.name.as_str());
-        if let Some(row) = conn.query_one_raw(taken.statement()).await? {
-            let other: String = col(&row, "name")?;
+        let taken = service::Entity::find()
+            .filter(service::Column::NamespaceId.eq(c.namespace_id.as_str()))
+            .filter(service::Column::Prefix.eq(c.prefix.as_str()))
+            .filter(service::Column::Name.ne(c.name.as_str()))
+            .one(conn)
+            .await?;
+        if let Some(row) = taken {
+            let other = row.name;
             return Err(DomainError::conflict(
                 "prefix",
                 format!("prefix: service {other:?} already uses {:?} in this namespace", c.prefix),
@@ -412,21 +428,12 @@ impl Services {
         require_admin(actor)?;
         let c = self.check(actor, spec).await?;
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
-        let backend = txn.conn().get_database_backend();
-        let mut exists = Sql::new(backend, "SELECT name FROM services WHERE name = ");
-        exists.bind(c.name.as_str());
-        if txn.conn().query_one_raw(exists.statement()).await?.is_some() {
+        if service::Entity::find_by_id(c.name.clone()).one(txn.conn()).await?.is_some() {
             return Err(DomainError::conflict("name", format!("name: a service named {:?} already exists", c.name)));
         }
         self.check_prefix_free(txn.conn(), &c).await?;
         let now = txn.now();
-        let mut insert = Sql::new(backend, &format!("INSERT INTO services ({COLUMNS}) VALUES ("));
-        insert.bind(c.name.as_str()).push(", ").bind(c.namespace_id.as_str()).push(", ").bind(c.role.as_str());
-        insert.push(", ").bind(c.prefix.as_str()).push(", ").bind(json_list(&c.allowed_origins));
-        insert.push(", ").bind(json_list(&c.public_keys)).push(", ").bind(c.description.as_str());
-        insert.push(", ").bind(c.disabled).push(", ").bind(now).push(", ").bind(actor.user.as_str());
-        insert.push(", ").bind(now).push(")");
-        txn.conn().execute_raw(insert.statement()).await?;
+        service::Entity::insert(service_row(&c, &actor.user, now)).exec_without_returning(txn.conn()).await?;
         let secret = new_secret()?;
         let token = insert_token(txn.conn(), actor, &c.name, &sha256(&secret), now).await?;
         let details =
@@ -443,14 +450,11 @@ impl Services {
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
         self.check_prefix_free(txn.conn(), &c).await?;
         let now = txn.now();
-        let mut update = Sql::new(txn.conn().get_database_backend(), "UPDATE services SET namespace_id = ");
-        update.bind(c.namespace_id.as_str()).push(", role = ").bind(c.role.as_str());
-        update.push(", prefix = ").bind(c.prefix.as_str());
-        update.push(", allowed_origins = ").bind(json_list(&c.allowed_origins));
-        update.push(", public_keys = ").bind(json_list(&c.public_keys));
-        update.push(", description = ").bind(c.description.as_str()).push(", disabled = ").bind(c.disabled);
-        update.push(", updated_at = ").bind(now).push(" WHERE name = ").bind(c.name.as_str());
-        txn.conn().execute_raw(update.statement()).await?;
+        let mut row = service_row(&c, &actor.user, now);
+        // Made once: who made it and when stay.
+        row.created_at = NotSet;
+        row.created_by = NotSet;
+        service::Entity::update(row).exec(txn.conn()).await?;
         let details = serde_json::json!({
             "service": c.name, "prefix": c.prefix, "role": c.role.as_str(), "disabled": c.disabled,
             "allowed_origins": c.allowed_origins, "public_keys": c.public_keys,
@@ -461,28 +465,26 @@ impl Services {
 
     /// Every service, by name.
     pub async fn list(&self) -> DomainResult<Vec<Service>> {
-        let sql = Sql::new(self.conn.get_database_backend(), &format!("SELECT {COLUMNS} FROM services ORDER BY name"));
-        self.conn.query_all_raw(sql.statement()).await?.iter().map(service_of).collect()
+        let rows = service::Entity::find().order_by_asc(service::Column::Name).all(&self.conn).await?;
+        rows.into_iter().map(service_of).collect()
     }
 
     pub async fn get(&self, name: &str) -> DomainResult<Service> {
-        let mut sql =
-            Sql::new(self.conn.get_database_backend(), &format!("SELECT {COLUMNS} FROM services WHERE name = "));
-        sql.bind(name);
-        let row = self.conn.query_one_raw(sql.statement()).await?;
+        let row = service::Entity::find_by_id(name.to_owned()).one(&self.conn).await?;
         let row = row.ok_or_else(|| DomainError::not_found("name", format!("name: no service is named {name:?}")))?;
-        service_of(&row)
+        service_of(row)
     }
 
     /// The tokens of a service, newest first, revoked ones included.
     pub async fn tokens(&self, name: &str) -> DomainResult<Vec<ServiceToken>> {
         self.get(name).await?;
-        let mut sql = Sql::new(
-            self.conn.get_database_backend(),
-            &format!("SELECT {TOKEN_COLUMNS} FROM service_tokens WHERE service = "),
-        );
-        sql.bind(name).push(" ORDER BY created_at DESC, id DESC");
-        self.conn.query_all_raw(sql.statement()).await?.iter().map(token_of).collect()
+        let rows = service_token::Entity::find()
+            .filter(service_token::Column::Service.eq(name))
+            .order_by_desc(service_token::Column::CreatedAt)
+            .order_by_desc(service_token::Column::Id)
+            .all(&self.conn)
+            .await?;
+        Ok(rows.into_iter().map(token_of).collect())
     }
 
     /// One more token for a service (rotation); answers it with its secret, kept nowhere.
@@ -508,9 +510,11 @@ impl Services {
         }
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
         let now = txn.now();
-        let mut update = Sql::new(txn.conn().get_database_backend(), "UPDATE service_tokens SET revoked_at = ");
-        update.bind(now).push(" WHERE id = ").bind(token_id);
-        txn.conn().execute_raw(update.statement()).await?;
+        service_token::Entity::update_many()
+            .col_expr(service_token::Column::RevokedAt, Expr::value(now))
+            .filter(service_token::Column::Id.eq(token_id))
+            .exec(txn.conn())
+            .await?;
         self.commit_token_change(txn, actor, "service.token.revoke", &service, token_id).await?;
         token.revoked_at = Some(now);
         Ok(token)
@@ -574,17 +578,16 @@ impl Services {
                 Err(DomainError::NotFound { .. }) => {
                     let (_, token, _) = self.create(actor, spec).await.map_err(context)?;
                     // The file's tokens are the service's: the one made with it is dropped.
-                    let mut drop = Sql::new(self.conn.get_database_backend(), "DELETE FROM service_tokens WHERE id = ");
-                    drop.bind(token.id.as_str());
-                    self.conn.execute_raw(drop.statement()).await?;
+                    service_token::Entity::delete_by_id(token.id.clone()).exec(&self.conn).await?;
                 }
                 Err(err) => return Err(err),
             }
             for hash in hashes {
-                let mut known =
-                    Sql::new(self.conn.get_database_backend(), "SELECT id FROM service_tokens WHERE secret_hash = ");
-                known.bind(hex(&hash));
-                if self.conn.query_one_raw(known.statement()).await?.is_none() {
+                let known = service_token::Entity::find()
+                    .filter(service_token::Column::SecretHash.eq(hex(&hash)))
+                    .one(&self.conn)
+                    .await?;
+                if known.is_none() {
                     insert_token(&self.conn, actor, name, &hash, now_unix()).await?;
                 }
             }
@@ -607,15 +610,17 @@ impl Services {
         }
         let services: HashMap<String, Arc<Service>> =
             self.list().await?.into_iter().map(|s| (s.name.clone(), Arc::new(s))).collect();
-        let sql = Sql::new(
-            self.conn.get_database_backend(),
-            "SELECT id, service, secret_hash FROM service_tokens WHERE revoked_at IS NULL",
-        );
+        let live: Vec<(String, String, String)> = service_token::Entity::find()
+            .select_only()
+            .columns([service_token::Column::Id, service_token::Column::Service, service_token::Column::SecretHash])
+            .filter(service_token::Column::RevokedAt.is_null())
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
         let mut tokens = HashMap::new();
-        for row in self.conn.query_all_raw(sql.statement()).await? {
-            let hash: String = col(&row, "secret_hash")?;
+        for (id, service, hash) in live {
             if let Some(hash) = unhex(&hash) {
-                tokens.insert(hash, (col(&row, "id")?, col(&row, "service")?));
+                tokens.insert(hash, (id, service));
             }
         }
         let fresh = Arc::new(Snapshot { at: Instant::now(), services, tokens });
@@ -664,9 +669,12 @@ impl Services {
         let conn = self.conn.clone();
         let token_id = token_id.to_owned();
         tokio::spawn(async move {
-            let mut touch = Sql::new(conn.get_database_backend(), "UPDATE service_tokens SET last_used_at = ");
-            touch.bind(now).push(" WHERE id = ").bind(token_id.as_str());
-            if let Err(err) = conn.execute_raw(touch.statement()).await {
+            let touch = service_token::Entity::update_many()
+                .col_expr(service_token::Column::LastUsedAt, Expr::value(now))
+                .filter(service_token::Column::Id.eq(token_id.as_str()))
+                .exec(&conn)
+                .await;
+            if let Err(err) = touch {
                 tracing::warn!(%err, "could not record a token's last use");
             }
         });
@@ -703,13 +711,16 @@ async fn insert_token(
         last_used_at: None,
         revoked_at: None,
     };
-    let mut insert = Sql::new(
-        conn.get_database_backend(),
-        "INSERT INTO service_tokens (id, service, secret_hash, created_at, created_by) VALUES (",
-    );
-    insert.bind(token.id.as_str()).push(", ").bind(service).push(", ").bind(hex(hash));
-    insert.push(", ").bind(now).push(", ").bind(actor.user.as_str()).push(")");
-    conn.execute_raw(insert.statement()).await?;
+    let row = service_token::ActiveModel {
+        id: Set(token.id.clone()),
+        service: Set(service.to_owned()),
+        secret_hash: Set(hex(hash)),
+        created_at: Set(now),
+        created_by: Set(actor.user.clone()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    };
+    service_token::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(token)
 }
 

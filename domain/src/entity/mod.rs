@@ -3,3 +3,5 @@
 pub mod api_token;
 pub mod kv_entry;
 pub mod namespace;
+pub mod service;
+pub mod service_token;
