@@ -27,11 +27,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
+use crate::entity::{service, service_token};
 use crate::error::{DomainError, DomainResult};
 use crate::kv::Kv;
 use crate::limits;
 use crate::now_unix;
-use crate::entity::{service, service_token};
 use crate::write::WriteTxn;
 
 /// Changes made by another instance are seen within this long.

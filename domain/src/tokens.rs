@@ -9,9 +9,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
+use crate::entity::api_token;
 use crate::error::{DomainError, DomainResult};
 use crate::now_unix;
-use crate::entity::api_token;
 use crate::write::WriteTxn;
 
 /// Prefix of every secret, so a leaked one is recognisable (secret scanners, logs).
@@ -87,11 +87,8 @@ impl Tokens {
             return Err(DomainError::invalid("name", "name: 1 to 100 characters, no control characters"));
         }
         let txn = WriteTxn::begin(&self.conn, now_unix()).await?;
-        let taken = api_token::Entity::find()
-            .filter(live())
-            .filter(api_token::Column::Name.eq(name))
-            .one(txn.conn())
-            .await?;
+        let taken =
+            api_token::Entity::find().filter(live()).filter(api_token::Column::Name.eq(name)).one(txn.conn()).await?;
         if taken.is_some() {
             return Err(DomainError::conflict("name", format!("name: a token named {name:?} already exists")));
         }

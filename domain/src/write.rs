@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use crate::actor::Actor;
-use crate::entity::{kv_entry, namespace};
+use crate::entity::{job, job_failure, kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{DetailsWrite, JobStep, KeyDetails, KeyFailure, ValidPut};
 use crate::sql::{BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, Sql, get};
@@ -426,13 +426,18 @@ impl WriteTxn {
     /// Saves a job's progress as of a batch, with the batch's failures, in the batch's
     /// transaction: a job resumed after a crash continues right after the last batch written.
     pub async fn save_job_step(&self, step: &JobStep) -> DomainResult<()> {
-        let mut sql = Sql::new(self.backend, "UPDATE jobs SET total = ");
-        sql.bind(step.total as i64).push(", processed = ").bind(step.processed as i64);
-        sql.push(", errors = ").bind(step.errors as i64).push(", skipped = ").bind(step.skipped as i64);
-        sql.push(", current_key = ").bind(step.current_key.clone()).push(", updated_at = ").bind(step.at);
-        sql.push(", heartbeat_at = ").bind(step.at).push(", checkpoint = ").bind(step.checkpoint.as_str());
-        sql.push(" WHERE id = ").bind(step.job_id.as_str());
-        self.txn.execute_raw(sql.statement()).await?;
+        let row = job::ActiveModel {
+            total: Set(step.total as i64),
+            processed: Set(step.processed as i64),
+            errors: Set(step.errors as i64),
+            skipped: Set(step.skipped as i64),
+            current_key: Set(step.current_key.clone()),
+            updated_at: Set(step.at),
+            heartbeat_at: Set(Some(step.at)),
+            checkpoint: Set(Some(step.checkpoint.clone())),
+            ..Default::default()
+        };
+        job::Entity::update_many().set(row).filter(job::Column::Id.eq(step.job_id.as_str())).exec(&self.txn).await?;
         add_job_failures(&self.txn, &step.job_id, &step.failures).await
     }
 }
@@ -440,16 +445,13 @@ impl WriteTxn {
 /// Records keys a job could not process.
 pub async fn add_job_failures(conn: &impl ConnectionTrait, job_id: &str, failures: &[KeyFailure]) -> DomainResult<()> {
     for chunk in failures.chunks(200) {
-        let mut sql =
-            Sql::new(conn.get_database_backend(), "INSERT INTO job_failures (job_id, key_name, reason) VALUES ");
-        for (i, failure) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(").bind(job_id).push(", ").bind(failure.key.as_str()).push(", ");
-            sql.bind(failure.reason.as_str()).push(")");
-        }
-        conn.execute_raw(sql.statement()).await?;
+        let rows = chunk.iter().map(|failure| job_failure::ActiveModel {
+            job_id: Set(job_id.to_owned()),
+            key_name: Set(failure.key.clone()),
+            reason: Set(failure.reason.clone()),
+            ..Default::default()
+        });
+        job_failure::Entity::insert_many(rows).exec_without_returning(conn).await?;
     }
     Ok(())
 }

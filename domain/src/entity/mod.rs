@@ -1,6 +1,9 @@
 //! SeaORM entities of the SQL store and catalog.
 
 pub mod api_token;
+pub mod job;
+pub mod job_event;
+pub mod job_failure;
 pub mod kv_entry;
 pub mod namespace;
 pub mod service;

@@ -1,42 +1,95 @@
-//! The `jobs`, `job_events` and `job_failures` tables.
+//! The `jobs`, `job_events` and `job_failures` tables, through their SeaORM entities.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use super::{Job, JobEvent, JobPage, JobQuery, JobSpec, JobStatus, KeyFailure, MAX_FAILURES_KEPT, STALE_AFTER_SECONDS};
+use crate::entity::{job, job_event, job_failure};
 use crate::error::{DomainError, DomainResult};
-use crate::sql::{Sql, get as col};
 use crate::sql::{decode_time_cursor, encode_time_cursor};
 
-const COLUMNS: &str = "id, job_type, namespace_id, target_namespace_id, params, status, total, processed, errors, \
-     skipped, current_key, error_message, result, created_by, created_at, started_at, finished_at, updated_at";
+/// A job as listed, fetched and watched: every column but the list of keys and the checkpoint,
+/// which only the job's runner reads.
+#[derive(FromQueryResult)]
+struct JobRow {
+    id: String,
+    job_type: String,
+    namespace_id: String,
+    target_namespace_id: Option<String>,
+    params: String,
+    status: String,
+    total: i64,
+    processed: i64,
+    errors: i64,
+    skipped: i64,
+    current_key: Option<String>,
+    error_message: Option<String>,
+    result: Option<String>,
+    created_by: String,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    updated_at: i64,
+}
 
-fn job_from_row(row: &QueryResult) -> DomainResult<Job> {
-    let params: String = col(row, "params")?;
-    let result: Option<String> = col(row, "result")?;
+/// The jobs table, selecting what [`JobRow`] holds.
+fn select_jobs() -> Select<job::Entity> {
+    use job::Column as C;
+    job::Entity::find().select_only().columns([
+        C::Id,
+        C::JobType,
+        C::NamespaceId,
+        C::TargetNamespaceId,
+        C::Params,
+        C::Status,
+        C::Total,
+        C::Processed,
+        C::Errors,
+        C::Skipped,
+        C::CurrentKey,
+        C::ErrorMessage,
+        C::Result,
+        C::CreatedBy,
+        C::CreatedAt,
+        C::StartedAt,
+        C::FinishedAt,
+        C::UpdatedAt,
+    ])
+}
+
+fn job_from_row(row: JobRow) -> DomainResult<Job> {
     let mut job = Job {
-        id: col(row, "id")?,
-        job_type: col(row, "job_type")?,
-        namespace_id: col(row, "namespace_id")?,
-        target_namespace_id: col(row, "target_namespace_id")?,
-        status: JobStatus::parse(&col::<String>(row, "status")?)?,
-        total: col::<i64>(row, "total")? as u64,
-        processed: col::<i64>(row, "processed")? as u64,
-        errors: col::<i64>(row, "errors")? as u64,
-        skipped: col::<i64>(row, "skipped")? as u64,
-        current_key: col(row, "current_key")?,
+        status: JobStatus::parse(&row.status)?,
+        total: row.total as u64,
+        processed: row.processed as u64,
+        errors: row.errors as u64,
+        skipped: row.skipped as u64,
         percentage: 0.0,
-        error_message: col(row, "error_message")?,
-        created_by: col(row, "created_by")?,
-        created_at: col(row, "created_at")?,
-        started_at: col(row, "started_at")?,
-        finished_at: col(row, "finished_at")?,
-        updated_at: col(row, "updated_at")?,
-        params: summarized(serde_json::from_str(&params).unwrap_or_default()),
-        result: result.and_then(|r| serde_json::from_str(&r).ok()),
+        params: summarized(serde_json::from_str(&row.params).unwrap_or_default()),
+        result: row.result.and_then(|r| serde_json::from_str(&r).ok()),
         failures: Vec::new(),
+        id: row.id,
+        job_type: row.job_type,
+        namespace_id: row.namespace_id,
+        target_namespace_id: row.target_namespace_id,
+        current_key: row.current_key,
+        error_message: row.error_message,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        updated_at: row.updated_at,
     };
     job.compute_percentage();
     Ok(job)
+}
+
+/// Jobs still waiting or running.
+fn unfinished() -> Condition {
+    Condition::all().add(job::Column::Status.is_in(["queued", "running"]))
 }
 
 /// A job's parameters as shown: a list of keys is replaced by its length (`key_count`), so that
@@ -72,11 +125,13 @@ fn split_spec(spec: &JobSpec) -> DomainResult<(String, Option<String>)> {
 
 /// The whole spec of a job, its list of keys included: what the job's runner needs (and only it).
 pub async fn spec(conn: &DatabaseConnection, id: &str) -> DomainResult<JobSpec> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT params, key_list FROM jobs WHERE id = ");
-    sql.bind(id);
-    let row = conn.query_one_raw(sql.statement()).await?.ok_or_else(|| not_found(id))?;
-    let params: String = col(&row, "params")?;
-    let list: Option<String> = col(&row, "key_list")?;
+    let row: Option<(String, Option<String>)> = job::Entity::find_by_id(id.to_owned())
+        .select_only()
+        .columns([job::Column::Params, job::Column::KeyList])
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let (params, list) = row.ok_or_else(|| not_found(id))?;
     let mut spec: JobSpec = serde_json::from_str(&params).map_err(DomainError::internal)?;
     if let Some(list) = list {
         let keys: Vec<String> = serde_json::from_str(&list).map_err(DomainError::internal)?;
@@ -100,31 +155,28 @@ pub async fn insert(
     now: i64,
 ) -> DomainResult<Job> {
     let (params, key_list) = split_spec(spec)?;
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "INSERT INTO jobs (id, job_type, namespace_id, target_namespace_id, params, key_list, status, created_by, \
-         created_at, updated_at, instance_id, heartbeat_at) VALUES (",
-    );
-    sql.bind(id).push(", ").bind(spec.job_type()).push(", ").bind(spec.namespace_id()).push(", ");
-    sql.bind(spec.target_namespace_id().map(str::to_owned)).push(", ").bind(params).push(", ");
-    sql.bind(key_list).push(", 'queued', ");
-    sql.bind(created_by).push(", ").bind(now).push(", ").bind(now).push(", ").bind(instance_id).push(", ").bind(now);
-    sql.push(")");
-    conn.execute_raw(sql.statement()).await?;
-    get_job(conn, id).await
-}
-
-async fn get_job(conn: &impl ConnectionTrait, id: &str) -> DomainResult<Job> {
-    let mut sql = Sql::new(conn.get_database_backend(), &format!("SELECT {COLUMNS} FROM jobs WHERE id = "));
-    sql.bind(id);
-    match conn.query_one_raw(sql.statement()).await? {
-        Some(row) => job_from_row(&row),
-        None => Err(not_found(id)),
-    }
+    let row = job::ActiveModel {
+        id: Set(id.to_owned()),
+        job_type: Set(spec.job_type().to_owned()),
+        namespace_id: Set(spec.namespace_id().to_owned()),
+        target_namespace_id: Set(spec.target_namespace_id().map(str::to_owned)),
+        params: Set(params),
+        key_list: Set(key_list),
+        status: Set(JobStatus::Queued.as_str().to_owned()),
+        created_by: Set(created_by.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        instance_id: Set(Some(instance_id.to_owned())),
+        heartbeat_at: Set(Some(now)),
+        ..Default::default()
+    };
+    job::Entity::insert(row).exec_without_returning(conn).await?;
+    get(conn, id).await
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: &str) -> DomainResult<Job> {
-    get_job(conn, id).await
+    let row = select_jobs().filter(job::Column::Id.eq(id)).into_model::<JobRow>().one(conn).await?;
+    job_from_row(row.ok_or_else(|| not_found(id))?)
 }
 
 pub async fn event(
@@ -134,148 +186,207 @@ pub async fn event(
     details: serde_json::Value,
     now: i64,
 ) -> DomainResult<()> {
-    let mut sql =
-        Sql::new(conn.get_database_backend(), "INSERT INTO job_events (job_id, event, details, created_at) VALUES (");
-    sql.bind(job_id).push(", ").bind(event).push(", ").bind(details.to_string()).push(", ").bind(now).push(")");
-    conn.execute_raw(sql.statement()).await?;
+    let row = job_event::ActiveModel {
+        job_id: Set(job_id.to_owned()),
+        event: Set(event.to_owned()),
+        details: Set(details.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    job_event::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(())
 }
 
 pub async fn events(conn: &DatabaseConnection, job_id: &str) -> DomainResult<Vec<JobEvent>> {
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "SELECT id, job_id, event, details, created_at FROM job_events WHERE job_id = ",
-    );
-    sql.bind(job_id).push(" ORDER BY id");
-    conn.query_all_raw(sql.statement())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(JobEvent {
-                id: col(row, "id")?,
-                job_id: col(row, "job_id")?,
-                event: col(row, "event")?,
-                details: serde_json::from_str(&col::<String>(row, "details")?).unwrap_or_default(),
-                created_at: col(row, "created_at")?,
-            })
+    let rows = job_event::Entity::find()
+        .filter(job_event::Column::JobId.eq(job_id))
+        .order_by_asc(job_event::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| JobEvent {
+            id: row.id,
+            job_id: row.job_id,
+            event: row.event,
+            details: serde_json::from_str(&row.details).unwrap_or_default(),
+            created_at: row.created_at,
         })
-        .collect()
+        .collect())
 }
 
 pub async fn failures(conn: &DatabaseConnection, job_id: &str) -> DomainResult<Vec<KeyFailure>> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT key_name, reason FROM job_failures WHERE job_id = ");
-    sql.bind(job_id).push(" ORDER BY id LIMIT ").push(&MAX_FAILURES_KEPT.to_string());
-    conn.query_all_raw(sql.statement())
-        .await?
-        .iter()
-        .map(|row| Ok(KeyFailure { key: col(row, "key_name")?, reason: col(row, "reason")? }))
-        .collect()
+    let rows: Vec<(String, String)> = job_failure::Entity::find()
+        .select_only()
+        .columns([job_failure::Column::KeyName, job_failure::Column::Reason])
+        .filter(job_failure::Column::JobId.eq(job_id))
+        .order_by_asc(job_failure::Column::Id)
+        .limit(u64::from(MAX_FAILURES_KEPT))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(key, reason)| KeyFailure { key, reason }).collect())
 }
 
 pub use crate::write::add_job_failures as add_failures;
 
-fn push_progress(sql: &mut Sql, job: &Job, checkpoint: Option<&str>) {
-    sql.push("total = ").bind(job.total as i64).push(", processed = ").bind(job.processed as i64);
-    sql.push(", errors = ").bind(job.errors as i64).push(", skipped = ").bind(job.skipped as i64);
-    sql.push(", current_key = ").bind(job.current_key.clone()).push(", updated_at = ").bind(job.updated_at);
-    sql.push(", heartbeat_at = ").bind(job.updated_at);
+/// The progress columns of `job` (and its checkpoint, when given) in an update.
+fn progress(job: &Job, checkpoint: Option<&str>) -> job::ActiveModel {
+    let mut row = job::ActiveModel {
+        total: Set(job.total as i64),
+        processed: Set(job.processed as i64),
+        errors: Set(job.errors as i64),
+        skipped: Set(job.skipped as i64),
+        current_key: Set(job.current_key.clone()),
+        updated_at: Set(job.updated_at),
+        heartbeat_at: Set(Some(job.updated_at)),
+        ..Default::default()
+    };
     if let Some(checkpoint) = checkpoint {
-        sql.push(", checkpoint = ").bind(checkpoint);
+        row.checkpoint = Set(Some(checkpoint.to_owned()));
     }
+    row
+}
+
+/// Sets `row`'s columns on the job `id` (nothing when the job is gone).
+async fn update(conn: &impl ConnectionTrait, id: &str, row: job::ActiveModel) -> DomainResult<()> {
+    job::Entity::update_many().set(row).filter(job::Column::Id.eq(id)).exec(conn).await?;
+    Ok(())
 }
 
 pub async fn save_progress(conn: &DatabaseConnection, job: &Job, checkpoint: Option<&str>) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET ");
-    push_progress(&mut sql, job, checkpoint);
-    sql.push(" WHERE id = ").bind(job.id.as_str());
-    conn.execute_raw(sql.statement()).await?;
-    Ok(())
+    update(conn, &job.id, progress(job, checkpoint)).await
 }
 
 pub async fn save_final(conn: &impl ConnectionTrait, job: &Job, checkpoint: Option<&str>) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET ");
-    push_progress(&mut sql, job, checkpoint);
-    sql.push(", status = ").bind(job.status.as_str()).push(", finished_at = ").bind(job.finished_at);
-    sql.push(", error_message = ").bind(job.error_message.clone());
-    sql.push(", result = ").bind(job.result.as_ref().map(|r| r.to_string()));
-    sql.push(" WHERE id = ").bind(job.id.as_str());
-    conn.execute_raw(sql.statement()).await?;
-    Ok(())
+    let mut row = progress(job, checkpoint);
+    row.status = Set(job.status.as_str().to_owned());
+    row.finished_at = Set(job.finished_at);
+    row.error_message = Set(job.error_message.clone());
+    row.result = Set(job.result.as_ref().map(|r| r.to_string()));
+    update(conn, &job.id, row).await
+}
+
+/// Sets `row`'s columns on the job `id` while its status is `status`; true when it was.
+async fn update_if(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    status: &[&str],
+    row: job::ActiveModel,
+) -> DomainResult<bool> {
+    let result = job::Entity::update_many()
+        .set(row)
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Status.is_in(status.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 pub async fn mark_running(conn: &DatabaseConnection, id: &str, instance_id: &str, now: i64) -> DomainResult<bool> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET status = 'running', started_at = ");
-    sql.bind(now).push(", updated_at = ").bind(now).push(", heartbeat_at = ").bind(now);
-    sql.push(", instance_id = ").bind(instance_id).push(" WHERE id = ").bind(id).push(" AND status = 'queued'");
-    Ok(conn.execute_raw(sql.statement()).await?.rows_affected() == 1)
+    let row = job::ActiveModel {
+        status: Set(JobStatus::Running.as_str().to_owned()),
+        started_at: Set(Some(now)),
+        updated_at: Set(now),
+        heartbeat_at: Set(Some(now)),
+        instance_id: Set(Some(instance_id.to_owned())),
+        ..Default::default()
+    };
+    update_if(conn, id, &["queued"], row).await
 }
 
 /// Puts an interrupted job back in the queue; false when it was not interrupted any more.
 pub async fn requeue(conn: &impl ConnectionTrait, id: &str, instance_id: &str, now: i64) -> DomainResult<bool> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET status = 'queued', finished_at = NULL, ");
-    sql.push("error_message = NULL, cancel_requested = ").bind(false).push(", updated_at = ").bind(now);
-    sql.push(", heartbeat_at = ").bind(now).push(", instance_id = ").bind(instance_id);
-    sql.push(" WHERE id = ").bind(id).push(" AND status = 'interrupted'");
-    Ok(conn.execute_raw(sql.statement()).await?.rows_affected() == 1)
+    let row = job::ActiveModel {
+        status: Set(JobStatus::Queued.as_str().to_owned()),
+        finished_at: Set(None),
+        error_message: Set(None),
+        cancel_requested: Set(false),
+        updated_at: Set(now),
+        heartbeat_at: Set(Some(now)),
+        instance_id: Set(Some(instance_id.to_owned())),
+        ..Default::default()
+    };
+    update_if(conn, id, &["interrupted"], row).await
 }
 
 pub async fn request_cancel(conn: &DatabaseConnection, id: &str) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET cancel_requested = ");
-    sql.bind(true).push(" WHERE id = ").bind(id);
-    conn.execute_raw(sql.statement()).await?;
+    job::Entity::update_many()
+        .col_expr(job::Column::CancelRequested, Expr::value(true))
+        .filter(job::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
 /// Ends a job still waiting in the queue as cancelled; false when it had started or ended.
 pub async fn cancel_queued(conn: &impl ConnectionTrait, id: &str, now: i64) -> DomainResult<bool> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET status = 'cancelled', finished_at = ");
-    sql.bind(now).push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id).push(" AND status = 'queued'");
-    Ok(conn.execute_raw(sql.statement()).await?.rows_affected() == 1)
+    let row = job::ActiveModel {
+        status: Set(JobStatus::Cancelled.as_str().to_owned()),
+        finished_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    update_if(conn, id, &["queued"], row).await
 }
 
 /// The jobs among `ids` whose cancellation was asked for.
 pub async fn cancel_requested(conn: &DatabaseConnection, ids: &[String]) -> DomainResult<Vec<String>> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT id FROM jobs WHERE cancel_requested = ");
-    sql.bind(true).push(" AND id IN ").bind_list(ids);
-    conn.query_all_raw(sql.statement()).await?.iter().map(|row| col(row, "id")).collect()
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(job::Column::CancelRequested.eq(true))
+        .filter(job::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 pub async fn heartbeat(conn: &DatabaseConnection, ids: &[String], now: i64) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "UPDATE jobs SET heartbeat_at = ");
-    sql.bind(now).push(" WHERE id IN ").bind_list(ids);
-    conn.execute_raw(sql.statement()).await?;
+    job::Entity::update_many()
+        .col_expr(job::Column::HeartbeatAt, Expr::value(now))
+        .filter(job::Column::Id.is_in(ids.iter().map(String::as_str)))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn checkpoint(conn: &DatabaseConnection, id: &str) -> DomainResult<Option<String>> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT checkpoint FROM jobs WHERE id = ");
-    sql.bind(id);
-    match conn.query_one_raw(sql.statement()).await? {
-        Some(row) => col(&row, "checkpoint"),
-        None => Err(not_found(id)),
-    }
+    let row: Option<Option<String>> = job::Entity::find_by_id(id.to_owned())
+        .select_only()
+        .column(job::Column::Checkpoint)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    row.ok_or_else(|| not_found(id))
 }
 
 /// Jobs that can no longer be making progress: queued or running without a recent heartbeat
 /// from the instance that owns them.
 pub async fn find_orphans(conn: &DatabaseConnection, now: i64) -> DomainResult<Vec<String>> {
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "SELECT id FROM jobs WHERE status IN ('queued', 'running') AND (heartbeat_at IS NULL OR heartbeat_at < ",
-    );
-    sql.bind(now - STALE_AFTER_SECONDS).push(")");
-    conn.query_all_raw(sql.statement()).await?.iter().map(|r| col(r, "id")).collect()
+    let stale = Condition::any()
+        .add(job::Column::HeartbeatAt.is_null())
+        .add(job::Column::HeartbeatAt.lt(now - STALE_AFTER_SECONDS));
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(unfinished())
+        .filter(stale)
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// Marks a job interrupted (with its event) unless it has moved on; true when it did.
 pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64) -> DomainResult<bool> {
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "UPDATE jobs SET status = 'interrupted', error_message = 'the server stopped while the job was running; resume it to continue', finished_at = ",
-    );
-    sql.bind(now).push(", updated_at = ").bind(now);
-    sql.push(" WHERE id = ").bind(id).push(" AND status IN ('queued', 'running')");
-    if conn.execute_raw(sql.statement()).await?.rows_affected() == 0 {
+    let row = job::ActiveModel {
+        status: Set(JobStatus::Interrupted.as_str().to_owned()),
+        error_message: Set(Some("the server stopped while the job was running; resume it to continue".to_owned())),
+        finished_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if !update_if(conn, id, &["queued", "running"], row).await? {
         return Ok(false);
     }
     event(
@@ -291,15 +402,18 @@ pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64) -> DomainR
 
 /// This instance's unfinished jobs, at start-up (none of them can be running yet).
 pub async fn own_unfinished(conn: &DatabaseConnection, instance_id: &str) -> DomainResult<Vec<String>> {
-    let mut sql = Sql::new(
-        conn.get_database_backend(),
-        "SELECT id FROM jobs WHERE status IN ('queued', 'running') AND instance_id = ",
-    );
-    sql.bind(instance_id);
-    conn.query_all_raw(sql.statement()).await?.iter().map(|r| col(r, "id")).collect()
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(unfinished())
+        .filter(job::Column::InstanceId.eq(instance_id))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<JobPage> {
+    use job::Column as C;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(DomainError::invalid("limit", format!("limit: {limit} is not between 1 and 200")));
@@ -311,9 +425,9 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
             return Err(DomainError::invalid("sort", format!("sort: {other:?} is not one of newest, oldest")));
         }
     };
-    let mut sql = Sql::new(conn.get_database_backend(), &format!("SELECT {COLUMNS} FROM jobs WHERE 1 = 1"));
+    let mut select = select_jobs();
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        sql.push(" AND status = ").bind(JobStatus::parse(status)?.as_str());
+        select = select.filter(C::Status.eq(JobStatus::parse(status)?.as_str()));
     }
     if let Some(job_type) = query.job_type.as_deref().filter(|s| !s.is_empty()) {
         if !super::JOB_TYPES.contains(&job_type) {
@@ -322,17 +436,17 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
                 format!("type: {job_type:?} is not one of {}", super::JOB_TYPES.join(", ")),
             ));
         }
-        sql.push(" AND job_type = ").bind(job_type);
+        select = select.filter(C::JobType.eq(job_type));
     }
     if let Some(ns) = query.namespace_id.as_deref().filter(|s| !s.is_empty()) {
         crate::limits::check_namespace_id(ns)?;
-        sql.push(" AND (namespace_id = ").bind(ns).push(" OR target_namespace_id = ").bind(ns).push(")");
+        select = select.filter(Condition::any().add(C::NamespaceId.eq(ns)).add(C::TargetNamespaceId.eq(ns)));
     }
     if let Some(from) = query.from {
-        sql.push(" AND created_at >= ").bind(from);
+        select = select.filter(C::CreatedAt.gte(from));
     }
     if let Some(to) = query.to {
-        sql.push(" AND created_at <= ").bind(to);
+        select = select.filter(C::CreatedAt.lte(to));
     }
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
@@ -340,26 +454,35 @@ pub async fn list(conn: &DatabaseConnection, query: &JobQuery) -> DomainResult<J
         return Err(DomainError::invalid("from", "from: must not be after to"));
     }
     if let Some(user) = query.created_by.as_deref().filter(|s| !s.is_empty()) {
-        sql.push(" AND created_by = ").bind(user);
+        select = select.filter(C::CreatedBy.eq(user));
     }
     if !query.exclude_namespace_ids.is_empty() {
-        let hidden = &query.exclude_namespace_ids;
-        sql.push(" AND namespace_id NOT IN ").bind_list(hidden);
-        sql.push(" AND (target_namespace_id IS NULL OR target_namespace_id NOT IN ").bind_list(hidden).push(")");
+        let hidden = || query.exclude_namespace_ids.iter().map(String::as_str);
+        select = select
+            .filter(C::NamespaceId.is_not_in(hidden()))
+            .filter(Condition::any().add(C::TargetNamespaceId.is_null()).add(C::TargetNamespaceId.is_not_in(hidden())));
     }
     if let Some(min) = query.min_errors {
-        sql.push(" AND errors >= ").bind(crate::limits::to_i64("min_errors", min)?);
+        select = select.filter(C::Errors.gte(crate::limits::to_i64("min_errors", min)?));
     }
     if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
         let (at, id) = decode_time_cursor(cursor)?;
-        let op = if newest { "<" } else { ">" };
-        sql.push(&format!(" AND (created_at {op} ")).bind(at);
-        sql.push(" OR (created_at = ").bind(at).push(&format!(" AND id {op} ")).bind(id).push("))");
+        let beyond = if newest {
+            Condition::any().add(C::CreatedAt.lt(at)).add(Condition::all().add(C::CreatedAt.eq(at)).add(C::Id.lt(id)))
+        } else {
+            Condition::any().add(C::CreatedAt.gt(at)).add(Condition::all().add(C::CreatedAt.eq(at)).add(C::Id.gt(id)))
+        };
+        select = select.filter(beyond);
     }
-    let dir = if newest { "DESC" } else { "ASC" };
-    sql.push(&format!(" ORDER BY created_at {dir}, id {dir} LIMIT {}", limit + 1));
-    let rows = conn.query_all_raw(sql.statement()).await?;
-    let mut jobs = rows.iter().map(job_from_row).collect::<DomainResult<Vec<_>>>()?;
+    let order = if newest { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let rows = select
+        .order_by(C::CreatedAt, order.clone())
+        .order_by(C::Id, order)
+        .limit(u64::from(limit) + 1)
+        .into_model::<JobRow>()
+        .all(conn)
+        .await?;
+    let mut jobs = rows.into_iter().map(job_from_row).collect::<DomainResult<Vec<_>>>()?;
     let more = jobs.len() > limit as usize;
     jobs.truncate(limit as usize);
     let cursor = if more { jobs.last().map(|j| encode_time_cursor(j.created_at, &j.id)) } else { None };

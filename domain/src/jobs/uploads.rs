@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{JobSpec, Jobs};
+use crate::entity::job;
 use crate::error::DomainResult;
-use crate::sql::{Sql, get as col};
 
 impl Jobs {
     /// Removes upload files that no unfinished import (queued, running or interrupted, which can
@@ -16,13 +16,16 @@ impl Jobs {
     pub async fn purge_orphan_uploads(&self, min_age: Duration) -> DomainResult<u64> {
         let dir = self.inner.config.data_dir.join("imports");
         let Ok(mut entries) = tokio::fs::read_dir(&dir).await else { return Ok(0) };
-        let sql = Sql::new(
-            self.inner.conn.get_database_backend(),
-            "SELECT params FROM jobs WHERE job_type = 'import' AND status IN ('queued', 'running', 'interrupted')",
-        );
+        let waiting: Vec<String> = job::Entity::find()
+            .select_only()
+            .column(job::Column::Params)
+            .filter(job::Column::JobType.eq("import"))
+            .filter(job::Column::Status.is_in(["queued", "running", "interrupted"]))
+            .into_tuple()
+            .all(&self.inner.conn)
+            .await?;
         let mut needed = HashSet::new();
-        for row in self.inner.conn.query_all_raw(sql.statement()).await? {
-            let params: String = col(&row, "params")?;
+        for params in waiting {
             if let Ok(JobSpec::Import { file, .. }) = serde_json::from_str::<JobSpec>(&params) {
                 needed.insert(file);
             }
