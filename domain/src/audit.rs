@@ -2,11 +2,11 @@
 //! transaction of the change they record (by [`crate::write::WriteTxn`]), so no change goes unrecorded and no row describes a
 //! change that rolled back. Values and secrets are never recorded.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
+use crate::entity::audit_log;
 use crate::error::{DomainError, DomainResult};
-use crate::sql::{Sql, get as col};
 use crate::sql::{decode_time_cursor, encode_time_cursor};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,69 +94,65 @@ impl Audit {
         {
             return Err(DomainError::invalid("from", "from: must not be after to"));
         }
-        let mut sql = Sql::new(
-            self.conn.get_database_backend(),
-            "SELECT id, at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id \
-             FROM audit_log WHERE 1 = 1",
-        );
+        use audit_log::Column as C;
+        let mut select = audit_log::Entity::find();
         for (column, values) in [
-            ("namespace_id", &query.namespace_ids),
-            ("user_name", &query.users),
-            ("operation", &query.operations),
-            ("source", &query.sources),
+            (C::NamespaceId, &query.namespace_ids),
+            (C::UserName, &query.users),
+            (C::Operation, &query.operations),
+            (C::Source, &query.sources),
         ] {
             if !values.is_empty() {
-                sql.push(&format!(" AND {column} IN ")).bind_list(values);
+                select = select.filter(column.is_in(values.iter().map(String::as_str)));
             }
         }
         if !query.exclude_namespace_ids.is_empty() {
-            sql.push(" AND (namespace_id IS NULL OR namespace_id NOT IN ").bind_list(&query.exclude_namespace_ids);
-            sql.push(")");
+            let hidden = query.exclude_namespace_ids.iter().map(String::as_str);
+            select =
+                select.filter(Condition::any().add(C::NamespaceId.is_null()).add(C::NamespaceId.is_not_in(hidden)));
         }
         if query.namespace_rows_only {
-            sql.push(" AND namespace_id IS NOT NULL");
+            select = select.filter(C::NamespaceId.is_not_null());
             for prefix in ADMIN_OPERATION_PREFIXES {
-                sql.push(" AND operation NOT LIKE ").bind(format!("{prefix}%"));
+                select = select.filter(C::Operation.not_like(format!("{prefix}%")));
             }
         }
         if let Some(prefix) = query.key_prefix.as_deref().filter(|p| !p.is_empty()) {
-            sql.push(" AND key_name >= ").bind(prefix);
+            select = select.filter(C::KeyName.gte(prefix));
             if let Some(upper) = crate::sql::prefix_upper_bound(prefix) {
-                sql.push(" AND key_name < ").bind(upper);
+                select = select.filter(C::KeyName.lt(upper));
             }
         }
         if let Some(from) = query.from {
-            sql.push(" AND at >= ").bind(from);
+            select = select.filter(C::At.gte(from));
         }
         if let Some(to) = query.to {
-            sql.push(" AND at <= ").bind(to);
+            select = select.filter(C::At.lte(to));
         }
         if let Some(cursor) = query.cursor.as_deref().filter(|c| !c.is_empty()) {
             let (at, id) = decode_time_cursor(cursor)?;
             let id: i64 = id
                 .parse()
                 .map_err(|_| DomainError::invalid("cursor", "cursor: not a cursor returned by a previous page"))?;
-            sql.push(" AND (at < ").bind(at).push(" OR (at = ").bind(at).push(" AND id < ").bind(id).push("))");
+            select = select
+                .filter(Condition::any().add(C::At.lt(at)).add(Condition::all().add(C::At.eq(at)).add(C::Id.lt(id))));
         }
-        sql.push(&format!(" ORDER BY at DESC, id DESC LIMIT {}", limit + 1));
-        let rows = self.conn.query_all_raw(sql.statement()).await?;
-        let mut entries = rows
-            .iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    id: col(row, "id")?,
-                    at: col(row, "at")?,
-                    user: col(row, "user_name")?,
-                    source: col(row, "source")?,
-                    operation: col(row, "operation")?,
-                    namespace_id: col(row, "namespace_id")?,
-                    namespace_title: col(row, "namespace_title")?,
-                    key: col(row, "key_name")?,
-                    details: serde_json::from_str(&col::<String>(row, "details")?).unwrap_or_default(),
-                    request_id: col(row, "request_id")?,
-                })
+        let rows = select.order_by_desc(C::At).order_by_desc(C::Id).limit(u64::from(limit) + 1).all(&self.conn).await?;
+        let mut entries: Vec<AuditEntry> = rows
+            .into_iter()
+            .map(|row| AuditEntry {
+                id: row.id,
+                at: row.at,
+                user: row.user_name,
+                source: row.source,
+                operation: row.operation,
+                namespace_id: row.namespace_id,
+                namespace_title: row.namespace_title,
+                key: row.key_name,
+                details: serde_json::from_str(&row.details).unwrap_or_default(),
+                request_id: row.request_id,
             })
-            .collect::<DomainResult<Vec<_>>>()?;
+            .collect();
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let cursor = if more { entries.last().map(|e| encode_time_cursor(e.at, &e.id.to_string())) } else { None };

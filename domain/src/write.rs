@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use crate::actor::Actor;
-use crate::entity::{job, job_failure, kv_entry, namespace};
+use crate::entity::{audit_log, job, job_failure, kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{DetailsWrite, JobStep, KeyDetails, KeyFailure, ValidPut};
 use crate::sql::{BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, Sql, get};
@@ -113,16 +113,19 @@ impl WriteTxn {
         key: Option<&str>,
         details: serde_json::Value,
     ) -> DomainResult<()> {
-        let mut sql = Sql::new(
-            self.backend,
-            "INSERT INTO audit_log (at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id) VALUES (",
-        );
-        sql.bind(self.now).push(", ").bind(actor.user.as_str()).push(", ").bind(source_name(actor)).push(", ");
-        sql.bind(operation).push(", ").bind(namespace.map(|(id, _)| id.to_owned())).push(", ");
-        sql.bind(namespace.and_then(|(_, title)| title.map(str::to_owned))).push(", ");
-        sql.bind(key.map(str::to_owned)).push(", ").bind(details.to_string()).push(", ");
-        sql.bind(actor.request_id.clone()).push(")");
-        self.txn.execute_raw(sql.statement()).await?;
+        let row = audit_log::ActiveModel {
+            at: Set(self.now),
+            user_name: Set(actor.user.clone()),
+            source: Set(source_name(actor)),
+            operation: Set(operation.to_owned()),
+            namespace_id: Set(namespace.map(|(id, _)| id.to_owned())),
+            namespace_title: Set(namespace.and_then(|(_, title)| title.map(str::to_owned))),
+            key_name: Set(key.map(str::to_owned)),
+            details: Set(details.to_string()),
+            request_id: Set(actor.request_id.clone()),
+            ..Default::default()
+        };
+        audit_log::Entity::insert(row).exec_without_returning(&self.txn).await?;
         Ok(())
     }
 
@@ -537,7 +540,6 @@ pub async fn prune_versions(conn: &DatabaseConnection, keep: u32, cutoff: i64) -
 
 /// Removes audit entries older than `cutoff`; returns how many.
 pub async fn prune_audit(conn: &DatabaseConnection, cutoff: i64) -> DomainResult<u64> {
-    let mut sql = Sql::new(conn.get_database_backend(), "DELETE FROM audit_log WHERE at < ");
-    sql.bind(cutoff);
-    Ok(conn.execute_raw(sql.statement()).await?.rows_affected())
+    let done = audit_log::Entity::delete_many().filter(audit_log::Column::At.lt(cutoff)).exec(conn).await?;
+    Ok(done.rows_affected)
 }

@@ -154,7 +154,7 @@ fn the_bottom_layers_know_no_feature() {
 
 /// What only the write transaction may do to the tables that hold keys, versions, details,
 /// namespace counters and the audit log.
-const WRITES_OWNED_BY_WRITE_TXN: [&str; 17] = [
+const WRITES_OWNED_BY_WRITE_TXN: [&str; 20] = [
     "INSERT INTO audit_log",
     "DELETE FROM audit_log",
     "INSERT INTO key_versions",
@@ -172,6 +172,9 @@ const WRITES_OWNED_BY_WRITE_TXN: [&str; 17] = [
     "namespace::Entity::insert",
     "namespace::Entity::update",
     "namespace::Entity::delete",
+    "audit_log::Entity::insert",
+    "audit_log::Entity::update",
+    "audit_log::Entity::delete",
 ];
 
 #[test]

@@ -1,6 +1,7 @@
 //! SeaORM entities of the SQL store and catalog.
 
 pub mod api_token;
+pub mod audit_log;
 pub mod job;
 pub mod job_event;
 pub mod job_failure;
