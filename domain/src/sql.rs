@@ -1,8 +1,11 @@
-//! The bottom layer of the domain: what every feature's SQL needs and none of them owns. A
-//! statement builder for the statements the query builder cannot express (insert-select,
-//! row-value cursors, the substring index) with placeholders for either backend, the column
-//! getter of raw rows, the opaque cursors of every list, prefix bounds, LIKE escaping and the
-//! batch sizes. It knows no feature: no module of the domain is below it.
+//! The bottom layer of the domain: what every feature's SQL needs and none of them owns: the
+//! opaque cursors of every list, prefix bounds, LIKE escaping, the batch sizes, and a small
+//! statement builder with placeholders for either backend. Everything else is written with
+//! SeaORM's entities and query builder (`crate::entity`); the builder is kept for the few
+//! statements that read best as SQL: the namespace lock that returns the title
+//! (`UPDATE ... RETURNING`), the version kept by an insert-select numbered by a correlated
+//! subquery, version pruning by rank, the tag counts, and the search with its planner hints and
+//! row-value cursors. It knows no feature: no module of the domain is below it.
 
 use base64::Engine;
 use sea_orm::{DbBackend, QueryResult, Statement, Value};

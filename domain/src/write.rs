@@ -9,14 +9,14 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, SqlErr,
 };
 
 use crate::actor::Actor;
-use crate::entity::{audit_log, job, job_failure, kv_entry, namespace};
+use crate::entity::{audit_log, job, job_failure, key_details, key_tag, key_version, kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{DetailsWrite, JobStep, KeyDetails, KeyFailure, ValidPut};
 use crate::sql::{BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, Sql, get};
@@ -94,12 +94,8 @@ impl WriteTxn {
         if let Some(title) = self.titles.get(namespace_id) {
             return Ok(Some(title.clone()));
         }
-        let mut sql = Sql::new(self.backend, "SELECT title FROM namespaces WHERE id = ");
-        sql.bind(namespace_id);
-        match self.txn.query_one_raw(sql.statement()).await? {
-            Some(row) => Ok(Some(get(&row, "title")?)),
-            None => Ok(None),
-        }
+        let row = namespace::Entity::find_by_id(namespace_id.to_owned()).one(&self.txn).await?;
+        Ok(row.map(|namespace| namespace.title))
     }
 
     // ---- audit rows ----
@@ -200,11 +196,15 @@ impl WriteTxn {
 
     /// Deletes a locked namespace with its keys and everything kept about them.
     pub async fn delete_namespace(&mut self, namespace_id: &str) -> DomainResult<()> {
-        for table in ["key_details", "key_tags", "key_versions"] {
-            let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-            sql.bind(namespace_id);
-            self.txn.execute_raw(sql.statement()).await?;
-        }
+        key_details::Entity::delete_many()
+            .filter(key_details::Column::NamespaceId.eq(namespace_id))
+            .exec(&self.txn)
+            .await?;
+        key_tag::Entity::delete_many().filter(key_tag::Column::NamespaceId.eq(namespace_id)).exec(&self.txn).await?;
+        key_version::Entity::delete_many()
+            .filter(key_version::Column::NamespaceId.eq(namespace_id))
+            .exec(&self.txn)
+            .await?;
         kv_entry::Entity::delete_many().filter(kv_entry::Column::NamespaceId.eq(namespace_id)).exec(&self.txn).await?;
         namespace::Entity::delete_by_id(namespace_id.to_owned()).exec(&self.txn).await?;
         Ok(())
@@ -305,12 +305,25 @@ impl WriteTxn {
 
     /// Deletes a locked namespace's keys that expired, with their details; answers how many.
     pub async fn purge_expired(&self, namespace_id: &str, count: i64, bytes: i64) -> DomainResult<()> {
-        for table in ["key_details", "key_tags"] {
-            let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-            sql.bind(namespace_id).push(" AND name IN (SELECT name FROM kv_entries WHERE namespace_id = ");
-            sql.bind(namespace_id).push(" AND expiration <= ").bind(self.now).push(")");
-            self.txn.execute_raw(sql.statement()).await?;
-        }
+        // The names of the namespace's expired keys, as a subquery of each delete.
+        let expired = || {
+            Query::select()
+                .column(kv_entry::Column::Name)
+                .from(kv_entry::Entity)
+                .and_where(kv_entry::Column::NamespaceId.eq(namespace_id))
+                .and_where(kv_entry::Column::Expiration.lte(self.now))
+                .to_owned()
+        };
+        key_details::Entity::delete_many()
+            .filter(key_details::Column::NamespaceId.eq(namespace_id))
+            .filter(key_details::Column::Name.in_subquery(expired()))
+            .exec(&self.txn)
+            .await?;
+        key_tag::Entity::delete_many()
+            .filter(key_tag::Column::NamespaceId.eq(namespace_id))
+            .filter(key_tag::Column::Name.in_subquery(expired()))
+            .exec(&self.txn)
+            .await?;
         kv_entry::Entity::delete_many()
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(kv_entry::Column::Expiration.lte(self.now))
@@ -373,40 +386,45 @@ impl WriteTxn {
                 };
                 rows.push((name.as_str(), tags, custom));
             }
-            let mut sql = Sql::new(
-                self.backend,
-                "INSERT INTO key_details (namespace_id, name, tags, custom_metadata, created_at, updated_at) VALUES ",
-            );
-            for (i, (name, tags, custom)) in rows.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                let tags_json = serde_json::to_string(tags).map_err(DomainError::internal)?;
-                let custom_json = serde_json::to_string(custom).map_err(DomainError::internal)?;
-                sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tags_json);
-                sql.push(", ").bind(custom_json).push(", ").bind(self.now).push(", ").bind(self.now).push(")");
+            let mut details = Vec::with_capacity(rows.len());
+            for (name, tags, custom) in &rows {
+                details.push(key_details::ActiveModel {
+                    namespace_id: Set(namespace_id.to_owned()),
+                    name: Set((*name).to_owned()),
+                    tags: Set(serde_json::to_string(tags).map_err(DomainError::internal)?),
+                    custom_metadata: Set(serde_json::to_string(custom).map_err(DomainError::internal)?),
+                    created_at: Set(self.now),
+                    updated_at: Set(self.now),
+                });
             }
-            sql.push(
-                " ON CONFLICT (namespace_id, name) DO UPDATE SET tags = excluded.tags, \
-                 custom_metadata = excluded.custom_metadata, updated_at = excluded.updated_at",
-            );
-            self.txn.execute_raw(sql.statement()).await?;
+            key_details::Entity::insert_many(details)
+                .on_conflict(
+                    OnConflict::columns([key_details::Column::NamespaceId, key_details::Column::Name])
+                        .update_columns([
+                            key_details::Column::Tags,
+                            key_details::Column::CustomMetadata,
+                            key_details::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.txn)
+                .await?;
             let names: Vec<&str> = rows.iter().map(|(name, ..)| *name).collect();
-            let mut sql = Sql::new(self.backend, "DELETE FROM key_tags WHERE namespace_id = ");
-            sql.bind(namespace_id).push(" AND name IN ").bind_list(&names);
-            self.txn.execute_raw(sql.statement()).await?;
+            key_tag::Entity::delete_many()
+                .filter(key_tag::Column::NamespaceId.eq(namespace_id))
+                .filter(key_tag::Column::Name.is_in(names))
+                .exec(&self.txn)
+                .await?;
             let tag_rows: Vec<(&str, &String)> =
                 rows.iter().flat_map(|(name, tags, _)| tags.iter().map(move |tag| (*name, tag))).collect();
             for tag_chunk in tag_rows.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = Sql::new(self.backend, "INSERT INTO key_tags (namespace_id, name, tag_key, tag) VALUES ");
-                for (i, (name, tag)) in tag_chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.push("(").bind(namespace_id).push(", ").bind(*name).push(", ").bind(tag.to_lowercase());
-                    sql.push(", ").bind(tag.as_str()).push(")");
-                }
-                self.txn.execute_raw(sql.statement()).await?;
+                let tags = tag_chunk.iter().map(|(name, tag)| key_tag::ActiveModel {
+                    namespace_id: Set(namespace_id.to_owned()),
+                    name: Set((*name).to_owned()),
+                    tag_key: Set(tag.to_lowercase()),
+                    tag: Set((*tag).clone()),
+                });
+                key_tag::Entity::insert_many(tags).exec_without_returning(&self.txn).await?;
             }
         }
         Ok(())
@@ -415,11 +433,16 @@ impl WriteTxn {
     /// Removes the details of keys that are gone.
     pub async fn forget_details(&self, namespace_id: &str, names: &[&str]) -> DomainResult<()> {
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            for table in ["key_details", "key_tags"] {
-                let mut sql = Sql::new(self.backend, &format!("DELETE FROM {table} WHERE namespace_id = "));
-                sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
-                self.txn.execute_raw(sql.statement()).await?;
-            }
+            key_details::Entity::delete_many()
+                .filter(key_details::Column::NamespaceId.eq(namespace_id))
+                .filter(key_details::Column::Name.is_in(chunk.iter().copied()))
+                .exec(&self.txn)
+                .await?;
+            key_tag::Entity::delete_many()
+                .filter(key_tag::Column::NamespaceId.eq(namespace_id))
+                .filter(key_tag::Column::Name.is_in(chunk.iter().copied()))
+                .exec(&self.txn)
+                .await?;
         }
         Ok(())
     }
@@ -477,30 +500,29 @@ pub async fn details_of(
     namespace_id: &str,
     names: &[&str],
 ) -> DomainResult<HashMap<String, KeyDetails>> {
-    let backend = conn.get_database_backend();
     let mut out = HashMap::new();
     for chunk in names.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            backend,
-            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
-        );
-        sql.bind(namespace_id).push(" AND name IN ").bind_list(chunk);
-        for row in conn.query_all_raw(sql.statement()).await? {
-            out.insert(get::<String>(&row, "name")?, details_row(&row)?);
+        let rows = key_details::Entity::find()
+            .filter(key_details::Column::NamespaceId.eq(namespace_id))
+            .filter(key_details::Column::Name.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        for row in rows {
+            let name = row.name.clone();
+            out.insert(name, details_row(row));
         }
     }
     Ok(out)
 }
 
-/// One `key_details` row.
-pub fn details_row(row: &sea_orm::QueryResult) -> DomainResult<KeyDetails> {
-    Ok(KeyDetails {
-        tags: serde_json::from_str(&get::<String>(row, "tags")?).unwrap_or_default(),
-        custom_metadata: serde_json::from_str(&get::<String>(row, "custom_metadata")?)
-            .unwrap_or_else(|_| serde_json::json!({})),
-        created_at: Some(get(row, "created_at")?),
-        updated_at: Some(get(row, "updated_at")?),
-    })
+/// One `key_details` row as the details it holds.
+pub fn details_row(row: key_details::Model) -> KeyDetails {
+    KeyDetails {
+        tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+        custom_metadata: serde_json::from_str(&row.custom_metadata).unwrap_or_else(|_| serde_json::json!({})),
+        created_at: Some(row.created_at),
+        updated_at: Some(row.updated_at),
+    }
 }
 
 // ---- writes that record no change ----

@@ -5,9 +5,12 @@ mod search;
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::actor::Actor;
+use crate::entity::{key_details, key_version, namespace};
 use crate::error::{DomainError, DomainResult};
 pub use crate::limits::{MAX_TAG_CHARS, normalize_tags};
 use crate::model::*;
@@ -67,9 +70,13 @@ pub fn apply_tag_operation(current: &[String], tags: &[String], operation: TagOp
 
 /// Fails with `not_found` when the namespace does not exist.
 async fn require_namespace_on(conn: &impl ConnectionTrait, namespace_id: &str) -> DomainResult<()> {
-    let mut sql = Sql::new(conn.get_database_backend(), "SELECT id FROM namespaces WHERE id = ");
-    sql.bind(namespace_id);
-    match conn.query_one_raw(sql.statement()).await? {
+    let found: Option<String> = namespace::Entity::find_by_id(namespace_id.to_owned())
+        .select_only()
+        .column(namespace::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    match found {
         Some(_) => Ok(()),
         None => Err(DomainError::not_found(
             "namespace_id",
@@ -117,16 +124,13 @@ impl Catalog {
         first: &str,
         last: &str,
     ) -> DomainResult<std::collections::HashMap<String, KeyDetails>> {
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT name, tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
-        );
-        sql.bind(namespace_id).push(" AND name >= ").bind(first).push(" AND name <= ").bind(last);
-        let mut out = std::collections::HashMap::new();
-        for row in self.conn.query_all_raw(sql.statement()).await? {
-            out.insert(get::<String>(&row, "name")?, details_row(&row)?);
-        }
-        Ok(out)
+        let rows = key_details::Entity::find()
+            .filter(key_details::Column::NamespaceId.eq(namespace_id))
+            .filter(key_details::Column::Name.gte(first))
+            .filter(key_details::Column::Name.lte(last))
+            .all(&self.conn)
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.name.clone(), details_row(row))).collect())
     }
 
     /// Changes the tags of the named live keys in one transaction. A key that would end with
@@ -171,12 +175,8 @@ impl Catalog {
     /// Tags and custom metadata of a live key (empty when it has none).
     pub async fn get_details(&self, namespace_id: &str, key: &str) -> DomainResult<KeyDetails> {
         self.require_live_key(namespace_id, key).await?;
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT tags, custom_metadata, created_at, updated_at FROM key_details WHERE namespace_id = ",
-        );
-        sql.bind(namespace_id).push(" AND name = ").bind(key);
-        let Some(row) = self.conn.query_one_raw(sql.statement()).await? else {
+        let row = key_details::Entity::find_by_id((namespace_id.to_owned(), key.to_owned())).one(&self.conn).await?;
+        let Some(row) = row else {
             return Ok(KeyDetails {
                 tags: Vec::new(),
                 custom_metadata: serde_json::json!({}),
@@ -184,7 +184,7 @@ impl Catalog {
                 updated_at: None,
             });
         };
-        details_row(&row)
+        Ok(details_row(row))
     }
 
     /// Sets tags and/or custom metadata of a live key; an omitted field is left unchanged.
@@ -275,11 +275,17 @@ impl Catalog {
     ) -> DomainResult<std::collections::HashMap<String, Vec<String>>> {
         let mut found = std::collections::HashMap::new();
         for chunk in names.chunks(NAMES_PER_STATEMENT) {
-            let mut sql = Sql::new(self.backend(), "SELECT name, tags FROM key_details WHERE namespace_id = ");
-            sql.bind(namespace_id).push(" AND tags <> '[]' AND name IN ").bind_list(chunk);
-            for row in self.conn.query_all_raw(sql.statement()).await? {
-                let tags: Vec<String> = serde_json::from_str(&get::<String>(&row, "tags")?).unwrap_or_default();
-                found.insert(get::<String>(&row, "name")?, tags);
+            let rows: Vec<(String, String)> = key_details::Entity::find()
+                .select_only()
+                .columns([key_details::Column::Name, key_details::Column::Tags])
+                .filter(key_details::Column::NamespaceId.eq(namespace_id))
+                .filter(key_details::Column::Tags.ne("[]"))
+                .filter(key_details::Column::Name.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(&self.conn)
+                .await?;
+            for (name, tags) in rows {
+                found.insert(name, serde_json::from_str(&tags).unwrap_or_default());
             }
         }
         Ok(found)
@@ -302,30 +308,29 @@ impl Catalog {
             ),
             None => None,
         };
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT version, size, operation, created_at, created_by FROM key_versions WHERE namespace_id = ",
-        );
-        sql.bind(namespace_id).push(" AND name = ").bind(key);
+        use key_version::Column as C;
+        let mut select = key_version::Entity::find()
+            .select_only()
+            .columns([C::Version, C::Size, C::Operation, C::CreatedAt, C::CreatedBy])
+            .filter(C::NamespaceId.eq(namespace_id))
+            .filter(C::Name.eq(key));
         if let Some(before) = before {
-            sql.push(" AND version < ").bind(before);
+            select = select.filter(C::Version.lt(before));
         }
-        sql.push(&format!(" ORDER BY version DESC LIMIT {}", u64::from(limit) + 1));
-        let rows = self.conn.query_all_raw(sql.statement()).await?;
+        let rows: Vec<(i64, i64, String, i64, String)> =
+            select.order_by_desc(C::Version).limit(u64::from(limit) + 1).into_tuple().all(&self.conn).await?;
         let more = rows.len() > limit as usize;
-        let versions = rows
-            .iter()
+        let versions: Vec<VersionInfo> = rows
+            .into_iter()
             .take(limit as usize)
-            .map(|row| {
-                Ok(VersionInfo {
-                    version: get(row, "version")?,
-                    size: get::<i64>(row, "size")? as u64,
-                    operation: get(row, "operation")?,
-                    created_at: get(row, "created_at")?,
-                    created_by: get(row, "created_by")?,
-                })
+            .map(|(version, size, operation, created_at, created_by)| VersionInfo {
+                version,
+                size: size as u64,
+                operation,
+                created_at,
+                created_by,
             })
-            .collect::<DomainResult<Vec<_>>>()?;
+            .collect();
         let next = if more { versions.last().map(|v: &VersionInfo| v.version.to_string()) } else { None };
         Ok((versions, next))
     }
@@ -333,19 +338,19 @@ impl Catalog {
     /// One kept version with its value.
     pub async fn get_version(&self, namespace_id: &str, key: &str, version: i64) -> DomainResult<VersionValue> {
         self.require_namespace(namespace_id).await?;
-        let mut sql =
-            Sql::new(self.backend(), "SELECT value, metadata, expiration FROM key_versions WHERE namespace_id = ");
-        sql.bind(namespace_id).push(" AND name = ").bind(key).push(" AND version = ").bind(version);
-        let row =
-            self.conn.query_one_raw(sql.statement()).await?.ok_or_else(|| {
-                DomainError::not_found("version", format!("version: {key:?} has no version {version}"))
-            })?;
-        Ok(VersionValue {
-            version,
-            value: get(&row, "value")?,
-            metadata: get::<Option<String>>(&row, "metadata")?.and_then(|m| serde_json::from_str(&m).ok()),
-            expiration: get(&row, "expiration")?,
-        })
+        use key_version::Column as C;
+        let row: Option<(Vec<u8>, Option<String>, Option<i64>)> = key_version::Entity::find()
+            .select_only()
+            .columns([C::Value, C::Metadata, C::Expiration])
+            .filter(C::NamespaceId.eq(namespace_id))
+            .filter(C::Name.eq(key))
+            .filter(C::Version.eq(version))
+            .into_tuple()
+            .one(&self.conn)
+            .await?;
+        let (value, metadata, expiration) =
+            row.ok_or_else(|| DomainError::not_found("version", format!("version: {key:?} has no version {version}")))?;
+        Ok(VersionValue { version, value, metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()), expiration })
     }
 
     /// Drops versions that are both past the newest `keep` of their key and older than

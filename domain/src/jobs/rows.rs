@@ -221,7 +221,7 @@ pub async fn failures(conn: &DatabaseConnection, job_id: &str) -> DomainResult<V
         .columns([job_failure::Column::KeyName, job_failure::Column::Reason])
         .filter(job_failure::Column::JobId.eq(job_id))
         .order_by_asc(job_failure::Column::Id)
-        .limit(u64::from(MAX_FAILURES_KEPT))
+        .limit(MAX_FAILURES_KEPT)
         .into_tuple()
         .all(conn)
         .await?;
