@@ -452,17 +452,16 @@ impl WriteTxn {
     /// Saves a job's progress as of a batch, with the batch's failures, in the batch's
     /// transaction: a job resumed after a crash continues right after the last batch written.
     pub async fn save_job_step(&self, step: &JobStep) -> DomainResult<()> {
-        let row = job::ActiveModel {
-            total: Set(step.total as i64),
-            processed: Set(step.processed as i64),
-            errors: Set(step.errors as i64),
-            skipped: Set(step.skipped as i64),
-            current_key: Set(step.current_key.clone()),
-            updated_at: Set(step.at),
-            heartbeat_at: Set(Some(step.at)),
-            checkpoint: Set(Some(step.checkpoint.clone())),
-            ..Default::default()
-        };
+        let row: job::ActiveModel = job::Progress {
+            total: step.total,
+            processed: step.processed,
+            errors: step.errors,
+            skipped: step.skipped,
+            current_key: step.current_key.clone(),
+            at: step.at,
+            checkpoint: Some(step.checkpoint.clone()),
+        }
+        .into();
         job::Entity::update_many().set(row).filter(job::Column::Id.eq(step.job_id.as_str())).exec(&self.txn).await?;
         add_job_failures(&self.txn, &step.job_id, &step.failures).await
     }

@@ -35,3 +35,32 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where a job stands, as the columns an update sets: its counts, the key it is at, the time
+/// (also its heartbeat) and, when given, where a resumed run continues.
+pub struct Progress {
+    pub total: u64,
+    pub processed: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub current_key: Option<String>,
+    pub at: i64,
+    pub checkpoint: Option<String>,
+}
+
+impl From<Progress> for ActiveModel {
+    fn from(p: Progress) -> Self {
+        use sea_orm::ActiveValue::{NotSet, Set};
+        Self {
+            total: Set(p.total as i64),
+            processed: Set(p.processed as i64),
+            errors: Set(p.errors as i64),
+            skipped: Set(p.skipped as i64),
+            current_key: Set(p.current_key),
+            updated_at: Set(p.at),
+            heartbeat_at: Set(Some(p.at)),
+            checkpoint: p.checkpoint.map_or(NotSet, |c| Set(Some(c))),
+            ..Default::default()
+        }
+    }
+}

@@ -232,20 +232,16 @@ pub use crate::write::add_job_failures as add_failures;
 
 /// The progress columns of `job` (and its checkpoint, when given) in an update.
 fn progress(job: &Job, checkpoint: Option<&str>) -> job::ActiveModel {
-    let mut row = job::ActiveModel {
-        total: Set(job.total as i64),
-        processed: Set(job.processed as i64),
-        errors: Set(job.errors as i64),
-        skipped: Set(job.skipped as i64),
-        current_key: Set(job.current_key.clone()),
-        updated_at: Set(job.updated_at),
-        heartbeat_at: Set(Some(job.updated_at)),
-        ..Default::default()
-    };
-    if let Some(checkpoint) = checkpoint {
-        row.checkpoint = Set(Some(checkpoint.to_owned()));
+    job::Progress {
+        total: job.total,
+        processed: job.processed,
+        errors: job.errors,
+        skipped: job.skipped,
+        current_key: job.current_key.clone(),
+        at: job.updated_at,
+        checkpoint: checkpoint.map(str::to_owned),
     }
-    row
+    .into()
 }
 
 /// Sets `row`'s columns on the job `id` (nothing when the job is gone).
