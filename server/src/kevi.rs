@@ -78,16 +78,15 @@ pub fn failure(status: StatusCode, message: impl Into<String>, field: Option<&st
     (status, axum::Json(body)).into_response()
 }
 
+/// A domain error in this API's shape: the one mapping of `/v1/kv`. The status is the domain's
+/// for the kind (`DomainError::status`), the one every surface answers: a refusal by the storage
+/// backend (Cloudflare's 401, 403 or 429, say) is not the client's token, origin or rate, so it
+/// is a bad gateway (502), with the backend's words.
 fn domain_failure(err: DomainError) -> Response {
     if matches!(err, DomainError::Internal) {
         tracing::error!(%err, "the KV API failed");
     }
-    // A refusal by the storage backend (Cloudflare's 401, 403 or 429, say) is not the client's
-    // token, origin or rate: it is told as a bad gateway, with the backend's words.
-    let status = match err {
-        DomainError::Upstream { .. } => StatusCode::BAD_GATEWAY,
-        _ => StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    };
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     failure(status, err.to_string(), err.field())
 }
 
@@ -556,4 +555,33 @@ pub async fn load_services_file(services: &Services, path: &std::path::Path) -> 
         .load_definitions(&actor, &file.service)
         .await
         .map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error policy: the console and script API, `/client/v4` and `/v1/kv` give a Cloudflare
+    /// failure the same status (502, and 404 for Cloudflare's own "not found"), each in its shape.
+    #[test]
+    fn an_upstream_failure_answers_the_same_status_on_every_surface() {
+        let cases = [
+            (DomainError::upstream(503, 0, "Cloudflare: unavailable"), 502),
+            (DomainError::upstream(502, 0, "Cloudflare API unreachable"), 502),
+            (DomainError::upstream(429, 971, "Cloudflare: rate limited"), 502),
+            (DomainError::upstream(401, 10000, "Cloudflare: Authentication error"), 502),
+            (DomainError::upstream(403, 10000, "Cloudflare: Authentication error"), 502),
+            (DomainError::upstream(400, 10001, "Cloudflare: bad request"), 502),
+            (DomainError::upstream(404, 0, "a proxy's page"), 502),
+            (DomainError::upstream(404, 10013, "Cloudflare: namespace not found"), 404),
+            (DomainError::upstream(404, 10009, "Cloudflare: key not found"), 404),
+        ];
+        for (err, status) in cases {
+            let console = app::error::AppError::from(err.clone());
+            assert_eq!(console.status(), status, "console: {err:?}");
+            assert_eq!(crate::cf_api::cf_error(err.clone()).status().as_u16(), status, "/client/v4: {err:?}");
+            assert_eq!(domain_failure(err.clone()).status().as_u16(), status, "/v1/kv: {err:?}");
+            assert_eq!(err.status(), status, "domain: {err:?}");
+        }
+    }
 }
