@@ -12,9 +12,8 @@
 // Helpers here fail with the finished response, which the handler returns as it is.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::to_bytes;
@@ -24,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::services::{Caller, ServiceRole, Services};
 use domain::{DomainError, KeyQuery, PutKey, limits};
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -116,37 +117,32 @@ async fn empty_key() -> Response {
 
 // ---- rate limit ------------------------------------------------------------------------------
 
-/// A token bucket per token: `rate` requests a second, bursts of twice that.
+/// Tokens the limiter remembers before it forgets those whose allowance is whole again (which
+/// loses nothing: a forgotten token starts with a whole allowance).
+const REMEMBERED_TOKENS: usize = 100_000;
+
+/// `rate` requests a second per token, in bursts of up to twice that (governor's GCRA, keyed by
+/// the token: the same allowance as a token bucket of `2 * rate` refilled at `rate` a second).
 struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl RateLimiter {
     fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
-        Self { rate, burst: rate * 2.0, buckets: Mutex::new(HashMap::new()) }
+        let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        Self { limiter: governor::RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)) }
     }
 
-    /// `Ok` when the token may send one more request now, else the seconds to wait.
+    /// `Ok` when the token may send one more request now, else the whole seconds to wait.
     fn take(&self, token: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        if buckets.len() > 100_000 {
-            // Forget idle tokens rather than grow without bound (full buckets lose nothing).
-            let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        if self.limiter.len() > REMEMBERED_TOKENS {
+            self.limiter.retain_recent();
         }
-        let (tokens, at) = buckets.entry(token.to_owned()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
-        }
+        self.limiter.check_key(&token.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
     }
 }
 
@@ -583,5 +579,17 @@ mod tests {
             assert_eq!(domain_failure(err.clone()).status().as_u16(), status, "/v1/kv: {err:?}");
             assert_eq!(err.status(), status, "domain: {err:?}");
         }
+    }
+
+    /// The limits of the hand-written bucket it replaced: a burst of twice the rate, then a wait
+    /// of at least a second, each token on its own.
+    #[test]
+    fn each_token_gets_a_burst_of_twice_the_rate() {
+        let limiter = RateLimiter::new(5);
+        for _ in 0..10 {
+            assert_eq!(limiter.take("a"), Ok(()));
+        }
+        assert!(limiter.take("a").is_err_and(|wait| wait >= 1));
+        assert_eq!(limiter.take("b"), Ok(()));
     }
 }
