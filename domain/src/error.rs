@@ -76,12 +76,31 @@ impl DomainError {
             Self::Gone { .. } => "gone",
             Self::Forbidden { .. } => "forbidden",
             Self::Unauthorized { .. } => "unauthorized",
+            Self::Upstream { .. } if self.is_upstream_not_found() => "not_found",
             Self::Upstream { .. } => "upstream",
             Self::Internal => "internal",
         }
     }
 
-    /// The HTTP status that goes with the kind.
+    /// Cloudflare's own "not found" of a key (10009) or namespace (10013): an answer about what
+    /// the caller named, not a failure of Cloudflare.
+    fn is_upstream_not_found(&self) -> bool {
+        matches!(self, Self::Upstream { status: 404, code: 10009 | 10013, .. })
+    }
+
+    /// The HTTP status that goes with the kind: the one table every surface answers from (the
+    /// console and script API through [`Self::code`], `/client/v4` and `/v1/kv` directly), each in
+    /// its own error shape.
+    ///
+    /// A Cloudflare (upstream) failure is 502 Bad Gateway on every surface, whatever Cloudflare
+    /// answered: its 5xx, its 429 after our retries, its 401 or 403 about our Cloudflare token, its
+    /// 400 about a request we built, or a 4xx that is not Cloudflare's at all (a proxy's page).
+    /// None of these is the caller's to fix, and passing Cloudflare's 4xx through would read as
+    /// if the caller's own token, rate or input had been refused. Cloudflare's status, code and
+    /// words stay in the error (the message is "Cloudflare: ..."; `/client/v4` keeps its code).
+    /// Cloudflare's refusals that mean something to the caller are turned into domain kinds
+    /// where they happen (a title taken is a conflict), and its own "not found" of a key or
+    /// namespace (404 with code 10009 or 10013) answers 404, as any missing thing does.
     pub fn status(&self) -> u16 {
         match self {
             Self::Invalid { .. } => 400,
@@ -91,10 +110,7 @@ impl DomainError {
             Self::Gone { .. } => 410,
             Self::Forbidden { .. } => 403,
             Self::Unauthorized { .. } => 401,
-            // A refusal upstream is the caller's to fix (4xx as Cloudflare said, with its code); a
-            // failure there, or a 4xx that is not Cloudflare's (no envelope: a proxy's page), is a
-            // bad gateway.
-            Self::Upstream { status, code, .. } if (400..500).contains(status) && *code != 0 => *status,
+            Self::Upstream { .. } if self.is_upstream_not_found() => 404,
             Self::Upstream { .. } => 502,
             Self::Internal => 500,
         }

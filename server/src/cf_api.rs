@@ -11,7 +11,11 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{
+    DefaultBodyLimit, Extension, FromRequest, FromRequestParts, Multipart, Path, Query, Request, State,
+};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
@@ -52,40 +56,92 @@ pub fn router(state: CfState) -> Router {
         .route(&format!("{ns}/{{namespace_id}}/bulk/delete"), post(bulk_delete))
         .route(&format!("{ns}/{{namespace_id}}/bulk/get"), post(bulk_get))
         .fallback(any(no_route))
-        .layer(DefaultBodyLimit::max(MAX_BULK_BYTES + 1024 * 1024))
-        .layer(RequestBodyLimitLayer::new(MAX_BULK_BYTES + 1024 * 1024))
-        .layer(axum::middleware::from_fn(envelope_rejections))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversize))
         .with_state(state)
 }
 
-/// Whatever refuses a request before a handler answers (a body over the limit, a body that is
-/// not the JSON or multipart form it must be, a method the route does not take) answers in
-/// Cloudflare's envelope too, as clients that read `errors[0].code` expect.
-async fn envelope_rejections(request: Request, next: axum::middleware::Next) -> Response {
-    let response = next.run(request).await;
-    let status = response.status();
-    let json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    if json || !(status.is_client_error() || status.is_server_error()) {
-        return response;
+/// The largest request body (bulk writes), with room for the envelope around the items.
+const MAX_REQUEST_BYTES: usize = MAX_BULK_BYTES + 1024 * 1024;
+
+/// A request declaring a body over the limit is refused before anything reads it, in the
+/// envelope (413, code 10011). A body longer than it said is cut off by the body limit and refused
+/// by the extractor that reads it ([`CfBody`]).
+async fn refuse_oversize(request: Request, next: axum::middleware::Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BYTES as u64) {
+        return refused(StatusCode::PAYLOAD_TOO_LARGE, String::new());
     }
-    let text = match axum::body::to_bytes(response.into_body(), 4096).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
-        Err(_) => String::new(),
-    };
+    next.run(request).await
+}
+
+async fn method_not_allowed() -> Response {
+    failure(StatusCode::METHOD_NOT_ALLOWED, 10000, "method not allowed for this route")
+}
+
+/// An extractor's refusal (a path, query or body that is not what the route takes) in the
+/// envelope, as clients that read `errors[0].code` expect.
+fn refused(status: StatusCode, text: String) -> Response {
+    let text = text.trim();
     let (code, message) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            (10011, format!("request body too large: at most {} bytes", MAX_BULK_BYTES + 1024 * 1024))
-        }
-        StatusCode::METHOD_NOT_ALLOWED => (10000, "method not allowed for this route".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => (10011, format!("request body too large: at most {MAX_REQUEST_BYTES} bytes")),
         s if s.is_server_error() => (10002, "internal error".to_owned()),
         _ if text.is_empty() => (10001, "could not parse the request".to_owned()),
         _ => (10001, format!("could not parse the request: {text}")),
     };
     failure(status, code, &message)
+}
+
+/// What an axum extractor's rejection tells: its status and text.
+trait Refusal {
+    fn status(&self) -> StatusCode;
+    fn body_text(&self) -> String;
+}
+
+macro_rules! refusal {
+    ($($rejection:ty),*) => {$(
+        impl Refusal for $rejection {
+            fn status(&self) -> StatusCode {
+                <$rejection>::status(self)
+            }
+            fn body_text(&self) -> String {
+                <$rejection>::body_text(self)
+            }
+        }
+    )*};
+}
+refusal!(PathRejection, QueryRejection, BytesRejection);
+
+/// `Path` or `Query` whose refusal is answered in the envelope.
+struct Cf<E>(E);
+
+impl<S, E> FromRequestParts<S> for Cf<E>
+where
+    S: Send + Sync,
+    E: FromRequestParts<S>,
+    E::Rejection: Refusal,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        E::from_request_parts(parts, state).await.map(Cf).map_err(|r| refused(r.status(), r.body_text()))
+    }
+}
+
+/// The request body, refused in the envelope when it cannot be read (413 over the limit).
+struct CfBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for CfBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        Bytes::from_request(request, state)
+            .await
+            .map(CfBody)
+            .map_err(|r| refused(Refusal::status(&r), Refusal::body_text(&r)))
+    }
 }
 
 // ---- the envelope --------------------------------------------------------------------------
@@ -106,7 +162,7 @@ pub fn failure(status: StatusCode, code: u32, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// A domain error as Cloudflare reports the same condition.
+/// A domain error as Cloudflare reports the same condition: the one mapping of `/client/v4`.
 pub fn cf_error(err: DomainError) -> Response {
     let message = err.to_string();
     let (status, code) = match &err {
@@ -120,9 +176,11 @@ pub fn cf_error(err: DomainError) -> Response {
         DomainError::Gone { .. } => (StatusCode::GONE, 10001),
         DomainError::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, 10000),
         DomainError::Forbidden { .. } => (StatusCode::FORBIDDEN, 10000),
-        DomainError::Upstream { status, code, .. } => (
+        // The status every surface gives an upstream failure (502; 404 for Cloudflare's own
+        // "not found"), with Cloudflare's own code when it gave one and its words.
+        DomainError::Upstream { code, .. } => (
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY),
-            if *status < 500 { *code } else { 10002 },
+            if *code != 0 { *code } else { 10002 },
         ),
         DomainError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, 10002),
     };
@@ -242,8 +300,8 @@ fn number<T: std::str::FromStr>(field: &str, text: Option<&str>) -> Result<Optio
 async fn list_namespaces(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path(account_id): Path<String>,
-    Query(query): Query<NamespaceListQuery>,
+    Cf(Path(account_id)): Cf<Path<String>>,
+    Cf(Query(query)): Cf<Query<NamespaceListQuery>>,
 ) -> Response {
     account!(state, account_id);
     let page = or_respond!(number("page", query.page.as_deref()));
@@ -288,8 +346,8 @@ fn title_of(body: &[u8]) -> Result<String, Response> {
 async fn create_namespace(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path(account_id): Path<String>,
-    body: Bytes,
+    Cf(Path(account_id)): Cf<Path<String>>,
+    CfBody(body): CfBody,
 ) -> Response {
     account!(state, account_id);
     let title = or_respond!(title_of(&body));
@@ -300,7 +358,7 @@ async fn create_namespace(
 async fn get_namespace(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
 ) -> Response {
     account!(state, account_id);
     let namespace = attempt!(state.kv.get_namespace(&actor, &namespace_id).await);
@@ -310,8 +368,8 @@ async fn get_namespace(
 async fn rename_namespace(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
-    body: Bytes,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
+    CfBody(body): CfBody,
 ) -> Response {
     account!(state, account_id);
     let title = or_respond!(title_of(&body));
@@ -322,7 +380,7 @@ async fn rename_namespace(
 async fn delete_namespace(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
 ) -> Response {
     account!(state, account_id);
     attempt!(state.kv.delete_namespace(&actor, &namespace_id).await);
@@ -352,8 +410,8 @@ fn key_json(name: &str, expiration: Option<i64>, metadata: Option<&Value>) -> Va
 async fn list_keys(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
-    Query(query): Query<KeyListQuery>,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
+    Cf(Query(query)): Cf<Query<KeyListQuery>>,
 ) -> Response {
     account!(state, account_id);
     let limit: u32 = or_respond!(number("limit", query.limit.as_deref())).unwrap_or(1000);
@@ -378,7 +436,7 @@ async fn list_keys(
 async fn get_value(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id, key)): Path<(String, String, String)>,
+    Cf(Path((account_id, namespace_id, key))): Cf<Path<(String, String, String)>>,
 ) -> Response {
     account!(state, account_id);
     or_respond!(check_key_length(&key));
@@ -395,7 +453,7 @@ async fn get_value(
 async fn get_metadata(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id, key)): Path<(String, String, String)>,
+    Cf(Path((account_id, namespace_id, key))): Cf<Path<(String, String, String)>>,
 ) -> Response {
     account!(state, account_id);
     or_respond!(check_key_length(&key));
@@ -414,8 +472,8 @@ struct WriteQuery {
 async fn put_value(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id, key)): Path<(String, String, String)>,
-    Query(query): Query<WriteQuery>,
+    Cf(Path((account_id, namespace_id, key))): Cf<Path<(String, String, String)>>,
+    Cf(Query(query)): Cf<Query<WriteQuery>>,
     request: Request,
 ) -> Response {
     account!(state, account_id);
@@ -478,7 +536,7 @@ async fn read_form(request: Request) -> Result<(Vec<u8>, Option<Value>), Respons
 async fn delete_value(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id, key)): Path<(String, String, String)>,
+    Cf(Path((account_id, namespace_id, key))): Cf<Path<(String, String, String)>>,
 ) -> Response {
     account!(state, account_id);
     or_respond!(check_key_length(&key));
@@ -525,8 +583,8 @@ fn bulk_result(count: usize) -> Response {
 async fn bulk_write(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
-    body: Bytes,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
+    CfBody(body): CfBody,
 ) -> Response {
     account!(state, account_id);
     let items: Vec<BulkItem> = or_respond!(parse(&body));
@@ -574,8 +632,8 @@ fn at_index(err: DomainError, index: usize) -> DomainError {
 async fn bulk_delete(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
-    body: Bytes,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
+    CfBody(body): CfBody,
 ) -> Response {
     account!(state, account_id);
     let keys: Vec<String> = or_respond!(parse(&body));
@@ -599,8 +657,8 @@ struct BulkGet {
 async fn bulk_get(
     State(state): State<CfState>,
     Extension(actor): Extension<Actor>,
-    Path((account_id, namespace_id)): Path<(String, String)>,
-    body: Bytes,
+    Cf(Path((account_id, namespace_id))): Cf<Path<(String, String)>>,
+    CfBody(body): CfBody,
 ) -> Response {
     account!(state, account_id);
     let asked: BulkGet = or_respond!(parse(&body));

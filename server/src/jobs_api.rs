@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use app::error::AppError;
 use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -108,11 +109,10 @@ async fn audit_csv(
     response
 }
 
-/// A domain error as the console's JSON error, with its status.
+/// A domain error as the console's JSON error, with its status: the same [`AppError`] the server
+/// functions answer with.
 pub fn error_response(err: DomainError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = json!({ "error": { "code": err.code(), "message": err.to_string(), "field": err.field() } });
-    (status, axum::Json(body)).into_response()
+    AppError::from(err).into_response()
 }
 
 /// What a started job answers with.

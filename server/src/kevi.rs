@@ -12,9 +12,8 @@
 // Helpers here fail with the finished response, which the handler returns as it is.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::to_bytes;
@@ -24,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::services::{Caller, ServiceRole, Services};
 use domain::{DomainError, KeyQuery, PutKey, limits};
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -78,16 +79,15 @@ pub fn failure(status: StatusCode, message: impl Into<String>, field: Option<&st
     (status, axum::Json(body)).into_response()
 }
 
+/// A domain error in this API's shape: the one mapping of `/v1/kv`. The status is the domain's
+/// for the kind (`DomainError::status`), the one every surface answers: a refusal by the storage
+/// backend (Cloudflare's 401, 403 or 429, say) is not the client's token, origin or rate, so it
+/// is a bad gateway (502), with the backend's words.
 fn domain_failure(err: DomainError) -> Response {
     if matches!(err, DomainError::Internal) {
         tracing::error!(%err, "the KV API failed");
     }
-    // A refusal by the storage backend (Cloudflare's 401, 403 or 429, say) is not the client's
-    // token, origin or rate: it is told as a bad gateway, with the backend's words.
-    let status = match err {
-        DomainError::Upstream { .. } => StatusCode::BAD_GATEWAY,
-        _ => StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    };
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     failure(status, err.to_string(), err.field())
 }
 
@@ -117,37 +117,32 @@ async fn empty_key() -> Response {
 
 // ---- rate limit ------------------------------------------------------------------------------
 
-/// A token bucket per token: `rate` requests a second, bursts of twice that.
+/// Tokens the limiter remembers before it forgets those whose allowance is whole again (which
+/// loses nothing: a forgotten token starts with a whole allowance).
+const REMEMBERED_TOKENS: usize = 100_000;
+
+/// `rate` requests a second per token, in bursts of up to twice that (governor's GCRA, keyed by
+/// the token: the same allowance as a token bucket of `2 * rate` refilled at `rate` a second).
 struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl RateLimiter {
     fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
-        Self { rate, burst: rate * 2.0, buckets: Mutex::new(HashMap::new()) }
+        let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        Self { limiter: governor::RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)) }
     }
 
-    /// `Ok` when the token may send one more request now, else the seconds to wait.
+    /// `Ok` when the token may send one more request now, else the whole seconds to wait.
     fn take(&self, token: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        if buckets.len() > 100_000 {
-            // Forget idle tokens rather than grow without bound (full buckets lose nothing).
-            let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * rate < burst);
+        if self.limiter.len() > REMEMBERED_TOKENS {
+            self.limiter.retain_recent();
         }
-        let (tokens, at) = buckets.entry(token.to_owned()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
-        }
+        self.limiter.check_key(&token.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
     }
 }
 
@@ -556,4 +551,45 @@ pub async fn load_services_file(services: &Services, path: &std::path::Path) -> 
         .load_definitions(&actor, &file.service)
         .await
         .map_err(|e| anyhow::anyhow!("services file {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error policy: the console and script API, `/client/v4` and `/v1/kv` give a Cloudflare
+    /// failure the same status (502, and 404 for Cloudflare's own "not found"), each in its shape.
+    #[test]
+    fn an_upstream_failure_answers_the_same_status_on_every_surface() {
+        let cases = [
+            (DomainError::upstream(503, 0, "Cloudflare: unavailable"), 502),
+            (DomainError::upstream(502, 0, "Cloudflare API unreachable"), 502),
+            (DomainError::upstream(429, 971, "Cloudflare: rate limited"), 502),
+            (DomainError::upstream(401, 10000, "Cloudflare: Authentication error"), 502),
+            (DomainError::upstream(403, 10000, "Cloudflare: Authentication error"), 502),
+            (DomainError::upstream(400, 10001, "Cloudflare: bad request"), 502),
+            (DomainError::upstream(404, 0, "a proxy's page"), 502),
+            (DomainError::upstream(404, 10013, "Cloudflare: namespace not found"), 404),
+            (DomainError::upstream(404, 10009, "Cloudflare: key not found"), 404),
+        ];
+        for (err, status) in cases {
+            let console = app::error::AppError::from(err.clone());
+            assert_eq!(console.status(), status, "console: {err:?}");
+            assert_eq!(crate::cf_api::cf_error(err.clone()).status().as_u16(), status, "/client/v4: {err:?}");
+            assert_eq!(domain_failure(err.clone()).status().as_u16(), status, "/v1/kv: {err:?}");
+            assert_eq!(err.status(), status, "domain: {err:?}");
+        }
+    }
+
+    /// The limits of the hand-written bucket it replaced: a burst of twice the rate, then a wait
+    /// of at least a second, each token on its own.
+    #[test]
+    fn each_token_gets_a_burst_of_twice_the_rate() {
+        let limiter = RateLimiter::new(5);
+        for _ in 0..10 {
+            assert_eq!(limiter.take("a"), Ok(()));
+        }
+        assert!(limiter.take("a").is_err_and(|wait| wait >= 1));
+        assert_eq!(limiter.take("b"), Ok(()));
+    }
 }

@@ -1,5 +1,5 @@
 //! The router: console pages, server functions under `/api`, `/health`, and the layers around
-//! them (tracing, compression, body limit, identity, JSON error statuses).
+//! them (tracing, compression, body limit, identity).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -23,7 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
-use crate::api_errors::json_error_status;
+use crate::api_errors::refuse_oversize_api;
 use crate::cf_api::CfState;
 use crate::config::{Backend, Config};
 use crate::kevi::KeviState;
@@ -164,12 +164,12 @@ pub fn router(
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_oversize_api))
         // Import uploads are streamed to disk, so they are not held to the body limit.
         .merge(crate::jobs_api::router(max_upload_bytes))
         .nest_service(security::CF_API_PREFIX, crate::cf_api::router(cf))
         .layer(middleware::from_fn(security::csrf))
         .layer(middleware::from_fn_with_state(identity, security::identify))
-        .layer(middleware::from_fn(json_error_status))
         .with_state(state);
     // The multi-tenant KV API has its own tokens, CORS and error shape: it sits beside the
     // console's identity and CSRF layers, not under them.

@@ -3,8 +3,8 @@
 // One argument per JSON field of the script API.
 #![allow(clippy::too_many_arguments)]
 
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::AuditPageDto;
 use crate::error::AppError;

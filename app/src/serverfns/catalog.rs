@@ -1,8 +1,8 @@
 // `search_keys` takes the script API's flat JSON object, one argument per filter.
 #![allow(clippy::too_many_arguments)]
 
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{KeyDetailsDto, KeyVersionDto, Ok as OkDto, SearchPageDto, TagsDto, VersionsDto};
 use crate::error::AppError;

@@ -4,8 +4,8 @@
 // One argument per JSON field of the script API: `list_jobs` has ten filters.
 #![allow(clippy::too_many_arguments)]
 
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto};
 use crate::error::AppError;

@@ -1,5 +1,5 @@
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{Deleted, KeyDto, KeyListDto, Ok as OkDto};
 use crate::error::AppError;

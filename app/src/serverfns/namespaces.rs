@@ -1,5 +1,5 @@
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{Deleted, NamespaceDto, NamespacePageDto, SyncedDto};
 use crate::error::AppError;

@@ -6,8 +6,8 @@
 //! and a new or changed service cannot be put over one.
 #![allow(clippy::too_many_arguments)]
 
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{ServiceDto, ServiceSecretDto, ServiceTokenDto};
 use crate::error::AppError;

@@ -1,7 +1,7 @@
 //! API tokens of the Cloudflare-compatible API (`/client/v4`), for admins: list, make, revoke.
 
+use crate::error::Json;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 use crate::dto::{ApiTokenDto, CreatedTokenDto};
 use crate::error::AppError;
