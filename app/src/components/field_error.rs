@@ -4,7 +4,7 @@ use crate::error::AppError;
 
 /// The server's message for `field`, shown under that field.
 #[component]
-pub fn FieldError(error: RwSignal<Option<AppError>>, field: &'static str) -> impl IntoView {
+pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
     view! {
         {move || {
             error
@@ -23,7 +23,7 @@ pub fn FieldError(error: RwSignal<Option<AppError>>, field: &'static str) -> imp
 
 /// An error that names no field of the form, shown at the top of it.
 #[component]
-pub fn FormError(error: RwSignal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
     view! {
         {move || {
             error

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::text::{Hint, MUTED};
+
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, Modal};
 use crate::dto::JobDto;
 use crate::format;
@@ -179,7 +181,7 @@ pub fn JobProgress(watched: WatchedJob, on_finished: Callback<JobDto>, on_dismis
     let row = |label: &'static str, value: AnyView| {
         view! {
             <div class="flex justify-between gap-2 border-b border-slate-100 py-1 dark:border-slate-800">
-                <dt class="text-slate-500 dark:text-slate-400">{label}</dt>
+                <dt class=MUTED>{label}</dt>
                 <dd class="text-right tabular-nums break-all">{value}</dd>
             </div>
         }
@@ -315,7 +317,7 @@ pub fn FailureList(#[prop(into)] job: Signal<Option<JobDto>>) -> impl IntoView {
                                 })
                                 .collect_view()}
                         </ul>
-                        {(more > 0).then(|| view! { <p class="text-xs text-slate-500 dark:text-slate-400">{format!("and {more} more")}</p> })}
+                        {(more > 0).then(|| view! { <Hint>{format!("and {more} more")}</Hint> })}
                     </div>
                 })
             })

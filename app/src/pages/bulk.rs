@@ -7,9 +7,12 @@ use std::collections::BTreeSet;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::radio_group::RadioGroup;
+use crate::components::text::Hint;
 use crate::dto::JobStartedDto;
 use crate::error::AppError;
 use crate::serverfns::jobs::{bulk_copy, bulk_delete, bulk_move, bulk_tag, bulk_ttl};
@@ -214,7 +217,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                     <input type="checkbox" bind:checked=overwrite />
                     "Overwrite existing keys"
                 </label>
-                <p class="text-xs text-slate-500 dark:text-slate-400">
+                <Hint>
                     {move || {
                         if overwrite.get() {
                             "Keys that already exist in the target are replaced."
@@ -224,7 +227,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                             "Keys that already exist in the target are skipped."
                         }
                     }}
-                </p>
+                </Hint>
                 <DialogButtons on_cancel=on_close label=verb pending />
             </form>
         </Modal>
@@ -264,21 +267,14 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                 <p class="text-sm">{move || format!("Change the expiration of {}. Values and metadata stay as they are.", ctx.describe())}</p>
                 <fieldset class="space-y-2">
                     <legend class=LABEL>"Expiration"</legend>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="radio" name="bulk-ttl" checked prop:checked=move || !remove.get() on:change=move |_| remove.set(false) />
-                        "Expire after a TTL"
-                    </label>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="radio" name="bulk-ttl" prop:checked=move || remove.get() on:change=move |_| remove.set(true) />
-                        "Remove expiration"
-                    </label>
+                    <RadioGroup name="bulk-ttl" value=remove options=vec![(false, "Expire after a TTL"), (true, "Remove expiration")] />
                 </fieldset>
                 <Show when=move || !remove.get()>
                     <label class=LABEL>
                         "TTL (seconds)"
                         <input class=INPUT type="number" min="60" value=seconds.get_untracked() bind:value=seconds />
                     </label>
-                    <p class="text-xs text-slate-500 dark:text-slate-400">"At least 60 seconds; counted from when each key is updated."</p>
+                    <Hint>"At least 60 seconds; counted from when each key is updated."</Hint>
                 </Show>
                 <FieldError error field="expiration_ttl" />
                 <DialogButtons on_cancel=on_close label="Update TTL" pending />
@@ -305,20 +301,6 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
         }
         start(ctx, "Apply tags", pending, error, on_close, bulk_tag(namespace_id, keys, prefix, list, op.to_owned()));
     };
-    let choice = move |value: &'static str, label: &'static str| {
-        view! {
-            <label class="flex items-center gap-2 text-sm">
-                <input
-                    type="radio"
-                    name="bulk-tags"
-                    checked=value == "add"
-                    prop:checked=move || operation.get() == value
-                    on:change=move |_| operation.set(value)
-                />
-                {label}
-            </label>
-        }
-    };
     view! {
         <Modal title="Apply tags".to_owned() on_close>
             <form class="space-y-3" on:submit=submit>
@@ -328,21 +310,27 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     "Tags"
                     <input class=INPUT type="text" placeholder="hot, eu" autocomplete="off" bind:value=tags />
                 </label>
-                <p class="text-xs text-slate-500 dark:text-slate-400">"Separate tags with commas."</p>
+                <Hint>"Separate tags with commas."</Hint>
                 <FieldError error field="tags" />
                 <fieldset class="space-y-1">
                     <legend class=LABEL>"How"</legend>
-                    {choice("add", "Add these tags")}
-                    {choice("remove", "Remove these tags")}
-                    {choice("replace", "Replace all tags with these")}
+                    <RadioGroup
+                        name="bulk-tags"
+                        value=operation
+                        options=vec![
+                            ("add", "Add these tags"),
+                            ("remove", "Remove these tags"),
+                            ("replace", "Replace all tags with these"),
+                        ]
+                    />
                 </fieldset>
-                <p class="text-xs text-slate-500 dark:text-slate-400">
+                <Hint>
                     {move || match operation.get() {
                         "add" => "Each key keeps its tags and gains these.",
                         "remove" => "These tags are taken off each key; its other tags stay.",
                         _ => "Each key's tags become exactly these; its other tags are removed.",
                     }}
-                </p>
+                </Hint>
                 <FieldError error field="operation" />
                 <DialogButtons on_cancel=on_close label="Apply tags" pending />
             </form>
@@ -352,23 +340,24 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 
 #[component]
 fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let confirm = move || {
         let (keys, prefix) = ctx.target();
-        let namespace_id = ctx.namespace_id.get_untracked();
-        start(ctx, "Delete keys", pending, error, on_close, bulk_delete(namespace_id, keys, prefix));
+        bulk_delete(ctx.namespace_id.get_untracked(), keys, prefix)
     };
     view! {
-        <Modal title="Delete selected keys".to_owned() on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&[] />
-                <p class="text-sm" data-testid="delete-summary">
-                    {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
-                </p>
-                <DialogButtons on_cancel=on_close label="Delete" pending danger=true />
-            </form>
-        </Modal>
+        <ConfirmDialog
+            title="Delete selected keys".to_owned()
+            label="Delete"
+            on_close
+            confirm
+            on_done=move |started| {
+                on_close.run(());
+                ctx.started("Delete keys", started);
+            }
+        >
+            <p class="text-sm" data-testid="delete-summary">
+                {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
+            </p>
+        </ConfirmDialog>
     }
 }

@@ -8,9 +8,12 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::components::cursor_list::{CursorPages, LoadMore};
+use crate::components::data_table::{Column, DataTable, EmptyNote};
 use crate::components::field_error::{FormError, run_submit};
 use crate::components::job_progress::{FailureList, is_final, job_label};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
+use crate::components::text::MUTED;
 use crate::components::viewer::can_write;
 use crate::dto::{JobDto, JobEventDto, JobPageDto};
 use crate::error::AppError;
@@ -101,8 +104,6 @@ pub fn JobsPage() -> impl IntoView {
     let selected = Memo::new(move |_| query.read().get("job").filter(|j| !j.is_empty()));
     let reload = RwSignal::new(0u32);
     let first_page = Resource::new(move || (filters.get(), reload.get()), |(f, _)| f.load(None));
-    let more_pages = RwSignal::new(Vec::<JobPageDto>::new());
-    Effect::watch(move || (filters.get(), reload.get()), move |_, _, _| more_pages.set(Vec::new()), false);
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let navigate = use_navigate();
     let apply = move |change: Box<dyn FnOnce(&mut Filters)>| {
@@ -179,7 +180,7 @@ pub fn JobsPage() -> impl IntoView {
                         .map(|p| p.namespaces.into_iter().map(|n| (n.id, n.title)).collect())
                         .unwrap_or_default();
                     match first_page.await {
-                        Ok(first) => view! { <JobTable first more_pages filters titles selected /> }.into_any(),
+                        Ok(first) => view! { <JobTable first filters titles selected /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -188,59 +189,36 @@ pub fn JobsPage() -> impl IntoView {
     }
 }
 
+const JOB_COLUMNS: &[Column] = &[
+    Column::new("Type"),
+    Column::new("Namespace"),
+    Column::new("Status"),
+    Column::new("Progress"),
+    Column::new("Created"),
+    Column::new("User"),
+    Column::right("Errors"),
+];
+
 #[component]
 fn JobTable(
     first: JobPageDto,
-    more_pages: RwSignal<Vec<JobPageDto>>,
     filters: Memo<Filters>,
     titles: Vec<(String, String)>,
     selected: Memo<Option<String>>,
 ) -> impl IntoView {
-    let first_cursor = first.cursor.clone();
-    let next_cursor = move || more_pages.with(|p| p.last().map(|p| p.cursor.clone()).unwrap_or(first_cursor.clone()));
     let empty = first.jobs.is_empty();
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let next = next_cursor.clone();
-    let load_more = move |_| {
-        let call = filters.get_untracked().load(next());
-        run_submit(loading, error, call, move |page| more_pages.update(|p| p.push(page)));
-    };
+    let pages = CursorPages::new(first);
+    let load = move |cursor| filters.get_untracked().load(cursor);
     let titles = StoredValue::new(titles);
     let row = move |job: JobDto| view! { <JobRow job titles=titles.get_value() filters selected /> };
     view! {
         <Show when=move || empty>
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No jobs match. Bulk actions, imports and exports show up here."
-            </p>
+            <EmptyNote>"No jobs match. Bulk actions, imports and exports show up here."</EmptyNote>
         </Show>
-        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" aria-label="Jobs">
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        <th scope="col" class="p-2">"Type"</th>
-                        <th scope="col" class="p-2">"Namespace"</th>
-                        <th scope="col" class="p-2">"Status"</th>
-                        <th scope="col" class="p-2">"Progress"</th>
-                        <th scope="col" class="p-2">"Created"</th>
-                        <th scope="col" class="p-2">"User"</th>
-                        <th scope="col" class="p-2 text-right">"Errors"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {first.jobs.into_iter().map(row).collect_view()}
-                    {move || more_pages.get().into_iter().flat_map(|p| p.jobs).map(row).collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <div class="flex items-center gap-3 text-sm">
-            <Show when=move || next_cursor().is_some()>
-                <button type="button" class=BUTTON_SECONDARY disabled=move || loading.get() on:click=load_more.clone()>
-                    "Load more"
-                </button>
-            </Show>
-            <FormError error fields=&[] />
-        </div>
+        <DataTable label="Jobs" columns=JOB_COLUMNS>
+            {pages.rows(row)}
+        </DataTable>
+        <LoadMore pages load />
     }
 }
 
@@ -309,7 +287,7 @@ fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -
         <section class="space-y-3 rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900" aria-label="Job details">
             <div class="flex flex-wrap items-center gap-2">
                 <h2 class="text-lg font-semibold">"Job details"</h2>
-                <span class="font-mono text-xs text-slate-500 dark:text-slate-400 break-all">{job_id.clone()}</span>
+                <span class=format!("font-mono text-xs {MUTED} break-all")>{job_id.clone()}</span>
                 <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| revision.update(|r| *r += 1)>
                     "Refresh"
                 </button>
@@ -414,8 +392,8 @@ fn Timeline(events: Vec<JobEventDto>) -> impl IntoView {
                                 " · "
                                 <time title=format::utc_seconds(e.created_at)>{format::ago(e.created_at, now)}</time>
                                 " · "
-                                <span class="text-slate-500 dark:text-slate-400">{format::utc_seconds(e.created_at)}</span>
-                                {details.map(|d| view! { <div class="text-xs text-slate-500 dark:text-slate-400">{d}</div> })}
+                                <span class=MUTED>{format::utc_seconds(e.created_at)}</span>
+                                {details.map(|d| view! { <div class=format!("text-xs {MUTED}")>{d}</div> })}
                                 {reason.map(|r| view! { <div class="text-xs text-red-700 dark:text-red-400">{format!("Reason: {r}")}</div> })}
                             </li>
                         }

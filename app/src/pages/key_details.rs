@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::components::field_error::{FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::tag_chips::TagChips;
+use crate::components::text::{Hint, Muted};
 use crate::components::viewer::can_write;
 use crate::dto::{KeyDetailsDto, KeyVersionDto, VersionDto};
 use crate::error::AppError;
@@ -60,7 +61,7 @@ fn DetailsView(details: KeyDetailsDto) -> impl IntoView {
                 <dt class="font-medium">"Tags"</dt>
                 <dd class="mt-1" data-testid="tags-view">
                     {if no_tags {
-                        view! { <span class="text-slate-500 dark:text-slate-400">"No tags"</span> }.into_any()
+                        view! { <Muted>"No tags"</Muted> }.into_any()
                     } else {
                         view! { <TagChips tags=details.tags /> }.into_any()
                     }}
@@ -71,7 +72,7 @@ fn DetailsView(details: KeyDetailsDto) -> impl IntoView {
                 <dd class="mt-1" data-testid="custom-metadata-view">
                     {match custom {
                         Some(text) => view! { <pre class="max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{text}</pre> }.into_any(),
-                        None => view! { <span class="text-slate-500 dark:text-slate-400">"None"</span> }.into_any(),
+                        None => view! { <Muted>"None"</Muted> }.into_any(),
                     }}
                 </dd>
             </div>
@@ -177,7 +178,7 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
                     {custom.get_untracked()}
                 </textarea>
             </label>
-            <p class="text-xs text-slate-500 dark:text-slate-400">{custom_status}</p>
+            <Hint>{custom_status}</Hint>
             <FieldError error field="custom_metadata" />
             <div class="flex items-center justify-end gap-2">
                 <Show when=move || saved.get()>

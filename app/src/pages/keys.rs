@@ -4,11 +4,15 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+use crate::components::cursor_list::{CursorPages, LoadMore};
+use crate::components::data_table::{Column, DataTable, EmptyNote};
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::radio_group::RadioGroup;
 use crate::components::tag_chips::TagChips;
+use crate::components::text::{Hint, MUTED, Muted};
 use crate::components::viewer::{can_write, use_viewer};
 use crate::dto::{JobDto, KeyDto, KeyEntryDto, KeyListDto};
 use crate::error::AppError;
@@ -58,16 +62,11 @@ pub fn KeysPage() -> impl IntoView {
             }
         },
     );
-    // Pages fetched with "Load more", after the first one.
-    let more_pages = RwSignal::new(Vec::<KeyListDto>::new());
     // The rows chosen for a bulk action; a new listing starts with none.
     let selection = RwSignal::new(Selection::default());
     Effect::watch(
         move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
-        move |_, _, _| {
-            more_pages.set(Vec::new());
-            selection.set(Selection::default());
-        },
+        move |_, _, _| selection.set(Selection::default()),
         false,
     );
     let adding = RwSignal::new(false);
@@ -150,7 +149,7 @@ pub fn KeysPage() -> impl IntoView {
                         Ok(ns) => view! {
                             <div class="flex flex-wrap items-baseline gap-x-4 gap-y-1">
                                 <h1 class="text-2xl font-semibold break-all">{ns.title}</h1>
-                                <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{ns.id.clone()}</span>
+                                <span class=format!("font-mono text-xs {MUTED}")>{ns.id.clone()}</span>
                                 <span class="text-sm tabular-nums">
                                     {format!("{} keys · {}", ns.key_count, format::bytes(ns.size_bytes))}
                                 </span>
@@ -220,7 +219,7 @@ pub fn KeysPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
-                        Ok(first) => view! { <KeyTable first more_pages namespace_id prefix tag selection key_count writer /> }.into_any(),
+                        Ok(first) => view! { <KeyTable first namespace_id prefix tag selection key_count writer /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -289,10 +288,17 @@ pub fn KeysPage() -> impl IntoView {
     }
 }
 
+const KEY_COLUMNS: &[Column] = &[
+    Column::new("Key"),
+    Column::new("Tags"),
+    Column::new("Expiration"),
+    Column::right("Size"),
+    Column::new("Metadata"),
+];
+
 #[component]
 fn KeyTable(
     first: KeyListDto,
-    more_pages: RwSignal<Vec<KeyListDto>>,
     namespace_id: Memo<String>,
     prefix: Memo<String>,
     tag: Memo<String>,
@@ -301,35 +307,13 @@ fn KeyTable(
     /// Rows get checkboxes (for the bulk bar) only when the viewer may write.
     writer: bool,
 ) -> impl IntoView {
-    let first_cursor = first.cursor.clone();
-    let first_complete = first.list_complete;
-    let first_keys = first.keys;
-    let empty = first_keys.is_empty();
-    let next_cursor = move || {
-        more_pages.with(|pages| match pages.last() {
-            Some(page) => (page.cursor.clone(), page.list_complete),
-            None => (first_cursor.clone(), first_complete),
-        })
-    };
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let next = next_cursor.clone();
-    let load_more = move |_| {
-        let (cursor, _) = next();
-        let call = load_keys(namespace_id.get_untracked(), prefix.get_untracked(), tag.get_untracked(), cursor);
-        run_submit(loading, error, call, move |page| more_pages.update(|pages| pages.push(page)));
-    };
-    let first_len = first_keys.len();
-    let shown = move || first_len + more_pages.with(|pages| pages.iter().map(|p| p.keys.len()).sum::<usize>());
-    let first_names: Vec<String> = first_keys.iter().map(|k| k.name.clone()).collect();
-    let shown_names = move || {
-        let mut names = first_names.clone();
-        more_pages.with(|pages| names.extend(pages.iter().flat_map(|p| p.keys.iter().map(|k| k.name.clone()))));
-        names
-    };
-    let shown_names_all = shown_names.clone();
+    let empty = first.keys.is_empty();
+    let pages = CursorPages::new(first);
+    let load =
+        move |cursor| load_keys(namespace_id.get_untracked(), prefix.get_untracked(), tag.get_untracked(), cursor);
+    let shown_names = move || pages.with(|keys| keys.iter().map(|k| k.name.clone()).collect::<Vec<_>>());
     let all_shown = Memo::new(move |_| {
-        let names = shown_names_all();
+        let names = shown_names();
         !names.is_empty() && selection.with(|s| s.all_matching || names.iter().all(|n| s.keys.contains(n)))
     });
     let toggle_all = move |ev: leptos::ev::Event| {
@@ -340,10 +324,7 @@ fn KeyTable(
             selection.set(Selection::default());
         }
     };
-    let more_match = {
-        let next = next_cursor.clone();
-        move || all_shown.get() && !next().1 && tag.with(String::is_empty)
-    };
+    let more_match = move || all_shown.get() && !pages.complete() && tag.with(String::is_empty);
     let select_matching_label = move || {
         let p = prefix.get();
         match (p.is_empty(), key_count.get()) {
@@ -352,45 +333,24 @@ fn KeyTable(
             (false, _) => format!("Select all keys matching the prefix \"{p}\""),
         }
     };
-    let first_rows = first_keys;
+    let select_all = move || {
+        writer.then(|| {
+            view! {
+                <th scope="col" class="w-8 p-2">
+                    <input type="checkbox" aria-label="Select all" prop:checked=move || all_shown.get() on:change=toggle_all />
+                </th>
+            }
+        })
+    };
     view! {
         <Show when=move || empty>
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+            <EmptyNote>
                 {if writer { "No keys match. Add a key, or clear the prefix filter." } else { "No keys match. Clear the prefix filter." }}
-            </p>
+            </EmptyNote>
         </Show>
-        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm">
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        {writer
-                            .then(|| {
-                                view! {
-                                    <th scope="col" class="w-8 p-2">
-                                        <input type="checkbox" aria-label="Select all" prop:checked=move || all_shown.get() on:change=toggle_all />
-                                    </th>
-                                }
-                            })}
-                        <th scope="col" class="p-2">"Key"</th>
-                        <th scope="col" class="p-2">"Tags"</th>
-                        <th scope="col" class="p-2">"Expiration"</th>
-                        <th scope="col" class="p-2 text-right">"Size"</th>
-                        <th scope="col" class="p-2">"Metadata"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {first_rows.into_iter().map(|k| view! { <KeyRow entry=k prefix tag selection writer /> }).collect_view()}
-                    {move || {
-                        more_pages
-                            .get()
-                            .into_iter()
-                            .flat_map(|page| page.keys)
-                            .map(|k| view! { <KeyRow entry=k prefix tag selection writer /> })
-                            .collect_view()
-                    }}
-                </tbody>
-            </table>
-        </div>
+        <DataTable columns=KEY_COLUMNS lead=select_all>
+            {pages.rows(move |k| view! { <KeyRow entry=k prefix tag selection writer /> })}
+        </DataTable>
         <Show when=move || writer && more_match()>
             <p class="flex flex-wrap items-center gap-2 text-sm">
                 {move || {
@@ -412,15 +372,9 @@ fn KeyTable(
                 }}
             </p>
         </Show>
-        <div class="flex items-center gap-3 text-sm">
-            <span data-testid="key-count">{move || format!("{} keys shown", shown())}</span>
-            <Show when=move || !next_cursor().1>
-                <button type="button" class=BUTTON_SECONDARY disabled=move || loading.get() on:click=load_more.clone()>
-                    "Load more"
-                </button>
-            </Show>
-            <FormError error fields=&[] />
-        </div>
+        <LoadMore pages load>
+            <span data-testid="key-count">{move || format!("{} keys shown", pages.len())}</span>
+        </LoadMore>
     }
 }
 
@@ -592,24 +546,16 @@ fn TtlFields(
     at: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
-    // Attributes carry the initial state so the form is right before (or without) hydration.
-    let initial = mode.get_untracked();
     view! {
         <fieldset class="space-y-2">
             <legend class=LABEL>"Expiration"</legend>
             <div class="flex flex-wrap gap-4 text-sm">
-                <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::None prop:checked=move || mode.get() == TtlMode::None on:change=move |_| mode.set(TtlMode::None) />
-                    "Never"
-                </label>
-                <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::Seconds prop:checked=move || mode.get() == TtlMode::Seconds on:change=move |_| mode.set(TtlMode::Seconds) />
-                    "After seconds"
-                </label>
-                <label class="flex items-center gap-1">
-                    <input type="radio" name="ttl-mode" checked=initial == TtlMode::At prop:checked=move || mode.get() == TtlMode::At on:change=move |_| mode.set(TtlMode::At) />
-                    "At a date and time"
-                </label>
+                <RadioGroup
+                    name="ttl-mode"
+                    value=mode
+                    options=vec![(TtlMode::None, "Never"), (TtlMode::Seconds, "After seconds"), (TtlMode::At, "At a date and time")]
+                    class="flex items-center gap-1"
+                />
             </div>
             <Show when=move || mode.get() == TtlMode::Seconds>
                 <label class=LABEL>
@@ -680,7 +626,7 @@ fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<
                     "Metadata (JSON)"
                     <textarea class=format!("{INPUT} font-mono") rows="3" bind:value=metadata></textarea>
                 </label>
-                <p class="text-xs text-slate-500 dark:text-slate-400">{move || metadata_size(&metadata.get())}</p>
+                <Hint>{move || metadata_size(&metadata.get())}</Hint>
                 <FieldError error field="metadata" />
                 <TtlFields mode seconds at error />
                 <DialogButtons on_cancel=on_close label="Save" pending />
@@ -820,7 +766,7 @@ fn KeyView(loaded: KeyDto) -> impl IntoView {
                     {value}
                 </textarea>
             </label>
-            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500 dark:text-slate-400">
+            <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
                 <span>{format::bytes(loaded.size)}</span>
                 {download.map(|href| view! { <a class="underline" href=href download=name>"Download value"</a> })}
             </div>
@@ -830,7 +776,7 @@ fn KeyView(loaded: KeyDto) -> impl IntoView {
                     <dd data-testid="metadata-view">
                         {match metadata {
                             Some(m) => view! { <pre class="mt-1 max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{m}</pre> }.into_any(),
-                            None => view! { <span class="text-slate-500 dark:text-slate-400">"None"</span> }.into_any(),
+                            None => view! { <Muted>"None"</Muted> }.into_any(),
                         }}
                     </dd>
                 </div>
@@ -927,7 +873,7 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
                     {value.get_untracked()}
                 </textarea>
             </label>
-            <div class="flex flex-wrap items-center gap-2 text-xs text-slate-500 dark:text-slate-400">
+            <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
                 <span>{move || format::bytes(size())}</span>
                 <Show when=is_json>
                     <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(true)>
@@ -947,7 +893,7 @@ fn EditorForm(namespace_id: String, loaded: KeyDto, on_close: Callback<()>, on_c
                     {metadata.get_untracked()}
                 </textarea>
             </label>
-            <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
+            <p class=format!("text-xs {MUTED}") data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
             <FieldError error field="metadata" />
             <TtlFields mode seconds at error />
             <div class="flex flex-wrap items-center justify-end gap-2">

@@ -3,10 +3,13 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::data_table::EmptyNote;
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::text::MUTED;
 use crate::components::viewer::can_write;
 use crate::dto::NamespaceDto;
 use crate::error::AppError;
@@ -95,13 +98,13 @@ pub fn NamespacesPage() -> impl IntoView {
                                     {format!("{} namespace{}", list.total, if list.total == 1 { "" } else { "s" })}
                                 </p>
                                 <Show when=move || empty>
-                                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                                    <EmptyNote>
                                         {if writer {
                                             "No namespaces here yet. Create one to start storing keys."
                                         } else {
                                             "No namespaces here yet."
                                         }}
-                                    </p>
+                                    </EmptyNote>
                                 </Show>
                                 <ul class="divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900">
                                     {list
@@ -118,7 +121,7 @@ pub fn NamespacesPage() -> impl IntoView {
                                                         <A href=format!("/namespaces/{}", ns.id) attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300 break-all">
                                                             {ns.title.clone()}
                                                         </A>
-                                                        <div class="font-mono text-xs text-slate-500 dark:text-slate-400">{ns.id.clone()}</div>
+                                                        <div class=format!("font-mono text-xs {MUTED}")>{ns.id.clone()}</div>
                                                     </div>
                                                     <div class="text-sm tabular-nums">
                                                         {format!("{} key{}", ns.key_count, if ns.key_count == 1 { "" } else { "s" })}
@@ -259,42 +262,39 @@ fn TitleDialog(change: TitleChange, on_close: Callback<()>, on_done: Callback<()
 #[component]
 fn DeleteDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
     let typed = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let needs_title = ns.key_count > 0;
     let expected = ns.title.clone();
     let blocked = Signal::derive(move || needs_title && typed.get() != expected);
     let id = ns.id.clone();
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        run_submit(pending, error, delete_namespace(id.clone()), move |_| {
-            on_done.run(());
-            on_close.run(());
-        });
-    };
     view! {
-        <Modal title=format!("Delete {}", ns.title) on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&[] />
-                <p class="text-sm">
-                    {if needs_title {
-                        format!(
-                            "This deletes the namespace and its {} key{}. It cannot be undone.",
-                            ns.key_count,
-                            if ns.key_count == 1 { "" } else { "s" },
-                        )
-                    } else {
-                        "This deletes the empty namespace.".to_owned()
-                    }}
-                </p>
-                <Show when=move || needs_title>
-                    <label class=LABEL>
-                        "Type the title to confirm"
-                        <input class=INPUT type="text" bind:value=typed autocomplete="off" />
-                    </label>
-                </Show>
-                <DialogButtons on_cancel=on_close label="Delete" pending danger=true blocked />
-            </form>
-        </Modal>
+        <ConfirmDialog
+            title=format!("Delete {}", ns.title)
+            label="Delete"
+            on_close
+            confirm=move || delete_namespace(id.clone())
+            on_done=move |_| {
+                on_done.run(());
+                on_close.run(());
+            }
+            blocked
+        >
+            <p class="text-sm">
+                {if needs_title {
+                    format!(
+                        "This deletes the namespace and its {} key{}. It cannot be undone.",
+                        ns.key_count,
+                        if ns.key_count == 1 { "" } else { "s" },
+                    )
+                } else {
+                    "This deletes the empty namespace.".to_owned()
+                }}
+            </p>
+            <Show when=move || needs_title>
+                <label class=LABEL>
+                    "Type the title to confirm"
+                    <input class=INPUT type="text" bind:value=typed autocomplete="off" />
+                </label>
+            </Show>
+        </ConfirmDialog>
     }
 }

@@ -6,7 +6,8 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::components::field_error::{FormError, run_submit};
+use crate::components::cursor_list::{CursorPages, LoadMore};
+use crate::components::data_table::{Column, DataTable, EmptyNote};
 use crate::components::modal::{BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::tag_chips::TagChips;
 use crate::dto::{SearchPageDto, SearchResultDto};
@@ -284,9 +285,9 @@ pub fn SearchPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match results.await {
                         Ok(None) => view! {
-                            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
+                            <EmptyNote>
                                 "Type part of a key name, or pick a tag or namespace, to search every namespace at once."
-                            </p>
+                            </EmptyNote>
                         }
                             .into_any(),
                         Ok(Some(page)) => view! { <SearchResults first=page filters=filters.get_untracked() /> }.into_any(),
@@ -298,62 +299,35 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
+const RESULT_COLUMNS: &[Column] = &[
+    Column::new("Namespace"),
+    Column::new("Key"),
+    Column::new("Tags"),
+    Column::right("Size"),
+    Column::new("Expiration"),
+];
+
 #[component]
 fn SearchResults(first: SearchPageDto, filters: Filters) -> impl IntoView {
     let total = first.total;
-    let rows = RwSignal::new(first.results);
-    let cursor = RwSignal::new(first.cursor);
-    let error = RwSignal::new(None::<AppError>);
-    let loading = RwSignal::new(false);
-    let load_more = move |_| {
-        let next = cursor.get_untracked();
-        run_submit(loading, error, filters.clone().run(next), move |page| {
-            rows.update(|r| r.extend(page.results));
-            cursor.set(page.cursor);
-        });
-    };
+    let pages = CursorPages::new(first);
+    let load = move |cursor| filters.clone().run(cursor);
     view! {
         <Show
-            when=move || !rows.with(Vec::is_empty)
-            fallback=|| view! {
-                <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                    "No keys match. Try a shorter part of the name, fewer tags, or fewer filters."
-                </p>
-            }
+            when=move || !pages.is_empty()
+            fallback=|| view! { <EmptyNote>"No keys match. Try a shorter part of the name, fewer tags, or fewer filters."</EmptyNote> }
         >
             <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="search-count">
                 {move || match total {
-                    Some(n) => format!("{} of {n} matching keys shown", rows.with(Vec::len)),
-                    None => format!("{} keys shown", rows.with(Vec::len)),
+                    Some(n) => format!("{} of {n} matching keys shown", pages.len()),
+                    None => format!("{} keys shown", pages.len()),
                 }}
             </p>
-            <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                <table class="w-full text-left text-sm">
-                    <thead class="bg-slate-100 dark:bg-slate-800">
-                        <tr>
-                            <th scope="col" class="p-2">"Namespace"</th>
-                            <th scope="col" class="p-2">"Key"</th>
-                            <th scope="col" class="p-2">"Tags"</th>
-                            <th scope="col" class="p-2 text-right">"Size"</th>
-                            <th scope="col" class="p-2">"Expiration"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        <For each=move || rows.get() key=|r| (r.namespace_id.clone(), r.key.clone()) let:hit>
-                            <ResultRow hit />
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+            <DataTable columns=RESULT_COLUMNS>
+                {pages.rows(|hit| view! { <ResultRow hit /> })}
+            </DataTable>
         </Show>
-        <div class="flex items-center gap-3">
-            <Show when=move || cursor.with(Option::is_some)>
-                <button type="button" class=BUTTON_SECONDARY disabled=move || loading.get() on:click=load_more.clone()>
-                    "Load more"
-                </button>
-            </Show>
-            <FormError error fields=&[] />
-        </div>
+        <LoadMore pages load class="flex items-center gap-3" />
     }
 }
 

@@ -6,13 +6,17 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::components::admin_page::AdminPage;
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::data_table::{Column, DataTable, EmptyNote};
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::shown_once::ShownOnce;
+use crate::components::text::{Hint, MUTED, Muted};
+use crate::components::token_cells::TokenCells;
 use crate::dto::{NamespaceDto, NamespacePageDto, ServiceDto, ServiceSecretDto, ServiceTokenDto};
 use crate::error::AppError;
 use crate::format;
-use crate::pages::tokens::{site_origin, when};
+use crate::pages::tokens::site_origin;
 use crate::serverfns::namespaces::list_namespaces;
 use crate::serverfns::services::{
     create_service, issue_service_token, list_service_tokens, list_services, revoke_service_token, update_service,
@@ -233,10 +237,10 @@ fn ServiceFields(
                     bind:value=draft.prefix
                 />
                 <FieldError error field="prefix" />
-                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
+                <Hint class="mt-1">
                     "Keys are stored as " <code class="font-mono">"<prefix>:<key>"</code>
                     "; unique in the namespace. 1 to 64 of A–Z, a–z, 0–9, “.”, “_” and “-”."
-                </p>
+                </Hint>
             </div>
             <div data-field="allowed_origins">
                 <label class=LABEL for=field_id("allowed_origins")>
@@ -253,11 +257,11 @@ fn ServiceFields(
                     {draft.origins.get_untracked()}
                 </textarea>
                 <FieldError error field="allowed_origins" />
-                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
+                <Hint class="mt-1">
                     "Browser pages that may call the API, one a line or separated by commas: "
                     <code class="font-mono">"https://app.example.com"</code> ", or " <code class="font-mono">"*"</code>
                     " for any. Calls without an Origin (servers, scripts) need none."
-                </p>
+                </Hint>
             </div>
             <div data-field="public_keys">
                 <label class=LABEL for=field_id("public_keys")>
@@ -274,10 +278,10 @@ fn ServiceFields(
                     {draft.public_keys.get_untracked()}
                 </textarea>
                 <FieldError error field="public_keys" />
-                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
+                <Hint class="mt-1">
                     "Keys a token may read from any origin: names, or prefixes ending in "
                     <code class="font-mono">"*"</code> ", one a line or separated by commas."
-                </p>
+                </Hint>
             </div>
             <div data-field="description">
                 <label class=LABEL for=field_id("description")>
@@ -351,9 +355,9 @@ fn NewServiceForm(
                         bind:value=name
                     />
                     <FieldError error field="name" />
-                    <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
+                    <Hint class="mt-1">
                         "3 to 30 of a–z, 0–9 and “-”; it cannot be changed later. Writes are audited under this name."
-                    </p>
+                    </Hint>
                 </div>
                 <Suspense fallback=|| view! { <p>"Loading the namespaces…"</p> }>
                     {move || Suspend::new(async move {
@@ -408,7 +412,7 @@ fn SecretBox(made: ServiceSecretDto, on_dismiss: Callback<()>) -> impl IntoView 
 /// A list of strings, one a line, or a dash for none.
 fn list_cell(items: &[String]) -> AnyView {
     if items.is_empty() {
-        return view! { <span class="text-slate-500 dark:text-slate-400">"—"</span> }.into_any();
+        return view! { <Muted>"—"</Muted> }.into_any();
     }
     view! {
         <ul class="font-mono text-xs">
@@ -417,6 +421,17 @@ fn list_cell(items: &[String]) -> AnyView {
     }
     .into_any()
 }
+
+const SERVICE_COLUMNS: &[Column] = &[
+    Column::new("Name"),
+    Column::new("Namespace"),
+    Column::new("Role"),
+    Column::new("Prefix"),
+    Column::new("Allowed origins"),
+    Column::new("Public keys"),
+    Column::new("Status"),
+    Column::hidden("Actions"),
+];
 
 #[component]
 fn ServiceTable(
@@ -429,32 +444,14 @@ fn ServiceTable(
     let empty = services.is_empty();
     view! {
         <Show when=move || empty>
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No services yet. Make one above for each application that uses the KV API."
-            </p>
+            <EmptyNote>"No services yet. Make one above for each application that uses the KV API."</EmptyNote>
         </Show>
-        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" aria-label="Services">
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        <th scope="col" class="p-2">"Name"</th>
-                        <th scope="col" class="p-2">"Namespace"</th>
-                        <th scope="col" class="p-2">"Role"</th>
-                        <th scope="col" class="p-2">"Prefix"</th>
-                        <th scope="col" class="p-2">"Allowed origins"</th>
-                        <th scope="col" class="p-2">"Public keys"</th>
-                        <th scope="col" class="p-2">"Status"</th>
-                        <th scope="col" class="p-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {services
-                        .into_iter()
-                        .map(|service| view! { <ServiceRow service selected on_edit on_changed notice /> })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Services" columns=SERVICE_COLUMNS>
+            {services
+                .into_iter()
+                .map(|service| view! { <ServiceRow service selected on_edit on_changed notice /> })
+                .collect_view()}
+        </DataTable>
     }
 }
 
@@ -477,13 +474,13 @@ fn ServiceRow(
         }
     };
     let status = if disabled {
-        view! { <span class="font-medium text-slate-500 dark:text-slate-400">"disabled"</span> }.into_any()
+        view! { <span class=format!("font-medium {MUTED}")>"disabled"</span> }.into_any()
     } else {
         view! { <span class="font-medium text-green-700 dark:text-green-400">"enabled"</span> }.into_any()
     };
     let namespace = match &service.namespace_title {
         Some(title) => view! { <span class="break-all">{title.clone()}</span> }.into_any(),
-        None => view! { <span class="text-slate-500 dark:text-slate-400">"(not found)"</span> }.into_any(),
+        None => view! { <Muted>"(not found)"</Muted> }.into_any(),
     };
     let show_tokens = {
         let name = name.clone();
@@ -502,11 +499,11 @@ fn ServiceRow(
             <th scope="row" class="p-2 font-medium break-all">
                 {name.clone()}
                 {(!service.description.is_empty())
-                    .then(|| view! { <div class="text-xs font-normal text-slate-500 dark:text-slate-400">{service.description.clone()}</div> })}
+                    .then(|| view! { <div class=format!("text-xs font-normal {MUTED}")>{service.description.clone()}</div> })}
             </th>
             <td class="p-2">
                 {namespace}
-                <div class="font-mono text-xs text-slate-500 dark:text-slate-400 break-all">{service.namespace_id.clone()}</div>
+                <div class=format!("font-mono text-xs {MUTED} break-all")>{service.namespace_id.clone()}</div>
             </td>
             <td class="p-2 whitespace-nowrap" data-testid="service-role">{service.role.clone()}</td>
             <td class="p-2 font-mono text-xs break-all">{service.prefix.clone()}</td>
@@ -657,101 +654,71 @@ fn ServiceTokens(
     }
 }
 
+const TOKEN_COLUMNS: &[Column] = &[
+    Column::new("Token"),
+    Column::new("Created"),
+    Column::new("Last used"),
+    Column::new("Status"),
+    Column::hidden("Actions"),
+];
+
 #[component]
 fn TokenTable(label: String, tokens: Vec<ServiceTokenDto>, on_revoke: Callback<ServiceTokenDto>) -> impl IntoView {
     let now = format::now_unix();
     if tokens.is_empty() {
-        return view! {
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No tokens: issue one for the service’s application."
-            </p>
-        }
-        .into_any();
+        return view! { <EmptyNote>"No tokens: issue one for the service’s application."</EmptyNote> }.into_any();
     }
     view! {
-        <div class="overflow-x-auto rounded-md border border-slate-200 dark:border-slate-800">
-            <table class="w-full text-left text-sm" aria-label=label>
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        <th scope="col" class="p-2">"Token"</th>
-                        <th scope="col" class="p-2">"Created"</th>
-                        <th scope="col" class="p-2">"Last used"</th>
-                        <th scope="col" class="p-2">"Status"</th>
-                        <th scope="col" class="p-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {tokens.into_iter().map(|token| view! { <TokenRow token now on_revoke /> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label columns=TOKEN_COLUMNS bare=true>
+            {tokens.into_iter().map(|token| view! { <TokenRow token now on_revoke /> }).collect_view()}
+        </DataTable>
     }
     .into_any()
 }
 
 #[component]
 fn TokenRow(token: ServiceTokenDto, now: i64, on_revoke: Callback<ServiceTokenDto>) -> impl IntoView {
-    let status = match &token.revoked_at {
-        None => view! { <span class="font-medium text-green-700 dark:text-green-400">"active"</span> }.into_any(),
-        Some(at) => view! {
-            <span class="font-medium text-slate-500 dark:text-slate-400">"revoked "</span>
-            {when(at, now)}
-        }
-        .into_any(),
-    };
-    let revoke = token.revoked_at.is_none().then(|| {
+    let revoke = {
         let token = token.clone();
-        view! {
-            <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_revoke.run(token.clone())>
-                "Revoke"
-            </button>
-        }
-    });
+        Callback::new(move |_| on_revoke.run(token.clone()))
+    };
     view! {
         <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-token=token.id.clone()>
             <th scope="row" class="p-2 font-mono text-xs font-normal break-all">{token.id.clone()}</th>
-            <td class="p-2 whitespace-nowrap">
-                {when(&token.created_at, now)}
-                <div class="text-xs text-slate-500 dark:text-slate-400">{format!("by {}", token.created_by)}</div>
-            </td>
-            <td class="p-2 whitespace-nowrap">
-                {match &token.last_used_at {
-                    Some(at) => when(at, now).into_any(),
-                    None => view! { <span class="text-slate-500 dark:text-slate-400">"never"</span> }.into_any(),
-                }}
-            </td>
-            <td class="p-2 whitespace-nowrap" data-testid="token-status">{status}</td>
-            <td class="p-2 text-right">{revoke}</td>
+            <TokenCells
+                created_at=token.created_at
+                created_by=token.created_by
+                last_used_at=token.last_used_at
+                revoked_at=token.revoked_at
+                now
+                on_revoke=revoke
+            />
         </tr>
     }
 }
 
 #[component]
 fn RevokeDialog(token: ServiceTokenDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let (service, id) = (token.service.clone(), token.id.clone());
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        run_submit(pending, error, revoke_service_token(service.clone(), id.clone()), move |_| {
-            on_done.run(());
-            on_close.run(());
-        });
-    };
     view! {
-        <Modal title=format!("Revoke {}", token.id) on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&[] />
-                <p class="text-sm">
-                    {format!(
-                        "Requests with the token {} of “{}” are refused from now on (401). This cannot be undone: the service’s other tokens keep working.",
-                        token.id,
-                        token.service,
-                    )}
-                </p>
-                <DialogButtons on_cancel=on_close label="Revoke" pending danger=true />
-            </form>
-        </Modal>
+        <ConfirmDialog
+            title=format!("Revoke {}", token.id)
+            label="Revoke"
+            on_close
+            confirm=move || revoke_service_token(service.clone(), id.clone())
+            on_done=move |_| {
+                on_done.run(());
+                on_close.run(());
+            }
+        >
+            <p class="text-sm">
+                {format!(
+                    "Requests with the token {} of “{}” are refused from now on (401). This cannot be undone: the service’s other tokens keep working.",
+                    token.id,
+                    token.service,
+                )}
+            </p>
+        </ConfirmDialog>
     }
 }
 

@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{INPUT, LABEL, Modal};
+use crate::components::radio_group::RadioGroup;
+use crate::components::text::Hint;
 use crate::dto::NamespaceDto;
 use crate::error::AppError;
 use crate::serverfns::jobs::start_export;
@@ -48,28 +50,17 @@ fn ExportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
             on_started.run(WatchedJob { job_id: started.job_id, operation: "Export".to_owned(), namespace });
         });
     };
-    let choice = move |value: &'static str, label: &'static str| {
-        view! {
-            <label class="flex items-center gap-2 text-sm">
-                <input
-                    type="radio"
-                    name="export-format"
-                    checked=value == "ndjson"
-                    prop:checked=move || format.get() == value
-                    on:change=move |_| format.set(value)
-                />
-                {label}
-            </label>
-        }
-    };
     view! {
         <Modal title=format!("Export {}", ns.title) on_close>
             <form class="space-y-3" on:submit=submit>
                 <FormError error fields=&["format", "prefix"] />
                 <fieldset class="space-y-1">
                     <legend class=LABEL>"Format"</legend>
-                    {choice("json", "JSON (one array)")}
-                    {choice("ndjson", "NDJSON (one key per line)")}
+                    <RadioGroup
+                        name="export-format"
+                        value=format
+                        options=vec![("json", "JSON (one array)"), ("ndjson", "NDJSON (one key per line)")]
+                    />
                 </fieldset>
                 <FieldError error field="format" />
                 <label class=LABEL>
@@ -77,7 +68,7 @@ fn ExportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
                     <input class=INPUT type="text" autocomplete="off" placeholder="Every key when empty" bind:value=prefix />
                 </label>
                 <FieldError error field="prefix" />
-                <p class="text-xs text-slate-500 dark:text-slate-400">"The file downloads when the export is done; it stays available for a while from the job history."</p>
+                <Hint>"The file downloads when the export is done; it stays available for a while from the job history."</Hint>
                 <DialogButtons on_cancel=on_close label="Start export" pending />
             </form>
         </Modal>
@@ -273,20 +264,6 @@ fn ImportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
             on_started.run(WatchedJob { job_id, operation: "Import".to_owned(), namespace });
         });
     };
-    let choice = move |value: &'static str, label: &'static str| {
-        view! {
-            <label class="flex items-center gap-2 text-sm">
-                <input
-                    type="radio"
-                    name="import-collision"
-                    checked=value == "skip"
-                    prop:checked=move || collision.get() == value
-                    on:change=move |_| collision.set(value)
-                />
-                {label}
-            </label>
-        }
-    };
     view! {
         <Modal title=format!("Import into {}", ns.title) on_close>
             <form class="space-y-3" on:submit=submit>
@@ -316,17 +293,23 @@ fn ImportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<W
                 <FieldError error field="file" />
                 <fieldset class="space-y-1">
                     <legend class=LABEL>"When a key already exists"</legend>
-                    {choice("skip", "Skip existing keys")}
-                    {choice("overwrite", "Overwrite existing keys")}
-                    {choice("fail", "Fail if any key exists")}
+                    <RadioGroup
+                        name="import-collision"
+                        value=collision
+                        options=vec![
+                            ("skip", "Skip existing keys"),
+                            ("overwrite", "Overwrite existing keys"),
+                            ("fail", "Fail if any key exists"),
+                        ]
+                    />
                 </fieldset>
-                <p class="text-xs text-slate-500 dark:text-slate-400">
+                <Hint>
                     {move || match collision.get() {
                         "skip" => "Keys already in the namespace keep their value; only new keys are written.",
                         "overwrite" => "Keys already in the namespace get the file's value.",
                         _ => "Nothing is written unless every key in the file is new.",
                     }}
-                </p>
+                </Hint>
                 <FieldError error field="collision" />
                 <Show when=move || reading.get()>
                     <p class="text-sm">"Reading the file…"</p>
