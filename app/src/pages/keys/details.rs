@@ -97,18 +97,10 @@ fn parse_custom(text: &str) -> Result<serde_json::Value, AppError> {
 #[component]
 fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, suggested: Vec<String>) -> impl IntoView {
     let tags = RwSignal::new(details.tags);
-    let draft = RwSignal::new(String::new());
     let custom = RwSignal::new(serde_json::to_string_pretty(&details.custom_metadata).unwrap_or_default());
     let error = RwSignal::new(None::<AppError>);
     let pending = RwSignal::new(false);
     let saved = RwSignal::new(false);
-    let add_tag = move || {
-        let tag = draft.get_untracked().trim().to_owned();
-        if !tag.is_empty() && !tags.get_untracked().iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
-            tags.update(|t| t.push(tag));
-        }
-        draft.set(String::new());
-    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
@@ -129,49 +121,7 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
     view! {
         <form class="space-y-3" on:submit=save>
             <FormError error fields=&["tags", "custom_metadata"] />
-            <div>
-                <span class=LABEL>"Tags"</span>
-                <ul class="mt-1 flex flex-wrap gap-1" aria-label="Tags">
-                    <For each=move || tags.get() key=|t| t.clone() let:tag>
-                        <li class="flex items-center gap-1 rounded-full bg-indigo-100 px-2 py-0.5 text-sm text-indigo-900 dark:bg-indigo-900 dark:text-indigo-100">
-                            {tag.clone()}
-                            <button
-                                type="button"
-                                aria-label=format!("Remove tag {tag}")
-                                class="leading-none"
-                                on:click={
-                                    let tag = tag.clone();
-                                    move |_| tags.update(|t| t.retain(|x| x != &tag))
-                                }
-                            >
-                                "×"
-                            </button>
-                        </li>
-                    </For>
-                </ul>
-                <div class="mt-2 flex gap-2">
-                    <input
-                        class=INPUT
-                        list="tag-suggestions"
-                        aria-label="Add tag"
-                        placeholder="Add a tag"
-                        bind:value=draft
-                        on:keydown=move |ev: web_sys::KeyboardEvent| {
-                            if ev.key() == "Enter" {
-                                ev.prevent_default();
-                                add_tag();
-                            }
-                        }
-                    />
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| add_tag()>
-                        "Add tag"
-                    </button>
-                </div>
-                <datalist id="tag-suggestions">
-                    {suggested.into_iter().map(|t| view! { <option value=t></option> }).collect_view()}
-                </datalist>
-                <FieldError error field="tags" />
-            </div>
+            <TagEditor tags suggested error />
             <label class=LABEL>
                 "Custom metadata (JSON)"
                 <textarea class=format!("{INPUT} font-mono") rows="6" bind:value=custom>
@@ -189,6 +139,64 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The key's tags, each with a remove button, and a field to add one (suggesting tags in use).
+#[component]
+fn TagEditor(tags: RwSignal<Vec<String>>, suggested: Vec<String>, error: RwSignal<Option<AppError>>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let add_tag = move || {
+        let tag = draft.get_untracked().trim().to_owned();
+        if !tag.is_empty() && !tags.get_untracked().iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            tags.update(|t| t.push(tag));
+        }
+        draft.set(String::new());
+    };
+    view! {
+        <div>
+            <span class=LABEL>"Tags"</span>
+            <ul class="mt-1 flex flex-wrap gap-1" aria-label="Tags">
+                <For each=move || tags.get() key=|t| t.clone() let:tag>
+                    <li class="flex items-center gap-1 rounded-full bg-indigo-100 px-2 py-0.5 text-sm text-indigo-900 dark:bg-indigo-900 dark:text-indigo-100">
+                        {tag.clone()}
+                        <button
+                            type="button"
+                            aria-label=format!("Remove tag {tag}")
+                            class="leading-none"
+                            on:click={
+                                let tag = tag.clone();
+                                move |_| tags.update(|t| t.retain(|x| x != &tag))
+                            }
+                        >
+                            "×"
+                        </button>
+                    </li>
+                </For>
+            </ul>
+            <div class="mt-2 flex gap-2">
+                <input
+                    class=INPUT
+                    list="tag-suggestions"
+                    aria-label="Add tag"
+                    placeholder="Add a tag"
+                    bind:value=draft
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            add_tag();
+                        }
+                    }
+                />
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| add_tag()>
+                    "Add tag"
+                </button>
+            </div>
+            <datalist id="tag-suggestions">
+                {suggested.into_iter().map(|t| view! { <option value=t></option> }).collect_view()}
+            </datalist>
+            <FieldError error field="tags" />
+        </div>
     }
 }
 
