@@ -1,47 +1,44 @@
 //! A dialog that asks before an irreversible change (delete, revoke).
 
-use std::future::Future;
-
 use leptos::prelude::*;
 
-use crate::components::field_error::{DialogButtons, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FormError};
+use crate::components::form_action::form_error;
 use crate::components::modal::Modal;
 use crate::error::AppError;
 
-/// The children say what the change does; the red button runs `confirm`, whose answer goes to
-/// `on_done` (which closes the dialog when it should). A failure shows in the dialog.
+/// The children say what the change does; the red button dispatches `action` with what
+/// `input` gives. A failure shows in the dialog; the caller closes it on success (`on_success`).
 #[component]
-pub fn ConfirmDialog<C, Fut, T, D>(
+pub fn ConfirmDialog<I, T, F>(
     title: String,
     /// The red button's text.
     label: &'static str,
     on_close: Callback<()>,
-    confirm: C,
-    on_done: D,
+    action: Action<I, Result<T, AppError>>,
+    input: F,
     /// Keeps the button disabled (until the title is typed, say).
     #[prop(optional, into)]
     blocked: Option<Signal<bool>>,
     children: Children,
 ) -> impl IntoView
 where
-    C: Fn() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, AppError>> + 'static,
-    T: 'static,
-    D: Fn(T) + Clone + Send + 'static,
+    I: Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    F: Fn() -> I + Send + 'static,
 {
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(action, RwSignal::new(None));
     let blocked = Signal::derive(move || blocked.is_some_and(|b| b.get()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        run_submit(pending, error, confirm(), on_done.clone());
+        action.dispatch(input());
     };
     view! {
         <Modal title on_close>
             <form class="space-y-3" on:submit=submit>
                 <FormError error fields=&[] />
                 {children()}
-                <DialogButtons on_cancel=on_close label pending danger=true blocked />
+                <DialogButtons on_cancel=on_close label pending=action.pending() danger=true blocked />
             </form>
         </Modal>
     }

@@ -6,6 +6,7 @@ use std::future::Future;
 use leptos::prelude::*;
 
 use crate::components::field_error::FormError;
+use crate::components::form_action::form_error;
 use crate::components::modal::BUTTON_SECONDARY;
 use crate::dto::{AuditPageDto, JobPageDto, KeyListDto, SearchPageDto};
 use crate::error::AppError;
@@ -127,8 +128,7 @@ where
         async move { page.await.map(|page| pages.append(page)) }
     });
     // Like a form's error: gone while the next try runs.
-    let error =
-        Signal::derive(move || if more.pending().get() { None } else { more.value().get().and_then(Result::err) });
+    let error = form_error(more, RwSignal::new(None));
     view! {
         <div class=class>
             {children.map(|children| children())}

@@ -43,31 +43,12 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static
     }
 }
 
-/// Runs a server call for a form: marks it pending, clears and then records its error, and hands
-/// a success to `done`.
-pub fn run_submit<T: 'static>(
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
-    call: impl std::future::Future<Output = Result<T, AppError>> + 'static,
-    done: impl FnOnce(T) + 'static,
-) {
-    pending.set(true);
-    error.set(None);
-    leptos::task::spawn_local(async move {
-        match call.await {
-            Ok(value) => done(value),
-            Err(err) => error.set(Some(err)),
-        }
-        pending.set(false);
-    });
-}
-
 /// A dialog's "Cancel" and submit buttons.
 #[component]
 pub fn DialogButtons(
     on_cancel: Callback<()>,
     label: &'static str,
-    pending: RwSignal<bool>,
+    #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] danger: bool,
     #[prop(into, optional)] blocked: Option<Signal<bool>>,
 ) -> impl IntoView {

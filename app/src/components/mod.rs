@@ -6,6 +6,7 @@ pub mod cursor_list;
 pub mod data_table;
 pub mod field_error;
 pub mod filters;
+pub mod form_action;
 pub mod header;
 pub mod job_progress;
 pub mod modal;

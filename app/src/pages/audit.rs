@@ -4,8 +4,10 @@
 use leptos::prelude::*;
 
 use crate::components::filters::{filter_input, filter_select};
+use leptos::Params;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query};
+use leptos_router::params::Params;
 
 use crate::components::cursor_list::{CursorPages, LoadMore};
 use crate::components::data_table::{Column, DataTable, EmptyNote};
@@ -42,6 +44,33 @@ const OPERATIONS: [&str; 20] = [
     "token.revoke",
 ];
 const SOURCES: [&str; 6] = ["console", "script", "cf-api", "kevi", "cli", "job"];
+
+/// The address's query.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct AuditQuery {
+    namespace: Option<String>,
+    user: Option<String>,
+    operation: Option<String>,
+    source: Option<String>,
+    prefix: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl From<&AuditQuery> for Filters {
+    fn from(q: &AuditQuery) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Self {
+            namespace: text(&q.namespace),
+            user: text(&q.user),
+            operation: text(&q.operation),
+            source: text(&q.source),
+            prefix: text(&q.prefix),
+            from: text(&q.from),
+            to: text(&q.to),
+        }
+    }
+}
 
 /// The log's filters as the URL holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -125,19 +154,8 @@ impl Filters {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let filters = Memo::new(move |_| {
-        let q = query.read();
-        Filters {
-            namespace: q.get("namespace").unwrap_or_default(),
-            user: q.get("user").unwrap_or_default(),
-            operation: q.get("operation").unwrap_or_default(),
-            source: q.get("source").unwrap_or_default(),
-            prefix: q.get("prefix").unwrap_or_default(),
-            from: q.get("from").unwrap_or_default(),
-            to: q.get("to").unwrap_or_default(),
-        }
-    });
+    let query = use_query::<AuditQuery>();
+    let filters = Memo::new(move |_| query.read().as_ref().map(Filters::from).unwrap_or_default());
     let first_page = Resource::new(move || filters.get(), |f| f.load(None));
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let navigate = use_navigate();

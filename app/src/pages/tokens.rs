@@ -7,15 +7,15 @@ use leptos::prelude::*;
 use crate::components::admin_page::AdminPage;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::data_table::{Column, DataTable, EmptyNote};
-use crate::components::field_error::{FieldError, FormError, run_submit};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, INPUT, LABEL};
 use crate::components::shown_once::ShownOnce;
 use crate::components::text::{Hint, MUTED};
 use crate::components::token_cells::TokenCells;
 use crate::dto::{ApiTokenDto, CreatedTokenDto};
-use crate::error::AppError;
 use crate::format;
-use crate::serverfns::tokens::{create_api_token, list_api_tokens, revoke_api_token};
+use crate::serverfns::tokens::{CreateApiToken, RevokeApiToken, list_api_tokens};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -37,19 +37,24 @@ pub fn TokensPage() -> impl IntoView {
 }
 
 /// What an admin sees: the new-token form, the secret just made, the list and the revoke dialog.
+/// The list is read again after each token made or revoked (the actions' versions).
 #[component]
 fn TokensAdmin() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
-    let tokens = Resource::new(move || reload.get(), |_| list_api_tokens());
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     let created = RwSignal::new(None::<CreatedTokenDto>);
     let revoking = RwSignal::new(None::<ApiTokenDto>);
-    let on_created = Callback::new(move |token: CreatedTokenDto| {
-        created.set(Some(token));
-        reload.update(|n| *n += 1);
+    on_success(*create, move |token: &CreatedTokenDto| created.set(Some(token.clone())));
+    // A revoked token's secret is of no use: its box goes too.
+    on_success(*revoke, move |token: &ApiTokenDto| {
+        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == token.id)) {
+            created.set(None);
+        }
     });
     let on_revoke = Callback::new(move |token: ApiTokenDto| revoking.set(Some(token)));
     view! {
-        <NewTokenForm on_created />
+        <NewTokenForm create />
         {move || {
             created
                 .get()
@@ -66,35 +71,24 @@ fn TokensAdmin() -> impl IntoView {
         {move || {
             revoking
                 .get()
-                .map(|token| {
-                    // A revoked token's secret is of no use: its box goes too.
-                    let id = token.id.clone();
-                    let on_done = Callback::new(move |_| {
-                        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == id)) {
-                            created.set(None);
-                        }
-                        reload.update(|n| *n += 1);
-                    });
-                    view! { <RevokeDialog token on_close=Callback::new(move |_| revoking.set(None)) on_done /> }
-                })
+                .map(|token| view! { <RevokeDialog token revoke on_close=Callback::new(move |_| revoking.set(None)) /> })
         }}
     }
 }
 
 #[component]
-fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
+fn NewTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let read_only = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(*create, RwSignal::new(None));
+    let pending = create.pending();
+    on_success(*create, move |_| {
+        name.set(String::new());
+        read_only.set(false);
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let call = create_api_token(name.get_untracked(), Some(read_only.get_untracked()));
-        run_submit(pending, error, call, move |token| {
-            name.set(String::new());
-            read_only.set(false);
-            on_created.run(token);
-        });
+        create.dispatch(CreateApiToken { name: name.get_untracked(), read_only: Some(read_only.get_untracked()) });
     };
     view! {
         <section
@@ -218,17 +212,17 @@ fn TokenRow(token: ApiTokenDto, now: i64, on_revoke: Callback<ApiTokenDto>) -> i
 }
 
 #[component]
-fn RevokeDialog(token: ApiTokenDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let id = token.id.clone();
+fn RevokeDialog(token: ApiTokenDto, revoke: ServerAction<RevokeApiToken>, on_close: Callback<()>) -> impl IntoView {
+    on_success(*revoke, move |_| on_close.run(()));
     view! {
         <ConfirmDialog
             title=format!("Revoke {}", token.name)
             label="Revoke"
             on_close
-            confirm=move || revoke_api_token(id.clone())
-            on_done=move |_| {
-                on_done.run(());
-                on_close.run(());
+            action=*revoke
+            input={
+                let token = token.id.clone();
+                move || RevokeApiToken { token: token.clone() }
             }
         >
             <p class="text-sm">

@@ -8,8 +8,10 @@ mod live;
 
 use leptos::prelude::*;
 
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, Modal};
 use crate::dto::JobDto;
+use crate::serverfns::jobs::CancelJob;
 pub use failures::FailureList;
 use figures::JobFigures;
 
@@ -153,34 +155,27 @@ fn JobActions(
     finished: Signal<bool>,
     open: RwSignal<bool>,
 ) -> impl IntoView {
-    let cancel_error = RwSignal::new(None::<String>);
-    let cancelling = RwSignal::new(false);
     let history = format!("/jobs?job={}", crate::pages::encode_query(&job_id));
-    let cancel = move |_| {
-        cancelling.set(true);
-        cancel_error.set(None);
-        let job_id = job_id.clone();
-        leptos::task::spawn_local(async move {
-            match crate::serverfns::jobs::cancel_job(job_id).await {
-                Ok(updated) => {
-                    if !job.with_untracked(|j| j.as_ref().is_some_and(|j| is_final(&j.status))) {
-                        job.set(Some(updated));
-                    }
-                }
-                Err(err) => {
-                    cancel_error.set(Some(err.message));
-                    cancelling.set(false);
-                }
-            }
-        });
+    let cancel = ServerAction::<CancelJob>::new();
+    let cancelled = RwSignal::new(false);
+    on_success(*cancel, move |updated: &JobDto| {
+        cancelled.set(true);
+        if !job.with_untracked(|j| j.as_ref().is_some_and(|j| is_final(&j.status))) {
+            job.set(Some(updated.clone()));
+        }
+    });
+    let cancel_error = form_error(*cancel, RwSignal::new(None));
+    let cancelling = move || cancel.pending().get() || cancelled.get();
+    let cancel_job = move |_| {
+        cancel.dispatch(CancelJob { job_id: job_id.clone() });
     };
     view! {
-        {move || cancel_error.get().map(|m| view! { <p role="alert" class="text-red-600">{m}</p> })}
+        {move || cancel_error.get().map(|e| view! { <p role="alert" class="text-red-600">{e.message}</p> })}
         <div class="flex flex-wrap items-center justify-end gap-2">
             <a class="mr-auto text-indigo-600 underline dark:text-indigo-400" href=history>
                 "View in job history"
             </a>
-            <button type="button" class=BUTTON_DANGER disabled=move || finished.get() || cancelling.get() on:click=cancel>
+            <button type="button" class=BUTTON_DANGER disabled=move || finished.get() || cancelling() on:click=cancel_job>
                 "Cancel"
             </button>
             <button

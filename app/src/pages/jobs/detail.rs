@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::Filters;
-use crate::components::field_error::{FormError, run_submit};
+use super::{ControlAction, Filters, JobControl};
+use crate::components::field_error::FormError;
+use crate::components::form_action::form_error;
 use crate::components::job_progress::{FailureList, is_final, job_label};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
 use crate::components::text::MUTED;
@@ -12,17 +13,17 @@ use crate::components::viewer::can_write;
 use crate::dto::{JobDto, JobEventDto};
 use crate::error::AppError;
 use crate::format;
-use crate::serverfns::jobs::{cancel_job, get_job, job_events, resume_job};
+use crate::serverfns::jobs::{get_job, job_events};
 
 /// One job's counts, failures and timeline; "Cancel" for its creator and viewers who may write,
 /// "Resume" for the latter.
 #[component]
-pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Callback<()>) -> impl IntoView {
+pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, control: ControlAction) -> impl IntoView {
     let writer = can_write();
-    let revision = RwSignal::new(0u32);
     let id = job_id.clone();
+    // Read again after "Cancel" or "Resume" (the action's version), or on "Refresh".
     let loaded = Resource::new(
-        move || revision.get(),
+        move || control.version().get(),
         move |_| {
             let id = id.clone();
             async move {
@@ -32,19 +33,14 @@ pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Call
             }
         },
     );
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let done = Callback::new(move |_: ()| {
-        revision.update(|r| *r += 1);
-        on_changed.run(());
-    });
+    let error = form_error(control, RwSignal::new(None));
     let close = filters.get_untracked().url(None);
     view! {
         <section class="space-y-3 rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900" aria-label="Job details">
             <div class="flex flex-wrap items-center gap-2">
                 <h2 class="text-lg font-semibold">"Job details"</h2>
                 <span class=format!("font-mono text-xs {MUTED} break-all")>{job_id.clone()}</span>
-                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| revision.update(|r| *r += 1)>
+                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| loaded.refetch()>
                     "Refresh"
                 </button>
                 <A href=close attr:class=BUTTON_SECONDARY>"Close details"</A>
@@ -53,7 +49,7 @@ pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Call
             <Transition fallback=|| view! { <p>"Loading the job…"</p> }>
                 {move || Suspend::new(async move {
                     match loaded.await {
-                        Ok((job, events)) => view! { <JobSummary job events writer pending error done /> }.into_any(),
+                        Ok((job, events)) => view! { <JobSummary job events writer control /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -64,14 +60,8 @@ pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, on_changed: Call
 
 /// A loaded job: counts, its error, failing keys, the buttons that apply and its timeline.
 #[component]
-fn JobSummary(
-    job: JobDto,
-    events: Vec<JobEventDto>,
-    writer: bool,
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
-    done: Callback<()>,
-) -> impl IntoView {
+fn JobSummary(job: JobDto, events: Vec<JobEventDto>, writer: bool, control: ControlAction) -> impl IntoView {
+    let pending = control.pending();
     let id = job.id.clone();
     let (cancel_id, resume_id) = (id.clone(), id.clone());
     // Anyone may stop their own job (a reader's export, say); resuming writes.
@@ -116,7 +106,9 @@ fn JobSummary(
                     disabled=move || pending.get()
                     on:click={
                         let cancel_id = cancel_id.clone();
-                        move |_| run_submit(pending, error, cancel_job(cancel_id.clone()), move |_| done.run(()))
+                        move |_| {
+                            control.dispatch((JobControl::Cancel, cancel_id.clone()));
+                        }
                     }
                 >
                     "Cancel"
@@ -129,7 +121,9 @@ fn JobSummary(
                     disabled=move || pending.get()
                     on:click={
                         let resume_id = resume_id.clone();
-                        move |_| run_submit(pending, error, resume_job(resume_id.clone()), move |_| done.run(()))
+                        move |_| {
+                            control.dispatch((JobControl::Resume, resume_id.clone()));
+                        }
                     }
                 >
                     "Resume"

@@ -4,17 +4,20 @@
 mod detail;
 mod table;
 
+use leptos::Params;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query};
+use leptos_router::params::Params;
 
 use crate::components::filters::{filter_input, filter_select};
+use crate::components::form_action::on_success;
 use crate::components::job_progress::job_label;
 use crate::dto::{JobPageDto, NamespacePageDto};
 use crate::error::AppError;
 use crate::format;
 use crate::pages::with_query;
-use crate::serverfns::jobs::list_jobs;
+use crate::serverfns::jobs::{cancel_job, list_jobs, resume_job};
 use crate::serverfns::namespaces::list_namespaces;
 use detail::JobDetail;
 use table::JobTable;
@@ -22,6 +25,36 @@ use table::JobTable;
 const PAGE_SIZE: u32 = 50;
 const STATUSES: [&str; 6] = ["queued", "running", "completed", "failed", "cancelled", "interrupted"];
 const TYPES: [&str; 7] = ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import"];
+
+/// The address's query: the filters and the job whose details are open.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct JobsQuery {
+    status: Option<String>,
+    r#type: Option<String>,
+    ns: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    user: Option<String>,
+    errors: Option<String>,
+    sort: Option<String>,
+    job: Option<String>,
+}
+
+impl From<&JobsQuery> for Filters {
+    fn from(q: &JobsQuery) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Self {
+            status: text(&q.status),
+            job_type: text(&q.r#type),
+            namespace: text(&q.ns),
+            from: text(&q.from),
+            to: text(&q.to),
+            user: text(&q.user),
+            errors: q.errors.as_deref() == Some("1"),
+            sort: text(&q.sort),
+        }
+    }
+}
 
 /// The history's filters as the URL holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,27 +115,34 @@ impl Filters {
     }
 }
 
+/// What the details' buttons do to a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JobControl {
+    Cancel,
+    Resume,
+}
+
+/// Cancels or resumes a job.
+type ControlAction = Action<(JobControl, String), Result<(), AppError>>;
+
 #[component]
 pub fn JobsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filters = Memo::new(move |_| {
-        let q = query.read();
-        Filters {
-            status: q.get("status").unwrap_or_default(),
-            job_type: q.get("type").unwrap_or_default(),
-            namespace: q.get("ns").unwrap_or_default(),
-            from: q.get("from").unwrap_or_default(),
-            to: q.get("to").unwrap_or_default(),
-            user: q.get("user").unwrap_or_default(),
-            errors: q.get("errors").is_some_and(|e| e == "1"),
-            sort: q.get("sort").unwrap_or_default(),
+    let query = use_query::<JobsQuery>();
+    let filters = Memo::new(move |_| query.read().as_ref().map(Filters::from).unwrap_or_default());
+    let selected = Memo::new(move |_| query.read().as_ref().ok().and_then(|q| q.job.clone()).filter(|j| !j.is_empty()));
+    let first_page = Resource::new(move || filters.get(), |f| f.load(None));
+    let control: ControlAction = Action::new(|(op, id): &(JobControl, String)| {
+        let (op, id) = (*op, id.clone());
+        async move {
+            match op {
+                JobControl::Cancel => cancel_job(id).await.map(drop),
+                JobControl::Resume => resume_job(id).await.map(drop),
+            }
         }
     });
-    let selected = Memo::new(move |_| query.read().get("job").filter(|j| !j.is_empty()));
-    let reload = RwSignal::new(0u32);
-    let first_page = Resource::new(move || (filters.get(), reload.get()), |(f, _)| f.load(None));
+    // The list is read again once a job is cancelled or resumed.
+    on_success(control, move |_| first_page.refetch());
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
-    let on_changed = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     view! {
         <section class="space-y-4">
             <h1 class="text-2xl font-semibold">"Jobs"</h1>
@@ -110,7 +150,7 @@ pub fn JobsPage() -> impl IntoView {
             {move || {
                 selected
                     .get()
-                    .map(|id| view! { <JobDetail job_id=id filters on_changed /> })
+                    .map(|id| view! { <JobDetail job_id=id filters control /> })
             }}
             <Transition fallback=|| view! { <p>"Loading jobs…"</p> }>
                 {move || Suspend::new(async move {

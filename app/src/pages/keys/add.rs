@@ -4,11 +4,12 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::ttl::{TtlFields, TtlMode, metadata_input, metadata_size, ttl_inputs};
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{INPUT, LABEL, Modal};
 use crate::components::text::Hint;
 use crate::error::AppError;
-use crate::serverfns::keys::put_key;
+use crate::serverfns::keys::PutKey;
 
 #[component]
 pub(super) fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
@@ -18,29 +19,33 @@ pub(super) fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done
     let mode = RwSignal::new(TtlMode::None);
     let seconds = RwSignal::new(String::new());
     let at = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let put = ServerAction::<PutKey>::new();
+    // What the browser's check of the metadata and expiration found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*put, checked);
+    let pending = put.pending();
+    on_success(*put, move |_| {
+        on_done.run(());
+        on_close.run(());
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
             ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
         });
-        let (meta, (expiration, expiration_ttl)) = match inputs {
+        let (metadata, (expiration, expiration_ttl)) = match inputs {
             Ok(v) => v,
-            Err(err) => return error.set(Some(err)),
+            Err(err) => return checked.set(Some(err)),
         };
-        let call = put_key(
-            namespace_id.clone(),
-            key.get_untracked(),
-            Some(value.get_untracked()),
-            None,
-            meta,
+        checked.set(None);
+        put.dispatch(PutKey {
+            namespace_id: namespace_id.clone(),
+            key: key.get_untracked(),
+            value: Some(value.get_untracked()),
+            value_base64: None,
+            metadata,
             expiration,
             expiration_ttl,
-        );
-        run_submit(pending, error, call, move |_| {
-            on_done.run(());
-            on_close.run(());
         });
     };
     view! {

@@ -8,14 +8,15 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::components::confirm_dialog::ConfirmDialog;
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
 use crate::components::radio_group::RadioGroup;
 use crate::components::text::Hint;
 use crate::dto::JobStartedDto;
 use crate::error::AppError;
-use crate::serverfns::jobs::{bulk_copy, bulk_delete, bulk_move, bulk_tag, bulk_ttl};
+use crate::serverfns::jobs::{BulkDelete, BulkTag, BulkTtl, bulk_copy, bulk_move};
 use crate::serverfns::namespaces::list_namespaces;
 
 /// The keys a bulk action works on.
@@ -84,7 +85,7 @@ impl BulkContext {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
+enum BulkAction {
     Copy,
     Move,
     Ttl,
@@ -99,10 +100,10 @@ pub fn bulk_bar(ctx: BulkContext) -> AnyView {
 
 #[component]
 fn BulkBar(ctx: BulkContext) -> impl IntoView {
-    let open = RwSignal::new(None::<Action>);
+    let open = RwSignal::new(None::<BulkAction>);
     let close = Callback::new(move |_: ()| open.set(None));
-    let button = move |action: Action, label: &'static str| {
-        let class = if action == Action::Delete { BUTTON_DANGER } else { BUTTON_SECONDARY };
+    let button = move |action: BulkAction, label: &'static str| {
+        let class = if action == BulkAction::Delete { BUTTON_DANGER } else { BUTTON_SECONDARY };
         view! {
             <button type="button" class=class on:click=move |_| open.set(Some(action))>
                 {label}
@@ -118,11 +119,11 @@ fn BulkBar(ctx: BulkContext) -> impl IntoView {
             <span class="mr-auto font-medium" data-testid="selection-summary">
                 {move || format!("Selected: {}", ctx.describe())}
             </span>
-            {button(Action::Copy, "Copy to namespace")}
-            {button(Action::Move, "Move to namespace")}
-            {button(Action::Ttl, "Update TTL")}
-            {button(Action::Tags, "Apply tags")}
-            {button(Action::Delete, "Delete selected")}
+            {button(BulkAction::Copy, "Copy to namespace")}
+            {button(BulkAction::Move, "Move to namespace")}
+            {button(BulkAction::Ttl, "Update TTL")}
+            {button(BulkAction::Tags, "Apply tags")}
+            {button(BulkAction::Delete, "Delete selected")}
             <button type="button" class=BUTTON_SECONDARY on:click=move |_| ctx.selection.set(Selection::default())>
                 "Clear selection"
             </button>
@@ -130,58 +131,65 @@ fn BulkBar(ctx: BulkContext) -> impl IntoView {
         {move || {
             open.get()
                 .map(|action| match action {
-                    Action::Copy => view! { <TransferDialog ctx moving=false on_close=close /> }.into_any(),
-                    Action::Move => view! { <TransferDialog ctx moving=true on_close=close /> }.into_any(),
-                    Action::Ttl => view! { <TtlDialog ctx on_close=close /> }.into_any(),
-                    Action::Tags => view! { <TagsDialog ctx on_close=close /> }.into_any(),
-                    Action::Delete => view! { <DeleteDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Copy => view! { <TransferDialog ctx moving=false on_close=close /> }.into_any(),
+                    BulkAction::Move => view! { <TransferDialog ctx moving=true on_close=close /> }.into_any(),
+                    BulkAction::Ttl => view! { <TtlDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Tags => view! { <TagsDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Delete => view! { <DeleteDialog ctx on_close=close /> }.into_any(),
                 })
         }}
     }
 }
 
-/// Runs a starter: on success the selection clears, the dialog closes and progress opens.
-fn start(
+/// On each job `action` starts: the selection clears, the dialog closes and the job's progress
+/// opens.
+fn on_started<I: 'static>(
+    action: Action<I, Result<JobStartedDto, AppError>>,
     ctx: BulkContext,
     operation: &'static str,
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
     on_close: Callback<()>,
-    call: impl std::future::Future<Output = Result<JobStartedDto, AppError>> + 'static,
 ) {
-    run_submit(pending, error, call, move |started| {
+    on_success(action, move |started: &JobStartedDto| {
         on_close.run(());
-        ctx.started(operation, started);
+        ctx.started(operation, started.clone());
     });
 }
+
+/// Copy or move: the keys chosen, the target namespace and whether to overwrite.
+type TransferInput = (String, Option<Vec<String>>, Option<String>, String, Option<bool>);
 
 #[component]
 fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> impl IntoView {
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let target = RwSignal::new(String::new());
     let overwrite = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let (title, operation, verb) =
         if moving { ("Move to namespace", "Move keys", "Move") } else { ("Copy to namespace", "Copy keys", "Copy") };
+    let start = Action::new(move |input: &TransferInput| {
+        let (namespace_id, keys, prefix, target, overwrite) = input.clone();
+        async move {
+            if moving {
+                bulk_move(namespace_id, keys, prefix, target, overwrite).await
+            } else {
+                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
+            }
+        }
+    });
+    on_started(start, ctx, operation, on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
         let namespace_id = ctx.namespace_id.get_untracked();
         let target = target.get_untracked();
         if target.is_empty() {
-            return error
+            return checked
                 .set(Some(AppError::invalid("target_namespace_id", "target_namespace_id: choose a namespace")));
         }
-        let overwrite = Some(overwrite.get_untracked());
-        let call = async move {
-            if moving {
-                bulk_move(namespace_id, keys, prefix, target, overwrite).await
-            } else {
-                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
-            }
-        };
-        start(ctx, operation, pending, error, on_close, call);
+        checked.set(None);
+        start.dispatch((namespace_id, keys, prefix, target, Some(overwrite.get_untracked())));
     };
     view! {
         <Modal title=title.to_owned() on_close>
@@ -238,8 +246,11 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
 fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let remove = RwSignal::new(false);
     let seconds = RwSignal::new("3600".to_owned());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let start = ServerAction::<BulkTtl>::new();
+    on_started(*start, ctx, "Update TTL", on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
@@ -250,7 +261,7 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             match seconds.get_untracked().trim().parse::<i64>() {
                 Ok(s) => Some(s),
                 Err(_) => {
-                    return error.set(Some(AppError::invalid(
+                    return checked.set(Some(AppError::invalid(
                         "expiration_ttl",
                         "expiration_ttl: enter a whole number of seconds",
                     )));
@@ -258,7 +269,8 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             }
         };
         let remove = remove.get_untracked().then_some(true);
-        start(ctx, "Update TTL", pending, error, on_close, bulk_ttl(namespace_id, keys, prefix, ttl, None, remove));
+        checked.set(None);
+        start.dispatch(BulkTtl { namespace_id, keys, prefix, expiration_ttl: ttl, expiration: None, remove });
     };
     view! {
         <Modal title="Update TTL".to_owned() on_close>
@@ -287,8 +299,11 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let tags = RwSignal::new(String::new());
     let operation = RwSignal::new("add");
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let start = ServerAction::<BulkTag>::new();
+    on_started(*start, ctx, "Apply tags", on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
@@ -297,9 +312,10 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             tags.get_untracked().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
         let op = operation.get_untracked();
         if list.is_empty() && op != "replace" {
-            return error.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
+            return checked.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
         }
-        start(ctx, "Apply tags", pending, error, on_close, bulk_tag(namespace_id, keys, prefix, list, op.to_owned()));
+        checked.set(None);
+        start.dispatch(BulkTag { namespace_id, keys, prefix, tags: list, operation: op.to_owned() });
     };
     view! {
         <Modal title="Apply tags".to_owned() on_close>
@@ -340,20 +356,19 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 
 #[component]
 fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
-    let confirm = move || {
+    let delete = ServerAction::<BulkDelete>::new();
+    on_started(*delete, ctx, "Delete keys", on_close);
+    let input = move || {
         let (keys, prefix) = ctx.target();
-        bulk_delete(ctx.namespace_id.get_untracked(), keys, prefix)
+        BulkDelete { namespace_id: ctx.namespace_id.get_untracked(), keys, prefix }
     };
     view! {
         <ConfirmDialog
             title="Delete selected keys".to_owned()
             label="Delete"
             on_close
-            confirm
-            on_done=move |started| {
-                on_close.run(());
-                ctx.started("Delete keys", started);
-            }
+            action=*delete
+            input
         >
             <p class="text-sm" data-testid="delete-summary">
                 {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}

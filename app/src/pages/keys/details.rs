@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::components::field_error::{FieldError, FormError, run_submit};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::tag_chips::TagChips;
 use crate::components::text::{Hint, Muted};
@@ -11,7 +12,7 @@ use crate::dto::{KeyDetailsDto, KeyVersionDto, VersionDto};
 use crate::error::AppError;
 use crate::format;
 use crate::serverfns::catalog::{
-    get_key_details, get_key_version, list_key_versions, list_tags, put_key_details, restore_key_version,
+    PutKeyDetails, get_key_details, get_key_version, list_key_versions, list_tags, restore_key_version,
 };
 
 /// Tags (with suggestions from the tags in use) and the custom JSON object of a key: a form for
@@ -98,20 +99,29 @@ fn parse_custom(text: &str) -> Result<serde_json::Value, AppError> {
 fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, suggested: Vec<String>) -> impl IntoView {
     let tags = RwSignal::new(details.tags);
     let custom = RwSignal::new(serde_json::to_string_pretty(&details.custom_metadata).unwrap_or_default());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let save_details = ServerAction::<PutKeyDetails>::new();
+    // What the browser's check of the custom metadata found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*save_details, checked);
+    let pending = save_details.pending();
     let saved = RwSignal::new(false);
+    on_success(*save_details, move |stored: &KeyDetailsDto| {
+        tags.set(stored.tags.clone());
+        saved.set(true);
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
         let custom = match parse_custom(&custom.get_untracked()) {
             Ok(value) => value,
-            Err(err) => return error.set(Some(err)),
+            Err(err) => return checked.set(Some(err)),
         };
-        let call = put_key_details(namespace_id.clone(), key.clone(), Some(tags.get_untracked()), Some(custom));
-        run_submit(pending, error, call, move |stored| {
-            tags.set(stored.tags);
-            saved.set(true);
+        checked.set(None);
+        save_details.dispatch(PutKeyDetails {
+            namespace_id: namespace_id.clone(),
+            key: key.clone(),
+            tags: Some(tags.get_untracked()),
+            custom_metadata: Some(custom),
         });
     };
     let custom_status = move || match parse_custom(&custom.get()) {
@@ -144,7 +154,7 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
 
 /// The key's tags, each with a remove button, and a field to add one (suggesting tags in use).
 #[component]
-fn TagEditor(tags: RwSignal<Vec<String>>, suggested: Vec<String>, error: RwSignal<Option<AppError>>) -> impl IntoView {
+fn TagEditor(tags: RwSignal<Vec<String>>, suggested: Vec<String>, error: Signal<Option<AppError>>) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let add_tag = move || {
         let tag = draft.get_untracked().trim().to_owned();
@@ -200,34 +210,64 @@ fn TagEditor(tags: RwSignal<Vec<String>>, suggested: Vec<String>, error: RwSigna
     }
 }
 
+/// What the history's buttons do with a version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VersionOp {
+    View,
+    Restore,
+}
+
+/// What a [`VersionOp`] gave.
+#[derive(Clone, Debug)]
+enum VersionAnswer {
+    Viewed(KeyVersionDto),
+    Restored(i64),
+}
+
+async fn version_call(
+    namespace_id: String,
+    key: String,
+    op: VersionOp,
+    version: i64,
+) -> Result<VersionAnswer, AppError> {
+    match op {
+        VersionOp::View => get_key_version(namespace_id, key, version).await.map(VersionAnswer::Viewed),
+        VersionOp::Restore => {
+            restore_key_version(namespace_id, key, version).await?;
+            Ok(VersionAnswer::Restored(version))
+        }
+    }
+}
+
 /// Earlier states of a key: view one, or (for viewers who may write) restore it.
 #[component]
 pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>) -> impl IntoView {
     let writer = can_write();
-    let revision = RwSignal::new(0u32);
     let versions = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        Resource::new(move || revision.get(), move |_| list_key_versions(namespace_id.clone(), key.clone(), None, None))
+        Resource::new(|| (), move |_| list_key_versions(namespace_id.clone(), key.clone(), None, None))
     };
     let viewing = RwSignal::new(None::<KeyVersionDto>);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let restored = RwSignal::new(None::<i64>);
-    let view_version = {
-        let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        move |version: i64| {
-            run_submit(pending, error, get_key_version(namespace_id.clone(), key.clone(), version), move |v| {
-                viewing.set(Some(v))
-            });
+    let history = Action::new(move |(op, version): &(VersionOp, i64)| {
+        version_call(namespace_id.clone(), key.clone(), *op, *version)
+    });
+    let error = form_error(history, RwSignal::new(None));
+    let pending = history.pending();
+    on_success(history, move |answer| match answer {
+        VersionAnswer::Viewed(v) => viewing.set(Some(v.clone())),
+        VersionAnswer::Restored(version) => {
+            restored.set(Some(*version));
+            viewing.set(None);
+            versions.refetch();
+            on_restored.run(());
         }
+    });
+    let view_version = move |version: i64| {
+        history.dispatch((VersionOp::View, version));
     };
     let restore = move |version: i64| {
-        run_submit(pending, error, restore_key_version(namespace_id.clone(), key.clone(), version), move |_| {
-            restored.set(Some(version));
-            viewing.set(None);
-            revision.update(|r| *r += 1);
-            on_restored.run(());
-        });
+        history.dispatch((VersionOp::Restore, version));
     };
     view! {
         <div class="space-y-3">
@@ -235,7 +275,6 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
             {move || restored.get().map(|v| view! { <p role="status" class="text-sm text-green-700 dark:text-green-400">{format!("Version {v} restored")}</p> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let (view_version, restore) = (view_version.clone(), restore.clone());
                     Suspend::new(async move {
                         match versions.await {
                             Ok(list) if list.versions.is_empty() => view! {
@@ -272,7 +311,7 @@ fn VersionTable<V, R>(
     versions: Vec<VersionDto>,
     view_version: V,
     restore: R,
-    pending: RwSignal<bool>,
+    pending: Memo<bool>,
     /// Shows "Restore".
     writer: bool,
 ) -> impl IntoView

@@ -32,12 +32,10 @@ pub(super) fn key_editor(
 #[component]
 fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
     let writer = can_write();
-    // Bumped by a restore, so the value tab shows the restored state.
-    let revision = RwSignal::new(0u32);
     let loaded = {
         let namespace_id = namespace_id.clone();
         let key = key.clone();
-        Resource::new(move || revision.get(), move |_| get_key(namespace_id.clone(), key.clone()))
+        Resource::new(|| (), move |_| get_key(namespace_id.clone(), key.clone()))
     };
     let tab = RwSignal::new(EditorTab::Value);
     let tab_button = move |which: EditorTab, label: &'static str| {
@@ -54,7 +52,8 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
         }
     };
     let on_restored = Callback::new(move |_: ()| {
-        revision.update(|r| *r += 1);
+        // The value tab shows the restored state.
+        loaded.refetch();
         on_change.run(());
     });
     let (details_ns, details_key) = (namespace_id.clone(), key.clone());

@@ -4,13 +4,47 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::ttl::{TtlFields, TtlMode, metadata_input, metadata_size, ttl_inputs};
-use crate::components::field_error::{FieldError, FormError, run_submit};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::text::MUTED;
 use crate::dto::KeyDto;
 use crate::error::AppError;
 use crate::format;
 use crate::serverfns::keys::{delete_key, put_key};
+
+/// What the editor sends: the key's new value, metadata and expiration, or its deletion.
+#[derive(Clone, Debug)]
+enum KeyChange {
+    Save {
+        value: Option<String>,
+        value_base64: Option<String>,
+        metadata: Option<serde_json::Value>,
+        expiration: Option<i64>,
+        expiration_ttl: Option<i64>,
+    },
+    Delete,
+}
+
+/// What a [`KeyChange`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyChanged {
+    Saved,
+    Deleted,
+}
+
+async fn send(namespace_id: String, key: String, change: KeyChange) -> Result<KeyChanged, AppError> {
+    match change {
+        KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl } => {
+            put_key(namespace_id, key, value, value_base64, metadata, expiration, expiration_ttl).await?;
+            Ok(KeyChanged::Saved)
+        }
+        KeyChange::Delete => {
+            delete_key(namespace_id, key).await?;
+            Ok(KeyChanged::Deleted)
+        }
+    }
+}
 
 #[component]
 pub(super) fn EditorForm(
@@ -29,38 +63,42 @@ pub(super) fn EditorForm(
     let at = RwSignal::new(loaded.expiration.map(format::datetime_local).unwrap_or_default());
     // The date field shows minutes only: an untouched field keeps the key's exact expiration.
     let original_expiration = loaded.expiration.map(|t| (format::datetime_local(t), t));
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let saved = RwSignal::new(false);
     let key = loaded.name.clone();
     let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
-    let save = {
-        let namespace_id = namespace_id.clone();
-        let key = key.clone();
-        move |ev: SubmitEvent| {
-            ev.prevent_default();
-            saved.set(false);
-            let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
-                ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
-            });
-            let (meta, (expiration, expiration_ttl)) = match inputs {
-                Ok(v) => v,
-                Err(err) => return error.set(Some(err)),
-            };
-            let expiration = match &original_expiration {
-                Some((shown, exact)) if mode.get_untracked() == TtlMode::At && at.get_untracked() == *shown => {
-                    Some(*exact)
-                }
-                _ => expiration,
-            };
-            let (text, base64) =
-                if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
-            let call = put_key(namespace_id.clone(), key.clone(), text, base64, meta, expiration, expiration_ttl);
-            run_submit(pending, error, call, move |_| {
-                saved.set(true);
-                on_change.run(());
-            });
+    let change = {
+        let (namespace_id, key) = (namespace_id.clone(), key.clone());
+        Action::new(move |change: &KeyChange| send(namespace_id.clone(), key.clone(), change.clone()))
+    };
+    // What the browser's check of the metadata and expiration found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(change, checked);
+    let pending = change.pending();
+    on_success(change, move |done| {
+        on_change.run(());
+        match done {
+            KeyChanged::Saved => saved.set(true),
+            KeyChanged::Deleted => on_close.run(()),
         }
+    });
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
+            ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
+        });
+        let (metadata, (expiration, expiration_ttl)) = match inputs {
+            Ok(v) => v,
+            Err(err) => return checked.set(Some(err)),
+        };
+        let expiration = match &original_expiration {
+            Some((shown, exact)) if mode.get_untracked() == TtlMode::At && at.get_untracked() == *shown => Some(*exact),
+            _ => expiration,
+        };
+        let (value, value_base64) =
+            if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
+        checked.set(None);
+        change.dispatch(KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl });
     };
     view! {
         <form class="space-y-3" on:submit=save>
@@ -87,7 +125,7 @@ pub(super) fn EditorForm(
                 <Show when=move || saved.get()>
                     <span role="status" class="mr-auto text-sm text-green-700 dark:text-green-400">"Saved"</span>
                 </Show>
-                <DeleteKey namespace_id key=key.clone() pending error on_close on_change />
+                <DeleteKey change />
                 <button type="submit" class=BUTTON disabled=move || pending.get()>
                     "Save"
                 </button>
@@ -143,24 +181,11 @@ fn ValueTools(
 
 /// "Delete", then "Confirm delete" or "Keep".
 #[component]
-fn DeleteKey(
-    namespace_id: String,
-    key: String,
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
-    on_close: Callback<()>,
-    on_change: Callback<()>,
-) -> impl IntoView {
+fn DeleteKey(change: Action<KeyChange, Result<KeyChanged, AppError>>) -> impl IntoView {
     let confirm_delete = RwSignal::new(false);
-    let remove = {
-        let namespace_id = namespace_id.clone();
-        let key = key.clone();
-        move |_| {
-            run_submit(pending, error, delete_key(namespace_id.clone(), key.clone()), move |_| {
-                on_change.run(());
-                on_close.run(());
-            });
-        }
+    let pending = change.pending();
+    let remove = move |_| {
+        change.dispatch(KeyChange::Delete);
     };
     view! {
         <Show
@@ -172,7 +197,7 @@ fn DeleteKey(
             }
         >
             <span class="text-sm">"Delete this key?"</span>
-            <button type="button" class=BUTTON_DANGER disabled=move || pending.get() on:click=remove.clone()>
+            <button type="button" class=BUTTON_DANGER disabled=move || pending.get() on:click=remove>
                 "Confirm delete"
             </button>
             <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirm_delete.set(false)>

@@ -10,10 +10,12 @@ mod toolbar;
 mod ttl;
 mod view;
 
+use leptos::Params;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params, use_query};
+use leptos_router::params::Params;
 
 use add::AddKeyDialog;
 use table::KeyTable;
@@ -36,37 +38,56 @@ use bulk::{BulkContext, Selection, bulk_bar};
 
 const PAGE_SIZE: u32 = 500;
 
+/// The namespace in the address: `/namespaces/{id}`.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct KeysPath {
+    id: Option<String>,
+}
+
+/// The filters and the open key in the address (`?prefix=&tag=&key=`).
+#[derive(Params, Clone, Debug, PartialEq)]
+struct KeysQuery {
+    prefix: Option<String>,
+    tag: Option<String>,
+    key: Option<String>,
+}
+
 /// The keys page. Viewers who may not write see no "Add key", no row checkboxes (so no bulk bar)
 /// and a key viewer instead of the editor.
 #[component]
 pub fn KeysPage() -> impl IntoView {
     let writer = can_write();
-    let params = use_params_map();
-    let query = use_query_map();
-    let namespace_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let prefix = Memo::new(move |_| query.read().get("prefix").unwrap_or_default());
-    let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
-    let open_key = Memo::new(move |_| query.read().get("key"));
+    let params = use_params::<KeysPath>();
+    let query = use_query::<KeysQuery>();
+    let namespace_id = Memo::new(move |_| params.read().as_ref().ok().and_then(|p| p.id.clone()).unwrap_or_default());
+    let prefix = Memo::new(move |_| query.read().as_ref().ok().and_then(|q| q.prefix.clone()).unwrap_or_default());
+    let tag = Memo::new(move |_| query.read().as_ref().ok().and_then(|q| q.tag.clone()).unwrap_or_default());
+    let open_key = Memo::new(move |_| query.read().as_ref().ok().and_then(|q| q.key.clone()));
     // Effects run only in the browser, after hydration.
     let in_browser = RwSignal::new(false);
     Effect::new(move |_| in_browser.set(true));
-    let reload = RwSignal::new(0u32);
-    let namespace = Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| get_namespace(id));
+    let namespace = Resource::new(move || namespace_id.get(), get_namespace);
     let first_page = Resource::new(
-        move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
-        |(id, prefix, tag, _)| load_keys(id, prefix, tag, None),
+        move || (namespace_id.get(), prefix.get(), tag.get()),
+        |(id, prefix, tag)| load_keys(id, prefix, tag, None),
     );
-    let tags_in_use =
-        Resource::new(move || (namespace_id.get(), reload.get()), |(id, _)| list_tags(Some(id), None, None));
+    let tags_in_use = Resource::new(move || namespace_id.get(), |id| list_tags(Some(id), None, None));
     // The rows chosen for a bulk action; a new listing starts with none.
     let selection = RwSignal::new(Selection::default());
     Effect::watch(
-        move || (namespace_id.get(), prefix.get(), tag.get(), reload.get()),
+        move || (namespace_id.get(), prefix.get(), tag.get()),
         move |_, _, _| selection.set(Selection::default()),
         false,
     );
     let adding = RwSignal::new(false);
-    let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+    // After a change here (a key saved, deleted or restored, a sync, a job's end), the listing
+    // is read again and starts with no selection.
+    let refresh = Callback::new(move |_: ()| {
+        namespace.refetch();
+        first_page.refetch();
+        tags_in_use.refetch();
+        selection.set(Selection::default());
+    });
     let key_count = Signal::derive(move || namespace.get().and_then(Result::ok).map(|n| n.key_count));
     view! {
         <section class="space-y-4">
@@ -85,7 +106,7 @@ pub fn KeysPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <BulkAndProgress namespace namespace_id prefix selection key_count reload in_browser writer />
+            <BulkAndProgress namespace namespace_id prefix selection key_count refresh in_browser writer />
             <Show when=move || writer && adding.get()>
                 <AddKeyDialog
                     namespace_id=namespace_id.get_untracked()
@@ -136,7 +157,7 @@ fn BulkAndProgress(
     prefix: Memo<String>,
     selection: RwSignal<Selection>,
     key_count: Signal<Option<u64>>,
-    reload: RwSignal<u32>,
+    refresh: Callback<()>,
     in_browser: RwSignal<bool>,
     writer: bool,
 ) -> impl IntoView {
@@ -159,7 +180,7 @@ fn BulkAndProgress(
     let on_finished = Callback::new(move |job: JobDto| {
         let id = namespace_id.get_untracked();
         if job.namespace_id == id || job.target_namespace_id.as_deref() == Some(id.as_str()) {
-            reload.update(|n| *n += 1);
+            refresh.run(());
         }
         jobs_changed();
     });

@@ -6,12 +6,13 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_navigate;
 
 use super::keys_url;
+use crate::components::form_action::on_success;
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT};
 use crate::components::viewer::use_viewer;
 use crate::dto::TagsDto;
 use crate::error::AppError;
 use crate::pages::debounce;
-use crate::serverfns::namespaces::sync_namespace;
+use crate::serverfns::namespaces::SyncNamespace;
 
 /// The prefix filter (applied as typing pauses), the tag filter and the page's buttons.
 #[component]
@@ -120,18 +121,14 @@ fn TagFilter(
 /// keys deleted there, then reloads the listing; says what changed.
 #[component]
 pub(super) fn SyncButton(namespace_id: Memo<String>, refresh: Callback<()>) -> impl IntoView {
-    let sync = Action::new(move |id: &String| sync_namespace(id.clone()));
+    let sync = ServerAction::<SyncNamespace>::new();
     let outcome = move || {
         sync.value().get().map(|result| match result {
             Ok(done) => format!("Synced: {} key(s) taken in, {} dropped", done.taken, done.dropped),
             Err(err) => err.message,
         })
     };
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = sync.value().get() {
-            refresh.run(());
-        }
-    });
+    on_success(*sync, move |_| refresh.run(()));
     view! {
         <span role="status" class="text-sm text-gray-600 dark:text-gray-300">{outcome}</span>
         <button
@@ -140,7 +137,7 @@ pub(super) fn SyncButton(namespace_id: Memo<String>, refresh: Callback<()>) -> i
             title="Bring this namespace's key index in line with Cloudflare"
             disabled=move || sync.pending().get()
             on:click=move |_| {
-                sync.dispatch(namespace_id.get_untracked());
+                sync.dispatch(SyncNamespace { namespace_id: namespace_id.get_untracked() });
             }
         >
             {move || if sync.pending().get() { "Syncing…" } else { "Sync now" }}

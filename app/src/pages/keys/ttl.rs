@@ -58,7 +58,7 @@ pub(super) fn TtlFields(
     mode: RwSignal<TtlMode>,
     seconds: RwSignal<String>,
     at: RwSignal<String>,
-    error: RwSignal<Option<AppError>>,
+    error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     view! {
         <fieldset class="space-y-2">

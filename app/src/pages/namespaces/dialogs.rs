@@ -3,12 +3,13 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::NamespaceActions;
 use crate::components::confirm_dialog::ConfirmDialog;
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{INPUT, LABEL, Modal};
 use crate::dto::NamespaceDto;
-use crate::error::AppError;
-use crate::serverfns::namespaces::{create_namespace, delete_namespace, rename_namespace};
+use crate::serverfns::namespaces::{CreateNamespace, DeleteNamespace, RenameNamespace};
 
 /// What a title dialog does.
 #[derive(Clone)]
@@ -18,28 +19,30 @@ pub(super) enum TitleChange {
 }
 
 #[component]
-pub(super) fn TitleDialog(change: TitleChange, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+pub(super) fn TitleDialog(change: TitleChange, actions: NamespaceActions, on_close: Callback<()>) -> impl IntoView {
+    let NamespaceActions { create, rename, .. } = actions;
     let (heading, initial, label) = match &change {
         TitleChange::Create => ("Create namespace".to_owned(), String::new(), "Create"),
         TitleChange::Rename(ns) => (format!("Rename {}", ns.title), ns.title.clone(), "Save"),
     };
     let title = RwSignal::new(initial);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let (error, pending) = match &change {
+        TitleChange::Create => {
+            on_success(*create, move |_| on_close.run(()));
+            (form_error(*create, RwSignal::new(None)), Signal::from(create.pending()))
+        }
+        TitleChange::Rename(_) => {
+            on_success(*rename, move |_| on_close.run(()));
+            (form_error(*rename, RwSignal::new(None)), Signal::from(rename.pending()))
+        }
+    };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let title = title.get_untracked();
-        let change = change.clone();
-        let call = async move {
-            match change {
-                TitleChange::Create => create_namespace(title).await,
-                TitleChange::Rename(ns) => rename_namespace(ns.id, title).await,
-            }
+        match &change {
+            TitleChange::Create => create.dispatch(CreateNamespace { title }),
+            TitleChange::Rename(ns) => rename.dispatch(RenameNamespace { namespace_id: ns.id.clone(), title }),
         };
-        run_submit(pending, error, call, move |_| {
-            on_done.run(());
-            on_close.run(());
-        });
     };
     view! {
         <Modal title=heading on_close>
@@ -57,21 +60,22 @@ pub(super) fn TitleDialog(change: TitleChange, on_close: Callback<()>, on_done: 
 }
 
 #[component]
-pub(super) fn DeleteDialog(ns: NamespaceDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+pub(super) fn DeleteDialog(ns: NamespaceDto, actions: NamespaceActions, on_close: Callback<()>) -> impl IntoView {
+    let delete = actions.delete;
+    on_success(*delete, move |_| on_close.run(()));
     let typed = RwSignal::new(String::new());
     let needs_title = ns.key_count > 0;
     let expected = ns.title.clone();
     let blocked = Signal::derive(move || needs_title && typed.get() != expected);
-    let id = ns.id.clone();
     view! {
         <ConfirmDialog
             title=format!("Delete {}", ns.title)
             label="Delete"
             on_close
-            confirm=move || delete_namespace(id.clone())
-            on_done=move |_| {
-                on_done.run(());
-                on_close.run(());
+            action=*delete
+            input={
+                let namespace_id = ns.id.clone();
+                move || DeleteNamespace { namespace_id: namespace_id.clone() }
             }
             blocked
         >

@@ -4,9 +4,11 @@
 mod dialogs;
 mod list;
 
+use leptos::Params;
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_query;
+use leptos_router::params::Params;
 
 use crate::components::header::jobs_notifier;
 use crate::components::job_progress::{WatchedJob, job_progress};
@@ -14,11 +16,26 @@ use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT};
 use crate::components::viewer::can_write;
 use crate::dto::NamespaceDto;
 use crate::pages::transfer::{Transfer, transfer_dialog};
-use crate::serverfns::namespaces::list_namespaces;
+use crate::serverfns::namespaces::{CreateNamespace, DeleteNamespace, RenameNamespace, list_namespaces};
 use dialogs::{DeleteDialog, TitleChange, TitleDialog};
 use list::NamespaceList;
 
 const PER_PAGE: u32 = 50;
+
+/// The title search and the page in the address (`?search=&page=`).
+#[derive(Params, Clone, Debug, PartialEq)]
+struct ListQuery {
+    search: Option<String>,
+    page: Option<String>,
+}
+
+/// The changes the page's dialogs make; the list is read again after each (their versions).
+#[derive(Clone, Copy)]
+struct NamespaceActions {
+    create: ServerAction<CreateNamespace>,
+    rename: ServerAction<RenameNamespace>,
+    delete: ServerAction<DeleteNamespace>,
+}
 
 /// What the page's dialogs are open on.
 #[derive(Clone, Copy)]
@@ -33,12 +50,18 @@ struct Dialogs {
 #[component]
 pub fn NamespacesPage() -> impl IntoView {
     let writer = can_write();
-    let query = use_query_map();
-    let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
-    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1));
-    let reload = RwSignal::new(0u32);
+    let query = use_query::<ListQuery>();
+    let search = Memo::new(move |_| query.read().as_ref().ok().and_then(|q| q.search.clone()).unwrap_or_default());
+    // A page that is not a number is the first.
+    let page = Memo::new(move |_| {
+        query.read().as_ref().ok().and_then(|q| q.page.as_deref()?.parse::<u32>().ok()).unwrap_or(1).max(1)
+    });
+    let actions =
+        NamespaceActions { create: ServerAction::new(), rename: ServerAction::new(), delete: ServerAction::new() };
+    let changes =
+        move || (actions.create.version().get(), actions.rename.version().get(), actions.delete.version().get());
     let namespaces = Resource::new(
-        move || (page.get(), search.get(), reload.get()),
+        move || (page.get(), search.get(), changes()),
         |(page, search, _)| list_namespaces(Some(page), Some(PER_PAGE), Some(search).filter(|s| !s.is_empty())),
     );
     let dialogs = Dialogs {
@@ -47,7 +70,6 @@ pub fn NamespacesPage() -> impl IntoView {
         deleting: RwSignal::new(None),
         transfer: RwSignal::new(None),
     };
-    let refresh = Callback::new(move |_: ()| reload.update(|n| *n += 1));
     view! {
         <section class="space-y-4">
             <div class="flex flex-wrap items-center gap-3">
@@ -83,7 +105,7 @@ pub fn NamespacesPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <PageDialogs dialogs reload refresh />
+            <PageDialogs dialogs actions on_job_done=Callback::new(move |_| namespaces.refetch()) />
         </section>
     }
 }
@@ -91,7 +113,12 @@ pub fn NamespacesPage() -> impl IntoView {
 /// The open dialog, if any, and the progress of the last export or import started here. Export
 /// and import dialogs and the progress are chunks of their own, rendered in the browser only.
 #[component]
-fn PageDialogs(dialogs: Dialogs, reload: RwSignal<u32>, refresh: Callback<()>) -> impl IntoView {
+fn PageDialogs(
+    dialogs: Dialogs,
+    actions: NamespaceActions,
+    /// An export or import started here ended.
+    on_job_done: Callback<()>,
+) -> impl IntoView {
     let Dialogs { creating, renaming, deleting, transfer } = dialogs;
     let in_browser = RwSignal::new(false);
     Effect::new(move |_| in_browser.set(true));
@@ -102,7 +129,7 @@ fn PageDialogs(dialogs: Dialogs, reload: RwSignal<u32>, refresh: Callback<()>) -
         jobs_changed();
     });
     let on_finished = Callback::new(move |_| {
-        reload.update(|n| *n += 1);
+        on_job_done.run(());
         jobs_changed();
     });
     let on_dismiss = Callback::new(move |id: String| {
@@ -112,7 +139,7 @@ fn PageDialogs(dialogs: Dialogs, reload: RwSignal<u32>, refresh: Callback<()>) -
     });
     view! {
         <Show when=move || creating.get()>
-            <TitleDialog change=TitleChange::Create on_close=Callback::new(move |_| creating.set(false)) on_done=refresh />
+            <TitleDialog change=TitleChange::Create actions on_close=Callback::new(move |_| creating.set(false)) />
         </Show>
         {move || {
             renaming
@@ -121,8 +148,8 @@ fn PageDialogs(dialogs: Dialogs, reload: RwSignal<u32>, refresh: Callback<()>) -
                     view! {
                         <TitleDialog
                             change=TitleChange::Rename(ns)
+                            actions
                             on_close=Callback::new(move |_| renaming.set(None))
-                            on_done=refresh
                         />
                     }
                 })
@@ -147,7 +174,7 @@ fn PageDialogs(dialogs: Dialogs, reload: RwSignal<u32>, refresh: Callback<()>) -
         {move || {
             deleting
                 .get()
-                .map(|ns| view! { <DeleteDialog ns on_close=Callback::new(move |_| deleting.set(None)) on_done=refresh /> })
+                .map(|ns| view! { <DeleteDialog ns actions on_close=Callback::new(move |_| deleting.set(None)) /> })
         }}
     }
 }

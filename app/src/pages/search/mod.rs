@@ -4,8 +4,10 @@
 mod form;
 mod results;
 
+use leptos::Params;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_query;
+use leptos_router::params::Params;
 
 use crate::components::data_table::EmptyNote;
 use crate::dto::SearchPageDto;
@@ -18,6 +20,35 @@ use form::SearchForm;
 use results::SearchResults;
 
 const PAGE_SIZE: u32 = 100;
+
+/// The address's query; `ns` and `tags` are lists separated by commas.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct SearchQuery {
+    q: Option<String>,
+    ns: Option<String>,
+    tags: Option<String>,
+    expiring: Option<String>,
+    expires_before: Option<String>,
+    updated_after: Option<String>,
+    min_size: Option<String>,
+    max_size: Option<String>,
+}
+
+impl From<&SearchQuery> for Filters {
+    fn from(q: &SearchQuery) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Self {
+            q: text(&q.q),
+            namespaces: list(q.ns.clone()),
+            tags: list(q.tags.clone()),
+            expiring: text(&q.expiring),
+            expires_before: text(&q.expires_before),
+            updated_after: text(&q.updated_after),
+            min_size: text(&q.min_size),
+            max_size: text(&q.max_size),
+        }
+    }
+}
 
 /// The search as the URL holds it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,20 +128,8 @@ impl Filters {
 
 #[component]
 pub fn SearchPage() -> impl IntoView {
-    let query = use_query_map();
-    let filters = Memo::new(move |_| {
-        let q = query.read();
-        Filters {
-            q: q.get("q").unwrap_or_default(),
-            namespaces: list(q.get("ns")),
-            tags: list(q.get("tags")),
-            expiring: q.get("expiring").unwrap_or_default(),
-            expires_before: q.get("expires_before").unwrap_or_default(),
-            updated_after: q.get("updated_after").unwrap_or_default(),
-            min_size: q.get("min_size").unwrap_or_default(),
-            max_size: q.get("max_size").unwrap_or_default(),
-        }
-    });
+    let query = use_query::<SearchQuery>();
+    let filters = Memo::new(move |_| query.read().as_ref().map(Filters::from).unwrap_or_default());
     let results = Resource::new(
         move || filters.get(),
         |f| async move { if f.is_empty() { Ok(None) } else { f.run(None).await.map(Some) } },

@@ -16,7 +16,7 @@ use crate::error::AppError;
 pub(super) fn ServiceFields(
     form_id: &'static str,
     draft: Draft,
-    error: RwSignal<Option<AppError>>,
+    error: Signal<Option<AppError>>,
     namespaces: Vec<NamespaceDto>,
 ) -> impl IntoView {
     // A namespace that is gone (or the form's first load) still shows what the service has.
@@ -98,7 +98,7 @@ pub(super) fn ServiceFields(
 }
 
 /// `aria-invalid` for the control of `field` while the server's error names it.
-fn invalid(error: RwSignal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<&'static str> + Copy {
+fn invalid(error: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<&'static str> + Copy {
     move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some(field)).then_some("true")
 }
 
@@ -108,7 +108,7 @@ fn FieldBox(
     form_id: &'static str,
     field: &'static str,
     label: &'static str,
-    error: RwSignal<Option<AppError>>,
+    error: Signal<Option<AppError>>,
     #[prop(optional, into)] hint: Option<ViewFnOnce>,
     children: Children,
 ) -> impl IntoView {
@@ -132,7 +132,7 @@ fn BoundSelect(
     field: &'static str,
     value: RwSignal<String>,
     options: Vec<(String, String)>,
-    error: RwSignal<Option<AppError>>,
+    error: Signal<Option<AppError>>,
     #[prop(optional)] required: bool,
 ) -> impl IntoView {
     view! {
@@ -168,7 +168,7 @@ fn TextArea(
     form_id: &'static str,
     field: &'static str,
     value: RwSignal<String>,
-    error: RwSignal<Option<AppError>>,
+    error: Signal<Option<AppError>>,
     #[prop(optional)] mono: bool,
 ) -> impl IntoView {
     view! {

@@ -5,40 +5,40 @@ use leptos::prelude::*;
 
 use super::fields::ServiceFields;
 use super::{Draft, FIELDS, split_list};
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, INPUT, LABEL, Modal};
 use crate::components::shown_once::ShownOnce;
 use crate::components::text::Hint;
 use crate::dto::{NamespacePageDto, ServiceDto, ServiceSecretDto};
 use crate::error::AppError;
 use crate::pages::tokens::site_origin;
-use crate::serverfns::services::{create_service, update_service};
+use crate::serverfns::services::{CreateService, UpdateService};
 
 #[component]
 pub(super) fn NewServiceForm(
     namespaces: Resource<Result<NamespacePageDto, AppError>>,
-    on_created: Callback<ServiceSecretDto>,
+    create: ServerAction<CreateService>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let draft = Draft::new();
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(*create, RwSignal::new(None));
+    let pending = create.pending();
+    on_success(*create, move |_| {
+        name.set(String::new());
+        draft.clear();
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let call = create_service(
-            name.get_untracked(),
-            draft.storage.get_untracked(),
-            draft.role.get_untracked(),
-            draft.prefix.get_untracked(),
-            Some(split_list(&draft.origins.get_untracked())),
-            Some(split_list(&draft.public_keys.get_untracked())),
-            Some(draft.description.get_untracked()),
-            None,
-        );
-        run_submit(pending, error, call, move |made| {
-            name.set(String::new());
-            draft.clear();
-            on_created.run(made);
+        create.dispatch(CreateService {
+            name: name.get_untracked(),
+            storage: draft.storage.get_untracked(),
+            role: draft.role.get_untracked(),
+            prefix: draft.prefix.get_untracked(),
+            allowed_origins: Some(split_list(&draft.origins.get_untracked())),
+            public_keys: Some(split_list(&draft.public_keys.get_untracked())),
+            description: Some(draft.description.get_untracked()),
+            disabled: None,
         });
     };
     let invalid = move || error.with(|e| e.as_ref().and_then(|e| e.field.as_deref()) == Some("name")).then_some("true");
@@ -125,30 +125,27 @@ pub(super) fn SecretBox(made: ServiceSecretDto, on_dismiss: Callback<()>) -> imp
 pub(super) fn EditDialog(
     service: ServiceDto,
     namespaces: Resource<Result<NamespacePageDto, AppError>>,
+    update: ServerAction<UpdateService>,
     on_close: Callback<()>,
-    on_done: Callback<()>,
 ) -> impl IntoView {
     let draft = Draft::of(&service);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(*update, RwSignal::new(None));
+    let pending = update.pending();
+    on_success(*update, move |_| on_close.run(()));
     let name = service.name.clone();
     let submit = {
         let name = name.clone();
         move |ev: SubmitEvent| {
             ev.prevent_default();
-            let call = update_service(
-                name.clone(),
-                Some(draft.storage.get_untracked()),
-                Some(draft.role.get_untracked()),
-                Some(draft.prefix.get_untracked()),
-                Some(split_list(&draft.origins.get_untracked())),
-                Some(split_list(&draft.public_keys.get_untracked())),
-                Some(draft.description.get_untracked()),
-                None,
-            );
-            run_submit(pending, error, call, move |_| {
-                on_done.run(());
-                on_close.run(());
+            update.dispatch(UpdateService {
+                name: name.clone(),
+                storage: Some(draft.storage.get_untracked()),
+                role: Some(draft.role.get_untracked()),
+                prefix: Some(draft.prefix.get_untracked()),
+                allowed_origins: Some(split_list(&draft.origins.get_untracked())),
+                public_keys: Some(split_list(&draft.public_keys.get_untracked())),
+                description: Some(draft.description.get_untracked()),
+                disabled: None,
             });
         }
     };

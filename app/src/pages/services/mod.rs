@@ -11,10 +11,10 @@ use leptos::prelude::*;
 
 use crate::components::admin_page::AdminPage;
 use crate::components::field_error::FormError;
-use crate::dto::{ServiceDto, ServiceSecretDto};
-use crate::error::AppError;
+use crate::components::form_action::{form_error, on_success};
+use crate::dto::{ServiceDto, ServiceSecretDto, ServiceTokenDto};
 use crate::serverfns::namespaces::list_namespaces;
-use crate::serverfns::services::list_services;
+use crate::serverfns::services::{CreateService, IssueServiceToken, RevokeServiceToken, UpdateService, list_services};
 use form::{EditDialog, NewServiceForm, SecretBox};
 use table::ServiceTable;
 use tokens::ServiceTokens;
@@ -94,24 +94,38 @@ pub fn ServicesPage() -> impl IntoView {
 /// the tokens of the service picked.
 #[component]
 fn ServicesAdmin() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
-    let services = Resource::new(move || reload.get(), |_| list_services());
+    let create = ServerAction::<CreateService>::new();
+    let update = ServerAction::<UpdateService>::new();
+    let toggle = ServerAction::<UpdateService>::new();
+    let issue = ServerAction::<IssueServiceToken>::new();
+    let revoke = ServerAction::<RevokeServiceToken>::new();
+    // Read again after each change (the actions' versions).
+    let services = Resource::new(
+        move || (create.version().get(), update.version().get(), toggle.version().get(), issue.version().get()),
+        |_| list_services(),
+    );
+    let tokens_changed =
+        Signal::derive(move || create.version().get() + issue.version().get() + revoke.version().get());
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let created = RwSignal::new(None::<ServiceSecretDto>);
     let editing = RwSignal::new(None::<ServiceDto>);
     let selected = RwSignal::new(None::<String>);
-    let tokens_changed = RwSignal::new(0u32);
-    let notice = RwSignal::new(None::<AppError>);
-    let on_secret = Callback::new(move |made: ServiceSecretDto| {
+    let on_secret = move |made: &ServiceSecretDto| {
         selected.set(Some(made.service.name.clone()));
-        created.set(Some(made));
-        reload.update(|n| *n += 1);
-        tokens_changed.update(|n| *n += 1);
+        created.set(Some(made.clone()));
+    };
+    on_success(*create, on_secret);
+    on_success(*issue, on_secret);
+    // A revoked token's secret is of no use: its box goes too.
+    on_success(*revoke, move |token: &ServiceTokenDto| {
+        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == token.id)) {
+            created.set(None);
+        }
     });
-    let on_changed = Callback::new(move |_: ()| reload.update(|n| *n += 1));
+    let notice = form_error(*toggle, RwSignal::new(None));
     let on_edit = Callback::new(move |service: ServiceDto| editing.set(Some(service)));
     view! {
-        <NewServiceForm namespaces on_created=on_secret />
+        <NewServiceForm namespaces create />
         {move || {
             created
                 .get()
@@ -121,7 +135,7 @@ fn ServicesAdmin() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading the services…"</p> }>
             {move || Suspend::new(async move {
                 match services.await {
-                    Ok(list) => view! { <ServiceTable services=list selected on_edit on_changed notice /> }.into_any(),
+                    Ok(list) => view! { <ServiceTable services=list selected on_edit toggle /> }.into_any(),
                     Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                 }
             })}
@@ -129,21 +143,12 @@ fn ServicesAdmin() -> impl IntoView {
         {move || {
             selected
                 .get()
-                .map(|name| view! { <ServiceTokens name created tokens_changed on_issued=on_secret on_close=Callback::new(move |_| selected.set(None)) /> })
+                .map(|name| view! { <ServiceTokens name tokens_changed issue revoke on_close=Callback::new(move |_| selected.set(None)) /> })
         }}
         {move || {
             editing
                 .get()
-                .map(|service| {
-                    view! {
-                        <EditDialog
-                            service
-                            namespaces
-                            on_close=Callback::new(move |_| editing.set(None))
-                            on_done=on_changed
-                        />
-                    }
-                })
+                .map(|service| view! { <EditDialog service namespaces update on_close=Callback::new(move |_| editing.set(None)) /> })
         }}
     }
 }

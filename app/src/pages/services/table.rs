@@ -3,12 +3,10 @@
 use leptos::prelude::*;
 
 use crate::components::data_table::{Column, DataTable, EmptyNote};
-use crate::components::field_error::run_submit;
 use crate::components::modal::BUTTON_SECONDARY;
 use crate::components::text::{MUTED, Muted};
 use crate::dto::ServiceDto;
-use crate::error::AppError;
-use crate::serverfns::services::update_service;
+use crate::serverfns::services::UpdateService;
 
 /// A list of strings, one a line, or a dash for none.
 fn list_cell(items: &[String]) -> AnyView {
@@ -39,8 +37,7 @@ pub(super) fn ServiceTable(
     services: Vec<ServiceDto>,
     selected: RwSignal<Option<String>>,
     on_edit: Callback<ServiceDto>,
-    on_changed: Callback<()>,
-    notice: RwSignal<Option<AppError>>,
+    toggle: ServerAction<UpdateService>,
 ) -> impl IntoView {
     let empty = services.is_empty();
     view! {
@@ -50,7 +47,7 @@ pub(super) fn ServiceTable(
         <DataTable label="Services" columns=SERVICE_COLUMNS>
             {services
                 .into_iter()
-                .map(|service| view! { <ServiceRow service selected on_edit on_changed notice /> })
+                .map(|service| view! { <ServiceRow service selected on_edit toggle /> })
                 .collect_view()}
         </DataTable>
     }
@@ -61,17 +58,28 @@ fn ServiceRow(
     service: ServiceDto,
     selected: RwSignal<Option<String>>,
     on_edit: Callback<ServiceDto>,
-    on_changed: Callback<()>,
-    notice: RwSignal<Option<AppError>>,
+    /// "Disable" and "Enable"; a failure shows above the table.
+    toggle: ServerAction<UpdateService>,
 ) -> impl IntoView {
     let name = service.name.clone();
     let disabled = service.disabled;
-    let busy = RwSignal::new(false);
-    let toggle = {
+    let busy = {
+        let name = name.clone();
+        move || toggle.input().with(|sent| sent.as_ref().is_some_and(|sent| sent.name == name))
+    };
+    let flip = {
         let name = name.clone();
         move |_| {
-            let call = update_service(name.clone(), None, None, None, None, None, None, Some(!disabled));
-            run_submit(busy, notice, call, move |_| on_changed.run(()));
+            toggle.dispatch(UpdateService {
+                name: name.clone(),
+                storage: None,
+                role: None,
+                prefix: None,
+                allowed_origins: None,
+                public_keys: None,
+                description: None,
+                disabled: Some(!disabled),
+            });
         }
     };
     let status = if disabled {
@@ -119,7 +127,7 @@ fn ServiceRow(
                     <button type="button" class=BUTTON_SECONDARY on:click=edit>
                         "Edit"
                     </button>
-                    <button type="button" class=BUTTON_SECONDARY disabled=move || busy.get() on:click=toggle>
+                    <button type="button" class=BUTTON_SECONDARY disabled=busy on:click=flip>
                         {if disabled { "Enable" } else { "Disable" }}
                     </button>
                 </div>

@@ -4,33 +4,36 @@ use leptos::prelude::*;
 
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::data_table::{Column, DataTable, EmptyNote};
-use crate::components::field_error::{FormError, run_submit};
+use crate::components::field_error::FormError;
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
 use crate::components::token_cells::TokenCells;
-use crate::dto::{ServiceSecretDto, ServiceTokenDto};
-use crate::error::AppError;
+use crate::dto::ServiceTokenDto;
 use crate::format;
-use crate::serverfns::services::{issue_service_token, list_service_tokens, revoke_service_token};
+use crate::serverfns::services::{IssueServiceToken, RevokeServiceToken, list_service_tokens};
 
 /// The tokens of one service: issue one more, revoke one.
 #[component]
 pub(super) fn ServiceTokens(
     name: String,
-    created: RwSignal<Option<ServiceSecretDto>>,
-    tokens_changed: RwSignal<u32>,
-    on_issued: Callback<ServiceSecretDto>,
+    /// Changes when a token of any service is made or revoked.
+    tokens_changed: Signal<usize>,
+    issue: ServerAction<IssueServiceToken>,
+    revoke: ServerAction<RevokeServiceToken>,
     on_close: Callback<()>,
 ) -> impl IntoView {
     let tokens = {
         let name = name.clone();
         Resource::new(move || tokens_changed.get(), move |_| list_service_tokens(name.clone()))
     };
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(*issue, RwSignal::new(None));
+    let pending = issue.pending();
     let revoking = RwSignal::new(None::<ServiceTokenDto>);
-    let issue = {
+    let issue_one = {
         let name = name.clone();
-        move |_| run_submit(pending, error, issue_service_token(name.clone()), move |made| on_issued.run(made))
+        move |_| {
+            issue.dispatch(IssueServiceToken { name: name.clone() });
+        }
     };
     let on_revoke = Callback::new(move |token: ServiceTokenDto| revoking.set(Some(token)));
     let heading = format!("Tokens of {name}");
@@ -44,7 +47,7 @@ pub(super) fn ServiceTokens(
                     {heading.clone()}
                 </h2>
                 <div class="ml-auto flex gap-2">
-                    <button type="button" class=BUTTON disabled=move || pending.get() on:click=issue>
+                    <button type="button" class=BUTTON disabled=move || pending.get() on:click=issue_one>
                         "Issue token"
                     </button>
                     <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
@@ -67,17 +70,7 @@ pub(super) fn ServiceTokens(
             {move || {
                 revoking
                     .get()
-                    .map(|token| {
-                        // A revoked token's secret is of no use: its box goes too.
-                        let id = token.id.clone();
-                        let on_done = Callback::new(move |_| {
-                            if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == id)) {
-                                created.set(None);
-                            }
-                            tokens_changed.update(|n| *n += 1);
-                        });
-                        view! { <RevokeDialog token on_close=Callback::new(move |_| revoking.set(None)) on_done /> }
-                    })
+                    .map(|token| view! { <RevokeDialog token revoke on_close=Callback::new(move |_| revoking.set(None)) /> })
             }}
         </section>
     }
@@ -127,18 +120,21 @@ fn TokenRow(token: ServiceTokenDto, now: i64, on_revoke: Callback<ServiceTokenDt
 }
 
 #[component]
-fn RevokeDialog(token: ServiceTokenDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let (service, id) = (token.service.clone(), token.id.clone());
+fn RevokeDialog(
+    token: ServiceTokenDto,
+    revoke: ServerAction<RevokeServiceToken>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    on_success(*revoke, move |_| on_close.run(()));
+    let (name, token_id) = (token.service.clone(), token.id.clone());
+    let input = move || RevokeServiceToken { name: name.clone(), token_id: token_id.clone() };
     view! {
         <ConfirmDialog
             title=format!("Revoke {}", token.id)
             label="Revoke"
             on_close
-            confirm=move || revoke_service_token(service.clone(), id.clone())
-            on_done=move |_| {
-                on_done.run(());
-                on_close.run(());
-            }
+            action=*revoke
+            input
         >
             <p class="text-sm">
                 {format!(

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use super::check::ImportCheck;
 #[cfg(target_arch = "wasm32")]
 use super::check::check_import;
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{INPUT, LABEL, Modal};
 use crate::components::radio_group::RadioGroup;
@@ -35,11 +36,39 @@ pub(super) fn ImportDialog(
     let chosen = RwSignal::new(None::<Chosen>);
     let check = RwSignal::new(None::<ImportCheck>);
     let reading = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     // The browser's `File` itself, kept beside the signals (it stays on the browser's thread).
     #[cfg(target_arch = "wasm32")]
     let file = StoredValue::new_local(None::<web_sys::Blob>);
+    // The upload is no server function (its body is the file), so the action is around it; its
+    // future holds the browser's file, so it stays on this thread.
+    let (id, title) = (ns.id.clone(), ns.title.clone());
+    let import = Action::new_local(move |collision: &&'static str| {
+        let url = format!("/api/import/{}?collision={collision}", crate::pages::encode_query(&id));
+        #[cfg(target_arch = "wasm32")]
+        let blob = file.get_value();
+        async move {
+            #[cfg(target_arch = "wasm32")]
+            {
+                match blob {
+                    Some(blob) => upload(&url, &blob).await,
+                    None => Err(AppError::invalid("file", "file: choose a file")),
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let _ = url;
+                Err::<String, _>(AppError::internal())
+            }
+        }
+    });
+    // What reading the file in the browser found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(import, checked);
+    let pending = import.pending();
+    on_success(import, move |job_id: &String| {
+        on_close.run(());
+        on_started.run(WatchedJob { job_id: job_id.clone(), operation: "Import".to_owned(), namespace: title.clone() });
+    });
     let take = Callback::new(move |list: wasm_bindgen::JsValue| {
         #[cfg(target_arch = "wasm32")]
         {
@@ -48,12 +77,14 @@ pub(super) fn ImportDialog(
             file.set_value(Some(blob.clone()));
             chosen.set(Some(Chosen { name, size }));
             check.set(None);
-            error.set(None);
+            // A new file: no error of the last one stays.
+            checked.set(None);
+            import.clear();
             reading.set(true);
             leptos::task::spawn_local(async move {
                 match crate::browser::read_text(&blob, CHECK_LIMIT).await {
                     Ok(text) => check.set(Some(check_import(&text, size <= CHECK_LIMIT))),
-                    Err(err) => error.set(Some(AppError::invalid("file", format!("file: could not read it: {err}")))),
+                    Err(err) => checked.set(Some(AppError::invalid("file", format!("file: could not read it: {err}")))),
                 }
                 reading.set(false);
             });
@@ -66,31 +97,17 @@ pub(super) fn ImportDialog(
             || reading.get()
             || check.with(|c| c.as_ref().is_some_and(|c| !c.problems.is_empty()))
     });
-    let (id, title) = (ns.id.clone(), ns.title.clone());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if chosen.with_untracked(Option::is_none) {
             return;
         }
         #[cfg(target_arch = "wasm32")]
-        let Some(blob) = file.get_value() else { return };
-        let url = format!("/api/import/{}?collision={}", crate::pages::encode_query(&id), collision.get_untracked());
-        let namespace = title.clone();
-        let call = async move {
-            #[cfg(target_arch = "wasm32")]
-            {
-                upload(&url, &blob).await
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            {
-                let _ = url;
-                Err::<String, _>(AppError::internal())
-            }
-        };
-        run_submit(pending, error, call, move |job_id| {
-            on_close.run(());
-            on_started.run(WatchedJob { job_id, operation: "Import".to_owned(), namespace });
-        });
+        if file.with_value(Option::is_none) {
+            return;
+        }
+        checked.set(None);
+        import.dispatch_local(collision.get_untracked());
     };
     view! {
         <Modal title=format!("Import into {}", ns.title) on_close>

@@ -7,14 +7,14 @@ mod import;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{INPUT, LABEL, Modal};
 use crate::components::radio_group::RadioGroup;
 use crate::components::text::Hint;
-use crate::dto::NamespaceDto;
-use crate::error::AppError;
-use crate::serverfns::jobs::start_export;
+use crate::dto::{JobStartedDto, NamespaceDto};
+use crate::serverfns::jobs::StartExport;
 use import::ImportDialog;
 
 /// Which dialog.
@@ -41,17 +41,26 @@ pub fn transfer_dialog(
 fn ExportDialog(ns: NamespaceDto, on_close: Callback<()>, on_started: Callback<WatchedJob>) -> impl IntoView {
     let format = RwSignal::new("ndjson");
     let prefix = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let (id, title) = (ns.id.clone(), ns.title.clone());
+    let export = ServerAction::<StartExport>::new();
+    let error = form_error(*export, RwSignal::new(None));
+    let pending = export.pending();
+    let title = ns.title.clone();
+    on_success(*export, move |started: &JobStartedDto| {
+        on_close.run(());
+        on_started.run(WatchedJob {
+            job_id: started.job_id.clone(),
+            operation: "Export".to_owned(),
+            namespace: title.clone(),
+        });
+    });
+    let id = ns.id.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let prefix = Some(prefix.get_untracked()).filter(|p| !p.is_empty());
-        let call = start_export(id.clone(), Some(format.get_untracked().to_owned()), prefix);
-        let namespace = title.clone();
-        run_submit(pending, error, call, move |started| {
-            on_close.run(());
-            on_started.run(WatchedJob { job_id: started.job_id, operation: "Export".to_owned(), namespace });
+        export.dispatch(StartExport {
+            namespace_id: id.clone(),
+            format: Some(format.get_untracked().to_owned()),
+            prefix,
         });
     };
     view! {
