@@ -39,28 +39,12 @@ pub(super) fn ImportDialog(
     // The browser's `File` itself, kept beside the signals (it stays on the browser's thread).
     #[cfg(target_arch = "wasm32")]
     let file = StoredValue::new_local(None::<web_sys::Blob>);
-    // The upload is no server function (its body is the file), so the action is around it; its
-    // future holds the browser's file, so it stays on this thread.
     let (id, title) = (ns.id.clone(), ns.title.clone());
-    let import = Action::new_local(move |collision: &&'static str| {
-        let url = format!("/api/import/{}?collision={collision}", crate::pages::encode_query(&id));
+    let import = upload_action(
+        id,
         #[cfg(target_arch = "wasm32")]
-        let blob = file.get_value();
-        async move {
-            #[cfg(target_arch = "wasm32")]
-            {
-                match blob {
-                    Some(blob) => upload(&url, &blob).await,
-                    None => Err(AppError::invalid("file", "file: choose a file")),
-                }
-            }
-            #[cfg(not(target_arch = "wasm32"))]
-            {
-                let _ = url;
-                Err::<String, _>(AppError::internal())
-            }
-        }
-    });
+        file,
+    );
     // What reading the file in the browser found.
     let checked = RwSignal::new(None::<AppError>);
     let error = form_error(import, checked);
@@ -125,6 +109,34 @@ pub(super) fn ImportDialog(
             </form>
         </Modal>
     }
+}
+
+/// Sends the file to `/api/import/{namespace}?collision=…` (the input), answering the job's id.
+/// The upload is no server function (its body is the file), so the action is around it; its
+/// future holds the browser's file, so it stays on this thread.
+fn upload_action(
+    namespace_id: String,
+    #[cfg(target_arch = "wasm32")] file: StoredValue<Option<web_sys::Blob>, LocalStorage>,
+) -> Action<&'static str, Result<String, AppError>> {
+    Action::new_local(move |collision: &&'static str| {
+        let url = format!("/api/import/{}?collision={collision}", crate::pages::encode_query(&namespace_id));
+        #[cfg(target_arch = "wasm32")]
+        let blob = file.get_value();
+        async move {
+            #[cfg(target_arch = "wasm32")]
+            {
+                match blob {
+                    Some(blob) => upload(&url, &blob).await,
+                    None => Err(AppError::invalid("file", "file: choose a file")),
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let _ = url;
+                Err::<String, _>(AppError::internal())
+            }
+        }
+    })
 }
 
 /// Where a file is dropped or chosen; the chosen file's name and size under it.
