@@ -122,8 +122,9 @@ for (const theme of ['light', 'dark'] as const) {
 }
 
 /** Presses Tab until the focused element is `name` (by its accessible name or text), checking at
- *  every stop that the focus can be seen (an outline or a ring). */
-async function tabTo(page: Page, name: string | RegExp, limit = 60) {
+ *  every stop that the focus can be seen (an outline or a ring). The bound is generous: the search
+ *  page has a button per tag in use, and the shared server holds the tags of every other spec. */
+async function tabTo(page: Page, name: string | RegExp, limit = 400) {
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => {

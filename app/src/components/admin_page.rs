@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::data_table::EmptyNote;
 use crate::components::viewer::use_viewer;
 
 #[component]
@@ -18,19 +19,14 @@ pub fn AdminPage(
 ) -> impl IntoView {
     let admin = use_viewer().is_admin;
     view! {
-        <section class="space-y-4">
-            <h1 class="text-2xl font-semibold">{title}</h1>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{intro.run()}</p>
-            {if admin {
-                children().into_any()
-            } else {
-                view! {
-                    <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                        {refusal}
-                    </p>
-                }
-                    .into_any()
-            }}
-        </section>
-    }
+            <section class="space-y-4">
+                <h1 class="text-2xl font-semibold">{title}</h1>
+                <p class="text-sm text-slate-600 dark:text-slate-400">{intro.run()}</p>
+                {if admin {
+                    children().into_any()
+                } else {
+    view! { <EmptyNote>{refusal}</EmptyNote> }.into_any()
+                }}
+            </section>
+        }
 }

@@ -4,7 +4,7 @@ use crate::error::AppError;
 
 /// The server's message for `field`, shown under that field.
 #[component]
-pub fn FieldError(error: RwSignal<Option<AppError>>, field: &'static str) -> impl IntoView {
+pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
     view! {
         {move || {
             error
@@ -23,7 +23,7 @@ pub fn FieldError(error: RwSignal<Option<AppError>>, field: &'static str) -> imp
 
 /// An error that names no field of the form, shown at the top of it.
 #[component]
-pub fn FormError(error: RwSignal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
     view! {
         {move || {
             error
@@ -43,31 +43,12 @@ pub fn FormError(error: RwSignal<Option<AppError>>, fields: &'static [&'static s
     }
 }
 
-/// Runs a server call for a form: marks it pending, clears and then records its error, and hands
-/// a success to `done`.
-pub fn run_submit<T: 'static>(
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
-    call: impl std::future::Future<Output = Result<T, AppError>> + 'static,
-    done: impl FnOnce(T) + 'static,
-) {
-    pending.set(true);
-    error.set(None);
-    leptos::task::spawn_local(async move {
-        match call.await {
-            Ok(value) => done(value),
-            Err(err) => error.set(Some(err)),
-        }
-        pending.set(false);
-    });
-}
-
 /// A dialog's "Cancel" and submit buttons.
 #[component]
 pub fn DialogButtons(
     on_cancel: Callback<()>,
     label: &'static str,
-    pending: RwSignal<bool>,
+    #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] danger: bool,
     #[prop(into, optional)] blocked: Option<Signal<bool>>,
 ) -> impl IntoView {

@@ -1,12 +1,19 @@
 //! Reusable pieces of the console.
 
 pub mod admin_page;
+pub mod confirm_dialog;
+pub mod cursor_list;
+pub mod data_table;
 pub mod field_error;
 pub mod filters;
+pub mod form_action;
 pub mod header;
 pub mod job_progress;
 pub mod modal;
+pub mod radio_group;
 pub mod shown_once;
 pub mod tag_chips;
+pub mod text;
 pub mod theme;
+pub mod token_cells;
 pub mod viewer;

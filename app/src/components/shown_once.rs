@@ -25,8 +25,34 @@ pub fn ShownOnce(
     token_id: Option<String>,
     children: Children,
 ) -> impl IntoView {
+    view! {
+        <section
+            aria-labelledby="new-secret-heading"
+            class="space-y-3 rounded-md border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-600 dark:bg-amber-950"
+            data-token=token_id
+        >
+            <div class="flex flex-wrap items-center gap-2">
+                <h2 id="new-secret-heading" class="text-lg font-semibold break-all">
+                    {heading}
+                </h2>
+                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| on_dismiss.run(())>
+                    "Done"
+                </button>
+            </div>
+            <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
+                {format!("Copy it now: it will not be shown again. Only its hash is stored; if it is lost, {lost_hint}")}
+            </p>
+            <SecretField label secret />
+            <div class="space-y-1 text-sm">{children()}</div>
+        </section>
+    }
+}
+
+/// The secret in a read-only field that selects itself (focused at once, so it can be copied
+/// straight away and screen readers reach it), a copy button and what copying did.
+#[component]
+fn SecretField(label: &'static str, secret: String) -> impl IntoView {
     let field = NodeRef::<html::Input>::new();
-    // Focus moves to the secret so it can be copied at once (and screen readers reach it).
     Effect::new(move |_| {
         if let Some(input) = field.get() {
             let _ = input.focus();
@@ -53,53 +79,35 @@ pub fn ShownOnce(
     };
     let named = label.to_lowercase();
     view! {
-        <section
-            aria-labelledby="new-secret-heading"
-            class="space-y-3 rounded-md border-2 border-amber-400 bg-amber-50 p-4 dark:border-amber-600 dark:bg-amber-950"
-            data-token=token_id
-        >
-            <div class="flex flex-wrap items-center gap-2">
-                <h2 id="new-secret-heading" class="text-lg font-semibold break-all">
-                    {heading}
-                </h2>
-                <button type="button" class=format!("{BUTTON_SECONDARY} ml-auto") on:click=move |_| on_dismiss.run(())>
-                    "Done"
-                </button>
-            </div>
-            <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
-                {format!("Copy it now: it will not be shown again. Only its hash is stored; if it is lost, {lost_hint}")}
-            </p>
-            <div class="flex flex-wrap items-end gap-2">
-                <label class=format!("{LABEL} min-w-64 flex-1")>
-                    {label}
-                    <input
-                        node_ref=field
-                        class=format!("{INPUT} font-mono")
-                        type="text"
-                        readonly
-                        autocomplete="off"
-                        spellcheck="false"
-                        value=secret
-                        on:focus=move |_| {
-                            if let Some(input) = field.get_untracked() {
-                                input.select();
-                            }
+        <div class="flex flex-wrap items-end gap-2">
+            <label class=format!("{LABEL} min-w-64 flex-1")>
+                {label}
+                <input
+                    node_ref=field
+                    class=format!("{INPUT} font-mono")
+                    type="text"
+                    readonly
+                    autocomplete="off"
+                    spellcheck="false"
+                    value=secret
+                    on:focus=move |_| {
+                        if let Some(input) = field.get_untracked() {
+                            input.select();
                         }
-                    />
-                </label>
-                <button type="button" class=BUTTON on:click=copy>
-                    "Copy"
-                </button>
-            </div>
-            <p role="status" class="text-sm">
-                {move || match copied.get() {
-                    Some(Ok(())) => "Copied to the clipboard.".to_owned(),
-                    Some(Err(reason)) => format!("Could not copy ({reason}): the {named} is selected, copy it with Ctrl+C."),
-                    None => String::new(),
-                }}
-            </p>
-            <div class="space-y-1 text-sm">{children()}</div>
-        </section>
+                    }
+                />
+            </label>
+            <button type="button" class=BUTTON on:click=copy>
+                "Copy"
+            </button>
+        </div>
+        <p role="status" class="text-sm">
+            {move || match copied.get() {
+                Some(Ok(())) => "Copied to the clipboard.".to_owned(),
+                Some(Err(reason)) => format!("Could not copy ({reason}): the {named} is selected, copy it with Ctrl+C."),
+                None => String::new(),
+            }}
+        </p>
     }
 }
 

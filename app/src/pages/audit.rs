@@ -4,11 +4,15 @@
 use leptos::prelude::*;
 
 use crate::components::filters::{filter_input, filter_select};
+use leptos::Params;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query};
+use leptos_router::params::Params;
 
-use crate::components::field_error::{FormError, run_submit};
+use crate::components::cursor_list::{CursorPages, LoadMore};
+use crate::components::data_table::{Column, DataTable, EmptyNote};
 use crate::components::modal::BUTTON_SECONDARY;
+use crate::components::text::{Hint, MUTED};
 use crate::dto::{AuditEntryDto, AuditPageDto};
 use crate::error::AppError;
 use crate::format;
@@ -40,6 +44,33 @@ const OPERATIONS: [&str; 20] = [
     "token.revoke",
 ];
 const SOURCES: [&str; 6] = ["console", "script", "cf-api", "kevi", "cli", "job"];
+
+/// The address's query.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct AuditQuery {
+    namespace: Option<String>,
+    user: Option<String>,
+    operation: Option<String>,
+    source: Option<String>,
+    prefix: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl From<&AuditQuery> for Filters {
+    fn from(q: &AuditQuery) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Self {
+            namespace: text(&q.namespace),
+            user: text(&q.user),
+            operation: text(&q.operation),
+            source: text(&q.source),
+            prefix: text(&q.prefix),
+            from: text(&q.from),
+            to: text(&q.to),
+        }
+    }
+}
 
 /// The log's filters as the URL holds them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -123,22 +154,9 @@ impl Filters {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let filters = Memo::new(move |_| {
-        let q = query.read();
-        Filters {
-            namespace: q.get("namespace").unwrap_or_default(),
-            user: q.get("user").unwrap_or_default(),
-            operation: q.get("operation").unwrap_or_default(),
-            source: q.get("source").unwrap_or_default(),
-            prefix: q.get("prefix").unwrap_or_default(),
-            from: q.get("from").unwrap_or_default(),
-            to: q.get("to").unwrap_or_default(),
-        }
-    });
+    let query = use_query::<AuditQuery>();
+    let filters = Memo::new(move |_| query.read().as_ref().map(Filters::from).unwrap_or_default());
     let first_page = Resource::new(move || filters.get(), |f| f.load(None));
-    let more_pages = RwSignal::new(Vec::<AuditPageDto>::new());
-    Effect::watch(move || filters.get(), move |_, _, _| more_pages.set(Vec::new()), false);
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let navigate = use_navigate();
     let apply = move |change: Box<dyn FnOnce(&mut Filters)>| {
@@ -193,11 +211,11 @@ pub fn AuditPage() -> impl IntoView {
                 {field("From", "date", |f| f.from.clone(), |f, v| f.from = v)}
                 {field("To", "date", |f| f.to.clone(), |f, v| f.to = v)}
             </form>
-            <p class="text-xs text-slate-500 dark:text-slate-400">"Dates are UTC; “To” includes the whole day."</p>
+            <Hint>"Dates are UTC; “To” includes the whole day."</Hint>
             <Transition fallback=|| view! { <p>"Loading the audit log…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
-                        Ok(first) => view! { <AuditTable first more_pages filters /> }.into_any(),
+                        Ok(first) => view! { <AuditTable first filters /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -206,53 +224,30 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
+const AUDIT_COLUMNS: &[Column] = &[
+    Column::new("Time"),
+    Column::new("User"),
+    Column::new("Source"),
+    Column::new("Operation"),
+    Column::new("Namespace"),
+    Column::new("Key"),
+    Column::hidden("Details"),
+];
+
 #[component]
-fn AuditTable(first: AuditPageDto, more_pages: RwSignal<Vec<AuditPageDto>>, filters: Memo<Filters>) -> impl IntoView {
-    let first_cursor = first.cursor.clone();
-    let next_cursor = move || more_pages.with(|p| p.last().map(|p| p.cursor.clone()).unwrap_or(first_cursor.clone()));
+fn AuditTable(first: AuditPageDto, filters: Memo<Filters>) -> impl IntoView {
     let empty = first.entries.is_empty();
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let next = next_cursor.clone();
-    let load_more = move |_| {
-        let call = filters.get_untracked().load(next());
-        run_submit(loading, error, call, move |page| more_pages.update(|p| p.push(page)));
-    };
+    let pages = CursorPages::new(first);
+    let load = move |cursor| filters.get_untracked().load(cursor);
     let now = format::now_unix();
-    let row = move |entry: AuditEntryDto| view! { <AuditRow entry now /> };
     view! {
         <Show when=move || empty>
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No entries match. Every change to namespaces and keys shows up here."
-            </p>
+            <EmptyNote>"No entries match. Every change to namespaces and keys shows up here."</EmptyNote>
         </Show>
-        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" aria-label="Audit entries">
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        <th scope="col" class="p-2">"Time"</th>
-                        <th scope="col" class="p-2">"User"</th>
-                        <th scope="col" class="p-2">"Source"</th>
-                        <th scope="col" class="p-2">"Operation"</th>
-                        <th scope="col" class="p-2">"Namespace"</th>
-                        <th scope="col" class="p-2">"Key"</th>
-                        <th scope="col" class="p-2"><span class="sr-only">"Details"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {first.entries.into_iter().map(row).collect_view()}
-                    {move || more_pages.get().into_iter().flat_map(|p| p.entries).map(row).collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <div class="flex items-center gap-3 text-sm">
-            <Show when=move || next_cursor().is_some()>
-                <button type="button" class=BUTTON_SECONDARY disabled=move || loading.get() on:click=load_more.clone()>
-                    "Load more"
-                </button>
-            </Show>
-            <FormError error fields=&[] />
-        </div>
+        <DataTable label="Audit entries" columns=AUDIT_COLUMNS>
+            {pages.rows(move |entry: AuditEntryDto| view! { <AuditRow entry now /> })}
+        </DataTable>
+        <LoadMore pages load />
     }
 }
 
@@ -268,7 +263,7 @@ fn AuditRow(entry: AuditEntryDto, now: i64) -> impl IntoView {
         <tr class="border-t border-slate-200 dark:border-slate-800" data-audit=entry.id.to_string()>
             <td class="p-2 whitespace-nowrap">
                 <time title=format::utc_seconds(entry.at)>{format::utc_seconds(entry.at)}</time>
-                <div class="text-xs text-slate-500 dark:text-slate-400">{format::ago(entry.at, now)}</div>
+                <div class=format!("text-xs {MUTED}")>{format::ago(entry.at, now)}</div>
             </td>
             <td class="p-2 break-all">{entry.user.clone()}</td>
             <td class="p-2">{entry.source.clone()}</td>
@@ -290,7 +285,7 @@ fn AuditRow(entry: AuditEntryDto, now: i64) -> impl IntoView {
         <tr id=details_id class="bg-slate-50 dark:bg-slate-950" hidden=move || !open.get()>
             <td colspan="7" class="p-2">
                 <pre class="overflow-x-auto rounded-md bg-slate-100 p-2 font-mono text-xs dark:bg-slate-800" aria-label="Details JSON">{details}</pre>
-                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Request id: " <span class="font-mono">{request_id}</span></p>
+                <p class=format!("mt-1 text-xs {MUTED}")>"Request id: " <span class="font-mono">{request_id}</span></p>
             </td>
         </tr>
     }

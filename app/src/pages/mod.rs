@@ -1,9 +1,7 @@
 //! One module per route.
 
 pub mod audit;
-pub mod bulk;
 pub mod jobs;
-pub mod key_details;
 pub mod keys;
 pub mod namespaces;
 pub mod placeholder;

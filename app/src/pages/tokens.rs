@@ -5,30 +5,17 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::components::admin_page::AdminPage;
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
-use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::data_table::{Column, DataTable, EmptyNote};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
+use crate::components::modal::{BUTTON, INPUT, LABEL};
 use crate::components::shown_once::ShownOnce;
+use crate::components::text::{Hint, MUTED};
+use crate::components::token_cells::TokenCells;
 use crate::dto::{ApiTokenDto, CreatedTokenDto};
-use crate::error::AppError;
 use crate::format;
-use crate::serverfns::tokens::{create_api_token, list_api_tokens, revoke_api_token};
-
-/// Unix seconds of an RFC 3339 time in UTC (`2026-01-01T12:00:00Z`, as the server sends them).
-fn unix(rfc3339: &str) -> Option<i64> {
-    format::parse_datetime_local(rfc3339.trim_end_matches('Z'))
-}
-
-/// A time as the other pages show it: UTC to the second, and how long ago under it.
-pub(crate) fn when(rfc3339: &str, now: i64) -> AnyView {
-    match unix(rfc3339) {
-        Some(at) => view! {
-            <time datetime=rfc3339.to_owned() title=format::utc_seconds(at)>{format::utc_seconds(at)}</time>
-            <div class="text-xs text-slate-500 dark:text-slate-400">{format::ago(at, now)}</div>
-        }
-        .into_any(),
-        None => view! { <time datetime=rfc3339.to_owned()>{rfc3339.to_owned()}</time> }.into_any(),
-    }
-}
+use crate::serverfns::tokens::{CreateApiToken, RevokeApiToken, list_api_tokens};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -50,19 +37,24 @@ pub fn TokensPage() -> impl IntoView {
 }
 
 /// What an admin sees: the new-token form, the secret just made, the list and the revoke dialog.
+/// The list is read again after each token made or revoked (the actions' versions).
 #[component]
 fn TokensAdmin() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
-    let tokens = Resource::new(move || reload.get(), |_| list_api_tokens());
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     let created = RwSignal::new(None::<CreatedTokenDto>);
     let revoking = RwSignal::new(None::<ApiTokenDto>);
-    let on_created = Callback::new(move |token: CreatedTokenDto| {
-        created.set(Some(token));
-        reload.update(|n| *n += 1);
+    on_success(*create, move |token: &CreatedTokenDto| created.set(Some(token.clone())));
+    // A revoked token's secret is of no use: its box goes too.
+    on_success(*revoke, move |token: &ApiTokenDto| {
+        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == token.id)) {
+            created.set(None);
+        }
     });
     let on_revoke = Callback::new(move |token: ApiTokenDto| revoking.set(Some(token)));
     view! {
-        <NewTokenForm on_created />
+        <NewTokenForm create />
         {move || {
             created
                 .get()
@@ -79,35 +71,24 @@ fn TokensAdmin() -> impl IntoView {
         {move || {
             revoking
                 .get()
-                .map(|token| {
-                    // A revoked token's secret is of no use: its box goes too.
-                    let id = token.id.clone();
-                    let on_done = Callback::new(move |_| {
-                        if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.token.id == id)) {
-                            created.set(None);
-                        }
-                        reload.update(|n| *n += 1);
-                    });
-                    view! { <RevokeDialog token on_close=Callback::new(move |_| revoking.set(None)) on_done /> }
-                })
+                .map(|token| view! { <RevokeDialog token revoke on_close=Callback::new(move |_| revoking.set(None)) /> })
         }}
     }
 }
 
 #[component]
-fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
+fn NewTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let read_only = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let error = form_error(*create, RwSignal::new(None));
+    let pending = create.pending();
+    on_success(*create, move |_| {
+        name.set(String::new());
+        read_only.set(false);
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let call = create_api_token(name.get_untracked(), Some(read_only.get_untracked()));
-        run_submit(pending, error, call, move |token| {
-            name.set(String::new());
-            read_only.set(false);
-            on_created.run(token);
-        });
+        create.dispatch(CreateApiToken { name: name.get_untracked(), read_only: Some(read_only.get_untracked()) });
     };
     view! {
         <section
@@ -126,9 +107,7 @@ fn NewTokenForm(on_created: Callback<CreatedTokenDto>) -> impl IntoView {
                             <input class=INPUT type="text" required autocomplete="off" bind:value=name />
                         </label>
                         <FieldError error field="name" />
-                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">
-                            "Who uses it, say “backup script”: writes are audited under this name."
-                        </p>
+                        <Hint class="mt-1">"Who uses it, say “backup script”: writes are audited under this name."</Hint>
                     </div>
                     <label class="mt-7 flex items-center gap-2 text-sm font-medium">
                         <input type="checkbox" bind:checked=read_only />
@@ -183,102 +162,75 @@ pub(crate) fn site_origin() -> String {
     }
 }
 
+const TOKEN_COLUMNS: &[Column] = &[
+    Column::new("Name"),
+    Column::new("Access"),
+    Column::new("Created"),
+    Column::new("Last used"),
+    Column::new("Status"),
+    Column::hidden("Actions"),
+];
+
 #[component]
 fn TokenTable(tokens: Vec<ApiTokenDto>, on_revoke: Callback<ApiTokenDto>) -> impl IntoView {
     let now = format::now_unix();
     let empty = tokens.is_empty();
     view! {
         <Show when=move || empty>
-            <p class="rounded-md border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">
-                "No tokens yet. Make one above for each script that uses the API."
-            </p>
+            <EmptyNote>"No tokens yet. Make one above for each script that uses the API."</EmptyNote>
         </Show>
-        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" aria-label="API tokens">
-                <thead class="bg-slate-100 dark:bg-slate-800">
-                    <tr>
-                        <th scope="col" class="p-2">"Name"</th>
-                        <th scope="col" class="p-2">"Access"</th>
-                        <th scope="col" class="p-2">"Created"</th>
-                        <th scope="col" class="p-2">"Last used"</th>
-                        <th scope="col" class="p-2">"Status"</th>
-                        <th scope="col" class="p-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {tokens.into_iter().map(|token| view! { <TokenRow token now on_revoke /> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="API tokens" columns=TOKEN_COLUMNS>
+            {tokens.into_iter().map(|token| view! { <TokenRow token now on_revoke /> }).collect_view()}
+        </DataTable>
     }
 }
 
 #[component]
 fn TokenRow(token: ApiTokenDto, now: i64, on_revoke: Callback<ApiTokenDto>) -> impl IntoView {
     let access = if token.read_only { "read-only" } else { "read-write" };
-    let status = match &token.revoked_at {
-        None => view! { <span class="font-medium text-green-700 dark:text-green-400">"active"</span> }.into_any(),
-        Some(at) => view! {
-            <span class="font-medium text-slate-500 dark:text-slate-400">"revoked "</span>
-            {when(at, now)}
-        }
-        .into_any(),
-    };
-    let revoke = token.revoked_at.is_none().then(|| {
+    let revoke = {
         let token = token.clone();
-        view! {
-            <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_revoke.run(token.clone())>
-                "Revoke"
-            </button>
-        }
-    });
+        Callback::new(move |_| on_revoke.run(token.clone()))
+    };
     view! {
         <tr class="border-t border-slate-200 align-top dark:border-slate-800" data-token=token.id.clone()>
             <th scope="row" class="p-2 font-medium break-all">
                 {token.name.clone()}
-                <div class="font-mono text-xs font-normal text-slate-500 dark:text-slate-400">{token.id.clone()}</div>
+                <div class=format!("font-mono text-xs font-normal {MUTED}")>{token.id.clone()}</div>
             </th>
             <td class="p-2 whitespace-nowrap">{access}</td>
-            <td class="p-2 whitespace-nowrap">
-                {when(&token.created_at, now)}
-                <div class="text-xs text-slate-500 dark:text-slate-400">{format!("by {}", token.created_by)}</div>
-            </td>
-            <td class="p-2 whitespace-nowrap">
-                {match &token.last_used_at {
-                    Some(at) => when(at, now).into_any(),
-                    None => view! { <span class="text-slate-500 dark:text-slate-400">"never"</span> }.into_any(),
-                }}
-            </td>
-            <td class="p-2 whitespace-nowrap" data-testid="token-status">{status}</td>
-            <td class="p-2 text-right">{revoke}</td>
+            <TokenCells
+                created_at=token.created_at
+                created_by=token.created_by
+                last_used_at=token.last_used_at
+                revoked_at=token.revoked_at
+                now
+                on_revoke=revoke
+            />
         </tr>
     }
 }
 
 #[component]
-fn RevokeDialog(token: ApiTokenDto, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let id = token.id.clone();
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        run_submit(pending, error, revoke_api_token(id.clone()), move |_| {
-            on_done.run(());
-            on_close.run(());
-        });
-    };
+fn RevokeDialog(token: ApiTokenDto, revoke: ServerAction<RevokeApiToken>, on_close: Callback<()>) -> impl IntoView {
+    on_success(*revoke, move |_| on_close.run(()));
     view! {
-        <Modal title=format!("Revoke {}", token.name) on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&[] />
-                <p class="text-sm">
-                    {format!(
-                        "Scripts that use the token “{}” are refused from now on (401). This cannot be undone: a new token is needed to give them access again.",
-                        token.name,
-                    )}
-                </p>
-                <DialogButtons on_cancel=on_close label="Revoke" pending danger=true />
-            </form>
-        </Modal>
+        <ConfirmDialog
+            title=format!("Revoke {}", token.name)
+            label="Revoke"
+            on_close
+            action=*revoke
+            input={
+                let token = token.id.clone();
+                move || RevokeApiToken { token: token.clone() }
+            }
+        >
+            <p class="text-sm">
+                {format!(
+                    "Scripts that use the token “{}” are refused from now on (401). This cannot be undone: a new token is needed to give them access again.",
+                    token.name,
+                )}
+            </p>
+        </ConfirmDialog>
     }
 }

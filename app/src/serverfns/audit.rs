@@ -41,8 +41,5 @@ pub async fn list_audit(
     };
     let query = state.kv.audit_scope(&crate::serverfns::ssr::actor(), query).await?;
     let page = state.audit.list(&query).await?;
-    serde_json::to_value(page).and_then(serde_json::from_value).map_err(|err| {
-        tracing::error!(%err, "audit shape mismatch");
-        AppError::internal()
-    })
+    Ok(page.into())
 }

@@ -31,14 +31,6 @@ async fn start(spec: domain::jobs::JobSpec) -> Result<JobStartedDto, AppError> {
     Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
 }
 
-#[cfg(feature = "ssr")]
-fn to_dto<T: serde::de::DeserializeOwned>(value: impl serde::Serialize) -> Result<T, AppError> {
-    serde_json::to_value(value).and_then(serde_json::from_value).map_err(|err| {
-        tracing::error!(%err, "job shape mismatch");
-        AppError::internal()
-    })
-}
-
 /// Deletes the listed keys, or every key with the prefix.
 #[server(endpoint = "bulk_delete", input = Json)]
 pub async fn bulk_delete(
@@ -172,19 +164,19 @@ pub async fn list_jobs(
         cursor,
         ..Default::default()
     };
-    to_dto(jobs()?.list(&actor(), &query).await?)
+    Ok(jobs()?.list(&actor(), &query).await?.into())
 }
 
 /// One job, with the keys it failed on and why.
 #[server(endpoint = "get_job", input = Json)]
 pub async fn get_job(job_id: String) -> Result<JobDto, AppError> {
-    to_dto(jobs()?.visible(&actor(), &job_id).await?)
+    Ok(jobs()?.visible(&actor(), &job_id).await?.into())
 }
 
 /// Asks a job to stop; it stops between batches, keeping what it wrote.
 #[server(endpoint = "cancel_job", input = Json)]
 pub async fn cancel_job(job_id: String) -> Result<JobDto, AppError> {
-    to_dto(jobs()?.cancel(&actor(), &job_id).await?)
+    Ok(jobs()?.cancel(&actor(), &job_id).await?.into())
 }
 
 /// Resumes an interrupted job after its last committed batch.
@@ -199,5 +191,5 @@ pub async fn resume_job(job_id: String) -> Result<JobStartedDto, AppError> {
 pub async fn job_events(job_id: String) -> Result<Vec<JobEventDto>, AppError> {
     let jobs = jobs()?;
     jobs.visible(&actor(), &job_id).await?;
-    to_dto(jobs.events(&job_id).await?)
+    Ok(jobs.events(&job_id).await?.into_iter().map(Into::into).collect())
 }

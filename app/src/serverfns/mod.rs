@@ -153,4 +153,66 @@ pub(crate) mod ssr {
             Self { name: k.name, value, value_base64, size, metadata: k.metadata, expiration: k.expiration }
         }
     }
+
+    impl From<domain::jobs::Job> for JobDto {
+        fn from(j: domain::jobs::Job) -> Self {
+            Self {
+                id: j.id,
+                job_type: j.job_type,
+                namespace_id: j.namespace_id,
+                target_namespace_id: j.target_namespace_id,
+                status: j.status.as_str().to_owned(),
+                total: j.total,
+                processed: j.processed,
+                errors: j.errors,
+                skipped: j.skipped,
+                current_key: j.current_key,
+                percentage: j.percentage,
+                error_message: j.error_message,
+                created_by: j.created_by,
+                created_at: j.created_at,
+                started_at: j.started_at,
+                finished_at: j.finished_at,
+                updated_at: j.updated_at,
+                params: j.params,
+                result: j.result,
+                failures: j.failures.into_iter().map(|f| KeyFailureDto { key: f.key, reason: f.reason }).collect(),
+            }
+        }
+    }
+
+    impl From<domain::jobs::JobPage> for JobPageDto {
+        fn from(p: domain::jobs::JobPage) -> Self {
+            Self { jobs: p.jobs.into_iter().map(Into::into).collect(), cursor: p.cursor }
+        }
+    }
+
+    impl From<domain::jobs::JobEvent> for JobEventDto {
+        fn from(e: domain::jobs::JobEvent) -> Self {
+            Self { id: e.id, job_id: e.job_id, event: e.event, details: e.details, created_at: e.created_at }
+        }
+    }
+
+    impl From<domain::audit::AuditEntry> for AuditEntryDto {
+        fn from(e: domain::audit::AuditEntry) -> Self {
+            Self {
+                id: e.id,
+                at: e.at,
+                user: e.user,
+                source: e.source,
+                operation: e.operation,
+                namespace_id: e.namespace_id,
+                namespace_title: e.namespace_title,
+                key: e.key,
+                details: e.details,
+                request_id: e.request_id,
+            }
+        }
+    }
+
+    impl From<domain::audit::AuditPage> for AuditPageDto {
+        fn from(p: domain::audit::AuditPage) -> Self {
+            Self { entries: p.entries.into_iter().map(Into::into).collect(), cursor: p.cursor }
+        }
+    }
 }

@@ -2,15 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::components::field_error::{FieldError, FormError, run_submit};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::tag_chips::TagChips;
+use crate::components::text::{Hint, Muted};
 use crate::components::viewer::can_write;
 use crate::dto::{KeyDetailsDto, KeyVersionDto, VersionDto};
 use crate::error::AppError;
 use crate::format;
 use crate::serverfns::catalog::{
-    get_key_details, get_key_version, list_key_versions, list_tags, put_key_details, restore_key_version,
+    PutKeyDetails, get_key_details, get_key_version, list_key_versions, list_tags, restore_key_version,
 };
 
 /// Tags (with suggestions from the tags in use) and the custom JSON object of a key: a form for
@@ -60,7 +62,7 @@ fn DetailsView(details: KeyDetailsDto) -> impl IntoView {
                 <dt class="font-medium">"Tags"</dt>
                 <dd class="mt-1" data-testid="tags-view">
                     {if no_tags {
-                        view! { <span class="text-slate-500 dark:text-slate-400">"No tags"</span> }.into_any()
+                        view! { <Muted>"No tags"</Muted> }.into_any()
                     } else {
                         view! { <TagChips tags=details.tags /> }.into_any()
                     }}
@@ -71,7 +73,7 @@ fn DetailsView(details: KeyDetailsDto) -> impl IntoView {
                 <dd class="mt-1" data-testid="custom-metadata-view">
                     {match custom {
                         Some(text) => view! { <pre class="max-h-60 overflow-auto rounded-md bg-slate-100 p-2 font-mono text-xs whitespace-pre-wrap break-all dark:bg-slate-800">{text}</pre> }.into_any(),
-                        None => view! { <span class="text-slate-500 dark:text-slate-400">"None"</span> }.into_any(),
+                        None => view! { <Muted>"None"</Muted> }.into_any(),
                     }}
                 </dd>
             </div>
@@ -96,29 +98,30 @@ fn parse_custom(text: &str) -> Result<serde_json::Value, AppError> {
 #[component]
 fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, suggested: Vec<String>) -> impl IntoView {
     let tags = RwSignal::new(details.tags);
-    let draft = RwSignal::new(String::new());
     let custom = RwSignal::new(serde_json::to_string_pretty(&details.custom_metadata).unwrap_or_default());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let save_details = ServerAction::<PutKeyDetails>::new();
+    // What the browser's check of the custom metadata found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*save_details, checked);
+    let pending = save_details.pending();
     let saved = RwSignal::new(false);
-    let add_tag = move || {
-        let tag = draft.get_untracked().trim().to_owned();
-        if !tag.is_empty() && !tags.get_untracked().iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
-            tags.update(|t| t.push(tag));
-        }
-        draft.set(String::new());
-    };
+    on_success(*save_details, move |stored: &KeyDetailsDto| {
+        tags.set(stored.tags.clone());
+        saved.set(true);
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
         let custom = match parse_custom(&custom.get_untracked()) {
             Ok(value) => value,
-            Err(err) => return error.set(Some(err)),
+            Err(err) => return checked.set(Some(err)),
         };
-        let call = put_key_details(namespace_id.clone(), key.clone(), Some(tags.get_untracked()), Some(custom));
-        run_submit(pending, error, call, move |stored| {
-            tags.set(stored.tags);
-            saved.set(true);
+        checked.set(None);
+        save_details.dispatch(PutKeyDetails {
+            namespace_id: namespace_id.clone(),
+            key: key.clone(),
+            tags: Some(tags.get_untracked()),
+            custom_metadata: Some(custom),
         });
     };
     let custom_status = move || match parse_custom(&custom.get()) {
@@ -128,56 +131,14 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
     view! {
         <form class="space-y-3" on:submit=save>
             <FormError error fields=&["tags", "custom_metadata"] />
-            <div>
-                <span class=LABEL>"Tags"</span>
-                <ul class="mt-1 flex flex-wrap gap-1" aria-label="Tags">
-                    <For each=move || tags.get() key=|t| t.clone() let:tag>
-                        <li class="flex items-center gap-1 rounded-full bg-indigo-100 px-2 py-0.5 text-sm text-indigo-900 dark:bg-indigo-900 dark:text-indigo-100">
-                            {tag.clone()}
-                            <button
-                                type="button"
-                                aria-label=format!("Remove tag {tag}")
-                                class="leading-none"
-                                on:click={
-                                    let tag = tag.clone();
-                                    move |_| tags.update(|t| t.retain(|x| x != &tag))
-                                }
-                            >
-                                "×"
-                            </button>
-                        </li>
-                    </For>
-                </ul>
-                <div class="mt-2 flex gap-2">
-                    <input
-                        class=INPUT
-                        list="tag-suggestions"
-                        aria-label="Add tag"
-                        placeholder="Add a tag"
-                        bind:value=draft
-                        on:keydown=move |ev: web_sys::KeyboardEvent| {
-                            if ev.key() == "Enter" {
-                                ev.prevent_default();
-                                add_tag();
-                            }
-                        }
-                    />
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| add_tag()>
-                        "Add tag"
-                    </button>
-                </div>
-                <datalist id="tag-suggestions">
-                    {suggested.into_iter().map(|t| view! { <option value=t></option> }).collect_view()}
-                </datalist>
-                <FieldError error field="tags" />
-            </div>
+            <TagEditor tags suggested error />
             <label class=LABEL>
                 "Custom metadata (JSON)"
                 <textarea class=format!("{INPUT} font-mono") rows="6" bind:value=custom>
                     {custom.get_untracked()}
                 </textarea>
             </label>
-            <p class="text-xs text-slate-500 dark:text-slate-400">{custom_status}</p>
+            <Hint>{custom_status}</Hint>
             <FieldError error field="custom_metadata" />
             <div class="flex items-center justify-end gap-2">
                 <Show when=move || saved.get()>
@@ -191,34 +152,122 @@ fn DetailsForm(namespace_id: String, key: String, details: KeyDetailsDto, sugges
     }
 }
 
+/// The key's tags, each with a remove button, and a field to add one (suggesting tags in use).
+#[component]
+fn TagEditor(tags: RwSignal<Vec<String>>, suggested: Vec<String>, error: Signal<Option<AppError>>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let add_tag = move || {
+        let tag = draft.get_untracked().trim().to_owned();
+        if !tag.is_empty() && !tags.get_untracked().iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            tags.update(|t| t.push(tag));
+        }
+        draft.set(String::new());
+    };
+    view! {
+        <div>
+            <span class=LABEL>"Tags"</span>
+            <ul class="mt-1 flex flex-wrap gap-1" aria-label="Tags">
+                <For each=move || tags.get() key=|t| t.clone() let:tag>
+                    <li class="flex items-center gap-1 rounded-full bg-indigo-100 px-2 py-0.5 text-sm text-indigo-900 dark:bg-indigo-900 dark:text-indigo-100">
+                        {tag.clone()}
+                        <button
+                            type="button"
+                            aria-label=format!("Remove tag {tag}")
+                            class="leading-none"
+                            on:click={
+                                let tag = tag.clone();
+                                move |_| tags.update(|t| t.retain(|x| x != &tag))
+                            }
+                        >
+                            "×"
+                        </button>
+                    </li>
+                </For>
+            </ul>
+            <div class="mt-2 flex gap-2">
+                <input
+                    class=INPUT
+                    list="tag-suggestions"
+                    aria-label="Add tag"
+                    placeholder="Add a tag"
+                    bind:value=draft
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            add_tag();
+                        }
+                    }
+                />
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| add_tag()>
+                    "Add tag"
+                </button>
+            </div>
+            <datalist id="tag-suggestions">
+                {suggested.into_iter().map(|t| view! { <option value=t></option> }).collect_view()}
+            </datalist>
+            <FieldError error field="tags" />
+        </div>
+    }
+}
+
+/// What the history's buttons do with a version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VersionOp {
+    View,
+    Restore,
+}
+
+/// What a [`VersionOp`] gave.
+#[derive(Clone, Debug)]
+enum VersionAnswer {
+    Viewed(KeyVersionDto),
+    Restored(i64),
+}
+
+async fn version_call(
+    namespace_id: String,
+    key: String,
+    op: VersionOp,
+    version: i64,
+) -> Result<VersionAnswer, AppError> {
+    match op {
+        VersionOp::View => get_key_version(namespace_id, key, version).await.map(VersionAnswer::Viewed),
+        VersionOp::Restore => {
+            restore_key_version(namespace_id, key, version).await?;
+            Ok(VersionAnswer::Restored(version))
+        }
+    }
+}
+
 /// Earlier states of a key: view one, or (for viewers who may write) restore it.
 #[component]
 pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>) -> impl IntoView {
     let writer = can_write();
-    let revision = RwSignal::new(0u32);
     let versions = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        Resource::new(move || revision.get(), move |_| list_key_versions(namespace_id.clone(), key.clone(), None, None))
+        Resource::new(|| (), move |_| list_key_versions(namespace_id.clone(), key.clone(), None, None))
     };
     let viewing = RwSignal::new(None::<KeyVersionDto>);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let restored = RwSignal::new(None::<i64>);
-    let view_version = {
-        let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        move |version: i64| {
-            run_submit(pending, error, get_key_version(namespace_id.clone(), key.clone(), version), move |v| {
-                viewing.set(Some(v))
-            });
+    let history = Action::new(move |(op, version): &(VersionOp, i64)| {
+        version_call(namespace_id.clone(), key.clone(), *op, *version)
+    });
+    let error = form_error(history, RwSignal::new(None));
+    let pending = history.pending();
+    on_success(history, move |answer| match answer {
+        VersionAnswer::Viewed(v) => viewing.set(Some(v.clone())),
+        VersionAnswer::Restored(version) => {
+            restored.set(Some(*version));
+            viewing.set(None);
+            versions.refetch();
+            on_restored.run(());
         }
+    });
+    let view_version = move |version: i64| {
+        history.dispatch((VersionOp::View, version));
     };
     let restore = move |version: i64| {
-        run_submit(pending, error, restore_key_version(namespace_id.clone(), key.clone(), version), move |_| {
-            restored.set(Some(version));
-            viewing.set(None);
-            revision.update(|r| *r += 1);
-            on_restored.run(());
-        });
+        history.dispatch((VersionOp::Restore, version));
     };
     view! {
         <div class="space-y-3">
@@ -226,7 +275,6 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
             {move || restored.get().map(|v| view! { <p role="status" class="text-sm text-green-700 dark:text-green-400">{format!("Version {v} restored")}</p> })}
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let (view_version, restore) = (view_version.clone(), restore.clone());
                     Suspend::new(async move {
                         match versions.await {
                             Ok(list) if list.versions.is_empty() => view! {
@@ -263,7 +311,7 @@ fn VersionTable<V, R>(
     versions: Vec<VersionDto>,
     view_version: V,
     restore: R,
-    pending: RwSignal<bool>,
+    pending: Memo<bool>,
     /// Shows "Restore".
     writer: bool,
 ) -> impl IntoView

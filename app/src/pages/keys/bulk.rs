@@ -7,12 +7,16 @@ use std::collections::BTreeSet;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::field_error::{DialogButtons, FieldError, FormError, run_submit};
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::field_error::{DialogButtons, FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::radio_group::RadioGroup;
+use crate::components::text::Hint;
 use crate::dto::JobStartedDto;
 use crate::error::AppError;
-use crate::serverfns::jobs::{bulk_copy, bulk_delete, bulk_move, bulk_tag, bulk_ttl};
+use crate::serverfns::jobs::{BulkDelete, BulkTag, BulkTtl, bulk_copy, bulk_move};
 use crate::serverfns::namespaces::list_namespaces;
 
 /// The keys a bulk action works on.
@@ -81,7 +85,7 @@ impl BulkContext {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
+enum BulkAction {
     Copy,
     Move,
     Ttl,
@@ -96,10 +100,10 @@ pub fn bulk_bar(ctx: BulkContext) -> AnyView {
 
 #[component]
 fn BulkBar(ctx: BulkContext) -> impl IntoView {
-    let open = RwSignal::new(None::<Action>);
+    let open = RwSignal::new(None::<BulkAction>);
     let close = Callback::new(move |_: ()| open.set(None));
-    let button = move |action: Action, label: &'static str| {
-        let class = if action == Action::Delete { BUTTON_DANGER } else { BUTTON_SECONDARY };
+    let button = move |action: BulkAction, label: &'static str| {
+        let class = if action == BulkAction::Delete { BUTTON_DANGER } else { BUTTON_SECONDARY };
         view! {
             <button type="button" class=class on:click=move |_| open.set(Some(action))>
                 {label}
@@ -115,11 +119,11 @@ fn BulkBar(ctx: BulkContext) -> impl IntoView {
             <span class="mr-auto font-medium" data-testid="selection-summary">
                 {move || format!("Selected: {}", ctx.describe())}
             </span>
-            {button(Action::Copy, "Copy to namespace")}
-            {button(Action::Move, "Move to namespace")}
-            {button(Action::Ttl, "Update TTL")}
-            {button(Action::Tags, "Apply tags")}
-            {button(Action::Delete, "Delete selected")}
+            {button(BulkAction::Copy, "Copy to namespace")}
+            {button(BulkAction::Move, "Move to namespace")}
+            {button(BulkAction::Ttl, "Update TTL")}
+            {button(BulkAction::Tags, "Apply tags")}
+            {button(BulkAction::Delete, "Delete selected")}
             <button type="button" class=BUTTON_SECONDARY on:click=move |_| ctx.selection.set(Selection::default())>
                 "Clear selection"
             </button>
@@ -127,58 +131,65 @@ fn BulkBar(ctx: BulkContext) -> impl IntoView {
         {move || {
             open.get()
                 .map(|action| match action {
-                    Action::Copy => view! { <TransferDialog ctx moving=false on_close=close /> }.into_any(),
-                    Action::Move => view! { <TransferDialog ctx moving=true on_close=close /> }.into_any(),
-                    Action::Ttl => view! { <TtlDialog ctx on_close=close /> }.into_any(),
-                    Action::Tags => view! { <TagsDialog ctx on_close=close /> }.into_any(),
-                    Action::Delete => view! { <DeleteDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Copy => view! { <TransferDialog ctx moving=false on_close=close /> }.into_any(),
+                    BulkAction::Move => view! { <TransferDialog ctx moving=true on_close=close /> }.into_any(),
+                    BulkAction::Ttl => view! { <TtlDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Tags => view! { <TagsDialog ctx on_close=close /> }.into_any(),
+                    BulkAction::Delete => view! { <DeleteDialog ctx on_close=close /> }.into_any(),
                 })
         }}
     }
 }
 
-/// Runs a starter: on success the selection clears, the dialog closes and progress opens.
-fn start(
+/// On each job `action` starts: the selection clears, the dialog closes and the job's progress
+/// opens.
+fn on_started<I: 'static>(
+    action: Action<I, Result<JobStartedDto, AppError>>,
     ctx: BulkContext,
     operation: &'static str,
-    pending: RwSignal<bool>,
-    error: RwSignal<Option<AppError>>,
     on_close: Callback<()>,
-    call: impl std::future::Future<Output = Result<JobStartedDto, AppError>> + 'static,
 ) {
-    run_submit(pending, error, call, move |started| {
+    on_success(action, move |started: &JobStartedDto| {
         on_close.run(());
-        ctx.started(operation, started);
+        ctx.started(operation, started.clone());
     });
 }
+
+/// Copy or move: the keys chosen, the target namespace and whether to overwrite.
+type TransferInput = (String, Option<Vec<String>>, Option<String>, String, Option<bool>);
 
 #[component]
 fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> impl IntoView {
     let namespaces = Resource::new(|| (), |_| list_namespaces(Some(1), Some(1000), None));
     let target = RwSignal::new(String::new());
     let overwrite = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
     let (title, operation, verb) =
         if moving { ("Move to namespace", "Move keys", "Move") } else { ("Copy to namespace", "Copy keys", "Copy") };
+    let start = Action::new(move |input: &TransferInput| {
+        let (namespace_id, keys, prefix, target, overwrite) = input.clone();
+        async move {
+            if moving {
+                bulk_move(namespace_id, keys, prefix, target, overwrite).await
+            } else {
+                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
+            }
+        }
+    });
+    on_started(start, ctx, operation, on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
         let namespace_id = ctx.namespace_id.get_untracked();
         let target = target.get_untracked();
         if target.is_empty() {
-            return error
+            return checked
                 .set(Some(AppError::invalid("target_namespace_id", "target_namespace_id: choose a namespace")));
         }
-        let overwrite = Some(overwrite.get_untracked());
-        let call = async move {
-            if moving {
-                bulk_move(namespace_id, keys, prefix, target, overwrite).await
-            } else {
-                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
-            }
-        };
-        start(ctx, operation, pending, error, on_close, call);
+        checked.set(None);
+        start.dispatch((namespace_id, keys, prefix, target, Some(overwrite.get_untracked())));
     };
     view! {
         <Modal title=title.to_owned() on_close>
@@ -214,7 +225,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                     <input type="checkbox" bind:checked=overwrite />
                     "Overwrite existing keys"
                 </label>
-                <p class="text-xs text-slate-500 dark:text-slate-400">
+                <Hint>
                     {move || {
                         if overwrite.get() {
                             "Keys that already exist in the target are replaced."
@@ -224,7 +235,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                             "Keys that already exist in the target are skipped."
                         }
                     }}
-                </p>
+                </Hint>
                 <DialogButtons on_cancel=on_close label=verb pending />
             </form>
         </Modal>
@@ -235,8 +246,11 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
 fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let remove = RwSignal::new(false);
     let seconds = RwSignal::new("3600".to_owned());
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let start = ServerAction::<BulkTtl>::new();
+    on_started(*start, ctx, "Update TTL", on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
@@ -247,7 +261,7 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             match seconds.get_untracked().trim().parse::<i64>() {
                 Ok(s) => Some(s),
                 Err(_) => {
-                    return error.set(Some(AppError::invalid(
+                    return checked.set(Some(AppError::invalid(
                         "expiration_ttl",
                         "expiration_ttl: enter a whole number of seconds",
                     )));
@@ -255,7 +269,8 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             }
         };
         let remove = remove.get_untracked().then_some(true);
-        start(ctx, "Update TTL", pending, error, on_close, bulk_ttl(namespace_id, keys, prefix, ttl, None, remove));
+        checked.set(None);
+        start.dispatch(BulkTtl { namespace_id, keys, prefix, expiration_ttl: ttl, expiration: None, remove });
     };
     view! {
         <Modal title="Update TTL".to_owned() on_close>
@@ -264,21 +279,14 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                 <p class="text-sm">{move || format!("Change the expiration of {}. Values and metadata stay as they are.", ctx.describe())}</p>
                 <fieldset class="space-y-2">
                     <legend class=LABEL>"Expiration"</legend>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="radio" name="bulk-ttl" checked prop:checked=move || !remove.get() on:change=move |_| remove.set(false) />
-                        "Expire after a TTL"
-                    </label>
-                    <label class="flex items-center gap-2 text-sm">
-                        <input type="radio" name="bulk-ttl" prop:checked=move || remove.get() on:change=move |_| remove.set(true) />
-                        "Remove expiration"
-                    </label>
+                    <RadioGroup name="bulk-ttl" value=remove options=vec![(false, "Expire after a TTL"), (true, "Remove expiration")] />
                 </fieldset>
                 <Show when=move || !remove.get()>
                     <label class=LABEL>
                         "TTL (seconds)"
                         <input class=INPUT type="number" min="60" value=seconds.get_untracked() bind:value=seconds />
                     </label>
-                    <p class="text-xs text-slate-500 dark:text-slate-400">"At least 60 seconds; counted from when each key is updated."</p>
+                    <Hint>"At least 60 seconds; counted from when each key is updated."</Hint>
                 </Show>
                 <FieldError error field="expiration_ttl" />
                 <DialogButtons on_cancel=on_close label="Update TTL" pending />
@@ -291,8 +299,11 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let tags = RwSignal::new(String::new());
     let operation = RwSignal::new("add");
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
+    let start = ServerAction::<BulkTag>::new();
+    on_started(*start, ctx, "Apply tags", on_close);
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(*start, checked);
+    let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (keys, prefix) = ctx.target();
@@ -301,23 +312,10 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             tags.get_untracked().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
         let op = operation.get_untracked();
         if list.is_empty() && op != "replace" {
-            return error.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
+            return checked.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
         }
-        start(ctx, "Apply tags", pending, error, on_close, bulk_tag(namespace_id, keys, prefix, list, op.to_owned()));
-    };
-    let choice = move |value: &'static str, label: &'static str| {
-        view! {
-            <label class="flex items-center gap-2 text-sm">
-                <input
-                    type="radio"
-                    name="bulk-tags"
-                    checked=value == "add"
-                    prop:checked=move || operation.get() == value
-                    on:change=move |_| operation.set(value)
-                />
-                {label}
-            </label>
-        }
+        checked.set(None);
+        start.dispatch(BulkTag { namespace_id, keys, prefix, tags: list, operation: op.to_owned() });
     };
     view! {
         <Modal title="Apply tags".to_owned() on_close>
@@ -328,21 +326,27 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     "Tags"
                     <input class=INPUT type="text" placeholder="hot, eu" autocomplete="off" bind:value=tags />
                 </label>
-                <p class="text-xs text-slate-500 dark:text-slate-400">"Separate tags with commas."</p>
+                <Hint>"Separate tags with commas."</Hint>
                 <FieldError error field="tags" />
                 <fieldset class="space-y-1">
                     <legend class=LABEL>"How"</legend>
-                    {choice("add", "Add these tags")}
-                    {choice("remove", "Remove these tags")}
-                    {choice("replace", "Replace all tags with these")}
+                    <RadioGroup
+                        name="bulk-tags"
+                        value=operation
+                        options=vec![
+                            ("add", "Add these tags"),
+                            ("remove", "Remove these tags"),
+                            ("replace", "Replace all tags with these"),
+                        ]
+                    />
                 </fieldset>
-                <p class="text-xs text-slate-500 dark:text-slate-400">
+                <Hint>
                     {move || match operation.get() {
                         "add" => "Each key keeps its tags and gains these.",
                         "remove" => "These tags are taken off each key; its other tags stay.",
                         _ => "Each key's tags become exactly these; its other tags are removed.",
                     }}
-                </p>
+                </Hint>
                 <FieldError error field="operation" />
                 <DialogButtons on_cancel=on_close label="Apply tags" pending />
             </form>
@@ -352,23 +356,23 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 
 #[component]
 fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
-    let error = RwSignal::new(None::<AppError>);
-    let pending = RwSignal::new(false);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let delete = ServerAction::<BulkDelete>::new();
+    on_started(*delete, ctx, "Delete keys", on_close);
+    let input = move || {
         let (keys, prefix) = ctx.target();
-        let namespace_id = ctx.namespace_id.get_untracked();
-        start(ctx, "Delete keys", pending, error, on_close, bulk_delete(namespace_id, keys, prefix));
+        BulkDelete { namespace_id: ctx.namespace_id.get_untracked(), keys, prefix }
     };
     view! {
-        <Modal title="Delete selected keys".to_owned() on_close>
-            <form class="space-y-3" on:submit=submit>
-                <FormError error fields=&[] />
-                <p class="text-sm" data-testid="delete-summary">
-                    {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
-                </p>
-                <DialogButtons on_cancel=on_close label="Delete" pending danger=true />
-            </form>
-        </Modal>
+        <ConfirmDialog
+            title="Delete selected keys".to_owned()
+            label="Delete"
+            on_close
+            action=*delete
+            input
+        >
+            <p class="text-sm" data-testid="delete-summary">
+                {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
+            </p>
+        </ConfirmDialog>
     }
 }

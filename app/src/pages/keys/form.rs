@@ -1,0 +1,208 @@
+//! The editor's value tab for viewers who may write: value, metadata, expiration, save and delete.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use super::ttl::{TtlFields, TtlMode, metadata_input, metadata_size, ttl_inputs};
+use crate::components::field_error::{FieldError, FormError};
+use crate::components::form_action::{form_error, on_success};
+use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL};
+use crate::components::text::MUTED;
+use crate::dto::KeyDto;
+use crate::error::AppError;
+use crate::format;
+use crate::serverfns::keys::{delete_key, put_key};
+
+/// What the editor sends: the key's new value, metadata and expiration, or its deletion.
+#[derive(Clone, Debug)]
+enum KeyChange {
+    Save {
+        value: Option<String>,
+        value_base64: Option<String>,
+        metadata: Option<serde_json::Value>,
+        expiration: Option<i64>,
+        expiration_ttl: Option<i64>,
+    },
+    Delete,
+}
+
+/// What a [`KeyChange`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyChanged {
+    Saved,
+    Deleted,
+}
+
+async fn send(namespace_id: String, key: String, change: KeyChange) -> Result<KeyChanged, AppError> {
+    match change {
+        KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl } => {
+            put_key(namespace_id, key, value, value_base64, metadata, expiration, expiration_ttl).await?;
+            Ok(KeyChanged::Saved)
+        }
+        KeyChange::Delete => {
+            delete_key(namespace_id, key).await?;
+            Ok(KeyChanged::Deleted)
+        }
+    }
+}
+
+#[component]
+pub(super) fn EditorForm(
+    namespace_id: String,
+    loaded: KeyDto,
+    on_close: Callback<()>,
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let binary = loaded.value_base64.is_some();
+    let value = RwSignal::new(loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default());
+    let metadata = RwSignal::new(
+        loaded.metadata.as_ref().map(|m| serde_json::to_string_pretty(m).unwrap_or_default()).unwrap_or_default(),
+    );
+    let mode = RwSignal::new(if loaded.expiration.is_some() { TtlMode::At } else { TtlMode::None });
+    let seconds = RwSignal::new(String::new());
+    let at = RwSignal::new(loaded.expiration.map(format::datetime_local).unwrap_or_default());
+    // The date field shows minutes only: an untouched field keeps the key's exact expiration.
+    let original_expiration = loaded.expiration.map(|t| (format::datetime_local(t), t));
+    let saved = RwSignal::new(false);
+    let key = loaded.name.clone();
+    let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
+    let change = {
+        let (namespace_id, key) = (namespace_id.clone(), key.clone());
+        Action::new(move |change: &KeyChange| send(namespace_id.clone(), key.clone(), change.clone()))
+    };
+    // What the browser's check of the metadata and expiration found.
+    let checked = RwSignal::new(None::<AppError>);
+    let error = form_error(change, checked);
+    let pending = change.pending();
+    on_success(change, move |done| {
+        on_change.run(());
+        match done {
+            KeyChanged::Saved => saved.set(true),
+            KeyChanged::Deleted => on_close.run(()),
+        }
+    });
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
+            ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
+        });
+        let (metadata, (expiration, expiration_ttl)) = match inputs {
+            Ok(v) => v,
+            Err(err) => return checked.set(Some(err)),
+        };
+        let expiration = match &original_expiration {
+            Some((shown, exact)) if mode.get_untracked() == TtlMode::At && at.get_untracked() == *shown => Some(*exact),
+            _ => expiration,
+        };
+        let (value, value_base64) =
+            if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
+        checked.set(None);
+        change.dispatch(KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl });
+    };
+    view! {
+        <form class="space-y-3" on:submit=save>
+            <FormError error fields=&["value", "value_base64", "metadata", "expiration", "expiration_ttl"] />
+            <label class=LABEL>
+                {if binary { "Value (base64: not UTF-8 text)" } else { "Value" }}
+                <textarea class=format!("{INPUT} font-mono") rows="10" aria-label="Value" bind:value=value>
+                    {value.get_untracked()}
+                </textarea>
+            </label>
+            <ValueTools value binary size=loaded.size download name=key.clone() />
+            <FieldError error field="value" />
+            <FieldError error field="value_base64" />
+            <label class=LABEL>
+                "Metadata (JSON)"
+                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata>
+                    {metadata.get_untracked()}
+                </textarea>
+            </label>
+            <p class=format!("text-xs {MUTED}") data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
+            <FieldError error field="metadata" />
+            <TtlFields mode seconds at error />
+            <div class="flex flex-wrap items-center justify-end gap-2">
+                <Show when=move || saved.get()>
+                    <span role="status" class="mr-auto text-sm text-green-700 dark:text-green-400">"Saved"</span>
+                </Show>
+                <DeleteKey change />
+                <button type="submit" class=BUTTON disabled=move || pending.get()>
+                    "Save"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The value's size, "Format" and "Minify" for a JSON value, and "Download value" for a binary one.
+#[component]
+fn ValueTools(
+    value: RwSignal<String>,
+    binary: bool,
+    /// The stored size, shown for a binary value (its text here is base64).
+    size: u64,
+    download: Option<String>,
+    name: String,
+) -> impl IntoView {
+    let is_json = move || {
+        let text = value.get();
+        let t = text.trim_start();
+        !binary
+            && (t.starts_with('{') || t.starts_with('['))
+            && serde_json::from_str::<serde_json::Value>(&text).is_ok()
+    };
+    let reformat = move |pretty: bool| {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&value.get_untracked()) {
+            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) };
+            if let Ok(text) = text {
+                value.set(text);
+            }
+        }
+    };
+    let shown_size = move || {
+        let text = value.get();
+        if binary { size } else { text.len() as u64 }
+    };
+    view! {
+        <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
+            <span>{move || format::bytes(shown_size())}</span>
+            <Show when=is_json>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(true)>
+                    "Format"
+                </button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(false)>
+                    "Minify"
+                </button>
+            </Show>
+            {download.map(|href| view! { <a class="underline" href=href download=name.clone()>"Download value"</a> })}
+        </div>
+    }
+}
+
+/// "Delete", then "Confirm delete" or "Keep".
+#[component]
+fn DeleteKey(change: Action<KeyChange, Result<KeyChanged, AppError>>) -> impl IntoView {
+    let confirm_delete = RwSignal::new(false);
+    let pending = change.pending();
+    let remove = move |_| {
+        change.dispatch(KeyChange::Delete);
+    };
+    view! {
+        <Show
+            when=move || confirm_delete.get()
+            fallback=move || view! {
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirm_delete.set(true)>
+                    "Delete"
+                </button>
+            }
+        >
+            <span class="text-sm">"Delete this key?"</span>
+            <button type="button" class=BUTTON_DANGER disabled=move || pending.get() on:click=remove>
+                "Confirm delete"
+            </button>
+            <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirm_delete.set(false)>
+                "Keep"
+            </button>
+        </Show>
+    }
+}
