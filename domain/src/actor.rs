@@ -15,6 +15,19 @@ pub enum Source {
 }
 
 impl Source {
+    /// The name recorded and shown (`console`, `script`, `kevi`, `cf-api`, `cli`, `job`): its
+    /// serialized form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Script => "script",
+            Self::Kevi => "kevi",
+            Self::CfApi => "cf-api",
+            Self::Cli => "cli",
+            Self::Job => "job",
+        }
+    }
+
     /// Surfaces that never see protected namespaces (`KVM_PROTECTED_NAMESPACES`): the console, its
     /// script API and the Cloudflare-compatible API. Kevi services, the CLI (an operator on the
     /// database itself) and jobs already admitted at their start do.
@@ -81,5 +94,17 @@ pub fn require_write(actor: &Actor) -> crate::error::DomainResult<()> {
             "{} has read-only access: changes are not allowed",
             actor.user
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+
+    #[test]
+    fn a_sources_name_is_its_serialized_form() {
+        for source in [Source::Console, Source::Script, Source::Kevi, Source::CfApi, Source::Cli, Source::Job] {
+            assert_eq!(serde_json::to_value(source).unwrap(), source.as_str());
+        }
     }
 }

@@ -39,6 +39,14 @@ impl DomainError {
     pub fn not_found(field: &str, message: impl fmt::Display) -> Self {
         Self::NotFound { field: Some(field.to_owned()), message: message.to_string() }
     }
+    /// No namespace has this id (or the actor may not know it has one: the same answer).
+    pub fn namespace_not_found(namespace_id: &str) -> Self {
+        Self::not_found("namespace_id", format!("namespace_id: no namespace has the id {namespace_id:?}"))
+    }
+    /// No live key has this name in the namespace.
+    pub fn key_not_found(key: &str) -> Self {
+        Self::not_found("key", format!("key: {key:?} does not exist in this namespace"))
+    }
     pub fn conflict(field: &str, message: impl fmt::Display) -> Self {
         Self::Conflict { field: Some(field.to_owned()), message: message.to_string() }
     }

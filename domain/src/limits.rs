@@ -89,11 +89,7 @@ pub fn is_namespace_id(id: &str) -> bool {
 }
 
 pub fn check_namespace_id(id: &str) -> DomainResult<()> {
-    if is_namespace_id(id) {
-        Ok(())
-    } else {
-        Err(DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {id:?}")))
-    }
+    if is_namespace_id(id) { Ok(()) } else { Err(DomainError::namespace_not_found(id)) }
 }
 
 pub fn check_title(title: &str) -> DomainResult<()> {

@@ -34,11 +34,7 @@ pub struct WriteTxn {
     titles: HashMap<String, String>,
 }
 
-pub(crate) fn namespace_not_found(namespace_id: &str) -> DomainError {
-    DomainError::not_found("namespace_id", format!("namespace_id: no namespace has the id {namespace_id:?}"))
-}
-
-fn title_conflict(title: &str) -> DomainError {
+pub(crate) fn title_conflict(title: &str) -> DomainError {
     DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
 }
 
@@ -47,11 +43,6 @@ fn map_unique(err: sea_orm::DbErr, title: &str) -> DomainError {
         Some(SqlErr::UniqueConstraintViolation(_)) => title_conflict(title),
         _ => DomainError::internal(err),
     }
-}
-
-/// The source as recorded: `console`, `script`, `kevi`, `cf-api`, `cli` or `job`.
-fn source_name(actor: &Actor) -> String {
-    serde_json::to_value(actor.source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 impl WriteTxn {
@@ -84,7 +75,11 @@ impl WriteTxn {
         }
         let mut sql = Sql::new(self.backend, "UPDATE namespaces SET last_accessed = ");
         sql.bind(self.now).push(" WHERE id = ").bind(namespace_id).push(" RETURNING title");
-        let row = self.txn.query_one_raw(sql.statement()).await?.ok_or_else(|| namespace_not_found(namespace_id))?;
+        let row = self
+            .txn
+            .query_one_raw(sql.statement())
+            .await?
+            .ok_or_else(|| DomainError::namespace_not_found(namespace_id))?;
         self.titles.insert(namespace_id.to_owned(), get(&row, "title")?);
         Ok(())
     }
@@ -112,7 +107,7 @@ impl WriteTxn {
         let row = audit_log::ActiveModel {
             at: Set(self.now),
             user_name: Set(actor.user.clone()),
-            source: Set(source_name(actor)),
+            source: Set(actor.source.as_str().to_owned()),
             operation: Set(operation.to_owned()),
             namespace_id: Set(namespace.map(|(id, _)| id.to_owned())),
             namespace_title: Set(namespace.and_then(|(_, title)| title.map(str::to_owned))),
@@ -303,7 +298,8 @@ impl WriteTxn {
         Ok(())
     }
 
-    /// Deletes a locked namespace's keys that expired, with their details; answers how many.
+    /// Deletes a locked namespace's keys that expired (`count` of them, `bytes` in all), with
+    /// their details, and takes them off its counters.
     pub async fn purge_expired(&self, namespace_id: &str, count: i64, bytes: i64) -> DomainResult<()> {
         // The names of the namespace's expired keys, as a subquery of each delete.
         let expired = || {

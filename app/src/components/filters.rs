@@ -62,3 +62,11 @@ pub fn filter_input<F: Clone + PartialEq + Send + Sync + 'static>(
         </label>
     }
 }
+
+/// The options of a namespace filter: "Any namespace", then every namespace by title (none when
+/// the list could not be read).
+pub fn namespace_options(page: Result<crate::dto::NamespacePageDto, crate::error::AppError>) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "Any namespace".to_owned()))
+        .chain(page.map(|p| p.namespaces).unwrap_or_default().into_iter().map(|n| (n.id, n.title)))
+        .collect()
+}

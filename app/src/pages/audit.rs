@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::filters::{filter_input, filter_select};
+use crate::components::filters::{filter_input, filter_select, namespace_options};
 use leptos::Params;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query};
@@ -197,9 +197,7 @@ pub fn AuditPage() -> impl IntoView {
                     {move || {
                         let select_ns = select_ns.clone();
                         Suspend::new(async move {
-                            let options: Vec<(String, String)> = std::iter::once(("".to_owned(), "Any namespace".to_owned()))
-                                .chain(namespaces.await.map(|p| p.namespaces).unwrap_or_default().into_iter().map(|n| (n.id, n.title)))
-                                .collect();
+                            let options = namespace_options(namespaces.await);
                             select_ns("Namespace", options, |f| f.namespace.clone(), |f, v| f.namespace = v)
                         })
                     }}

@@ -3,6 +3,7 @@
 
 mod search;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use sea_orm::{
@@ -78,10 +79,7 @@ async fn require_namespace_on(conn: &impl ConnectionTrait, namespace_id: &str) -
         .await?;
     match found {
         Some(_) => Ok(()),
-        None => Err(DomainError::not_found(
-            "namespace_id",
-            format!("namespace_id: no namespace has the id {namespace_id:?}"),
-        )),
+        None => Err(DomainError::namespace_not_found(namespace_id)),
     }
 }
 
@@ -102,9 +100,33 @@ impl Catalog {
     async fn require_live_key(&self, namespace_id: &str, key: &str) -> DomainResult<()> {
         self.require_namespace(namespace_id).await?;
         if self.store.live_names(namespace_id, &[key.to_owned()]).await?.is_empty() {
-            return Err(key_not_found(key));
+            return Err(DomainError::key_not_found(key));
         }
         Ok(())
+    }
+
+    /// The live keys among `names`, asked of a store whose keys live elsewhere before the
+    /// namespace's lock is taken (`None` for a store read inside the transaction).
+    async fn live_before_lock(&self, namespace_id: &str, names: &[String]) -> DomainResult<Option<HashSet<String>>> {
+        if self.store.reads_in_transaction() {
+            return Ok(None);
+        }
+        Ok(Some(self.store.live_names(namespace_id, names).await?))
+    }
+
+    /// The live keys among `names` for a writer holding the lock: what was asked before it, or
+    /// read in the transaction.
+    async fn live_under_lock(
+        &self,
+        txn: &WriteTxn,
+        namespace_id: &str,
+        names: &[String],
+        asked: Option<HashSet<String>>,
+    ) -> DomainResult<HashSet<String>> {
+        match asked {
+            Some(live) => Ok(live),
+            None => self.store.live_names_in(txn, namespace_id, names).await,
+        }
     }
 
     /// Stored details of the named keys that have any.
@@ -144,9 +166,10 @@ impl Catalog {
         tags: &[String],
         operation: TagOperation,
     ) -> DomainResult<TagsApplied> {
+        let asked = self.live_before_lock(namespace_id, names).await?;
         let mut txn = WriteTxn::begin(&self.conn, now_unix()).await?;
         txn.lock_namespace(namespace_id).await?;
-        let live_set = self.store.live_names_in(&txn, namespace_id, names).await?;
+        let live_set = self.live_under_lock(&txn, namespace_id, names, asked).await?;
         let mut live: Vec<String> = live_set.into_iter().collect();
         live.sort_unstable();
         let refs: Vec<&str> = live.iter().map(String::as_str).collect();
@@ -204,11 +227,13 @@ impl Catalog {
         let tags = tags.unwrap_or_else(|| current.tags.clone());
         let custom = custom_metadata.unwrap_or_else(|| current.custom_metadata.clone());
         let now = now_unix();
+        let key_list = [key.to_owned()];
+        let asked = self.live_before_lock(namespace_id, &key_list).await?;
         let mut txn = WriteTxn::begin(&self.conn, now).await?;
         // One writer per namespace (the lock row), as every write of its keys takes it.
         txn.lock_namespace(namespace_id).await?;
-        if self.store.live_names_in(&txn, namespace_id, &[key.to_owned()]).await?.is_empty() {
-            return Err(key_not_found(key));
+        if self.live_under_lock(&txn, namespace_id, &key_list, asked).await?.is_empty() {
+            return Err(DomainError::key_not_found(key));
         }
         let write = DetailsWrite { tags: Some(tags.clone()), custom_metadata: Some(custom.clone()) };
         txn.write_details(namespace_id, &[(key.to_owned(), write)]).await?;
@@ -359,8 +384,4 @@ impl Catalog {
         let cutoff = now_unix() - i64::from(keep_days) * 86_400;
         crate::write::prune_versions(&self.conn, keep, cutoff).await
     }
-}
-
-fn key_not_found(key: &str) -> DomainError {
-    DomainError::not_found("key", format!("key: {key:?} does not exist in this namespace"))
 }

@@ -105,10 +105,7 @@ impl Kv {
             require_write(actor)?;
         }
         if self.hidden_namespaces(actor).await?.iter().any(|id| id == namespace_id) {
-            return Err(DomainError::not_found(
-                "namespace_id",
-                format!("namespace_id: no namespace has the id {namespace_id:?}"),
-            ));
+            return Err(DomainError::namespace_not_found(namespace_id));
         }
         Ok(())
     }

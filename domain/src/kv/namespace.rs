@@ -100,7 +100,7 @@ impl NamespaceAccess {
     /// A live key with its value, metadata and expiration.
     pub async fn get_key(&self, name: &str) -> DomainResult<KeyValue> {
         limits::check_key_name(name)?;
-        self.kv.store.get_key(&self.id, name).await?.ok_or_else(|| key_not_found(name))
+        self.kv.store.get_key(&self.id, name).await?.ok_or_else(|| DomainError::key_not_found(name))
     }
 
     /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order,
@@ -333,8 +333,4 @@ impl NamespaceAccess {
         };
         self.write_many(vec![put], WriteKind::Restore).await
     }
-}
-
-fn key_not_found(name: &str) -> DomainError {
-    DomainError::not_found("key", format!("key: {name:?} does not exist in this namespace"))
 }

@@ -240,10 +240,7 @@ impl CloudflareStore {
                 if let Err(err) = self.mirror.forget_namespace(namespace_id).await {
                     return err;
                 }
-                DomainError::not_found(
-                    "namespace_id",
-                    format!("namespace_id: no namespace has the id {namespace_id:?}"),
-                )
+                DomainError::namespace_not_found(namespace_id)
             }
             other => other,
         }

@@ -124,9 +124,15 @@ pub trait KvStore: Send + Sync + 'static {
     async fn get_many(&self, namespace_id: &str, names: &[String]) -> DomainResult<Vec<KeyValue>>;
     /// The names among `names` that are live keys.
     async fn live_names(&self, namespace_id: &str, names: &[String]) -> DomainResult<HashSet<String>>;
-    /// As `live_names`, asked by a writer holding the namespace's lock in `txn`: a store that
-    /// keeps its keys in that database reads them there (exact until the commit); the default
-    /// asks where the keys live.
+    /// Whether this store keeps its keys in the catalog's own database, so that a writer holding
+    /// the namespace's lock can read them in its transaction ([`KvStore::live_names_in`]). A
+    /// store whose keys live elsewhere (Cloudflare) is asked before the lock is taken instead:
+    /// no request to it is ever made while the database is locked for writing.
+    fn reads_in_transaction(&self) -> bool {
+        false
+    }
+    /// As `live_names`, read inside `txn` (exact until the commit); only for a store that
+    /// [`KvStore::reads_in_transaction`], the default asks where the keys live.
     async fn live_names_in(
         &self,
         _txn: &WriteTxn,

@@ -23,7 +23,7 @@ use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
 use crate::model::*;
 use crate::now_unix;
 use crate::sql::{ROWS_PER_STATEMENT, decode_cursor, encode_cursor, prefix_upper_bound};
-use crate::write::{WriteTxn, namespace_not_found};
+use crate::write::{WriteTxn, title_conflict};
 
 /// How often `last_accessed` may be written for one namespace.
 const ACCESS_WRITE_INTERVAL: i64 = 60;
@@ -116,7 +116,7 @@ impl SqlStore {
         namespace::Entity::find_by_id(namespace_id.to_owned())
             .one(&self.db.conn)
             .await?
-            .ok_or_else(|| namespace_not_found(namespace_id))
+            .ok_or_else(|| DomainError::namespace_not_found(namespace_id))
     }
 
     /// Writes `items` and, for a job, its progress `step`, in one transaction.
@@ -147,10 +147,6 @@ impl SqlStore {
         }
         Ok(query.count(&self.db.conn).await? > 0)
     }
-}
-
-fn title_conflict(title: &str) -> DomainError {
-    DomainError::conflict("title", format!("title: a namespace titled {title:?} already exists"))
 }
 
 fn parse_metadata(text: Option<String>) -> Option<serde_json::Value> {
@@ -289,7 +285,7 @@ impl KvStore for SqlStore {
     async fn get_namespace(&self, namespace_id: &str) -> DomainResult<Namespace> {
         let model = self.require_namespace(namespace_id).await?;
         let mut list = self.namespaces_with_sizes(&self.db.conn, vec![model]).await?;
-        list.pop().ok_or_else(|| namespace_not_found(namespace_id))
+        list.pop().ok_or_else(|| DomainError::namespace_not_found(namespace_id))
     }
 
     async fn list_keys(&self, namespace_id: &str, query: &KeyQuery) -> DomainResult<KeyPage> {
@@ -556,6 +552,10 @@ impl KvStore for SqlStore {
             out.extend(live_among(&self.db.conn, namespace_id, chunk, now).await?);
         }
         Ok(out)
+    }
+
+    fn reads_in_transaction(&self) -> bool {
+        true
     }
 
     async fn live_names_in(

@@ -10,7 +10,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query};
 use leptos_router::params::Params;
 
-use crate::components::filters::{filter_input, filter_select};
+use crate::components::filters::{filter_input, filter_select, namespace_options};
 use crate::components::form_action::on_success;
 use crate::components::job_progress::job_label;
 use crate::dto::{JobPageDto, NamespacePageDto};
@@ -208,9 +208,7 @@ fn JobFilters(filters: Memo<Filters>, namespaces: Resource<Result<NamespacePageD
                     {move || {
                         let select_ns = select_ns.clone();
                         Suspend::new(async move {
-                            let options: Vec<(String, String)> = std::iter::once(("".to_owned(), "Any namespace".to_owned()))
-                                .chain(namespaces.await.map(|p| p.namespaces).unwrap_or_default().into_iter().map(|n| (n.id, n.title)))
-                                .collect();
+                            let options = namespace_options(namespaces.await);
                             select_ns("Namespace", options, |f| f.namespace.clone(), |f, v| f.namespace = v)
                         })
                     }}
