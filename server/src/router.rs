@@ -27,6 +27,7 @@ use crate::api_errors::refuse_oversize_api;
 use crate::cf_api::CfState;
 use crate::config::{Backend, Config};
 use crate::kevi::KeviState;
+use crate::kevi::wire::{Database, Health, HealthStatus};
 use crate::runtime::Runtime;
 use crate::security::{self, Identity};
 
@@ -201,15 +202,30 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> imp
     handle_server_fns_with_context(move || provide_context(state.clone()), request).await
 }
 
+fn health_example(status: HealthStatus, database: Database) -> Health {
+    Health { status, version: env!("CARGO_PKG_VERSION"), timestamp: "2026-11-26T12:00:00Z".into(), database }
+}
+
 /// `GET /health`: 200 when the database answers, 503 when it does not.
-async fn health(State(state): State<AppState>) -> Response {
+#[utoipa::path(
+    get, path = "/health", operation_id = "health", tag = "Health",
+    summary = "Health of the server",
+    description = "Whether the database answers. Needs no token or sign-in.",
+    responses(
+        (status = 200, description = "The database answers.", body = Health,
+         examples(("ok" = (summary = "Healthy", value = json!(health_example(HealthStatus::Ok, Database::Sqlite)))))),
+        (status = 503, description = "The database does not answer.", body = Health,
+         examples(("unavailable" = (summary = "Database down", value = json!(health_example(HealthStatus::Unavailable, Database::Postgres)))))),
+    ),
+)]
+pub(crate) async fn health(State(state): State<AppState>) -> Response {
     let ok = state.health.ping().await;
-    let body = serde_json::json!({
-        "status": if ok { "ok" } else { "unavailable" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "database": state.health.kind().as_str(),
-    });
+    let body = Health {
+        status: if ok { HealthStatus::Ok } else { HealthStatus::Unavailable },
+        version: env!("CARGO_PKG_VERSION"),
+        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        database: state.health.kind().into(),
+    };
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(body)).into_response()
 }
