@@ -81,24 +81,17 @@ pub(super) fn EditorForm(
             KeyChanged::Deleted => on_close.run(()),
         }
     });
+    let fields = EditorFields { value, metadata, mode, seconds, at };
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        let inputs = metadata_input(&metadata.get_untracked()).and_then(|m| {
-            ttl_inputs(mode.get_untracked(), &seconds.get_untracked(), &at.get_untracked()).map(|t| (m, t))
-        });
-        let (metadata, (expiration, expiration_ttl)) = match inputs {
-            Ok(v) => v,
-            Err(err) => return checked.set(Some(err)),
-        };
-        let expiration = match &original_expiration {
-            Some((shown, exact)) if mode.get_untracked() == TtlMode::At && at.get_untracked() == *shown => Some(*exact),
-            _ => expiration,
-        };
-        let (value, value_base64) =
-            if binary { (None, Some(value.get_untracked())) } else { (Some(value.get_untracked()), None) };
-        checked.set(None);
-        change.dispatch(KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl });
+        match fields.change(binary, original_expiration.as_ref()) {
+            Ok(next) => {
+                checked.set(None);
+                change.dispatch(next);
+            }
+            Err(err) => checked.set(Some(err)),
+        }
     };
     view! {
         <form class="space-y-3" on:submit=save>
@@ -112,14 +105,7 @@ pub(super) fn EditorForm(
             <ValueTools value binary size=loaded.size download name=key.clone() />
             <FieldError error field="value" />
             <FieldError error field="value_base64" />
-            <label class=LABEL>
-                "Metadata (JSON)"
-                <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata>
-                    {metadata.get_untracked()}
-                </textarea>
-            </label>
-            <p class=format!("text-xs {MUTED}") data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
-            <FieldError error field="metadata" />
+            <MetadataField metadata error />
             <TtlFields mode seconds at error />
             <div class="flex flex-wrap items-center justify-end gap-2">
                 <Show when=move || saved.get()>
@@ -131,6 +117,49 @@ pub(super) fn EditorForm(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The editor's inputs.
+#[derive(Clone, Copy)]
+struct EditorFields {
+    value: RwSignal<String>,
+    metadata: RwSignal<String>,
+    mode: RwSignal<TtlMode>,
+    seconds: RwSignal<String>,
+    at: RwSignal<String>,
+}
+
+impl EditorFields {
+    /// The save the inputs ask for, checked in the browser. `original` is the key's expiration
+    /// as the date field shows it (minutes) and exactly: an untouched field keeps the exact one.
+    fn change(&self, binary: bool, original: Option<&(String, i64)>) -> Result<KeyChange, AppError> {
+        let metadata = metadata_input(&self.metadata.get_untracked())?;
+        let mode = self.mode.get_untracked();
+        let at = self.at.get_untracked();
+        let (expiration, expiration_ttl) = ttl_inputs(mode, &self.seconds.get_untracked(), &at)?;
+        let expiration = match original {
+            Some((shown, exact)) if mode == TtlMode::At && at == *shown => Some(*exact),
+            _ => expiration,
+        };
+        let text = self.value.get_untracked();
+        let (value, value_base64) = if binary { (None, Some(text)) } else { (Some(text), None) };
+        Ok(KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl })
+    }
+}
+
+/// The metadata as JSON, its size against the limit, and its error.
+#[component]
+fn MetadataField(metadata: RwSignal<String>, error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <label class=LABEL>
+            "Metadata (JSON)"
+            <textarea class=format!("{INPUT} font-mono") rows="4" bind:value=metadata>
+                {metadata.get_untracked()}
+            </textarea>
+        </label>
+        <p class=format!("text-xs {MUTED}") data-testid="metadata-size">{move || metadata_size(&metadata.get())}</p>
+        <FieldError error field="metadata" />
     }
 }
 
