@@ -56,6 +56,9 @@ pub struct RewindPage {
     pub more: bool,
 }
 
+/// A row of `kv_entries` as [`Current`] reads it: name, metadata, expiration, created, updated.
+type CurrentRow = (String, Option<String>, Option<i64>, i64, i64);
+
 /// The key's row now (without its value).
 struct Current {
     metadata: Option<String>,
@@ -233,7 +236,7 @@ impl Catalog {
         let mut current: HashMap<String, Current> = HashMap::new();
         let mut first: HashMap<String, FirstAfter> = HashMap::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<(String, Option<String>, Option<i64>, i64, i64)> = kv_entry::Entity::find()
+            let rows: Vec<CurrentRow> = kv_entry::Entity::find()
                 .select_only()
                 .columns([
                     kv_entry::Column::Name,
