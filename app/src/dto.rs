@@ -144,6 +144,40 @@ pub struct JobStartedDto {
     pub ws_url: String,
 }
 
+/// How many keys of each class a rewind finds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewindCountsDto {
+    pub created: u64,
+    pub changed: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub incomplete: u64,
+}
+
+/// What a rewind to `at` would do (a dry run): counts, and the first names of each class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RewindPreviewDto {
+    pub namespace_id: String,
+    pub prefix: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+    pub counts: RewindCountsDto,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub incomplete: Vec<String>,
+    /// False when some keys' state at `at` is no longer kept (they are left alone).
+    pub complete: bool,
+}
+
+/// What `rewind` answers: the preview of a dry run, or the job started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RewindDto {
+    Preview(RewindPreviewDto),
+    Started(JobStartedDto),
+}
+
 /// A key a job failed on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyFailureDto {

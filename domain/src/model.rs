@@ -306,3 +306,76 @@ pub struct JobStep {
     pub failures: Vec<KeyFailure>,
     pub at: i64,
 }
+
+/// What a rewind does with one key (see [`RewindPreview`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewindClass {
+    /// Absent now, present at the moment: written again.
+    Created,
+    /// Present now and then, with another value, metadata or expiration: written back.
+    Changed,
+    /// Present now, absent at the moment: deleted.
+    Deleted,
+    /// The same now as then: left alone.
+    Unchanged,
+    /// The versions kept no longer tell the key's state at the moment: left alone.
+    Incomplete,
+}
+
+/// How many keys of each class a rewind finds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewindCounts {
+    pub created: u64,
+    pub changed: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub incomplete: u64,
+}
+
+impl RewindCounts {
+    pub fn add(&mut self, class: RewindClass) {
+        match class {
+            RewindClass::Created => self.created += 1,
+            RewindClass::Changed => self.changed += 1,
+            RewindClass::Deleted => self.deleted += 1,
+            RewindClass::Unchanged => self.unchanged += 1,
+            RewindClass::Incomplete => self.incomplete += 1,
+        }
+    }
+}
+
+/// What a rewind of a namespace (or a prefix of it) to the moment `at` would do: the counts of
+/// each class and the first names of each (in byte order). Nothing is written to make it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewindPreview {
+    pub namespace_id: String,
+    pub prefix: Option<String>,
+    /// Unix seconds: every write stamped at or before it is kept, every later one undone.
+    pub at: i64,
+    pub counts: RewindCounts,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    /// Keys whose state at `at` the retention no longer holds; the rewind leaves them as they are.
+    pub incomplete: Vec<String>,
+    /// False when some keys are incomplete: the rewind would not bring back all of the moment.
+    pub complete: bool,
+}
+
+impl RewindPreview {
+    /// Counts `class` for `name`, and lists the name while its class holds fewer than `sample`.
+    pub fn record(&mut self, name: &str, class: RewindClass, sample: usize) {
+        self.counts.add(class);
+        let list = match class {
+            RewindClass::Created => &mut self.created,
+            RewindClass::Changed => &mut self.changed,
+            RewindClass::Deleted => &mut self.deleted,
+            RewindClass::Incomplete => &mut self.incomplete,
+            RewindClass::Unchanged => return,
+        };
+        if list.len() < sample {
+            list.push(name.to_owned());
+        }
+    }
+}

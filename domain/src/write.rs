@@ -330,7 +330,8 @@ impl WriteTxn {
 
     // ---- versions and details ----
 
-    /// Keeps the state of each named live key as a version, before `kind` replaces it.
+    /// Keeps the state of each named live key as a version, before `kind` replaces it, with
+    /// when that state was written (the row's `updated_at`) and when it was replaced (now).
     pub async fn record_versions(
         &self,
         namespace_id: &str,
@@ -341,13 +342,13 @@ impl WriteTxn {
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(
                 self.backend,
-                "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, value) \
+                "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, written_at, value) \
                  SELECT e.namespace_id, e.name, COALESCE((SELECT MAX(v.version) FROM key_versions v \
                  WHERE v.namespace_id = e.namespace_id AND v.name = e.name), 0) + 1, ",
             );
             sql.bind(operation).push(", e.metadata, e.expiration, e.size, ").bind(self.now).push(", ");
             sql.bind(actor.user.as_str());
-            sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
+            sql.push(", e.updated_at, e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
             sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(self.now).push(") AND e.name IN ");
             sql.bind_list(chunk);
             self.txn.execute_raw(sql.statement()).await?;

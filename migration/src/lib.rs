@@ -9,6 +9,7 @@ mod m20261125_000004_audit;
 mod m20261126_000005_api_tokens;
 mod m20261126_000006_services;
 mod m20261130_000007_job_key_lists;
+mod m20261201_000008_version_written_at;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_api_tokens::Migration),
             Box::new(m20261126_000006_services::Migration),
             Box::new(m20261130_000007_job_key_lists::Migration),
+            Box::new(m20261201_000008_version_written_at::Migration),
         ]
     }
 }

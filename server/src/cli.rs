@@ -1,5 +1,6 @@
 //! `kv-manager import` and `kv-manager export`: the same jobs as the console, run on the
-//! configured database from the command line, with a progress bar; `kv-manager token`: API tokens.
+//! configured database from the command line, with a progress bar; `kv-manager rewind`: a
+//! namespace back to a moment (or its preview); `kv-manager token`: API tokens.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatu
 use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, ExportArgs, ImportArgs, ServiceCommand, TokenCommand};
+use crate::config::{Config, ExportArgs, ImportArgs, RewindArgs, ServiceCommand, TokenCommand};
 use crate::runtime::Runtime;
 
 fn actor() -> Actor {
@@ -169,6 +170,54 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `kv-manager rewind <namespace> --to <RFC 3339> [--prefix P] [--dry-run]`.
+pub async fn rewind(args: RewindArgs) -> anyhow::Result<()> {
+    let at = chrono::DateTime::parse_from_rfc3339(&args.to)
+        .with_context(|| format!("--to: {:?} is not an RFC 3339 time (2026-11-30T12:00:00Z)", args.to))?
+        .timestamp();
+    let config = Config::resolve(&args.settings)?;
+    let (kv, jobs) = open(&config).await?;
+    let (ns, title) = namespace_id(&kv, &args.namespace).await?;
+    let preview =
+        jobs.preview_rewind(&actor(), &ns, args.prefix.as_deref(), at).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let c = &preview.counts;
+    println!(
+        "{title:?} at {}: {} created, {} changed, {} deleted, {} unchanged, {} incomplete",
+        domain::rfc3339(at),
+        c.created,
+        c.changed,
+        c.deleted,
+        c.unchanged,
+        c.incomplete
+    );
+    for (label, names) in [
+        ("created", &preview.created),
+        ("changed", &preview.changed),
+        ("deleted", &preview.deleted),
+        ("incomplete (history no longer kept; left as it is)", &preview.incomplete),
+    ] {
+        if !names.is_empty() {
+            println!("  {label}: {}", names.join(", "));
+        }
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let spec = JobSpec::Rewind { namespace_id: ns, prefix: args.prefix.clone(), at };
+    let job = jobs.start(&actor(), spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job = follow(&jobs, &job.id, "rewinding").await?;
+    println!(
+        "{}: {} keys of {title:?} walked in {:.1} s ({} left as they were, {} incomplete)",
+        job.status.as_str(),
+        job.processed,
+        started.elapsed().as_secs_f64(),
+        job.skipped,
+        job.errors
+    );
+    report(&job, started)
 }
 
 /// `kv-manager token create | list | revoke`.

@@ -30,6 +30,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a namespace to a JSON or NDJSON file, from the configured database.
     Export(ExportArgs),
+    /// Rewind a namespace (or a prefix) to a moment, from the versions kept; --dry-run previews.
+    Rewind(RewindArgs),
     /// API tokens for the Cloudflare-compatible API (/client/v4).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -156,6 +158,23 @@ pub struct ExportArgs {
     /// Where to write the file (`-` for standard output) [default: <title>-<time>.<format> here]
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RewindArgs {
+    /// The namespace: its id or its exact title
+    pub namespace: String,
+    /// The moment to go back to, RFC 3339 (2026-11-30T12:00:00Z); writes stamped later are undone
+    #[arg(long = "to")]
+    pub to: String,
+    /// Only keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Print what the rewind would do (counts and the first keys of each kind); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub settings: ServeArgs,
 }

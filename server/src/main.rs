@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => args,
         Some(Command::Import(args)) => return kv_manager::cli::import(args).await,
         Some(Command::Export(args)) => return kv_manager::cli::export(args).await,
+        Some(Command::Rewind(args)) => return kv_manager::cli::rewind(args).await,
         Some(Command::Token(command)) => return kv_manager::cli::token(command).await,
         Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
         None => cli.serve,

@@ -53,3 +53,47 @@ async fn import_then_export_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no namespace has the id or title"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewind_previews_then_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    let me = Actor::local(Source::Cli);
+    let ns = kv.create_namespace(&me, "cli-rewind").await.unwrap().id;
+    let put = |name: &str, value: &str| domain::PutKey {
+        name: name.into(),
+        value: value.as_bytes().to_vec(),
+        ..Default::default()
+    };
+    kv.put_many(&me, &ns, vec![put("a", "old"), put("b", "old")]).await.unwrap();
+    let at = domain::now_unix();
+    while domain::now_unix() <= at {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    kv.put_many(&me, &ns, vec![put("a", "new"), put("c", "new")]).await.unwrap();
+    kv.delete_key(&me, &ns, "b").await.unwrap();
+    db.conn.clone().close().await.unwrap();
+    let to = domain::rfc3339(at);
+
+    let out = kv_manager(dir.path(), &["rewind", "cli-rewind", "--to", &to, "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 created, 1 changed, 1 deleted, 0 unchanged, 0 incomplete"), "{stdout}");
+
+    let out = kv_manager(dir.path(), &["rewind", &ns, "--to", &to]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("completed: 3 keys"), "{stdout}");
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    assert_eq!(kv.get_key(&me, &ns, "a").await.unwrap().value, b"old");
+    assert_eq!(kv.get_key(&me, &ns, "b").await.unwrap().value, b"old");
+    assert!(kv.get_key(&me, &ns, "c").await.is_err());
+    db.conn.clone().close().await.unwrap();
+
+    let out = kv_manager(dir.path(), &["rewind", &ns, "--to", "yesterday"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to"), "{}", String::from_utf8_lossy(&out.stderr));
+}

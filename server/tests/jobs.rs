@@ -283,3 +283,58 @@ async fn a_bulk_delete_over_thousands_of_listed_keys_lists_and_fetches_small() {
     let events = server.call("job_events", json!({ "job_id": id })).await;
     assert!(events.text().len() < 8192, "job_events answered {} bytes", events.text().len());
 }
+
+/// The unix second now, once the clock has passed it: every write made after is stamped later.
+async fn moment() -> i64 {
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let at = now();
+    while now() <= at {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    at
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewind_previews_with_dry_run_then_runs_as_a_job() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "rewind-http").await;
+    for key in ["a", "b", "same"] {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": "old" })).await;
+    }
+    let at = moment().await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "a", "value": "new" })).await;
+    server.ok("delete_key", json!({ "namespace_id": ns, "key": "b" })).await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "c", "value": "new" })).await;
+
+    let preview = server.ok("rewind", json!({ "namespace_id": ns, "at": at, "dry_run": true })).await;
+    assert_eq!(
+        preview["counts"],
+        json!({ "created": 1, "changed": 1, "deleted": 1, "unchanged": 1, "incomplete": 0 }),
+        "{preview}"
+    );
+    assert_eq!(
+        (&preview["created"], &preview["changed"], &preview["deleted"]),
+        (&json!(["b"]), &json!(["a"]), &json!(["c"]))
+    );
+    assert_eq!(preview["complete"], true);
+    let c = server.ok("get_key", json!({ "namespace_id": ns, "key": "c" })).await;
+    assert_eq!(c["value"], "new", "a dry run writes nothing");
+
+    let started = server.ok("rewind", json!({ "namespace_id": ns, "at": at })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("rewind-"), "{started}");
+    let job = finished(&server, &id).await;
+    assert_eq!((job["status"].as_str(), job["processed"].as_u64()), (Some("completed"), Some(4)), "{job}");
+    assert_eq!(job["result"]["counts"]["deleted"], 1, "{job}");
+    for key in ["a", "b", "same"] {
+        let got = server.ok("get_key", json!({ "namespace_id": ns, "key": key })).await;
+        assert_eq!(got["value"], "old", "{key}");
+    }
+    let res = server.call("get_key", json!({ "namespace_id": ns, "key": "c" })).await;
+    assert_eq!(res.status, 404);
+
+    let res = server.call("rewind", json!({ "namespace_id": ns, "at": at + 3600, "dry_run": true })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("at")), "{}", res.text());
+    let res = server.call("rewind", json!({ "namespace_id": ns, "at": at + 3600 })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("at")), "{}", res.text());
+}

@@ -7,7 +7,7 @@
 use crate::error::Json;
 use leptos::prelude::*;
 
-use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto};
+use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto, RewindDto};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::actor;
@@ -93,6 +93,26 @@ pub async fn bulk_ttl(
         }
     };
     start(domain::jobs::JobSpec::BulkTtl { namespace_id, selection: selection(keys, prefix), change }).await
+}
+
+/// Rewinds the namespace (or the keys with `prefix`) to the moment `at` (unix seconds) from the
+/// versions kept: keys changed since get their value, metadata and expiration back, keys deleted
+/// since come back, keys created since are deleted. With `dry_run: true` nothing is written and
+/// the answer is the preview (counts of created, changed, deleted, unchanged and incomplete keys,
+/// the first 20 names of each); otherwise a job starts. The job plans each batch again from the
+/// versions as they are then, so keys written after the preview are still brought back to `at`.
+#[server(endpoint = "rewind", input = Json)]
+pub async fn rewind(
+    namespace_id: String,
+    prefix: Option<String>,
+    at: i64,
+    dry_run: Option<bool>,
+) -> Result<RewindDto, AppError> {
+    if dry_run.unwrap_or(false) {
+        let preview = jobs()?.preview_rewind(&actor(), &namespace_id, prefix.as_deref(), at).await?;
+        return Ok(RewindDto::Preview(preview.into()));
+    }
+    Ok(RewindDto::Started(start(domain::jobs::JobSpec::Rewind { namespace_id, prefix, at }).await?))
 }
 
 /// Adds, removes or replaces tags (`operation`: add, remove or replace).

@@ -154,6 +154,29 @@ pub(crate) mod ssr {
         }
     }
 
+    impl From<domain::RewindPreview> for crate::dto::RewindPreviewDto {
+        fn from(p: domain::RewindPreview) -> Self {
+            let c = p.counts;
+            Self {
+                namespace_id: p.namespace_id,
+                prefix: p.prefix,
+                at: p.at,
+                counts: crate::dto::RewindCountsDto {
+                    created: c.created,
+                    changed: c.changed,
+                    deleted: c.deleted,
+                    unchanged: c.unchanged,
+                    incomplete: c.incomplete,
+                },
+                created: p.created,
+                changed: p.changed,
+                deleted: p.deleted,
+                incomplete: p.incomplete,
+                complete: p.complete,
+            }
+        }
+    }
+
     impl From<domain::jobs::Job> for JobDto {
         fn from(j: domain::jobs::Job) -> Self {
             Self {

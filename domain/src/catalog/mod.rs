@@ -1,7 +1,10 @@
 //! The catalog: what we keep about keys beside the store (tags and custom metadata, versions)
 //! and the search over them. It always lives in our own SQL database.
 
+mod rewind;
 mod search;
+
+pub use rewind::{KeptState, RewindKey, RewindPage};
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -15,6 +15,8 @@ pub struct Model {
     pub size: i64,
     pub created_at: i64,
     pub created_by: String,
+    /// When the kept state was written (`None` for versions kept before this was recorded).
+    pub written_at: Option<i64>,
     #[sea_orm(column_type = "Blob")]
     pub value: Vec<u8>,
 }

@@ -27,6 +27,8 @@ use crate::now_unix;
 pub use crate::sql::BATCH_KEYS;
 use crate::write::WriteTxn;
 
+/// Names of each class a rewind's preview lists.
+pub const REWIND_SAMPLE: usize = 20;
 /// Per-key failures kept for a job.
 pub const MAX_FAILURES_KEPT: u64 = 1000;
 /// A running job whose instance has not written a heartbeat for this long is taken as dead.
@@ -236,6 +238,22 @@ impl Jobs {
         txn.commit().await?;
         self.launch(job.clone(), spec, actor.clone());
         Ok(job)
+    }
+
+    /// What a [`JobSpec::Rewind`] of the namespace (within `prefix`) to `at` would do, without
+    /// writing anything (a dry run): the counts of keys created, changed, deleted, unchanged and
+    /// incomplete, with the first [`REWIND_SAMPLE`] names of each. Needs write access, as the
+    /// rewind does. A rewind started later plans each batch again from the versions as they are
+    /// then: keys written in between are still brought back to their state at `at`.
+    pub async fn preview_rewind(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        prefix: Option<&str>,
+        at: i64,
+    ) -> DomainResult<crate::model::RewindPreview> {
+        let ns = self.inner.kv.namespace(actor, namespace_id, Need::Write).await?;
+        ns.rewind_preview(prefix, at, REWIND_SAMPLE).await
     }
 
     /// Runs an interrupted job again from where its last committed batch left it.

@@ -163,6 +163,15 @@ pub enum JobSpec {
         collision: Collision,
         format: ImportFormat,
     },
+    /// Brings every key of the namespace (or of a prefix) back to its state at `at` (unix
+    /// seconds), from the versions kept: batch by batch, each batch planned again from the
+    /// versions as they are when it runs.
+    Rewind {
+        namespace_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        at: i64,
+    },
 }
 
 impl JobSpec {
@@ -175,6 +184,7 @@ impl JobSpec {
             Self::BulkTag { .. } => "bulk_tag",
             Self::Export { .. } => "export",
             Self::Import { .. } => "import",
+            Self::Rewind { .. } => "rewind",
         }
     }
 
@@ -186,11 +196,12 @@ impl JobSpec {
             | Self::BulkTtl { namespace_id, .. }
             | Self::BulkTag { namespace_id, .. }
             | Self::Export { namespace_id, .. }
-            | Self::Import { namespace_id, .. } => namespace_id,
+            | Self::Import { namespace_id, .. }
+            | Self::Rewind { namespace_id, .. } => namespace_id,
         }
     }
 
-    /// The keys a bulk job works on; `None` for an export or an import.
+    /// The keys a bulk job works on; `None` for an export, an import or a rewind.
     pub fn selection_mut(&mut self) -> Option<&mut Selection> {
         match self {
             Self::BulkDelete { selection, .. }
@@ -198,7 +209,7 @@ impl JobSpec {
             | Self::BulkMove { selection, .. }
             | Self::BulkTtl { selection, .. }
             | Self::BulkTag { selection, .. } => Some(selection),
-            Self::Export { .. } | Self::Import { .. } => None,
+            Self::Export { .. } | Self::Import { .. } | Self::Rewind { .. } => None,
         }
     }
 
@@ -212,7 +223,8 @@ impl JobSpec {
     }
 }
 
-pub const JOB_TYPES: [&str; 7] = ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import"];
+pub const JOB_TYPES: [&str; 8] =
+    ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import", "rewind"];
 
 /// A job as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

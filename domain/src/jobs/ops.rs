@@ -11,7 +11,7 @@ use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
 use crate::kv::{NamespaceAccess, Need};
 use crate::limits;
-use crate::model::{KeyQuery, ValidPut};
+use crate::model::{KeyQuery, RewindClass, ValidPut};
 use crate::now_unix;
 use crate::sql::encode_cursor;
 
@@ -114,6 +114,12 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
             Ok(())
         }
         JobSpec::Export { prefix, .. } => prefix.as_deref().map(check_prefix).unwrap_or(Ok(())),
+        JobSpec::Rewind { namespace_id, prefix, at } => {
+            crate::kv::check_rewind(prefix.as_deref(), *at, now_unix())?;
+            // One name read: refuses a store without history (Cloudflare) before the job starts.
+            let ns = kv.namespace(&actor, namespace_id, Need::Read).await?;
+            ns.rewind_page(prefix.as_deref().unwrap_or_default(), *at, None, 1, now_unix()).await.map(|_| ())
+        }
         JobSpec::Import { file, .. } => {
             if !super::safe_relative(file) || !jobs.data_path(file).is_file() {
                 return Err(DomainError::invalid("file", "file: no uploaded file by that name"));
@@ -361,7 +367,70 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             let path = ctx.jobs().data_path(file);
             import(ctx, actor, namespace_id, &path, *collision, *format).await
         }
+        JobSpec::Rewind { namespace_id, prefix, at } => rewind(ctx, actor, namespace_id, prefix.as_deref(), *at).await,
     }
+}
+
+/// Rewinds the keys of a namespace (within `prefix`) to their state at `at`, a page of keys at
+/// a time in byte order. Each page is planned from the versions as they are when it runs (a key
+/// written since the preview is still brought back to its state at `at`), then written through
+/// the write path with the job's progress in the page's last transaction. Keys whose state at
+/// `at` is no longer kept are left alone and listed among the job's failures.
+async fn rewind(
+    ctx: &mut Ctx,
+    actor: &Actor,
+    namespace_id: &str,
+    prefix: Option<&str>,
+    at: i64,
+) -> DomainResult<Outcome> {
+    let resume = ctx.resume_point().await?.filter(|r| !r.is_empty());
+    let mut after = resume.as_deref().map(crate::sql::decode_cursor).transpose()?;
+    let reading = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
+    let writing = ctx.kv().namespace(actor, namespace_id, Need::Write).await?;
+    let prefix = prefix.unwrap_or_default();
+    if ctx.job.total == 0 || after.is_none() {
+        let total = reading.count_rewind_keys(prefix).await?;
+        ctx.set_total(total).await?;
+    }
+    let mut counts = crate::model::RewindCounts::default();
+    loop {
+        if ctx.cancelled().await {
+            return Ok(Outcome::Cancelled);
+        }
+        let now = now_unix();
+        let page = reading.rewind_page(prefix, at, after.as_deref(), reading.batch_keys(), now).await?;
+        let mut failures = Vec::new();
+        let mut written = 0u64;
+        for key in &page.keys {
+            counts.add(key.class);
+            match key.class {
+                RewindClass::Created | RewindClass::Changed | RewindClass::Deleted => written += 1,
+                RewindClass::Incomplete => failures.push(KeyFailure {
+                    key: key.name.clone(),
+                    reason: format!("at: the versions kept no longer hold its state at {at}; left as it is"),
+                }),
+                RewindClass::Unchanged => {}
+            }
+        }
+        let walked = page.walked as u64;
+        // Skipped: keys the same then as now (or absent both then and now).
+        let skipped = walked - written - failures.len() as u64;
+        let checkpoint = page.last.as_deref().map(encode_cursor).unwrap_or_default();
+        let step = ctx.step(walked, skipped, page.last.as_deref(), checkpoint, failures);
+        writing.rewind_write(&page.keys, now, &step).await?;
+        ctx.after_write().await;
+        ctx.stepped(step).await?;
+        if !page.more {
+            break;
+        }
+        after = page.last;
+    }
+    Ok(Outcome::Completed(Some(serde_json::json!({
+        "at": at,
+        "prefix": Some(prefix).filter(|p| !p.is_empty()),
+        "counts": counts,
+        "complete": counts.incomplete == 0,
+    }))))
 }
 
 async fn export(

@@ -12,7 +12,7 @@ use crate::model::*;
 use crate::store::KvStore;
 
 mod namespace;
-pub use namespace::NamespaceAccess;
+pub use namespace::{NamespaceAccess, check_rewind};
 
 /// The KV service shared by the console, scripts and (later) jobs and the other APIs.
 #[derive(Clone)]

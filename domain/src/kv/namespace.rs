@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Kv, Need};
 use crate::actor::Actor;
-use crate::catalog::{TagOperation, TagsApplied};
+use crate::catalog::{RewindKey, RewindPage, TagOperation, TagsApplied};
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
 use crate::model::*;
@@ -333,4 +333,132 @@ impl NamespaceAccess {
         };
         self.write_many(vec![put], WriteKind::Restore).await
     }
+
+    // ---- rewinding ----
+
+    /// How many keys a rewind within `prefix` walks: those with a row or kept versions.
+    pub async fn count_rewind_keys(&self, prefix: &str) -> DomainResult<u64> {
+        self.require().await?;
+        self.kv.catalog.count_rewind_names(&self.id, prefix).await
+    }
+
+    /// What a rewind to `at` (unix seconds) does with the next keys after `after` within
+    /// `prefix`: up to `limit` names are walked, in byte order (see [`RewindPage`]). Judged
+    /// from the versions as they are now, at `now`.
+    pub async fn rewind_page(
+        &self,
+        prefix: &str,
+        at: i64,
+        after: Option<&str>,
+        limit: usize,
+        now: i64,
+    ) -> DomainResult<RewindPage> {
+        let names = self.kv.catalog.rewind_names(&self.id, prefix, after, limit).await?;
+        let keys = self.kv.catalog.rewind_keys(&self.id, &names, at, now).await?;
+        Ok(RewindPage { keys, walked: names.len(), more: names.len() >= limit.max(1), last: names.last().cloned() })
+    }
+
+    /// The preview of a rewind to `at` (unix seconds) within `prefix`: counts of each class and
+    /// the first `sample` names of each. Walks the keys a page at a time; writes nothing.
+    pub async fn rewind_preview(&self, prefix: Option<&str>, at: i64, sample: usize) -> DomainResult<RewindPreview> {
+        let now = now_unix();
+        check_rewind(prefix, at, now)?;
+        self.require().await?;
+        let walk = prefix.unwrap_or_default();
+        let mut preview = RewindPreview {
+            namespace_id: self.id.clone(),
+            prefix: prefix.map(str::to_owned),
+            at,
+            ..Default::default()
+        };
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.rewind_page(walk, at, after.as_deref(), self.batch_keys(), now).await?;
+            for key in &page.keys {
+                preview.record(&key.name, key.class, sample);
+            }
+            if !page.more {
+                break;
+            }
+            after = page.last;
+        }
+        preview.complete = preview.counts.incomplete == 0;
+        Ok(preview)
+    }
+
+    /// Writes one page of a rewind as planned at `now` (see [`NamespaceAccess::rewind_page`]):
+    /// the keys to delete in one transaction, then the kept states of the keys to create or
+    /// change, read and written a byte budget at a time ([`limits::BATCH_BYTES`]); the last
+    /// write carries the job's `step`. Tags and custom metadata are not kept by versions: a key
+    /// written back keeps its current ones (a key created again has none).
+    pub async fn rewind_write(&self, keys: &[RewindKey], now: i64, step: &JobStep) -> DomainResult<()> {
+        self.writable()?;
+        let deleted: Vec<String> =
+            keys.iter().filter(|k| k.class == RewindClass::Deleted).map(|k| k.name.clone()).collect();
+        if !deleted.is_empty() {
+            self.delete_many(&deleted).await?;
+        }
+        let writes: Vec<&RewindKey> = keys.iter().filter(|k| k.target.is_some()).collect();
+        let mut start = 0;
+        loop {
+            let mut end = start;
+            let mut bytes = 0u64;
+            while let Some(key) = writes.get(end) {
+                let size = key.target.as_ref().map_or(0, |t| t.size);
+                if end > start && bytes.saturating_add(size) > limits::BATCH_BYTES as u64 {
+                    break;
+                }
+                bytes = bytes.saturating_add(size);
+                end += 1;
+            }
+            let chunk = &writes[start..end];
+            let ids: Vec<i64> = chunk.iter().filter_map(|k| k.target.as_ref().map(|t| t.id)).collect();
+            let mut values = self.kv.catalog.kept_values(&self.id, &ids).await?;
+            let mut items = Vec::with_capacity(chunk.len());
+            for key in chunk {
+                let Some(target) = &key.target else { continue };
+                let value = values.remove(&target.id).ok_or_else(|| {
+                    DomainError::conflict(
+                        "at",
+                        format!("at: the version of {:?} to write back was pruned meanwhile", key.name),
+                    )
+                })?;
+                let put = PutKey {
+                    name: key.name.clone(),
+                    value,
+                    metadata: target.metadata.clone(),
+                    expiration: target.expiration,
+                    expiration_ttl: None,
+                };
+                items.push(ValidPut::new(put, DetailsWrite::default(), now)?);
+            }
+            if end >= writes.len() {
+                return self.put_valid_step(items, step).await;
+            }
+            self.put_valid(items).await?;
+            start = end;
+        }
+    }
+}
+
+/// Checks a rewind's moment (unix seconds, not after `now`) and prefix.
+pub fn check_rewind(prefix: Option<&str>, at: i64, now: i64) -> DomainResult<()> {
+    if at > now {
+        return Err(DomainError::invalid(
+            "at",
+            format!("at: {at} is in the future (now is {now}); a rewind goes back to a moment that has passed"),
+        ));
+    }
+    if at < 0 {
+        return Err(DomainError::invalid("at", format!("at: {at} is before 1970; give unix seconds")));
+    }
+    if let Some(prefix) = prefix
+        && (prefix.len() > limits::MAX_KEY_BYTES || prefix.contains('\0'))
+    {
+        return Err(DomainError::invalid(
+            "prefix",
+            format!("prefix: must be at most {} bytes, without NUL", limits::MAX_KEY_BYTES),
+        ));
+    }
+    Ok(())
 }

@@ -30,6 +30,7 @@ pub fn job_label(job_type: &str) -> &'static str {
         "bulk_tag" => "Apply tags",
         "export" => "Export",
         "import" => "Import",
+        "rewind" => "Rewind",
         _ => "Job",
     }
 }
