@@ -16,9 +16,9 @@ use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
 use super::wire::{
-    BadGateway, DeleteResult, DeletedMessage, ErrorBody, Internal, KeyEntry, KeyList, KeyValue, ReadForbidden,
-    TooManyRequests, Unauthorized, WriteForbidden, WriteRequest, WriteResult, WrittenMessage, key_missing,
-    namespace_gone, reply,
+    BadGateway, DeleteResult, DeletedMessage, ErrorBody, Internal, KeyEntry, KeyList, KeyNotFound, KeyValue,
+    NamespaceGone, ReadForbidden, TooManyRequests, Unauthorized, WriteForbidden, WriteRequest, WriteResult,
+    WrittenMessage, key_missing, reply,
 };
 use super::{
     DEFAULT_LIST, KeviState, MAX_BODY_BYTES, MAX_LIST, MAX_TTL, Need, admit, admit_key, domain_failure, failure,
@@ -38,8 +38,6 @@ pub(crate) fn key_description() -> String {
 const ORIGIN_DESCRIPTION: &str = "Sent by browsers. When present it must be one of the service's allowed origins (403 \
                                   otherwise), except for a read of a public key; an allowed origin is echoed in \
                                   `Access-Control-Allow-Origin`.";
-
-const NAMESPACE_GONE: &str = "The service's namespace was deleted (`field: namespace_id`).";
 
 /// The query of a listing.
 #[derive(Deserialize, IntoParams)]
@@ -93,8 +91,7 @@ fn page_example() -> Value {
          )),
         Unauthorized,
         ReadForbidden,
-        (status = 404, description = NAMESPACE_GONE, body = ErrorBody,
-         examples(("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone()))))),
+        NamespaceGone,
         TooManyRequests,
         Internal,
         BadGateway,
@@ -194,12 +191,7 @@ fn read_example() -> Value {
          )),
         Unauthorized,
         ReadForbidden,
-        (status = 404, description = "The key does not exist, or has expired (`field: key`); or the service's \
-            namespace was deleted (`field: namespace_id`).", body = ErrorBody,
-         examples(
-            ("key" = (summary = "No such key", value = json!(ErrorBody::example(404, key_missing("user/43"), Some("key"))))),
-            ("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone())))
-         )),
+        KeyNotFound,
         TooManyRequests,
         Internal,
         BadGateway,
@@ -361,8 +353,7 @@ macro_rules! write_operation {
                  )),
                 Unauthorized,
                 WriteForbidden,
-                (status = 404, description = NAMESPACE_GONE, body = ErrorBody,
-                 examples(("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone()))))),
+                NamespaceGone,
                 (status = 413, description = too_large_description(), body = ErrorBody,
                  examples(
                     ("value" = (summary = "Value too large", value = json!(ErrorBody::example(413, value_too_large(26_214_500), Some("value"))))),
@@ -431,12 +422,7 @@ async fn write(
          examples(("empty" = (summary = "Empty key", value = json!(ErrorBody::example(400, super::EMPTY_KEY, Some("key"))))))),
         Unauthorized,
         WriteForbidden,
-        (status = 404, description = "The key does not exist (`field: key`); or the service's namespace was deleted \
-            (`field: namespace_id`).", body = ErrorBody,
-         examples(
-            ("key" = (summary = "No such key", value = json!(ErrorBody::example(404, key_missing("user/43"), Some("key"))))),
-            ("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone())))
-         )),
+        KeyNotFound,
         TooManyRequests,
         Internal,
         BadGateway,

@@ -347,6 +347,30 @@ pub struct Internal(ErrorBody);
 #[allow(dead_code)]
 pub struct BadGateway(ErrorBody);
 
+/// 404 of a key's read or delete.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "The key does not exist (or has expired) (`field: key`); or the service's namespace was deleted \
+                   (`field: namespace_id`).",
+    examples(
+        ("key" = (summary = "No such key", value = json!(ErrorBody::example(404, key_missing("user/43"), Some("key"))))),
+        ("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone())))
+    )
+)]
+#[allow(dead_code)]
+pub struct KeyNotFound(ErrorBody);
+
+/// 404 of an operation on the service's namespace as a whole.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "The service's namespace was deleted (`field: namespace_id`).",
+    examples(("namespace" = (summary = "Namespace deleted", value = json!(namespace_gone()))))
+)]
+#[allow(dead_code)]
+pub struct NamespaceGone(ErrorBody);
+
 /// The example of a deleted namespace: the domain's own error.
 pub fn namespace_gone() -> ErrorBody {
     let err = domain::DomainError::namespace_not_found("0f9e8d7c6b5a49382716051423324150");
