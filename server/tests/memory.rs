@@ -40,9 +40,10 @@ use domain::{Actor, Database, Kv, PutKey, Source};
 const MAX_HEAP_MIB: u64 = 400;
 /// How much more the peak may be for twice the input. Measured here for the import: the larger
 /// run's heap peak was 349-352 MiB in the runs recorded while the smaller one's varied (250.5 MiB
-/// in one, over 256 MiB in those that passed), so the growth read up to 98 MiB; at 96 the test failed one fresh-clone run by 2 MiB with
-/// the same larger peak as the runs that passed. That the import's heap grows with the input at
-/// all (about 100 MiB per 500 MiB) is a known problem, noted on the performance issue.
+/// in one, over 256 MiB in those that passed), so the growth read up to 98 MiB; at 96 the test
+/// failed one fresh-clone run by 2 MiB with the same larger peak as the runs that passed. That
+/// the import's heap grows with the input at all (about 100 MiB per 500 MiB) is a known problem,
+/// noted on the performance issue.
 const MAX_GROWTH_MIB: u64 = 112;
 
 fn total_mib() -> usize {
