@@ -5,6 +5,7 @@ mod bulk;
 mod details;
 mod editor;
 mod form;
+mod rewind;
 mod table;
 mod toolbar;
 mod ttl;
@@ -18,6 +19,7 @@ use leptos_router::hooks::{use_navigate, use_params, use_query};
 use leptos_router::params::Params;
 
 use add::AddKeyDialog;
+use rewind::RewindDialog;
 use table::KeyTable;
 use toolbar::KeyToolbar;
 use view::KeyView;
@@ -27,7 +29,7 @@ use crate::components::job_progress::{WatchedJob, job_progress};
 use crate::components::modal::BUTTON_SECONDARY;
 use crate::components::text::MUTED;
 use crate::components::viewer::can_write;
-use crate::dto::{JobDto, KeyDto, KeyEntryDto, KeyListDto, NamespaceDto};
+use crate::dto::{JobDto, JobStartedDto, KeyDto, KeyEntryDto, KeyListDto, NamespaceDto};
 use crate::error::AppError;
 use crate::format;
 use crate::pages::{encode_query, with_query};
@@ -80,6 +82,7 @@ pub fn KeysPage() -> impl IntoView {
         false,
     );
     let adding = RwSignal::new(false);
+    let rewinding = RwSignal::new(false);
     // After a change here (a key saved, deleted or restored, a sync, a job's end), the listing
     // is read again and starts with no selection.
     let refresh = Callback::new(move |_: ()| {
@@ -97,7 +100,7 @@ pub fn KeysPage() -> impl IntoView {
                 </A>
             </p>
             <NamespaceHeading namespace />
-            <KeyToolbar namespace_id prefix tag tags_in_use adding refresh writer />
+            <KeyToolbar namespace_id prefix tag tags_in_use adding rewinding refresh writer />
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
@@ -106,7 +109,7 @@ pub fn KeysPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <BulkAndProgress namespace namespace_id prefix selection key_count refresh in_browser writer />
+            <BulkAndProgress namespace namespace_id prefix selection key_count refresh in_browser writer rewinding />
             <Show when=move || writer && adding.get()>
                 <AddKeyDialog
                     namespace_id=namespace_id.get_untracked()
@@ -160,6 +163,8 @@ fn BulkAndProgress(
     refresh: Callback<()>,
     in_browser: RwSignal<bool>,
     writer: bool,
+    /// Whether the "Rewind…" dialog is open.
+    rewinding: RwSignal<bool>,
 ) -> impl IntoView {
     let jobs_changed = jobs_notifier();
     let watching = RwSignal::new(None::<WatchedJob>);
@@ -189,7 +194,27 @@ fn BulkAndProgress(
             watching.set(None);
         }
     });
+    let rewind_started = Callback::new(move |started: JobStartedDto| {
+        bulk.on_started.run(WatchedJob {
+            job_id: started.job_id,
+            operation: "Rewind".to_owned(),
+            namespace: bulk.namespace_title.get_untracked(),
+        });
+    });
     view! {
+        {move || {
+            (writer && in_browser.get() && rewinding.get())
+                .then(|| {
+                    view! {
+                        <RewindDialog
+                            namespace_id
+                            prefix
+                            on_close=Callback::new(move |_| rewinding.set(false))
+                            on_started=rewind_started
+                        />
+                    }
+                })
+        }}
         {move || {
             (writer && in_browser.get() && has_selection.get())
                 .then(|| view! { <Suspense fallback=|| ()>{Suspend::new(bulk_bar(bulk))}</Suspense> })

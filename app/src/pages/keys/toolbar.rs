@@ -23,6 +23,7 @@ pub(super) fn KeyToolbar(
     tag: Memo<String>,
     tags_in_use: Resource<Result<TagsDto, AppError>>,
     adding: RwSignal<bool>,
+    rewinding: RwSignal<bool>,
     refresh: Callback<()>,
     writer: bool,
 ) -> impl IntoView {
@@ -58,6 +59,15 @@ pub(super) fn KeyToolbar(
                 </Form>
                 <TagFilter namespace_id prefix tag tags_in_use />
                 {(writer && use_viewer().remote_store).then(|| view! { <SyncButton namespace_id refresh /> })}
+                // The versions a rewind reads are the local store's own.
+                {(writer && !use_viewer().remote_store)
+                    .then(|| {
+                        view! {
+                            <button type="button" class=BUTTON_SECONDARY on:click=move |_| rewinding.set(true)>
+                                "Rewind…"
+                            </button>
+                        }
+                    })}
                 {writer
                     .then(|| {
                         view! {
