@@ -178,6 +178,67 @@ pub enum RewindDto {
     Started(JobStartedDto),
 }
 
+/// A backup as listed: from its manifest (`complete`), or `incomplete` without one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupDto {
+    pub backup_id: String,
+    pub status: String,
+    pub namespace_id: Option<String>,
+    pub namespace_title: Option<String>,
+    pub prefix: Option<String>,
+    pub key_count: Option<u64>,
+    /// Bytes stored (compressed data and manifest).
+    pub bytes: u64,
+    /// The moment the backup began reading keys (unix seconds).
+    pub snapshot_at: Option<i64>,
+    pub sha256: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupListDto {
+    pub backups: Vec<BackupDto>,
+}
+
+/// How many keys of each class a restore finds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestoreCountsDto {
+    pub created: u64,
+    pub changed: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    /// Different from the backup (or absent from it) but left as they are by the mode.
+    pub kept: u64,
+    /// In the backup with an expiration that has passed: not written.
+    pub expired: u64,
+    pub failed: u64,
+}
+
+/// What a restore would do (a dry run): counts, and the first 20 names of each class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestorePreviewDto {
+    pub backup_id: String,
+    /// The target namespace; `None` for a new one.
+    pub namespace_id: Option<String>,
+    pub prefix: Option<String>,
+    pub mode: String,
+    pub counts: RestoreCountsDto,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub kept: Vec<String>,
+    pub expired: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+/// What `restore_backup` answers: the preview of a dry run, or the job started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RestoreDto {
+    Preview(Box<RestorePreviewDto>),
+    Started(JobStartedDto),
+}
+
 /// A key a job failed on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyFailureDto {

@@ -1,6 +1,8 @@
 //! `kv-manager import` and `kv-manager export`: the same jobs as the console, run on the
 //! configured database from the command line, with a progress bar; `kv-manager rewind`: a
-//! namespace back to a moment (or its preview); `kv-manager token`: API tokens.
+//! namespace back to a moment (or its preview); `kv-manager backup` and `kv-manager restore`:
+//! backups to a directory and restores from them (or their preview); `kv-manager token`: API
+//! tokens.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,9 @@ use domain::jobs::{Collision, ExportFormat, ImportFormat, Job, JobSpec, JobStatu
 use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, ExportArgs, ImportArgs, RewindArgs, ServiceCommand, TokenCommand};
+use crate::config::{
+    BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand,
+};
 use crate::runtime::Runtime;
 
 fn actor() -> Actor {
@@ -216,6 +220,122 @@ pub async fn rewind(args: RewindArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64(),
         job.skipped,
         job.errors
+    );
+    report(&job, started)
+}
+
+/// `kv-manager backup <namespace> | --all [--prefix P] [--to <dir>]`: one job per namespace, one
+/// after the other, each with a progress bar; prints each backup's id.
+pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let mut config = Config::resolve(&args.settings)?;
+    if let Some(dir) = &args.to {
+        config.backup_dir = Some(dir.clone());
+    }
+    let (kv, jobs) = open(&config).await?;
+    let namespaces = match &args.namespace {
+        Some(given) => vec![namespace_id(&kv, given).await?],
+        None => {
+            let mut all = Vec::new();
+            for page in 1u32.. {
+                let query = NamespaceQuery { page: Some(page), per_page: Some(1000), ..Default::default() };
+                let listed = kv.list_namespaces(&actor(), query).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let done = listed.namespaces.len() < 1000;
+                all.extend(listed.namespaces.into_iter().map(|ns| (ns.id, ns.title)));
+                if done {
+                    break;
+                }
+            }
+            all
+        }
+    };
+    let mut failed = 0usize;
+    for (ns, title) in namespaces {
+        let started = Instant::now();
+        let spec =
+            JobSpec::Backup { namespace_id: ns, prefix: args.prefix.clone(), target: domain::jobs::default_target() };
+        let job = jobs.start(&actor(), spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let job = follow(&jobs, &job.id, "backing up").await?;
+        match (&job.status, &job.result) {
+            (JobStatus::Completed, Some(result)) => println!(
+                "{title:?}: {} keys, {} bytes in {:.1} s: {}",
+                result["key_count"],
+                result["bytes"],
+                started.elapsed().as_secs_f64(),
+                result["backup_id"].as_str().unwrap_or_default()
+            ),
+            _ => {
+                failed += 1;
+                eprintln!("{title:?}: {}", report(&job, started).err().map(|e| e.to_string()).unwrap_or_default());
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} backup(s) did not complete");
+    }
+    println!("backups in {}", config.backup_dir().display());
+    Ok(())
+}
+
+/// `kv-manager restore <backup> --into <namespace> [--mode add|overwrite|equal] [--prefix P]
+/// [--from <dir>] [--dry-run]`: prints the preview, then (without `--dry-run`) runs the restore.
+pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    use domain::jobs::{RestoreInto, RestoreMode};
+    let mode = RestoreMode::parse(&args.mode).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut config = Config::resolve(&args.settings)?;
+    if let Some(dir) = &args.from {
+        config.backup_dir = Some(dir.clone());
+    }
+    let (kv, jobs) = open(&config).await?;
+    let (into, title) = match namespace_id(&kv, &args.into).await {
+        Ok((id, title)) => (RestoreInto::Namespace(id), title),
+        Err(_) => (RestoreInto::NewNamespace(args.into.clone()), args.into.clone()),
+    };
+    let target = domain::jobs::default_target();
+    let preview = jobs
+        .preview_restore(&actor(), &args.backup, &into, args.prefix.as_deref(), mode, &target)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let c = &preview.counts;
+    let new = if matches!(into, RestoreInto::NewNamespace(_)) { " (a new namespace)" } else { "" };
+    println!(
+        "{} into {title:?}{new}, mode {}: {} created, {} changed, {} deleted, {} unchanged, {} kept, {} expired, {} failed",
+        args.backup,
+        mode.as_str(),
+        c.created,
+        c.changed,
+        c.deleted,
+        c.unchanged,
+        c.kept,
+        c.expired,
+        c.failed
+    );
+    for (label, names) in [
+        ("created", &preview.created),
+        ("changed", &preview.changed),
+        ("deleted", &preview.deleted),
+        ("kept (different, left as they are by the mode)", &preview.kept),
+        ("expired (not written)", &preview.expired),
+        ("failed", &preview.failed),
+    ] {
+        if !names.is_empty() {
+            println!("  {label}: {}", names.join(", "));
+        }
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let job = jobs
+        .start_restore(&actor(), &args.backup, &into, args.prefix.clone(), mode, &target)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let job = follow(&jobs, &job.id, "restoring").await?;
+    println!(
+        "{}: {} keys of {title:?} walked in {:.1} s ({} left as they were)",
+        job.status.as_str(),
+        job.processed,
+        started.elapsed().as_secs_f64(),
+        job.skipped
     );
     report(&job, started)
 }

@@ -32,6 +32,10 @@ pub enum Command {
     Export(ExportArgs),
     /// Rewind a namespace (or a prefix) to a moment, from the versions kept; --dry-run previews.
     Rewind(RewindArgs),
+    /// Back up a namespace (or every namespace, --all) to the backup directory (or --to <dir>).
+    Backup(BackupArgs),
+    /// Restore a backup into a namespace (an existing one, or a new one by that title); --dry-run previews.
+    Restore(RestoreArgs),
     /// API tokens for the Cloudflare-compatible API (/client/v4).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -179,6 +183,47 @@ pub struct RewindArgs {
     pub settings: ServeArgs,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The namespace: its id or its exact title
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub namespace: Option<String>,
+    /// Every namespace, one backup (and one job) each, one after the other
+    #[arg(long)]
+    pub all: bool,
+    /// Only keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The backup directory for this run [default: --backup-dir]
+    #[arg(long = "to")]
+    pub to: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup's id (its folder's name)
+    pub backup: String,
+    /// The namespace to restore into: its id or exact title; a title no namespace has makes a new one
+    #[arg(long)]
+    pub into: String,
+    /// add (only keys the namespace lacks), overwrite (every key of the backup) or equal (also delete keys the backup lacks)
+    #[arg(long, default_value = "add")]
+    pub mode: String,
+    /// Only keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The backup directory to read from [default: --backup-dir]
+    #[arg(long = "from")]
+    pub from: Option<PathBuf>,
+    /// Print what the restore would do (counts and the first keys of each kind); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:3000]
@@ -199,6 +244,9 @@ pub struct ServeArgs {
     /// Folder for export files and import uploads [default: data]
     #[arg(long, env = "KVM_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Folder of backups, one folder each [default: <data-dir>/backups]
+    #[arg(long, env = "KVM_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
     /// Background jobs running at once; the rest wait queued [default: 2]
     #[arg(long, env = "KVM_MAX_JOBS")]
     pub max_jobs: Option<usize>,
@@ -283,6 +331,7 @@ struct FileConfig {
     keep_versions: Option<u32>,
     keep_versions_days: Option<u32>,
     data_dir: Option<PathBuf>,
+    backup_dir: Option<PathBuf>,
     max_jobs: Option<usize>,
     max_upload_bytes: Option<u64>,
     export_ttl_hours: Option<u64>,
@@ -313,6 +362,8 @@ pub struct Config {
     pub site_root: String,
     pub retention: VersionRetention,
     pub data_dir: PathBuf,
+    /// Where backups go (the `local` target); `None`: `<data_dir>/backups`.
+    pub backup_dir: Option<PathBuf>,
     pub max_jobs: usize,
     /// The largest import upload, in bytes.
     pub max_upload_bytes: u64,
@@ -410,6 +461,13 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Where backups go: `--backup-dir`, else `<data-dir>/backups`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -418,6 +476,7 @@ impl Default for Config {
             site_root: DEFAULT_SITE_ROOT.to_owned(),
             retention: VersionRetention::default(),
             data_dir: PathBuf::from("data"),
+            backup_dir: None,
             max_jobs: 2,
             max_upload_bytes: domain::limits::DEFAULT_MAX_UPLOAD_BYTES,
             export_ttl_hours: 24,
@@ -541,6 +600,7 @@ impl Config {
                     .unwrap_or(VersionRetention::default().keep_days),
             },
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
+            backup_dir: args.backup_dir.clone().or(file.backup_dir),
             max_jobs: match args.max_jobs.or(file.max_jobs).unwrap_or(2) {
                 0 => anyhow::bail!("max-jobs: must be at least 1"),
                 n => n,

@@ -19,6 +19,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import(args)) => return kv_manager::cli::import(args).await,
         Some(Command::Export(args)) => return kv_manager::cli::export(args).await,
         Some(Command::Rewind(args)) => return kv_manager::cli::rewind(args).await,
+        Some(Command::Backup(args)) => return kv_manager::cli::backup(args).await,
+        Some(Command::Restore(args)) => return kv_manager::cli::restore(args).await,
         Some(Command::Token(command)) => return kv_manager::cli::token(command).await,
         Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
         None => cli.serve,

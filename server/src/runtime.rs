@@ -49,6 +49,7 @@ impl Runtime {
                 instance_id,
             },
         );
+        jobs.set_backup_store(std::sync::Arc::new(domain::jobs::LocalDir::new(config.backup_dir())));
         let tokens = Tokens::new(database.conn.clone());
         let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
         let audit = Audit::new(database.conn.clone());

@@ -97,3 +97,64 @@ async fn rewind_previews_then_runs_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_then_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    let me = Actor::local(Source::Cli);
+    let ns = kv.create_namespace(&me, "cli-backup").await.unwrap().id;
+    kv.create_namespace(&me, "cli-other").await.unwrap();
+    let put = |name: &str, value: &str| domain::PutKey {
+        name: name.into(),
+        value: value.as_bytes().to_vec(),
+        ..Default::default()
+    };
+    kv.put_many(&me, &ns, vec![put("a", "old"), put("b", "old")]).await.unwrap();
+    db.conn.clone().close().await.unwrap();
+    let to = dir.path().join("elsewhere");
+    let to = to.to_str().unwrap();
+
+    let out = kv_manager(dir.path(), &["backup", "cli-backup", "--to", to]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let backup_id = stdout.lines().next().and_then(|l| l.rsplit(": ").next()).unwrap().trim().to_owned();
+    assert!(backup_id.starts_with("cli-backup-"), "{stdout}");
+    assert!(std::path::Path::new(to).join(&backup_id).join("manifest.json").is_file());
+    let out = kv_manager(dir.path(), &["backup", "--all", "--to", to]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.contains(" keys, ")).count(), 2, "one backup per namespace: {stdout}");
+
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    kv.put_many(&me, &ns, vec![put("a", "new"), put("c", "new")]).await.unwrap();
+    kv.delete_key(&me, &ns, "b").await.unwrap();
+    db.conn.clone().close().await.unwrap();
+
+    let args = ["restore", &backup_id, "--into", "cli-backup", "--mode", "equal", "--from", to, "--dry-run"];
+    let out = kv_manager(dir.path(), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 created, 1 changed, 1 deleted, 0 unchanged"), "{stdout}");
+
+    let out = kv_manager(dir.path(), &["restore", &backup_id, "--into", &ns, "--mode", "equal", "--from", to]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("completed: 3 keys"), "{stdout}");
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    assert_eq!(kv.get_key(&me, &ns, "a").await.unwrap().value, b"old");
+    assert_eq!(kv.get_key(&me, &ns, "b").await.unwrap().value, b"old");
+    assert!(kv.get_key(&me, &ns, "c").await.is_err());
+    db.conn.clone().close().await.unwrap();
+
+    let out = kv_manager(dir.path(), &["restore", &backup_id, "--into", &ns, "--mode", "merge", "--from", to]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mode"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kv_manager(dir.path(), &["restore", "../x", "--into", &ns, "--from", to]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backup_id"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -338,3 +338,78 @@ async fn a_rewind_previews_with_dry_run_then_runs_as_a_job() {
     let res = server.call("rewind", json!({ "namespace_id": ns, "at": at + 3600 })).await;
     assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("at")), "{}", res.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_listed_and_restored_with_a_dry_run_first() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "backup-http").await;
+    for key in ["a", "b", "same"] {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": "old" })).await;
+    }
+    let started = server.ok("start_backup", json!({ "namespace_id": ns })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("backup-"), "{started}");
+    let job = finished(&server, &id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let backup_id = job["result"]["backup_id"].as_str().unwrap().to_owned();
+    let listed = server.ok("list_backups", json!({})).await;
+    let entry = listed["backups"].as_array().unwrap().iter().find(|b| b["backup_id"] == backup_id.as_str());
+    let entry = entry.unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!((entry["status"].as_str(), entry["key_count"].as_u64()), (Some("complete"), Some(3)), "{entry}");
+    assert_eq!(entry["namespace_id"], ns.as_str());
+
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "a", "value": "new" })).await;
+    server.ok("delete_key", json!({ "namespace_id": ns, "key": "b" })).await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "c", "value": "new" })).await;
+    let body = json!({ "backup_id": backup_id, "namespace_id": ns, "mode": "equal", "dry_run": true });
+    let preview = server.ok("restore_backup", body).await;
+    assert_eq!(
+        (&preview["counts"]["created"], &preview["counts"]["changed"], &preview["counts"]["deleted"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{preview}"
+    );
+    assert_eq!(
+        (&preview["created"], &preview["changed"], &preview["deleted"]),
+        (&json!(["b"]), &json!(["a"]), &json!(["c"]))
+    );
+    let c = server.ok("get_key", json!({ "namespace_id": ns, "key": "c" })).await;
+    assert_eq!(c["value"], "new", "a dry run writes nothing");
+
+    let started =
+        server.ok("restore_backup", json!({ "backup_id": backup_id, "namespace_id": ns, "mode": "equal" })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("restore-"), "{started}");
+    let job = finished(&server, &id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    for key in ["a", "b", "same"] {
+        let got = server.ok("get_key", json!({ "namespace_id": ns, "key": key })).await;
+        assert_eq!(got["value"], "old", "{key}");
+    }
+    assert_eq!(server.call("get_key", json!({ "namespace_id": ns, "key": "c" })).await.status, 404);
+
+    // Into a new namespace.
+    let body = json!({ "backup_id": backup_id, "new_namespace_title": "backup-http-copy" });
+    let started = server.ok("restore_backup", body).await;
+    let job = finished(&server, started["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let copy = job["namespace_id"].as_str().unwrap();
+    let got = server.ok("get_key", json!({ "namespace_id": copy, "key": "same" })).await;
+    assert_eq!(got["value"], "old");
+
+    // Refusals name the field.
+    for (body, field) in [
+        (json!({ "backup_id": "../../etc", "namespace_id": ns, "dry_run": true }), "backup_id"),
+        (json!({ "backup_id": backup_id, "namespace_id": ns, "mode": "merge" }), "mode"),
+        (json!({ "backup_id": backup_id }), "namespace_id"),
+        (json!({ "backup_id": backup_id, "namespace_id": ns, "prefix": "a\u{0}", "dry_run": true }), "prefix"),
+        (json!({ "backup_id": backup_id, "namespace_id": ns, "target": "s3" }), "target"),
+    ] {
+        let res = server.call("restore_backup", body.clone()).await;
+        assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some(field)), "{body}: {}", res.text());
+    }
+    let res =
+        server.call("restore_backup", json!({ "backup_id": "no-such", "namespace_id": ns, "dry_run": true })).await;
+    assert_eq!(res.status, 404, "{}", res.text());
+    let res = server.call("start_backup", json!({ "namespace_id": ns, "prefix": "a\u{0}" })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("prefix")), "{}", res.text());
+}

@@ -2,6 +2,7 @@
 //! JSON object in and JSON out, and a thin adapter over `domain::Kv`.
 
 pub mod audit;
+pub mod backups;
 pub mod catalog;
 pub mod jobs;
 pub mod keys;
@@ -173,6 +174,50 @@ pub(crate) mod ssr {
                 deleted: p.deleted,
                 incomplete: p.incomplete,
                 complete: p.complete,
+            }
+        }
+    }
+
+    impl From<domain::jobs::BackupEntry> for BackupDto {
+        fn from(b: domain::jobs::BackupEntry) -> Self {
+            Self {
+                backup_id: b.backup_id,
+                status: b.status,
+                namespace_id: b.namespace_id,
+                namespace_title: b.namespace_title,
+                prefix: b.prefix,
+                key_count: b.key_count,
+                bytes: b.bytes,
+                snapshot_at: b.snapshot_at,
+                sha256: b.sha256,
+            }
+        }
+    }
+
+    impl From<domain::jobs::RestorePreview> for RestorePreviewDto {
+        fn from(p: domain::jobs::RestorePreview) -> Self {
+            let c = p.counts;
+            Self {
+                backup_id: p.backup_id,
+                namespace_id: p.namespace_id,
+                prefix: p.prefix,
+                mode: p.mode.map(|m| m.as_str().to_owned()).unwrap_or_default(),
+                counts: RestoreCountsDto {
+                    created: c.created,
+                    changed: c.changed,
+                    deleted: c.deleted,
+                    unchanged: c.unchanged,
+                    kept: c.kept,
+                    expired: c.expired,
+                    failed: c.failed,
+                },
+                created: p.created,
+                changed: p.changed,
+                deleted: p.deleted,
+                unchanged: p.unchanged,
+                kept: p.kept,
+                expired: p.expired,
+                failed: p.failed,
             }
         }
     }

@@ -3,6 +3,7 @@
 //! observable through a watch channel (this instance) or the database (any instance), and
 //! resumable after a crash.
 
+pub mod backup;
 mod model;
 mod ops;
 mod rows;
@@ -18,6 +19,10 @@ use std::time::{Duration, Instant};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Semaphore, watch};
 
+pub use backup::{
+    BackupEntry, BackupId, BackupStore, LocalDir, Manifest, ObjectName, ObjectWriter, RestoreClass, RestoreCounts,
+    RestorePreview,
+};
 pub use model::*;
 
 use crate::actor::Actor;
@@ -76,6 +81,15 @@ struct Inner {
     running: Mutex<HashMap<String, Running>>,
     /// A fault a test asked for (see [`Jobs::set_fault_for_tests`]); never set otherwise.
     fault: Mutex<Option<Fault>>,
+    /// Where backups go (the `local` target): `<data_dir>/backups` unless set.
+    backups: std::sync::RwLock<Arc<dyn BackupStore>>,
+}
+
+/// Where a restore writes: an existing namespace, or a new one made with this title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreInto {
+    Namespace(String),
+    NewNamespace(String),
 }
 
 /// A fault the next job of an engine meets, for tests of what a crash or a bug leaves behind.
@@ -148,6 +162,7 @@ pub(crate) enum Outcome {
 impl Jobs {
     pub fn new(kv: Kv, conn: DatabaseConnection, config: JobsConfig) -> Self {
         let permits = Arc::new(Semaphore::new(config.max_jobs.max(1)));
+        let backups: Arc<dyn BackupStore> = Arc::new(LocalDir::new(config.data_dir.join("backups")));
         Self {
             inner: Arc::new(Inner {
                 kv,
@@ -156,6 +171,7 @@ impl Jobs {
                 permits,
                 running: Mutex::new(HashMap::new()),
                 fault: Mutex::new(None),
+                backups: std::sync::RwLock::new(backups),
             }),
         }
     }
@@ -164,6 +180,105 @@ impl Jobs {
     #[doc(hidden)]
     pub fn set_fault_for_tests(&self, fault: Option<Fault>) {
         *self.inner.fault.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = fault;
+    }
+
+    /// Puts the `local` backup target somewhere else than `<data_dir>/backups` (`KVM_BACKUP_DIR`,
+    /// `kv-manager backup --to`), or on another [`BackupStore`].
+    pub fn set_backup_store(&self, store: Arc<dyn BackupStore>) {
+        *self.inner.backups.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = store;
+    }
+
+    /// The backup target named `target` (only `local`, for now).
+    pub fn backup_store(&self, target: &str) -> DomainResult<Arc<dyn BackupStore>> {
+        if target != LOCAL_TARGET {
+            return Err(DomainError::invalid(
+                "target",
+                format!("target: {target:?} is not a backup target of this server (it has {LOCAL_TARGET:?})"),
+            ));
+        }
+        Ok(self.inner.backups.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone())
+    }
+
+    /// The backups of `target` that `actor` may see, newest first (from their manifests; a folder
+    /// without one is listed as `incomplete`, to admins only).
+    pub async fn list_backups(&self, actor: &Actor, target: &str) -> DomainResult<Vec<BackupEntry>> {
+        let store = self.backup_store(target)?;
+        let hidden = self.inner.kv.hidden_namespaces(actor).await?;
+        backup::list(store.as_ref(), &hidden, actor.is_admin()).await
+    }
+
+    /// A backup `actor` may restore, its data checked against its manifest's SHA-256.
+    async fn open_backup(
+        &self,
+        actor: &Actor,
+        target: &str,
+        backup_id: &str,
+    ) -> DomainResult<(Arc<dyn BackupStore>, BackupId, Manifest)> {
+        let store = self.backup_store(target)?;
+        let id = BackupId::parse(backup_id)?;
+        let manifest = backup::read_manifest(store.as_ref(), &id).await?;
+        if self.inner.kv.hidden_namespaces(actor).await?.contains(&manifest.namespace_id) {
+            return Err(DomainError::not_found("backup_id", format!("backup_id: no backup {id}")));
+        }
+        let manifest = backup::verify(store.as_ref(), &id).await?;
+        Ok((store, id, manifest))
+    }
+
+    /// What restoring `backup_id` into `into` (within `prefix`) in `mode` would do, written
+    /// nowhere (a dry run): the counts of keys created, changed, deleted, unchanged, kept (left
+    /// as they are by the mode), expired and failed, with the first [`backup::RESTORE_SAMPLE`]
+    /// names of each. The backup is read once as a stream and merged with the target's keys
+    /// read in pages, so memory does not grow with either. Refused (400, `backup_id`) when the
+    /// data does not match the manifest's SHA-256.
+    pub async fn preview_restore(
+        &self,
+        actor: &Actor,
+        backup_id: &str,
+        into: &RestoreInto,
+        prefix: Option<&str>,
+        mode: RestoreMode,
+        target: &str,
+    ) -> DomainResult<RestorePreview> {
+        crate::actor::require_write(actor)?;
+        let (store, id, manifest) = self.open_backup(actor, target, backup_id).await?;
+        let prefix = backup::restore_prefix(manifest.prefix.as_deref(), prefix)?;
+        let namespace = match into {
+            RestoreInto::Namespace(namespace_id) => {
+                let ns = self.inner.kv.namespace(actor, namespace_id, Need::Write).await?;
+                ns.require().await?;
+                Some(ns)
+            }
+            RestoreInto::NewNamespace(title) => {
+                crate::limits::check_title(title)?;
+                None
+            }
+        };
+        backup::preview(store.as_ref(), &id, prefix, namespace, mode).await
+    }
+
+    /// Starts a restore job of `backup_id` into `into`: refused before anything is written (and
+    /// before a new namespace is made) when the data does not match its manifest.
+    pub async fn start_restore(
+        &self,
+        actor: &Actor,
+        backup_id: &str,
+        into: &RestoreInto,
+        prefix: Option<String>,
+        mode: RestoreMode,
+        target: &str,
+    ) -> DomainResult<Job> {
+        let namespace_id = match into {
+            RestoreInto::Namespace(namespace_id) => namespace_id.clone(),
+            RestoreInto::NewNamespace(title) => {
+                crate::actor::require_write(actor)?;
+                let (_, _, manifest) = self.open_backup(actor, target, backup_id).await?;
+                backup::restore_prefix(manifest.prefix.as_deref(), prefix.as_deref())?;
+                self.inner.kv.create_namespace(actor, title).await?.id
+            }
+        };
+        let spec =
+            JobSpec::Restore { namespace_id, backup_id: backup_id.to_owned(), prefix, mode, target: target.to_owned() };
+        self.start(actor, spec).await
     }
 
     pub fn config(&self) -> &JobsConfig {
@@ -221,8 +336,14 @@ impl Jobs {
 
     /// Validates a job, records it `queued` and starts it in the background.
     pub async fn start(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
-        let need = if matches!(spec, JobSpec::Export { .. }) { Need::Read } else { Need::Write };
+        let need =
+            if matches!(spec, JobSpec::Export { .. } | JobSpec::Backup { .. }) { Need::Read } else { Need::Write };
         self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
+        if let JobSpec::Restore { backup_id, prefix, target, .. } = &spec {
+            crate::actor::require_write(actor)?;
+            let (_, _, manifest) = self.open_backup(actor, target, backup_id).await?;
+            backup::restore_prefix(manifest.prefix.as_deref(), prefix.as_deref())?;
+        }
         if let Some(target) = spec.target_namespace_id() {
             self.inner.kv.authorize(actor, target, Need::Write).await?;
         }

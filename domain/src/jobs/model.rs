@@ -172,6 +172,65 @@ pub enum JobSpec {
         prefix: Option<String>,
         at: i64,
     },
+    /// Writes every live key of the namespace (or of a prefix) to a backup target as
+    /// gzip-compressed NDJSON (the export's format) with a manifest written last.
+    Backup {
+        namespace_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        /// The configured target the backup goes to (`local`: the backup directory).
+        #[serde(default = "default_target")]
+        target: String,
+    },
+    /// Writes a backup back into `namespace_id` (the target namespace), through the write path.
+    Restore {
+        namespace_id: String,
+        backup_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        mode: RestoreMode,
+        #[serde(default = "default_target")]
+        target: String,
+    },
+}
+
+/// The backup target every server has: its backup directory.
+pub const LOCAL_TARGET: &str = "local";
+
+pub fn default_target() -> String {
+    LOCAL_TARGET.to_owned()
+}
+
+/// What a restore does with the keys of the target namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreMode {
+    /// Writes only the keys the target lacks; every other key is left as it is.
+    Add,
+    /// Writes every key of the backup; keys the backup lacks are left as they are.
+    Overwrite,
+    /// Makes the target (within the prefix) equal to the backup: also deletes the keys the
+    /// backup lacks.
+    Equal,
+}
+
+impl RestoreMode {
+    pub fn parse(text: &str) -> DomainResult<Self> {
+        match text {
+            "add" => Ok(Self::Add),
+            "overwrite" => Ok(Self::Overwrite),
+            "equal" => Ok(Self::Equal),
+            other => Err(DomainError::invalid("mode", format!("mode: {other:?} is not one of add, overwrite, equal"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Overwrite => "overwrite",
+            Self::Equal => "equal",
+        }
+    }
 }
 
 impl JobSpec {
@@ -185,6 +244,8 @@ impl JobSpec {
             Self::Export { .. } => "export",
             Self::Import { .. } => "import",
             Self::Rewind { .. } => "rewind",
+            Self::Backup { .. } => "backup",
+            Self::Restore { .. } => "restore",
         }
     }
 
@@ -197,7 +258,9 @@ impl JobSpec {
             | Self::BulkTag { namespace_id, .. }
             | Self::Export { namespace_id, .. }
             | Self::Import { namespace_id, .. }
-            | Self::Rewind { namespace_id, .. } => namespace_id,
+            | Self::Rewind { namespace_id, .. }
+            | Self::Backup { namespace_id, .. }
+            | Self::Restore { namespace_id, .. } => namespace_id,
         }
     }
 
@@ -209,7 +272,11 @@ impl JobSpec {
             | Self::BulkMove { selection, .. }
             | Self::BulkTtl { selection, .. }
             | Self::BulkTag { selection, .. } => Some(selection),
-            Self::Export { .. } | Self::Import { .. } | Self::Rewind { .. } => None,
+            Self::Export { .. }
+            | Self::Import { .. }
+            | Self::Rewind { .. }
+            | Self::Backup { .. }
+            | Self::Restore { .. } => None,
         }
     }
 
@@ -223,8 +290,18 @@ impl JobSpec {
     }
 }
 
-pub const JOB_TYPES: [&str; 8] =
-    ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import", "rewind"];
+pub const JOB_TYPES: [&str; 10] = [
+    "bulk_delete",
+    "bulk_copy",
+    "bulk_move",
+    "bulk_ttl",
+    "bulk_tag",
+    "export",
+    "import",
+    "rewind",
+    "backup",
+    "restore",
+];
 
 /// A job as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -32,14 +32,115 @@ const EXPORT_PAGE_BYTES: usize = limits::BATCH_BYTES / PAGES_IN_FLIGHT;
 
 /// One export page, encoded, with how many keys it holds and the last key it covers; `cut` when
 /// the byte budget ended it before the end of its range.
-struct EncodedPage {
-    bytes: Vec<u8>,
-    count: usize,
-    last: Option<String>,
+pub(super) struct EncodedPage {
+    /// The page's items (with `gzip`: compressed, one gzip member).
+    pub(super) bytes: Vec<u8>,
+    /// Bytes of the items before compression.
+    pub(super) raw_len: usize,
+    pub(super) count: usize,
+    pub(super) last: Option<String>,
     cut: bool,
 }
 
-fn system() -> Actor {
+type Reading = (tokio::task::JoinHandle<DomainResult<EncodedPage>>, Option<String>);
+
+/// Reads the live keys of a namespace (within a prefix) with their details as export items, a
+/// page at a time in byte order: up to [`PAGES_IN_FLIGHT`] pages are read and encoded by tasks
+/// of their own at once, and handed back in order (exports and backups). Where the store can tell
+/// where a page ends without reading it (the SQL store, from its key index), the next page starts
+/// before this one is read; otherwise each page starts after the last key of the one before.
+/// With `gzip`, each page is compressed by its task as one gzip member (a file of members one
+/// after the other is one gzip file).
+pub(super) struct PageReader {
+    ns: NamespaceAccess,
+    prefix: String,
+    json: bool,
+    gzip: bool,
+    /// Pages being read, in order, each with the end of its range (`None`: open-ended).
+    in_flight: std::collections::VecDeque<Reading>,
+    next_after: Option<String>,
+    more: bool,
+}
+
+impl PageReader {
+    pub(super) fn new(ns: NamespaceAccess, prefix: String, json: bool, gzip: bool) -> Self {
+        Self { ns, prefix, json, gzip, in_flight: Default::default(), next_after: None, more: true }
+    }
+
+    fn read(&self, after: Option<String>, upto: Option<String>) -> tokio::task::JoinHandle<DomainResult<EncodedPage>> {
+        let (ns, prefix, json, gzip) = (self.ns.clone(), self.prefix.clone(), self.json, self.gzip);
+        tokio::spawn(async move {
+            let scanned =
+                ns.scan(&prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS, EXPORT_PAGE_BYTES).await?;
+            let values = scanned.keys;
+            let details = match (values.first(), values.last()) {
+                (Some(first), Some(last)) => ns.details_between(&first.name, &last.name).await?,
+                _ => Default::default(),
+            };
+            let count = values.len();
+            let last_read = values.last().map(|k| k.name.clone());
+            let mut bytes = Vec::with_capacity(values.iter().map(|k| k.value.len() + 320).sum());
+            // Each value goes as soon as it is encoded: a page is held about once, not twice.
+            for (i, key) in values.into_iter().enumerate() {
+                if json && i > 0 {
+                    bytes.extend_from_slice(b",\n");
+                }
+                write_export_item(&mut bytes, &key, details.get(&key.name))?;
+                if !json {
+                    bytes.push(b'\n');
+                }
+            }
+            let raw_len = bytes.len();
+            if gzip && count > 0 {
+                bytes = super::backup::gzip_member(&bytes)?;
+            }
+            // A page cut by its byte budget ends at its last key; the rest of its range follows.
+            let last = if scanned.cut { last_read } else { last_read.or(upto) };
+            DomainResult::Ok(EncodedPage { bytes, raw_len, count, last, cut: scanned.cut })
+        })
+    }
+
+    /// The next page in key order; `None` once the range is read.
+    pub(super) async fn next(&mut self) -> DomainResult<Option<EncodedPage>> {
+        while self.more && self.in_flight.len() < PAGES_IN_FLIGHT {
+            let upto = self.ns.page_end(&self.prefix, self.next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
+            let task = self.read(self.next_after.clone(), upto.clone());
+            self.in_flight.push_back((task, upto.clone()));
+            match upto {
+                Some(end) => self.next_after = Some(end),
+                None => self.more = false,
+            }
+        }
+        let Some((task, upto)) = self.in_flight.pop_front() else { return Ok(None) };
+        let page = task.await.map_err(DomainError::internal)??;
+        match upto {
+            // The byte budget cut the page short of its range's end: the rest of the range is
+            // read next, before the pages after it.
+            Some(upto) if page.cut => {
+                let task = self.read(page.last.clone(), Some(upto.clone()));
+                self.in_flight.push_front((task, Some(upto)));
+            }
+            Some(_) => {}
+            None if page.count > 0 => {
+                // The store could not tell where this page ends (or it was the last it could): go
+                // on after its last key until a page comes back empty.
+                self.next_after = page.last.clone();
+                self.more = true;
+            }
+            None => {}
+        }
+        Ok(Some(page))
+    }
+
+    /// Stops the pages being read.
+    pub(super) fn abort(&mut self) {
+        for (task, _) in self.in_flight.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+pub(super) fn system() -> Actor {
     Actor::local(Source::Job)
 }
 
@@ -120,6 +221,12 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
             let ns = kv.namespace(&actor, namespace_id, Need::Read).await?;
             ns.rewind_page(prefix.as_deref().unwrap_or_default(), *at, None, 1, now_unix()).await.map(|_| ())
         }
+        JobSpec::Backup { prefix, target, .. } => {
+            jobs.backup_store(target)?;
+            prefix.as_deref().map(check_prefix).unwrap_or(Ok(()))
+        }
+        // Checked with the actor by `Jobs::start` (the backup, its checksum, the prefix).
+        JobSpec::Restore { .. } => Ok(()),
         JobSpec::Import { file, .. } => {
             if !super::safe_relative(file) || !jobs.data_path(file).is_file() {
                 return Err(DomainError::invalid("file", "file: no uploaded file by that name"));
@@ -368,6 +475,14 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             import(ctx, actor, namespace_id, &path, *collision, *format).await
         }
         JobSpec::Rewind { namespace_id, prefix, at } => rewind(ctx, actor, namespace_id, prefix.as_deref(), *at).await,
+        JobSpec::Backup { namespace_id, prefix, target } => {
+            let store = ctx.jobs().backup_store(target)?;
+            super::backup::backup(ctx, store, namespace_id, prefix.as_deref()).await
+        }
+        JobSpec::Restore { namespace_id, backup_id, prefix, mode, target } => {
+            let store = ctx.jobs().backup_store(target)?;
+            super::backup::restore(ctx, store, actor, namespace_id, backup_id, prefix.as_deref(), *mode).await
+        }
     }
 }
 
@@ -459,72 +574,11 @@ async fn export(
     if json {
         out.write_all(b"[").await.map_err(write)?;
     }
-    // Pages are read and encoded by up to PAGES_IN_FLIGHT tasks at once and written in order.
-    // Where the store can tell where a page ends without reading it (the SQL store, from its key
-    // index), the next page starts before this one is read; otherwise each page starts after the
-    // last key of the one before.
-    let read = |after: Option<String>, upto: Option<String>| {
-        let (ns, prefix) = (ns.clone(), prefix.clone());
-        tokio::spawn(async move {
-            let scanned =
-                ns.scan(&prefix, after.as_deref(), upto.as_deref(), EXPORT_PAGE_KEYS, EXPORT_PAGE_BYTES).await?;
-            let values = scanned.keys;
-            let details = match (values.first(), values.last()) {
-                (Some(first), Some(last)) => ns.details_between(&first.name, &last.name).await?,
-                _ => Default::default(),
-            };
-            let count = values.len();
-            let last_read = values.last().map(|k| k.name.clone());
-            let mut bytes = Vec::with_capacity(values.iter().map(|k| k.value.len() + 320).sum());
-            // Each value goes as soon as it is encoded: a page is held about once, not twice.
-            for (i, key) in values.into_iter().enumerate() {
-                if json && i > 0 {
-                    bytes.extend_from_slice(b",\n");
-                }
-                write_export_item(&mut bytes, &key, details.get(&key.name))?;
-                if !json {
-                    bytes.push(b'\n');
-                }
-            }
-            // A page cut by its byte budget ends at its last key; the rest of its range follows.
-            let last = if scanned.cut { last_read } else { last_read.or(upto) };
-            DomainResult::Ok(EncodedPage { bytes, count, last, cut: scanned.cut })
-        })
-    };
-    type Reading = (tokio::task::JoinHandle<DomainResult<EncodedPage>>, Option<String>);
-    // Pages being read, in order, each with the end of its range (`None`: open-ended).
-    let mut in_flight: std::collections::VecDeque<Reading> = Default::default();
-    let mut next_after: Option<String> = None;
-    let mut more = true;
+    let mut pages = PageReader::new(ns.clone(), prefix.clone(), json, false);
     let mut count = 0u64;
-    loop {
-        while more && in_flight.len() < PAGES_IN_FLIGHT {
-            let upto = ns.page_end(&prefix, next_after.as_deref(), EXPORT_PAGE_KEYS).await?;
-            in_flight.push_back((read(next_after.clone(), upto.clone()), upto.clone()));
-            match upto {
-                Some(end) => next_after = Some(end),
-                None => more = false,
-            }
-        }
-        let Some((task, upto)) = in_flight.pop_front() else { break };
-        let page = task.await.map_err(DomainError::internal)??;
-        match upto {
-            // The byte budget cut the page short of its range's end: the rest of the range is
-            // read next, before the pages after it.
-            Some(upto) if page.cut => in_flight.push_front((read(page.last.clone(), Some(upto.clone())), Some(upto))),
-            Some(_) => {}
-            None if page.count > 0 => {
-                // The store could not tell where this page ends (or it was the last it could): go
-                // on after its last key until a page comes back empty.
-                next_after = page.last.clone();
-                more = true;
-            }
-            None => {}
-        }
+    while let Some(page) = pages.next().await? {
         if ctx.cancelled().await {
-            for (task, _) in in_flight {
-                task.abort();
-            }
+            pages.abort();
             drop(out);
             let _ = tokio::fs::remove_file(&path).await;
             return Ok(Outcome::Cancelled);

@@ -125,7 +125,7 @@ pub fn parse_item(item: Value) -> DomainResult<(PutKey, DetailsWrite)> {
 
 /// Reads items one at a time from a JSON array or NDJSON file.
 pub struct ItemReader {
-    reader: BufReader<tokio::fs::File>,
+    reader: BufReader<Box<dyn tokio::io::AsyncRead + Send + Unpin>>,
     json: bool,
     /// Items (JSON) or lines (NDJSON) read so far.
     position: u64,
@@ -139,6 +139,7 @@ pub type ReadItem = (String, Result<Value, String>);
 impl ItemReader {
     pub async fn open(path: &Path, format: ImportFormat) -> DomainResult<Self> {
         let file = tokio::fs::File::open(path).await.map_err(DomainError::internal)?;
+        let file: Box<dyn tokio::io::AsyncRead + Send + Unpin> = Box::new(file);
         let mut reader = BufReader::with_capacity(256 * 1024, file);
         let json = match format {
             ImportFormat::Json => true,
@@ -159,6 +160,17 @@ impl ItemReader {
             }
         };
         Ok(Self { reader, json, position: 0, started: false, finished: false })
+    }
+
+    /// Reads NDJSON items from a stream (a backup's data, decompressed).
+    pub fn ndjson(stream: Box<dyn tokio::io::AsyncRead + Send + Unpin>) -> Self {
+        Self {
+            reader: BufReader::with_capacity(256 * 1024, stream),
+            json: false,
+            position: 0,
+            started: false,
+            finished: false,
+        }
     }
 
     pub fn is_json(&self) -> bool {

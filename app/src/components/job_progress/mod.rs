@@ -31,6 +31,8 @@ pub fn job_label(job_type: &str) -> &'static str {
         "export" => "Export",
         "import" => "Import",
         "rewind" => "Rewind",
+        "backup" => "Backup",
+        "restore" => "Restore",
         _ => "Job",
     }
 }

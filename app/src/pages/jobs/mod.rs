@@ -24,8 +24,18 @@ use table::JobTable;
 
 const PAGE_SIZE: u32 = 50;
 const STATUSES: [&str; 6] = ["queued", "running", "completed", "failed", "cancelled", "interrupted"];
-const TYPES: [&str; 8] =
-    ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "bulk_tag", "export", "import", "rewind"];
+const TYPES: [&str; 10] = [
+    "bulk_delete",
+    "bulk_copy",
+    "bulk_move",
+    "bulk_ttl",
+    "bulk_tag",
+    "export",
+    "import",
+    "rewind",
+    "backup",
+    "restore",
+];
 
 /// The address's query: the filters and the job whose details are open.
 #[derive(Params, Clone, Debug, PartialEq)]
