@@ -53,6 +53,13 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByRole('dialog', { name: 'Add key' })).toBeVisible();
     await assertAccessible(page, 'dialog Add key');
     await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Rewind…' }).click();
+    const rewind = page.getByRole('dialog', { name: 'Rewind to a moment' });
+    await rewind.getByRole('button', { name: 'Preview' }).click();
+    await expect(rewind.getByTestId('rewind-preview')).toBeVisible();
+    await assertAccessible(page, 'dialog Rewind with its preview');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
     await page.getByRole('checkbox', { name: 'Select a11y:two', exact: true }).check();
     await assertAccessible(page, 'keys with the bulk bar');
     for (const [button, dialog] of [
