@@ -270,15 +270,38 @@ impl Jobs {
         let namespace_id = match into {
             RestoreInto::Namespace(namespace_id) => namespace_id.clone(),
             RestoreInto::NewNamespace(title) => {
-                crate::actor::require_write(actor)?;
-                let (_, _, manifest) = self.open_backup(actor, target, backup_id).await?;
-                backup::restore_prefix(manifest.prefix.as_deref(), prefix.as_deref())?;
-                self.inner.kv.create_namespace(actor, title).await?.id
+                // Checked before the namespace is made, and only then: the check reads the
+                // whole data file.
+                self.check_restore(actor, backup_id, prefix.as_deref(), target).await?;
+                let namespace_id = self.inner.kv.create_namespace(actor, title).await?.id;
+                let spec = JobSpec::Restore {
+                    namespace_id,
+                    backup_id: backup_id.to_owned(),
+                    prefix,
+                    mode,
+                    target: target.to_owned(),
+                };
+                return self.start_checked(actor, spec).await;
             }
         };
         let spec =
             JobSpec::Restore { namespace_id, backup_id: backup_id.to_owned(), prefix, mode, target: target.to_owned() };
         self.start(actor, spec).await
+    }
+
+    /// A restore of `backup_id` within `prefix` that `actor` may start: the backup visible to
+    /// them, its data matching its manifest, the prefix within the backup's.
+    async fn check_restore(
+        &self,
+        actor: &Actor,
+        backup_id: &str,
+        prefix: Option<&str>,
+        target: &str,
+    ) -> DomainResult<()> {
+        crate::actor::require_write(actor)?;
+        let (_, _, manifest) = self.open_backup(actor, target, backup_id).await?;
+        backup::restore_prefix(manifest.prefix.as_deref(), prefix)?;
+        Ok(())
     }
 
     pub fn config(&self) -> &JobsConfig {
@@ -336,14 +359,17 @@ impl Jobs {
 
     /// Validates a job, records it `queued` and starts it in the background.
     pub async fn start(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        if let JobSpec::Restore { backup_id, prefix, target, .. } = &spec {
+            self.check_restore(actor, backup_id, prefix.as_deref(), target).await?;
+        }
+        self.start_checked(actor, spec).await
+    }
+
+    /// [`Jobs::start`] of a spec whose backup, if it has one, was checked already.
+    async fn start_checked(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
         let need =
             if matches!(spec, JobSpec::Export { .. } | JobSpec::Backup { .. }) { Need::Read } else { Need::Write };
         self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
-        if let JobSpec::Restore { backup_id, prefix, target, .. } = &spec {
-            crate::actor::require_write(actor)?;
-            let (_, _, manifest) = self.open_backup(actor, target, backup_id).await?;
-            backup::restore_prefix(manifest.prefix.as_deref(), prefix.as_deref())?;
-        }
         if let Some(target) = spec.target_namespace_id() {
             self.inner.kv.authorize(actor, target, Need::Write).await?;
         }
