@@ -196,16 +196,12 @@ pub async fn rewind(args: RewindArgs) -> anyhow::Result<()> {
         c.unchanged,
         c.incomplete
     );
-    for (label, names) in [
+    print_first(&[
         ("created", &preview.created),
         ("changed", &preview.changed),
         ("deleted", &preview.deleted),
         ("incomplete (history no longer kept; left as it is)", &preview.incomplete),
-    ] {
-        if !names.is_empty() {
-            println!("  {label}: {}", names.join(", "));
-        }
-    }
+    ]);
     if args.dry_run {
         return Ok(());
     }
@@ -309,18 +305,14 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         c.expired,
         c.failed
     );
-    for (label, names) in [
+    print_first(&[
         ("created", &preview.created),
         ("changed", &preview.changed),
         ("deleted", &preview.deleted),
         ("kept (different, left as they are by the mode)", &preview.kept),
         ("expired (not written)", &preview.expired),
         ("failed", &preview.failed),
-    ] {
-        if !names.is_empty() {
-            println!("  {label}: {}", names.join(", "));
-        }
-    }
+    ]);
     if args.dry_run {
         return Ok(());
     }
@@ -440,4 +432,13 @@ pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A preview's first names of each class, a line per class that has any.
+fn print_first(classes: &[(&str, &Vec<String>)]) {
+    for (label, names) in classes {
+        if !names.is_empty() {
+            println!("  {label}: {}", names.join(", "));
+        }
+    }
 }
