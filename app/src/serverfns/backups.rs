@@ -9,12 +9,7 @@ use crate::dto::{BackupListDto, JobStartedDto, RestoreDto};
 use crate::error::{AppError, Json};
 
 #[cfg(feature = "ssr")]
-fn jobs() -> Result<domain::jobs::Jobs, AppError> {
-    use_context::<crate::state::AppState>().map(|state| state.jobs).ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
-        AppError::internal()
-    })
-}
+use crate::serverfns::jobs::{jobs, start};
 
 #[cfg(feature = "ssr")]
 fn target(target: Option<String>) -> String {
@@ -30,9 +25,7 @@ pub async fn start_backup(
     prefix: Option<String>,
     target: Option<String>,
 ) -> Result<JobStartedDto, AppError> {
-    let spec = domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target) };
-    let job = jobs()?.start(&actor(), spec).await?;
-    Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
+    start(domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target) }).await
 }
 
 /// The backups of the target (`local` unless named), newest first: namespace, prefix, key
@@ -87,10 +80,5 @@ pub async fn restore_backup(
         let preview = jobs.preview_restore(&actor(), &backup_id, &into, prefix.as_deref(), mode, &target).await?;
         return Ok(RestoreDto::Preview(Box::new(preview.into())));
     }
-    let job = jobs.start_restore(&actor(), &backup_id, &into, prefix, mode, &target).await?;
-    Ok(RestoreDto::Started(JobStartedDto {
-        ws_url: format!("/api/jobs/{}/ws", job.id),
-        job_id: job.id,
-        status: job.status.as_str().into(),
-    }))
+    Ok(RestoreDto::Started(jobs.start_restore(&actor(), &backup_id, &into, prefix, mode, &target).await?.into()))
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::serverfns::ssr::actor;
 
 #[cfg(feature = "ssr")]
-fn jobs() -> Result<domain::jobs::Jobs, AppError> {
+pub(super) fn jobs() -> Result<domain::jobs::Jobs, AppError> {
     use_context::<crate::state::AppState>().map(|state| state.jobs).ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
         AppError::internal()
@@ -26,9 +26,8 @@ fn selection(keys: Option<Vec<String>>, prefix: Option<String>) -> domain::jobs:
 }
 
 #[cfg(feature = "ssr")]
-async fn start(spec: domain::jobs::JobSpec) -> Result<JobStartedDto, AppError> {
-    let job = jobs()?.start(&actor(), spec).await?;
-    Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
+pub(super) async fn start(spec: domain::jobs::JobSpec) -> Result<JobStartedDto, AppError> {
+    Ok(jobs()?.start(&actor(), spec).await?.into())
 }
 
 /// Deletes the listed keys, or every key with the prefix.
@@ -202,8 +201,7 @@ pub async fn cancel_job(job_id: String) -> Result<JobDto, AppError> {
 /// Resumes an interrupted job after its last committed batch.
 #[server(endpoint = "resume_job", input = Json)]
 pub async fn resume_job(job_id: String) -> Result<JobStartedDto, AppError> {
-    let job = jobs()?.resume(&actor(), &job_id).await?;
-    Ok(JobStartedDto { ws_url: format!("/api/jobs/{}/ws", job.id), job_id: job.id, status: job.status.as_str().into() })
+    Ok(jobs()?.resume(&actor(), &job_id).await?.into())
 }
 
 /// A job's lifecycle events, oldest first.

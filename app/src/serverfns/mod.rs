@@ -222,6 +222,13 @@ pub(crate) mod ssr {
         }
     }
 
+    /// A job just started or resumed: its id, status and where its progress streams.
+    impl From<domain::jobs::Job> for JobStartedDto {
+        fn from(job: domain::jobs::Job) -> Self {
+            Self { ws_url: format!("/api/jobs/{}/ws", job.id), status: job.status.as_str().into(), job_id: job.id }
+        }
+    }
+
     impl From<domain::jobs::Job> for JobDto {
         fn from(j: domain::jobs::Job) -> Self {
             Self {
