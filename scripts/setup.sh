@@ -44,6 +44,15 @@ if [ "${1:-}" = "test" ]; then
     mkdir -p target && python3 -m venv target/schemathesis-venv
     target/schemathesis-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
   fi
+  # A real S3-compatible server for the backup tests (domain/tests/common/s3.rs).
+  MOTO_VERSION=5.2.5
+  if target/moto-venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+    have "moto $MOTO_VERSION"
+  else
+    get "moto $MOTO_VERSION"
+    mkdir -p target && python3 -m venv target/moto-venv
+    target/moto-venv/bin/pip install -q "moto[server]==$MOTO_VERSION"
+  fi
   if [ -x /usr/bin/chromium ]; then have "chromium"; else
     get "chromium"
     $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium

@@ -220,13 +220,27 @@ pub async fn rewind(args: RewindArgs) -> anyhow::Result<()> {
     report(&job, started)
 }
 
-/// `kv-manager backup <namespace> | --all [--prefix P] [--to <dir>]`: one job per namespace, one
+/// The backup target a `--to` or `--from` names: `s3` for an `s3://` address (which becomes the
+/// run's S3 target), else `local`, in the directory given, if one is.
+fn place(config: &mut Config, given: Option<&str>) -> String {
+    match given {
+        Some(url) if url.starts_with("s3://") => {
+            config.backup_s3_url = Some(url.to_owned());
+            domain::jobs::s3::S3_TARGET.to_owned()
+        }
+        Some(dir) => {
+            config.backup_dir = Some(dir.into());
+            domain::jobs::default_target()
+        }
+        None => domain::jobs::default_target(),
+    }
+}
+
+/// `kv-manager backup <namespace> | --all [--prefix P] [--to <dir|s3://bucket/prefix>]`: one job per namespace, one
 /// after the other, each with a progress bar; prints each backup's id.
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let mut config = Config::resolve(&args.settings)?;
-    if let Some(dir) = &args.to {
-        config.backup_dir = Some(dir.clone());
-    }
+    let target = place(&mut config, args.to.as_deref());
     let (kv, jobs) = open(&config).await?;
     let namespaces = match &args.namespace {
         Some(given) => vec![namespace_id(&kv, given).await?],
@@ -247,8 +261,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let mut failed = 0usize;
     for (ns, title) in namespaces {
         let started = Instant::now();
-        let spec =
-            JobSpec::Backup { namespace_id: ns, prefix: args.prefix.clone(), target: domain::jobs::default_target() };
+        let spec = JobSpec::Backup { namespace_id: ns, prefix: args.prefix.clone(), target: target.clone() };
         let job = jobs.start(&actor(), spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let job = follow(&jobs, &job.id, "backing up").await?;
         match (&job.status, &job.result) {
@@ -268,25 +281,23 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     if failed > 0 {
         bail!("{failed} backup(s) did not complete");
     }
-    println!("backups in {}", config.backup_dir().display());
+    let location = jobs.backup_targets().into_iter().find(|(name, _)| *name == target).map(|(_, at)| at);
+    println!("backups in {}", location.unwrap_or_default());
     Ok(())
 }
 
 /// `kv-manager restore <backup> --into <namespace> [--mode add|overwrite|equal] [--prefix P]
-/// [--from <dir>] [--dry-run]`: prints the preview, then (without `--dry-run`) runs the restore.
+/// [--from <dir|s3://bucket/prefix>] [--dry-run]`: prints the preview, then (without `--dry-run`) runs the restore.
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     use domain::jobs::{RestoreInto, RestoreMode};
     let mode = RestoreMode::parse(&args.mode).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut config = Config::resolve(&args.settings)?;
-    if let Some(dir) = &args.from {
-        config.backup_dir = Some(dir.clone());
-    }
+    let target = place(&mut config, args.from.as_deref());
     let (kv, jobs) = open(&config).await?;
     let (into, title) = match namespace_id(&kv, &args.into).await {
         Ok((id, title)) => (RestoreInto::Namespace(id), title),
         Err(_) => (RestoreInto::NewNamespace(args.into.clone()), args.into.clone()),
     };
-    let target = domain::jobs::default_target();
     let preview = jobs
         .preview_restore(&actor(), &args.backup, &into, args.prefix.as_deref(), mode, &target)
         .await

@@ -194,9 +194,9 @@ pub struct BackupArgs {
     /// Only keys starting with this
     #[arg(long)]
     pub prefix: Option<String>,
-    /// The backup directory for this run [default: --backup-dir]
+    /// Where this run's backups go: a directory, or s3://bucket/prefix [default: --backup-dir]
     #[arg(long = "to")]
-    pub to: Option<PathBuf>,
+    pub to: Option<String>,
     #[command(flatten)]
     pub settings: ServeArgs,
 }
@@ -214,9 +214,9 @@ pub struct RestoreArgs {
     /// Only keys starting with this
     #[arg(long)]
     pub prefix: Option<String>,
-    /// The backup directory to read from [default: --backup-dir]
+    /// Where the backup is: a directory, or s3://bucket/prefix [default: --backup-dir]
     #[arg(long = "from")]
-    pub from: Option<PathBuf>,
+    pub from: Option<String>,
     /// Print what the restore would do (counts and the first keys of each kind); write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -247,6 +247,9 @@ pub struct ServeArgs {
     /// Folder of backups, one folder each [default: <data-dir>/backups]
     #[arg(long, env = "KVM_BACKUP_DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// An S3-compatible bucket for backups, the `s3` target: s3://bucket/prefix; keys, region and endpoint from the AWS_* variables
+    #[arg(long, env = "KVM_BACKUP_S3_URL")]
+    pub backup_s3_url: Option<String>,
     /// Background jobs running at once; the rest wait queued [default: 2]
     #[arg(long, env = "KVM_MAX_JOBS")]
     pub max_jobs: Option<usize>,
@@ -332,6 +335,7 @@ struct FileConfig {
     keep_versions_days: Option<u32>,
     data_dir: Option<PathBuf>,
     backup_dir: Option<PathBuf>,
+    backup_s3_url: Option<String>,
     max_jobs: Option<usize>,
     max_upload_bytes: Option<u64>,
     export_ttl_hours: Option<u64>,
@@ -364,6 +368,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where backups go (the `local` target); `None`: `<data_dir>/backups`.
     pub backup_dir: Option<PathBuf>,
+    /// The `s3` backup target's address (`s3://bucket/prefix`), when there is one.
+    pub backup_s3_url: Option<String>,
     pub max_jobs: usize,
     /// The largest import upload, in bytes.
     pub max_upload_bytes: u64,
@@ -477,6 +483,7 @@ impl Default for Config {
             retention: VersionRetention::default(),
             data_dir: PathBuf::from("data"),
             backup_dir: None,
+            backup_s3_url: None,
             max_jobs: 2,
             max_upload_bytes: domain::limits::DEFAULT_MAX_UPLOAD_BYTES,
             export_ttl_hours: 24,
@@ -601,6 +608,7 @@ impl Config {
             },
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
             backup_dir: args.backup_dir.clone().or(file.backup_dir),
+            backup_s3_url: args.backup_s3_url.clone().or(file.backup_s3_url),
             max_jobs: match args.max_jobs.or(file.max_jobs).unwrap_or(2) {
                 0 => anyhow::bail!("max-jobs: must be at least 1"),
                 n => n,

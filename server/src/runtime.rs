@@ -50,6 +50,11 @@ impl Runtime {
             },
         );
         jobs.set_backup_store(std::sync::Arc::new(domain::jobs::LocalDir::new(config.backup_dir())));
+        if let Some(url) = &config.backup_s3_url {
+            let store = domain::jobs::s3::S3Store::connect(url, domain::jobs::s3::S3Options::default())
+                .map_err(|e| anyhow::anyhow!("backup-s3-url: {e}"))?;
+            jobs.add_backup_target(domain::jobs::s3::S3_TARGET, std::sync::Arc::new(store));
+        }
         let tokens = Tokens::new(database.conn.clone());
         let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
         let audit = Audit::new(database.conn.clone());

@@ -158,3 +158,68 @@ async fn backup_then_restore_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("backup_id"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The S3 test server (moto; see the domain tests' `common/s3.rs`).
+#[path = "../../domain/tests/common/s3.rs"]
+#[allow(dead_code)]
+mod s3;
+
+/// `--to s3://…` and `--from s3://…`, with the keys, region and endpoint in the `AWS_*`
+/// environment variables only, as a user runs it; a wrong secret fails with the service's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_to_s3_then_restore_from_the_command_line() {
+    let server = s3::S3Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    let me = Actor::local(Source::Cli);
+    let ns = kv.create_namespace(&me, "cli-s3").await.unwrap().id;
+    let puts = (0..30)
+        .map(|i| domain::PutKey { name: format!("k{i:02}"), value: b"v".to_vec(), ..Default::default() })
+        .collect();
+    kv.put_many(&me, &ns, puts).await.unwrap();
+    db.conn.clone().close().await.unwrap();
+    let bucket = format!("s3://{}/cli", s3::BUCKET);
+    let run = |args: &[&str], secret: &str| {
+        let db = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+        Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+            .args(args)
+            .args(["--database-url", &db, "--data-dir"])
+            .arg(dir.path().join("data"))
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", server.port))
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", &server.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .output()
+            .expect("run kv-manager")
+    };
+    let out = run(&["backup", "cli-s3", "--to", &bucket], &server.secret_key);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("30 keys") && stdout.contains(&format!("backups in {bucket}")), "{stdout}");
+    let backup_id = stdout.lines().next().and_then(|l| l.rsplit(": ").next()).unwrap().trim().to_owned();
+
+    let out = run(&["restore", &backup_id, "--into", "cli-s3-copy", "--from", &bucket], &server.secret_key);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("30 created"), "{stdout}");
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    let copies = kv.list_namespaces(&me, Default::default()).await.unwrap().namespaces;
+    let copy = copies.iter().find(|n| n.title == "cli-s3-copy").expect("the new namespace");
+    assert_eq!(copy.key_count, 30);
+    db.conn.clone().close().await.unwrap();
+
+    let out = run(&["backup", "cli-s3", "--to", &bucket], "a-wrong-secret");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&bucket) && stderr.contains("403"),
+        "the failure names the target and the reason: {stderr}"
+    );
+    assert!(!stderr.contains("a-wrong-secret") && !stderr.contains(&server.secret_key), "no secret: {stderr}");
+}

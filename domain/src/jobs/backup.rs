@@ -5,8 +5,8 @@
 //! together are one gzip file), and `manifest.json`, written last, with the SHA-256 of the data.
 //! A folder without a manifest is not a backup (a backup that failed, was cancelled or is still
 //! being written). Targets are a small trait, [`BackupStore`] (put / get / list / delete of
-//! objects, streamed), so that an S3-compatible target can follow the local directory without
-//! touching the jobs.
+//! objects, streamed), with two kinds: a local directory ([`LocalDir`]) and an S3-compatible
+//! bucket ([`super::s3::S3Store`]).
 //!
 //! A restore first checks the data against the manifest's SHA-256 (a mismatch refuses to start),
 //! then merges the backup, read as a stream in key order, with the target's keys, read in pages
@@ -121,6 +121,15 @@ impl ObjectName {
             return Err(DomainError::internal(format!("{file:?} is not an object name")));
         }
         Ok(Self { backup: backup.clone(), file: file.to_owned() })
+    }
+
+    /// `text` when it can be the file part of an object's name.
+    pub(super) fn file_name(text: &str) -> DomainResult<String> {
+        if safe_name(text) {
+            Ok(text.to_owned())
+        } else {
+            Err(DomainError::internal(format!("{text:?} is not an object name")))
+        }
     }
 
     fn data(backup: &BackupId) -> Self {

@@ -7,10 +7,11 @@ pub mod backup;
 mod model;
 mod ops;
 mod rows;
+pub mod s3;
 pub mod transfer;
 mod uploads;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -81,8 +82,9 @@ struct Inner {
     running: Mutex<HashMap<String, Running>>,
     /// A fault a test asked for (see [`Jobs::set_fault_for_tests`]); never set otherwise.
     fault: Mutex<Option<Fault>>,
-    /// Where backups go (the `local` target): `<data_dir>/backups` unless set.
-    backups: std::sync::RwLock<Arc<dyn BackupStore>>,
+    /// Where backups go, by target name: `local` (`<data_dir>/backups` unless set) always, and
+    /// those the server was configured with (`s3`).
+    backups: std::sync::RwLock<BTreeMap<String, Arc<dyn BackupStore>>>,
 }
 
 /// Where a restore writes: an existing namespace, or a new one made with this title.
@@ -171,7 +173,7 @@ impl Jobs {
                 permits,
                 running: Mutex::new(HashMap::new()),
                 fault: Mutex::new(None),
-                backups: std::sync::RwLock::new(backups),
+                backups: std::sync::RwLock::new(BTreeMap::from([(LOCAL_TARGET.to_owned(), backups)])),
             }),
         }
     }
@@ -185,18 +187,32 @@ impl Jobs {
     /// Puts the `local` backup target somewhere else than `<data_dir>/backups` (`KVM_BACKUP_DIR`,
     /// `kv-manager backup --to`), or on another [`BackupStore`].
     pub fn set_backup_store(&self, store: Arc<dyn BackupStore>) {
-        *self.inner.backups.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = store;
+        self.add_backup_target(LOCAL_TARGET, store);
     }
 
-    /// The backup target named `target` (only `local`, for now).
+    /// Adds (or replaces) the backup target named `name` (`s3`: `KVM_BACKUP_S3_URL`).
+    pub fn add_backup_target(&self, name: &str, store: Arc<dyn BackupStore>) {
+        self.inner.backups.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(name.to_owned(), store);
+    }
+
+    /// The configured backup targets: name and location, `local` first.
+    pub fn backup_targets(&self) -> Vec<(String, String)> {
+        let targets = self.inner.backups.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out: Vec<_> = targets.iter().map(|(name, store)| (name.clone(), store.location())).collect();
+        out.sort_by_key(|(name, _)| name != LOCAL_TARGET);
+        out
+    }
+
+    /// The backup target named `target`.
     pub fn backup_store(&self, target: &str) -> DomainResult<Arc<dyn BackupStore>> {
-        if target != LOCAL_TARGET {
-            return Err(DomainError::invalid(
+        let targets = self.inner.backups.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        targets.get(target).cloned().ok_or_else(|| {
+            let names: Vec<&str> = targets.keys().map(String::as_str).collect();
+            DomainError::invalid(
                 "target",
-                format!("target: {target:?} is not a backup target of this server (it has {LOCAL_TARGET:?})"),
-            ));
-        }
-        Ok(self.inner.backups.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone())
+                format!("target: {target:?} is not a backup target of this server (it has {})", names.join(", ")),
+            )
+        })
     }
 
     /// The backups of `target` that `actor` may see, newest first (from their manifests; a folder

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod s3;
 
 use domain::{Actor, Database, DomainError, Kv, PutKey, Source};
 use sea_orm::ConnectionTrait;
