@@ -44,7 +44,13 @@ if [ "${1:-}" = "test" ]; then
     mkdir -p target && python3 -m venv target/schemathesis-venv
     target/schemathesis-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
   fi
-  # A real S3-compatible server for the backup tests (domain/tests/common/s3.rs).
+  if [ -x /usr/bin/chromium ]; then have "chromium"; else
+    get "chromium"
+    $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
+  fi
+fi
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
+  # A real S3-compatible server for the backup tests and benchmark (domain/tests/common/s3.rs).
   MOTO_VERSION=5.2.5
   if target/moto-venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
     have "moto $MOTO_VERSION"
@@ -52,10 +58,6 @@ if [ "${1:-}" = "test" ]; then
     get "moto $MOTO_VERSION"
     mkdir -p target && python3 -m venv target/moto-venv
     target/moto-venv/bin/pip install -q "moto[server]==$MOTO_VERSION"
-  fi
-  if [ -x /usr/bin/chromium ]; then have "chromium"; else
-    get "chromium"
-    $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
   fi
 fi
 # The job benchmarks compare with the sqlite3 shell; the /v1/kv benchmark drives wrk.

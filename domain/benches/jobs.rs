@@ -6,10 +6,17 @@
 //! - export them, beside a `sqlite3` select of the same rows
 //! - the export's peak memory at 100,000 and 1,000,000 keys (a child process each)
 //! - bulk copy and bulk delete of 100,000 keys: keys per second
+//! - backups (issue 17) at 100,000 and 1,000,000 keys, to a directory and to a real S3 server
+//!   (moto, on loopback), each in a child process of its own beside the export of the same
+//!   namespace: time (goal: within 1.5x of the export) and peak heap (goal: flat as the namespace
+//!   grows tenfold); and a restore of each size into a new namespace, timed
 //!
 //! KVM_BENCH_JOB_KEYS (default 100000) and KVM_BENCH_EXPORT_KEYS (default 1000000) change the sizes.
 
 mod common;
+#[path = "../tests/common/s3.rs"]
+#[allow(dead_code)]
+mod s3;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -120,12 +127,53 @@ fn timed_sqlite3(db: &Path, input: Option<&Path>, sql: Option<&str>) -> Duration
     t.elapsed()
 }
 
-/// Child mode: export one namespace and print the process's heap (anonymous memory) before
-/// and at its peak during the export, sampled every 2 ms. Pages of the database file mapped by
-/// SQLite count in RSS but not here: the kernel can drop them at will.
-async fn export_child(url: &str, ns: &str, dir: &Path) {
+/// What a child process runs, timed, with its heap watched.
+#[derive(Clone, Copy, PartialEq)]
+enum Measured {
+    Export,
+    /// A backup to `<dir>/backups`.
+    BackupDir,
+    /// A backup to the S3 server listening on the port, with the key and secret given.
+    BackupS3,
+}
+
+impl Measured {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Export => "export",
+            Self::BackupDir => "backup to a directory",
+            Self::BackupS3 => "backup to S3",
+        }
+    }
+}
+
+/// Child mode: run one job on one namespace and print the process's heap (anonymous memory)
+/// before and at its peak during the job, sampled every 2 ms, and the job's seconds. Pages of
+/// the database file mapped by SQLite count in RSS but not here: the kernel can drop them.
+async fn child(url: &str, ns: &str, dir: &Path, what: &str, s3: Option<(u16, String, String)>) {
     let db = Database::connect(url).await.expect("database");
     let jobs = engine(&db, dir);
+    jobs.set_backup_store(std::sync::Arc::new(domain::jobs::LocalDir::new(dir.join("backups"))));
+    if let Some((port, access_key, secret_key)) = s3 {
+        let options = domain::jobs::s3::S3Options {
+            config: vec![
+                ("aws_endpoint".into(), format!("http://127.0.0.1:{port}")),
+                ("aws_allow_http".into(), "true".into()),
+                ("aws_region".into(), "us-east-1".into()),
+                ("aws_access_key_id".into(), access_key),
+                ("aws_secret_access_key".into(), secret_key),
+            ],
+            ..Default::default()
+        };
+        let url = format!("s3://{}/bench", s3::BUCKET);
+        let store = domain::jobs::s3::S3Store::connect(&url, options).expect("S3 target");
+        jobs.add_backup_target("s3", std::sync::Arc::new(store));
+    }
+    let spec = match what {
+        "export" => JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None },
+        "backup-dir" => JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: "local".into() },
+        _ => JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: "s3".into() },
+    };
     let before = status_kb("RssAnon:");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
@@ -139,8 +187,7 @@ async fn export_child(url: &str, ns: &str, dir: &Path) {
             peak
         })
     };
-    let took =
-        run(&jobs, JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None }).await;
+    let took = run(&jobs, spec).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap_or(0);
     println!("{before} {peak} {:.3}", took.as_secs_f64());
@@ -156,11 +203,21 @@ async fn seed(kv: &Kv, ns: &str, rows: &[(String, String)]) {
     }
 }
 
-fn export_memory(url: &str, ns: &str, dir: &Path) -> (u64, u64, f64) {
+/// Runs `what` on `ns` in a child process: (heap before, peak heap) in KiB and seconds.
+fn measure(url: &str, ns: &str, dir: &Path, what: Measured, server: Option<&s3::S3Server>) -> (u64, u64, f64) {
+    let kind = match what {
+        Measured::Export => "export".to_owned(),
+        Measured::BackupDir => "backup-dir".to_owned(),
+        Measured::BackupS3 => {
+            let server = server.expect("an S3 server");
+            format!("backup-s3\n{}\n{}\n{}", server.port, server.access_key, server.secret_key)
+        }
+    };
     let out = Command::new(std::env::current_exe().expect("exe"))
-        .env("KVM_BENCH_EXPORT_CHILD", format!("{url}\n{ns}\n{}", dir.display()))
+        .env("KVM_BENCH_CHILD", format!("{url}\n{ns}\n{}\n{kind}", dir.display()))
         .output()
         .expect("child");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.split_whitespace();
     let before = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -171,10 +228,15 @@ fn export_memory(url: &str, ns: &str, dir: &Path) -> (u64, u64, f64) {
 
 #[tokio::main]
 async fn main() {
-    if let Ok(child) = std::env::var("KVM_BENCH_EXPORT_CHILD") {
-        let mut parts = child.lines();
-        let (url, ns, dir) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-        export_child(url, ns, Path::new(dir)).await;
+    if let Ok(args) = std::env::var("KVM_BENCH_CHILD") {
+        let mut parts = args.lines();
+        let (url, ns, dir, what) =
+            (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let s3 = (what == "backup-s3").then(|| {
+            let port = parts.next().and_then(|p| p.parse().ok()).expect("port");
+            (port, parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned())
+        });
+        child(url, ns, Path::new(dir), what, s3).await;
         return;
     }
     let n: usize = std::env::var("KVM_BENCH_JOB_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
@@ -324,25 +386,27 @@ async fn main() {
         common::goals::Goal::AtMost(1.5),
     );
 
-    let (before, after, secs) = export_memory(&url, &ns, dir.path());
-    println!(
-        "[jobs] export peak heap at {n} keys: {:.1} MB (before the export: {:.1} MB; export {secs:.2} s)",
-        after as f64 / 1024.0,
-        before as f64 / 1024.0
-    );
+    let server = s3::S3Server::start().await;
+    let small = side_by_side(&url, &ns, n, dir.path(), &server);
     let big_ns = kv.create_namespace(&actor(), "export-big").await.expect("namespace").id;
     let t = Instant::now();
     let big_rows = self::rows(big);
     seed(&kv, &big_ns, &big_rows).await;
     drop(big_rows);
-    let seeded = t.elapsed();
-    let (before, after, secs) = export_memory(&url, &big_ns, dir.path());
-    println!(
-        "[jobs] export peak heap at {big} keys: {:.1} MB (before the export: {:.1} MB; export {secs:.2} s; seeding took {:.1} s)",
-        after as f64 / 1024.0,
-        before as f64 / 1024.0,
-        seeded.as_secs_f64()
-    );
+    println!("[jobs] seeding {big} keys took {:.1} s", t.elapsed().as_secs_f64());
+    let large = side_by_side(&url, &big_ns, big, dir.path(), &server);
+    for (i, what) in [Measured::BackupDir, Measured::BackupS3].into_iter().enumerate() {
+        let (small_peak, large_peak) = (small[i + 1].1 as f64 / 1024.0, large[i + 1].1 as f64 / 1024.0);
+        println!("[jobs] {} peak heap: {small_peak:.1} MB at {n} keys, {large_peak:.1} MB at {big} keys", what.name());
+        common::goals::record(
+            "jobs",
+            &format!("{} peak heap, {big} keys / {n} keys", what.name()),
+            large_peak / small_peak.max(1.0),
+            "x",
+            common::goals::Goal::AtMost(1.25),
+        );
+    }
+    restores(&jobs, dir.path(), &[(n, &ns), (big, &big_ns)]).await;
 
     let target = kv.create_namespace(&actor(), "copy").await.expect("namespace").id;
     let all = || Selection { keys: None, prefix: Some(String::new()) };
@@ -364,4 +428,51 @@ async fn main() {
         delete.as_secs_f64(),
         n as f64 / delete.as_secs_f64()
     );
+}
+
+/// The export and the two backups of `ns` (`keys` keys), each in a child process: printed side
+/// by side, each backup's time recorded against the export's (goal: within 1.5x). Answers
+/// (heap before, peak heap, seconds) of each, in that order.
+fn side_by_side(url: &str, ns: &str, keys: usize, dir: &Path, server: &s3::S3Server) -> Vec<(u64, u64, f64)> {
+    let all = [Measured::Export, Measured::BackupDir, Measured::BackupS3];
+    let measured: Vec<_> = all.iter().map(|&what| measure(url, ns, dir, what, Some(server))).collect();
+    let export_secs = measured[0].2;
+    for (what, (before, peak, secs)) in all.iter().zip(&measured) {
+        println!(
+            "[jobs] {} of {keys} keys: {secs:.2} s ({:.0} keys/s), peak heap {:.1} MB (before: {:.1} MB)",
+            what.name(),
+            keys as f64 / secs.max(1e-9),
+            *peak as f64 / 1024.0,
+            *before as f64 / 1024.0
+        );
+        if *what != Measured::Export {
+            common::goals::record(
+                "jobs",
+                &format!("{} / export, {keys} keys", what.name()),
+                secs / export_secs.max(1e-9),
+                "x",
+                common::goals::Goal::AtMost(1.5),
+            );
+        }
+    }
+    measured
+}
+
+/// A restore of the latest directory backup of each namespace into a new namespace, timed.
+async fn restores(jobs: &Jobs, dir: &Path, namespaces: &[(usize, &String)]) {
+    jobs.set_backup_store(std::sync::Arc::new(domain::jobs::LocalDir::new(dir.join("backups"))));
+    let listed = jobs.list_backups(&actor(), "local").await.expect("backups");
+    for (keys, ns) in namespaces {
+        let Some(backup) = listed.iter().find(|b| b.namespace_id.as_deref() == Some(ns.as_str())) else { continue };
+        let into = domain::jobs::RestoreInto::NewNamespace(format!("restored-{keys}"));
+        let t = Instant::now();
+        let job = jobs
+            .start_restore(&actor(), &backup.backup_id, &into, None, domain::jobs::RestoreMode::Add, "local")
+            .await
+            .expect("start the restore");
+        let done = jobs.wait(&job.id).await.expect("wait");
+        assert_eq!(done.status, JobStatus::Completed, "{done:?}");
+        let took = t.elapsed().as_secs_f64();
+        println!("[jobs] restore of {keys} keys into a new namespace: {took:.2} s ({:.0} keys/s)", *keys as f64 / took);
+    }
 }
