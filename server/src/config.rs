@@ -262,6 +262,9 @@ pub struct ServeArgs {
     /// Days audit entries are kept [default: forever]
     #[arg(long, env = "KVM_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// Seconds between looks for due backup plans (also once at start-up, for missed runs); 0 turns the scheduler off [default: 30]
+    #[arg(long, env = "KVM_SCHEDULE_INTERVAL_SECS")]
+    pub schedule_interval_secs: Option<u64>,
     /// Sign-in: `access` (Cloudflare Access tokens) or `none` (one person on this machine) [default: access when a team domain is set, else none]
     #[arg(long, env = "KVM_AUTH", value_parser = ["access", "none"])]
     pub auth: Option<String>,
@@ -337,6 +340,7 @@ struct FileConfig {
     export_ttl_hours: Option<u64>,
     instance_id: Option<String>,
     audit_retention_days: Option<u32>,
+    schedule_interval_secs: Option<u64>,
     auth: Option<String>,
     team_domain: Option<String>,
     policy_aud: Option<String>,
@@ -371,6 +375,8 @@ pub struct Config {
     pub instance_id: String,
     /// `None`: audit entries are kept forever.
     pub audit_retention_days: Option<u32>,
+    /// Seconds between looks for due backup plans; 0: backup plans are not run by this instance.
+    pub schedule_interval_secs: u64,
     pub auth: Auth,
     pub admins: Vec<String>,
     pub readonly_users: Vec<String>,
@@ -482,6 +488,7 @@ impl Default for Config {
             export_ttl_hours: 24,
             instance_id: domain::jobs::default_instance_id(),
             audit_retention_days: None,
+            schedule_interval_secs: domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
             auth: Auth::None { insecure_no_auth: false },
             admins: Vec::new(),
             readonly_users: Vec::new(),
@@ -624,6 +631,11 @@ impl Config {
                     anyhow::bail!("audit-retention-days: must be at least 1 (leave it unset to keep everything)")
                 }
                 days => days,
+            },
+            schedule_interval_secs: match args.schedule_interval_secs.or(file.schedule_interval_secs) {
+                None => domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
+                Some(n @ 0..=86_400) => n,
+                Some(n) => anyhow::bail!("schedule-interval-secs: {n} is more than a day (86400 seconds)"),
             },
         })
     }
