@@ -21,6 +21,7 @@ both!(
     keep_last_prunes_only_the_plans_own_backups,
     keep_days_prunes_only_the_plans_own_old_backups,
     plan_changes_are_audited,
+    a_plan_whose_namespace_is_gone_records_why_and_moves_on,
 );
 
 fn engine_on(kv: Kv, db: &domain::Database, dir: &Path, instance: &str) -> Jobs {
@@ -381,4 +382,19 @@ async fn plan_changes_are_audited(f: &Fixture) {
         .map(|op| (format!("backup_plan.{op}"), Some(ns.clone())))
         .collect();
     assert_eq!(operations, expected);
+}
+
+async fn a_plan_whose_namespace_is_gone_records_why_and_moves_on(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path());
+    let ns = filled(f, "gone").await;
+    let saved = jobs.save_plan(&me(), None, &plan(Some(&ns), "0 * * * *")).await.unwrap();
+    f.kv.delete_namespace(&me(), &ns).await.unwrap();
+    assert_err(jobs.run_plan_now(&me(), &saved.id).await, "not_found", "namespace_id");
+    assert!(jobs.tick(saved.next_run_at).await.unwrap().is_empty(), "no job for a namespace that is gone");
+    let after = jobs.get_plan(&me(), &saved.id).await.unwrap();
+    assert!(after.last_error.as_deref().is_some_and(|e| e.contains("namespace_id")), "{after:?}");
+    assert!(after.last_job_ids.is_empty());
+    assert_eq!(after.next_run_at, saved.next_run_at + 3600, "the schedule moves on");
+    assert!(jobs.tick(saved.next_run_at).await.unwrap().is_empty());
 }

@@ -799,4 +799,23 @@ mod tests {
         let err = Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("adress"), "{err:#}");
     }
+
+    #[test]
+    fn the_schedule_interval_is_30_seconds_0_to_turn_it_off_and_at_most_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "schedule-interval-secs = 0\n").unwrap();
+        let with = |secs: Option<u64>| ServeArgs {
+            config: Some(file.clone()),
+            schedule_interval_secs: secs,
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(&with(None)).unwrap().schedule_interval_secs, 0, "the file's 0");
+        assert_eq!(Config::resolve(&with(Some(45))).unwrap().schedule_interval_secs, 45);
+        let err = Config::resolve(&with(Some(86_401))).unwrap_err();
+        assert!(err.to_string().starts_with("schedule-interval-secs:"), "{err}");
+        let defaults = ServeArgs { config: Some(dir.path().join("none.toml")), ..Default::default() };
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        assert_eq!(Config::resolve(&defaults).unwrap().schedule_interval_secs, 30);
+    }
 }

@@ -237,7 +237,7 @@ impl Jobs {
         let paused = input.paused.or(old.as_ref().map(|o| o.paused)).unwrap_or(false);
         // An edit that keeps the cron (and does not unpause) leaves the schedule's columns to
         // the database: a run claimed meanwhile is not undone.
-        let keep_schedule = old.as_ref().is_some_and(|o| o.cron == c.cron && !(o.paused && !paused));
+        let keep_schedule = old.as_ref().is_some_and(|o| o.cron == c.cron && (paused || !o.paused));
         let next_run_at = match &old {
             Some(o) if keep_schedule => o.next_run_at,
             _ => next_occurrence(&c.cron, now)?,
