@@ -530,6 +530,54 @@ mod tests {
         assert_eq!(next_occurrence("30 3 * * *", midnight).unwrap(), midnight + 3 * 3600 + 1800);
     }
 
+    /// Odd patterns and moments answer an occurrence or an error naming `cron`, never a panic.
+    #[test]
+    fn odd_patterns_and_moments_never_panic() {
+        let patterns = [
+            "L L L L L",
+            "0 0 L * *",
+            "0 0 LW * *",
+            "0 0 15W * *",
+            "0 0 * * 5#5",
+            "0 0 * * 5L",
+            "*/0 * * * *",
+            "0-59/60 * * * *",
+            "59-0 * * * *",
+            "0 0 ? * ?",
+            "@reboot",
+            "@yearly",
+            "@annually",
+            "@weekly",
+            "0 0 29 2 *",
+            "0 0 31 4 *",
+            "0 0 * * 7",
+            "0 0 * * 8",
+            "0 0 0 * *",
+            "0 0 * 0 *",
+            "0 0 * 13 *",
+            "#",
+            "@",
+            "- - - - -",
+            "1,,2 * * * *",
+            "0 0 1-31/2 * MON-FRI",
+            "0 0 * * SUN#1",
+            "\u{663} * * * *",
+            "0 0 30 2 *",
+            "0 0 * * 0#9",
+            "4294967296 * * * *",
+            "-1 * * * *",
+            "/ * * * *",
+            "*/ * * * *",
+        ];
+        for pattern in patterns {
+            for after in [0, 1_795_996_800, -86_400, 95_617_584_000, i64::MAX, i64::MIN] {
+                if let Err(err) = next_occurrence(pattern, after) {
+                    assert_eq!(err.field(), Some("cron"), "{pattern}: {err}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn bad_cron_expressions_name_the_field() {
         for bad in ["", "* * *", "61 * * * *", "0 0 * * * *", "every day", &"*".repeat(300)] {
