@@ -199,6 +199,41 @@ pub struct BackupListDto {
     pub backups: Vec<BackupDto>,
 }
 
+/// A backup plan: a cron expression (UTC) for one namespace or every one (`namespace_id` null),
+/// a target and a retention. Times are unix seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupPlanDto {
+    pub id: String,
+    pub namespace_id: Option<String>,
+    pub prefix: Option<String>,
+    pub cron: String,
+    pub target: String,
+    /// The newest backups of the plan kept (per namespace).
+    pub keep_last: Option<u32>,
+    /// Days a backup of the plan is kept.
+    pub keep_days: Option<u32>,
+    pub paused: bool,
+    pub next_run_at: i64,
+    pub last_run_at: Option<i64>,
+    pub last_job_ids: Vec<String>,
+    /// Why the last run could not start a job, if it could not.
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupPlanListDto {
+    pub plans: Vec<BackupPlanDto>,
+}
+
+/// The jobs a plan's "run now" started (one per namespace).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupPlanRunDto {
+    pub jobs: Vec<JobStartedDto>,
+}
+
 /// How many keys of each class a restore finds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RestoreCountsDto {

@@ -50,7 +50,7 @@ pub struct AuditQuery {
 }
 
 /// Operations whose rows only admins read, wherever they were made.
-pub const ADMIN_OPERATION_PREFIXES: [&str; 2] = ["token.", "service."];
+pub const ADMIN_OPERATION_PREFIXES: [&str; 3] = ["token.", "service.", "backup_plan."];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {

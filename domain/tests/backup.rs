@@ -45,8 +45,12 @@ async fn export(jobs: &Jobs, ns: &str) -> Vec<u8> {
 
 /// Backs `ns` up; answers the backup's id.
 async fn backup(jobs: &Jobs, ns: &str, prefix: Option<&str>) -> String {
-    let spec =
-        JobSpec::Backup { namespace_id: ns.to_owned(), prefix: prefix.map(str::to_owned), target: "local".into() };
+    let spec = JobSpec::Backup {
+        namespace_id: ns.to_owned(),
+        prefix: prefix.map(str::to_owned),
+        target: "local".into(),
+        plan_id: None,
+    };
     let job = run(jobs, spec).await;
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     job.result.expect("a result")["backup_id"].as_str().expect("backup_id").to_owned()
@@ -256,7 +260,7 @@ async fn a_cancelled_backup_leaves_no_manifest(f: &Fixture) {
     for chunk in names.chunks(1000) {
         f.kv.put_many(&me(), &ns, chunk.iter().map(|n| put(n, &value)).collect()).await.unwrap();
     }
-    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "local".into() };
+    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "local".into(), plan_id: None };
     let job = jobs.start(&me(), spec).await.unwrap();
     let mut rx = loop {
         if let Some(rx) = jobs.subscribe(&job.id) {
@@ -297,7 +301,7 @@ async fn bad_ids_targets_and_prefixes_are_refused(f: &Fixture) {
     assert_eq!(missing.unwrap_err().status(), 404);
     let refused = jobs.preview_restore(&me(), &id, &into, None, RestoreMode::Add, "s3").await;
     common::assert_err_status(refused, "invalid_input", 400, "target");
-    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "elsewhere".into() };
+    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "elsewhere".into(), plan_id: None };
     common::assert_err_status(jobs.start(&me(), spec).await, "invalid_input", 400, "target");
     // A prefix outside the backup's.
     let refused = jobs.preview_restore(&me(), &id, &into, Some("b:"), RestoreMode::Add, "local").await;

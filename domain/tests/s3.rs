@@ -38,7 +38,7 @@ async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
 }
 
 fn backup_spec(ns: &str) -> JobSpec {
-    JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: S3_TARGET.into() }
+    JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: S3_TARGET.into(), plan_id: None }
 }
 
 async fn export(jobs: &Jobs, ns: &str) -> Vec<u8> {

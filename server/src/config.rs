@@ -265,6 +265,9 @@ pub struct ServeArgs {
     /// Days audit entries are kept [default: forever]
     #[arg(long, env = "KVM_AUDIT_RETENTION_DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// Seconds between looks for due backup plans (also once at start-up, for missed runs); 0 turns the scheduler off [default: 30]
+    #[arg(long, env = "KVM_SCHEDULE_INTERVAL_SECS")]
+    pub schedule_interval_secs: Option<u64>,
     /// Sign-in: `access` (Cloudflare Access tokens) or `none` (one person on this machine) [default: access when a team domain is set, else none]
     #[arg(long, env = "KVM_AUTH", value_parser = ["access", "none"])]
     pub auth: Option<String>,
@@ -341,6 +344,7 @@ struct FileConfig {
     export_ttl_hours: Option<u64>,
     instance_id: Option<String>,
     audit_retention_days: Option<u32>,
+    schedule_interval_secs: Option<u64>,
     auth: Option<String>,
     team_domain: Option<String>,
     policy_aud: Option<String>,
@@ -377,6 +381,8 @@ pub struct Config {
     pub instance_id: String,
     /// `None`: audit entries are kept forever.
     pub audit_retention_days: Option<u32>,
+    /// Seconds between looks for due backup plans; 0: backup plans are not run by this instance.
+    pub schedule_interval_secs: u64,
     pub auth: Auth,
     pub admins: Vec<String>,
     pub readonly_users: Vec<String>,
@@ -489,6 +495,7 @@ impl Default for Config {
             export_ttl_hours: 24,
             instance_id: domain::jobs::default_instance_id(),
             audit_retention_days: None,
+            schedule_interval_secs: domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
             auth: Auth::None { insecure_no_auth: false },
             admins: Vec::new(),
             readonly_users: Vec::new(),
@@ -632,6 +639,11 @@ impl Config {
                     anyhow::bail!("audit-retention-days: must be at least 1 (leave it unset to keep everything)")
                 }
                 days => days,
+            },
+            schedule_interval_secs: match args.schedule_interval_secs.or(file.schedule_interval_secs) {
+                None => domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
+                Some(n @ 0..=86_400) => n,
+                Some(n) => anyhow::bail!("schedule-interval-secs: {n} is more than a day (86400 seconds)"),
             },
         })
     }
@@ -794,5 +806,24 @@ mod tests {
         std::fs::write(&file, "adress = \"127.0.0.1:4000\"\n").unwrap();
         let err = Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("adress"), "{err:#}");
+    }
+
+    #[test]
+    fn the_schedule_interval_is_30_seconds_0_to_turn_it_off_and_at_most_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "schedule-interval-secs = 0\n").unwrap();
+        let with = |secs: Option<u64>| ServeArgs {
+            config: Some(file.clone()),
+            schedule_interval_secs: secs,
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(&with(None)).unwrap().schedule_interval_secs, 0, "the file's 0");
+        assert_eq!(Config::resolve(&with(Some(45))).unwrap().schedule_interval_secs, 45);
+        let err = Config::resolve(&with(Some(86_401))).unwrap_err();
+        assert!(err.to_string().starts_with("schedule-interval-secs:"), "{err}");
+        let defaults = ServeArgs { config: Some(dir.path().join("none.toml")), ..Default::default() };
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        assert_eq!(Config::resolve(&defaults).unwrap().schedule_interval_secs, 30);
     }
 }

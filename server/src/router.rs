@@ -65,6 +65,11 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");
     }
     jobs.spawn_supervisor(SUPERVISE_INTERVAL);
+    match config.schedule_interval_secs {
+        0 => tracing::info!("backup plans are not run by this instance (schedule interval 0)"),
+        // The first look is at once: a run missed while the server was down runs now, once.
+        secs => drop(jobs.spawn_scheduler(Duration::from_secs(secs))),
+    }
     let orphan_age = Duration::from_secs(domain::limits::ORPHAN_UPLOAD_AGE_SECONDS);
     // At start-up no upload is being received, so any file no job will read goes at once.
     match jobs.purge_orphan_uploads(Duration::ZERO).await {

@@ -413,3 +413,41 @@ async fn a_backup_is_listed_and_restored_with_a_dry_run_first() {
     let res = server.call("start_backup", json!({ "namespace_id": ns, "prefix": "a\u{0}" })).await;
     assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("prefix")), "{}", res.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_plans_are_saved_run_paused_and_deleted() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "plan-http").await;
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "a", "value": "1" })).await;
+    for (body, field) in [
+        (json!({ "namespace_id": ns, "cron": "every day" }), "cron"),
+        (json!({ "namespace_id": ns, "cron": "0 3 * * *", "keep_last": 0 }), "keep_last"),
+        (json!({ "namespace_id": ns, "cron": "0 3 * * *", "keep_days": 4000 }), "keep_days"),
+        (json!({ "namespace_id": ns, "cron": "0 3 * * *", "target": "s3" }), "target"),
+    ] {
+        let res = server.call("save_backup_plan", body.clone()).await;
+        assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some(field)), "{body}: {}", res.text());
+    }
+    let plan = server.ok("save_backup_plan", json!({ "namespace_id": ns, "cron": "0 3 * * *", "keep_last": 2 })).await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    assert_eq!((plan["keep_last"].as_u64(), plan["paused"].as_bool()), (Some(2), Some(false)), "{plan}");
+    let listed = server.ok("list_backup_plans", json!({})).await;
+    assert_eq!(listed["plans"].as_array().unwrap().len(), 1, "{listed}");
+
+    let run = server.ok("run_backup_plan_now", json!({ "plan_id": id })).await;
+    let job_id = run["jobs"][0]["job_id"].as_str().unwrap().to_owned();
+    let job = finished(&server, &job_id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["plan_id"], id.as_str());
+    assert_eq!(job["result"]["pruned"], 0);
+
+    let paused = server.ok("set_backup_plan_paused", json!({ "plan_id": id, "paused": true })).await;
+    assert_eq!(paused["paused"], true);
+    assert_eq!(paused["next_run_at"], plan["next_run_at"]);
+    let edited = server.ok("save_backup_plan", json!({ "plan_id": id, "namespace_id": ns, "cron": "@daily" })).await;
+    assert_eq!((edited["cron"].as_str(), edited["paused"].as_bool()), (Some("@daily"), Some(true)), "{edited}");
+    server.ok("delete_backup_plan", json!({ "plan_id": id })).await;
+    let res = server.call("run_backup_plan_now", json!({ "plan_id": id })).await;
+    assert_eq!((res.status, res.json()["error"]["field"].as_str()), (404, Some("plan_id")), "{}", res.text());
+    assert_eq!(server.ok("list_backup_plans", json!({})).await["plans"], json!([]));
+}

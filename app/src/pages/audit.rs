@@ -21,7 +21,7 @@ use crate::serverfns::audit::list_audit;
 use crate::serverfns::namespaces::list_namespaces;
 
 const PAGE_SIZE: u32 = 100;
-const OPERATIONS: [&str; 20] = [
+const OPERATIONS: [&str; 26] = [
     "namespace.create",
     "namespace.rename",
     "namespace.delete",
@@ -42,6 +42,12 @@ const OPERATIONS: [&str; 20] = [
     "job.cancelled",
     "token.create",
     "token.revoke",
+    "backup_plan.create",
+    "backup_plan.update",
+    "backup_plan.pause",
+    "backup_plan.resume",
+    "backup_plan.run",
+    "backup_plan.delete",
 ];
 const SOURCES: [&str; 6] = ["console", "script", "cf-api", "kevi", "cli", "job"];
 

@@ -1,11 +1,12 @@
 //! Backups and restores (issue 17): start a backup job, list the backups of the server's
-//! backup target, preview (`dry_run`) or start a restore job.
+//! backup target, preview (`dry_run`) or start a restore job; backup plans (schedules, for
+//! admins): list, save, pause, run now, delete.
 
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::actor;
 use leptos::prelude::*;
 
-use crate::dto::{BackupListDto, JobStartedDto, RestoreDto};
+use crate::dto::{BackupListDto, BackupPlanDto, BackupPlanListDto, BackupPlanRunDto, JobStartedDto, RestoreDto};
 use crate::error::{AppError, Json};
 
 #[cfg(feature = "ssr")]
@@ -25,7 +26,7 @@ pub async fn start_backup(
     prefix: Option<String>,
     target: Option<String>,
 ) -> Result<JobStartedDto, AppError> {
-    start(domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target) }).await
+    start(domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target), plan_id: None }).await
 }
 
 /// The backups of the target (`local` unless named), newest first: namespace, prefix, key
@@ -81,4 +82,51 @@ pub async fn restore_backup(
         return Ok(RestoreDto::Preview(Box::new(preview.into())));
     }
     Ok(RestoreDto::Started(jobs.start_restore(&actor(), &backup_id, &into, prefix, mode, &target).await?.into()))
+}
+
+/// The backup plans (admins only; 403 otherwise), oldest first.
+#[server(endpoint = "list_backup_plans", input = Json)]
+pub async fn list_backup_plans() -> Result<BackupPlanListDto, AppError> {
+    let plans = jobs()?.list_plans(&actor()).await?;
+    Ok(BackupPlanListDto { plans: plans.into_iter().map(Into::into).collect() })
+}
+
+/// Makes a backup plan (without `plan_id`) or edits one (admins only): `cron` (five fields or
+/// `@daily` and the like, UTC), `namespace_id` (absent: every namespace, one backup job each),
+/// `prefix`, `target` (`local` unless named), `keep_last` (1 to 10,000) and `keep_days` (1 to
+/// 3,650): a completed run deletes the plan's older backups of that namespace beyond either.
+/// Each field is checked (400 naming it).
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "save_backup_plan", input = Json)]
+pub async fn save_backup_plan(
+    plan_id: Option<String>,
+    namespace_id: Option<String>,
+    prefix: Option<String>,
+    cron: String,
+    target: Option<String>,
+    keep_last: Option<i64>,
+    keep_days: Option<i64>,
+    paused: Option<bool>,
+) -> Result<BackupPlanDto, AppError> {
+    let input = domain::jobs::PlanInput { namespace_id, prefix, cron, target, keep_last, keep_days, paused };
+    Ok(jobs()?.save_plan(&actor(), plan_id.as_deref(), &input).await?.into())
+}
+
+/// Pauses a plan, or resumes it (its next run is then the first one from now).
+#[server(endpoint = "set_backup_plan_paused", input = Json)]
+pub async fn set_backup_plan_paused(plan_id: String, paused: bool) -> Result<BackupPlanDto, AppError> {
+    Ok(jobs()?.set_plan_paused(&actor(), &plan_id, paused).await?.into())
+}
+
+/// Starts a plan's backup job(s) now; its schedule is unchanged.
+#[server(endpoint = "run_backup_plan_now", input = Json)]
+pub async fn run_backup_plan_now(plan_id: String) -> Result<BackupPlanRunDto, AppError> {
+    let started = jobs()?.run_plan_now(&actor(), &plan_id).await?;
+    Ok(BackupPlanRunDto { jobs: started.into_iter().map(Into::into).collect() })
+}
+
+/// Deletes a plan; its backups stay (and are no longer pruned). Answers the plan as it was.
+#[server(endpoint = "delete_backup_plan", input = Json)]
+pub async fn delete_backup_plan(plan_id: String) -> Result<BackupPlanDto, AppError> {
+    Ok(jobs()?.delete_plan(&actor(), &plan_id).await?.into())
 }

@@ -194,6 +194,28 @@ pub(crate) mod ssr {
         }
     }
 
+    impl From<domain::jobs::BackupPlan> for BackupPlanDto {
+        fn from(p: domain::jobs::BackupPlan) -> Self {
+            Self {
+                id: p.id,
+                namespace_id: p.namespace_id,
+                prefix: p.prefix,
+                cron: p.cron,
+                target: p.target,
+                keep_last: p.keep_last,
+                keep_days: p.keep_days,
+                paused: p.paused,
+                next_run_at: p.next_run_at,
+                last_run_at: p.last_run_at,
+                last_job_ids: p.last_job_ids,
+                last_error: p.last_error,
+                created_by: p.created_by,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            }
+        }
+    }
+
     impl From<domain::jobs::RestorePreview> for RestorePreviewDto {
         fn from(p: domain::jobs::RestorePreview) -> Self {
             let c = p.counts;

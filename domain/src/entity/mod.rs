@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod backup_plan;
 pub mod job;
 pub mod job_event;
 pub mod job_failure;

@@ -304,6 +304,9 @@ pub struct Manifest {
     pub sha256: String,
     pub created_by: String,
     pub job_id: String,
+    /// The backup plan that made it; only such backups are pruned, by that plan's retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
 }
 
 /// A backup as listed: from its manifest, or `incomplete` when it has none.
@@ -450,6 +453,7 @@ pub(super) async fn backup(
     store: Arc<dyn BackupStore>,
     namespace_id: &str,
     prefix: Option<&str>,
+    plan_id: Option<&str>,
 ) -> DomainResult<Outcome> {
     // A backup always starts over, under a new id.
     ctx.job.processed = 0;
@@ -491,6 +495,7 @@ pub(super) async fn backup(
         sha256,
         created_by: ctx.job.created_by.clone(),
         job_id: ctx.job.id.clone(),
+        plan_id: plan_id.map(str::to_owned),
     };
     let text = serde_json::to_vec_pretty(&manifest).map_err(DomainError::internal)?;
     let written = async {
@@ -506,7 +511,7 @@ pub(super) async fn backup(
         let _ = store.delete(&ObjectName::data(&id)).await;
         return Err(err);
     }
-    Ok(Outcome::Completed(Some(serde_json::json!({
+    let mut result = serde_json::json!({
         "backup_id": id.as_str(),
         "location": store.location(),
         "key_count": count,
@@ -514,7 +519,52 @@ pub(super) async fn backup(
         "uncompressed_bytes": uncompressed,
         "sha256": manifest.sha256,
         "snapshot_at": snapshot_at,
-    }))))
+    });
+    if let Some(plan_id) = plan_id {
+        // The plan's retention, once this backup is complete: part of the same job. The backup
+        // stands whatever pruning meets; a failure is recorded beside it.
+        result["plan_id"] = plan_id.into();
+        match super::schedule::prune_after(ctx, store.as_ref(), plan_id, &namespace.id, &id).await {
+            Ok(pruned) => {
+                result["pruned"] = pruned.len().into();
+                result["pruned_backup_ids"] = pruned.iter().map(BackupId::as_str).collect::<Vec<_>>().into();
+            }
+            Err(err) => {
+                tracing::warn!(%err, plan = plan_id, "pruning a backup plan's older backups failed");
+                result["pruned"] = 0.into();
+                result["prune_error"] = err.to_string().into();
+            }
+        }
+    }
+    Ok(Outcome::Completed(Some(result)))
+}
+
+/// The complete backups of `store` that `plan_id` made of `namespace_id`: each id with the moment
+/// it stands for. Backups without the plan's id (manual ones, another plan's) are never among
+/// them; a manifest that cannot be read is left out (and so never pruned).
+pub(super) async fn plan_backups(
+    store: &dyn BackupStore,
+    plan_id: &str,
+    namespace_id: &str,
+) -> DomainResult<Vec<(BackupId, i64)>> {
+    let mut out = Vec::new();
+    for (name, _) in store.list().await? {
+        if name.file != MANIFEST_OBJECT {
+            continue;
+        }
+        let Ok(manifest) = read_manifest(store, &name.backup).await else { continue };
+        if manifest.plan_id.as_deref() == Some(plan_id) && manifest.namespace_id == namespace_id {
+            out.push((name.backup, manifest.snapshot_at));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a backup: its manifest first, so that a deletion cut short leaves an `incomplete`
+/// folder (never restored), never a complete backup with damaged data; then its data.
+pub(super) async fn delete_backup(store: &dyn BackupStore, id: &BackupId) -> DomainResult<()> {
+    store.delete(&ObjectName::manifest(id)).await?;
+    store.delete(&ObjectName::data(id)).await
 }
 
 /// Writes the data object; `None` when the job was cancelled.

@@ -8,6 +8,7 @@ mod model;
 mod ops;
 mod rows;
 pub mod s3;
+pub mod schedule;
 pub mod transfer;
 mod uploads;
 
@@ -25,6 +26,7 @@ pub use backup::{
     RestorePreview,
 };
 pub use model::*;
+pub use schedule::{BackupPlan, PlanInput};
 
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
@@ -375,6 +377,9 @@ impl Jobs {
 
     /// Validates a job, records it `queued` and starts it in the background.
     pub async fn start(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        if let JobSpec::Backup { plan_id: Some(_), .. } = &spec {
+            return Err(DomainError::invalid("plan_id", "plan_id: set only by a backup plan's run (run_plan_now)"));
+        }
         if let JobSpec::Restore { backup_id, prefix, target, .. } = &spec {
             self.check_restore(actor, backup_id, prefix.as_deref(), target).await?;
         }

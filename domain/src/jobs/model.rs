@@ -181,6 +181,10 @@ pub enum JobSpec {
         /// The configured target the backup goes to (`local`: the backup directory).
         #[serde(default = "default_target")]
         target: String,
+        /// The backup plan that started it (recorded in the manifest; its retention prunes
+        /// the plan's older backups once this one is complete). Set by a plan's run only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan_id: Option<String>,
     },
     /// Writes a backup back into `namespace_id` (the target namespace), through the write path.
     Restore {

@@ -167,7 +167,7 @@ fn check_selection(selection: &Selection) -> DomainResult<()> {
     }
 }
 
-fn check_prefix(prefix: &str) -> DomainResult<()> {
+pub(super) fn check_prefix(prefix: &str) -> DomainResult<()> {
     if prefix.len() > limits::MAX_KEY_BYTES || prefix.contains('\0') {
         return Err(DomainError::invalid(
             "prefix",
@@ -475,9 +475,9 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             import(ctx, actor, namespace_id, &path, *collision, *format).await
         }
         JobSpec::Rewind { namespace_id, prefix, at } => rewind(ctx, actor, namespace_id, prefix.as_deref(), *at).await,
-        JobSpec::Backup { namespace_id, prefix, target } => {
+        JobSpec::Backup { namespace_id, prefix, target, plan_id } => {
             let store = ctx.jobs().backup_store(target)?;
-            super::backup::backup(ctx, store, namespace_id, prefix.as_deref()).await
+            super::backup::backup(ctx, store, namespace_id, prefix.as_deref(), plan_id.as_deref()).await
         }
         JobSpec::Restore { namespace_id, backup_id, prefix, mode, target } => {
             let store = ctx.jobs().backup_store(target)?;
