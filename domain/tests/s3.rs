@@ -3,7 +3,8 @@
 //! and an equal restore that brings the export back byte-identical; a backup larger than one
 //! part goes up as a multipart upload and restores whole; wrong credentials fail the job with
 //! the service's reason and write nothing; the server going away mid-upload fails the job with
-//! the reason and leaves neither data nor manifest; deleting a backup's objects.
+//! the reason and leaves neither data nor manifest; deleting a backup's objects; a plan's
+//! retention pruning its own old backups from the bucket.
 
 mod common;
 
@@ -22,6 +23,7 @@ both!(
     a_backup_larger_than_a_part_is_a_multipart_upload,
     wrong_credentials_fail_the_backup_and_write_nothing,
     the_server_going_away_mid_backup_fails_the_job_and_leaves_no_backup,
+    a_plans_retention_prunes_its_old_backups_from_the_bucket,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path) -> Jobs {
@@ -204,4 +206,42 @@ async fn the_server_going_away_mid_backup_fails_the_job_and_leaves_no_backup(f: 
     let error = job.error_message.unwrap_or_default();
     assert!(error.contains("s3://kvm-backups/away"), "the error names the target: {error}");
     assert!(objects(&server, "away").await.is_empty(), "no data and no manifest are visible");
+}
+
+async fn a_plans_retention_prunes_its_old_backups_from_the_bucket(f: &Fixture) {
+    let server = S3Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path());
+    jobs.add_backup_target(S3_TARGET, server.store("plans", server.options()));
+    let ns = namespace(f, "s3-plan").await;
+    f.kv.put_many(&me(), &ns, (0..20).map(|i| put(&name(i), "v")).collect()).await.unwrap();
+    // A backup made by hand is never the plan's to prune.
+    let manual = run(&jobs, backup_spec(&ns)).await;
+    assert_eq!(manual.status, JobStatus::Completed, "{manual:?}");
+    let input = domain::jobs::schedule::PlanInput {
+        namespace_id: Some(ns.clone()),
+        cron: "@daily".into(),
+        target: Some(S3_TARGET.into()),
+        keep_last: Some(2),
+        ..Default::default()
+    };
+    let plan = jobs.save_plan(&me(), None, &input).await.expect("save the plan");
+    let mut made = Vec::new();
+    for _ in 0..4 {
+        let started = jobs.run_plan_now(&me(), &plan.id).await.expect("run the plan");
+        let job = common::wait(&jobs, &started[0].id).await;
+        assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+        made.push(job.result.unwrap()["backup_id"].as_str().unwrap().to_owned());
+        // Backup ids name the second they were made in; the next one needs a later second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let mut listed: Vec<String> =
+        jobs.list_backups(&me(), S3_TARGET).await.unwrap().into_iter().map(|b| b.backup_id).collect();
+    listed.sort();
+    let mut kept =
+        vec![manual.result.unwrap()["backup_id"].as_str().unwrap().to_owned(), made[2].clone(), made[3].clone()];
+    kept.sort();
+    assert_eq!(listed, kept, "the plan keeps its last two and the manual backup");
+    let stored = objects(&server, "plans").await;
+    assert_eq!(stored.len(), 6, "the pruned backups' objects are gone from the bucket: {stored:?}");
 }
