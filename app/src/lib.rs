@@ -5,6 +5,7 @@
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 pub mod components;
+pub mod diff;
 pub mod dto;
 pub mod error;
 pub mod format;

@@ -181,18 +181,28 @@ async fn child(url: &str, ns: &str, dir: &Path, what: &str, s3: Option<(u16, Str
     let sampler = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let mut peak = 0;
+            let (mut peak, mut outside) = (0, 0);
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                peak = peak.max(status_kb("RssAnon:"));
+                let heap = status_kb("RssAnon:");
+                peak = peak.max(heap);
+                outside = outside.max(heap.saturating_sub(sqlite_kb()));
                 std::thread::sleep(Duration::from_millis(2));
             }
-            peak
+            (peak, outside)
         })
     };
     let took = run(&jobs, spec).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.join().unwrap_or(0);
-    println!("{before} {peak} {:.3}", took.as_secs_f64());
+    let (peak, outside) = sampler.join().unwrap_or((0, 0));
+    println!("{before} {peak} {:.3} {outside}", took.as_secs_f64());
+}
+
+/// What SQLite's own allocator holds now (its page caches, bounded by `cache_size` per
+/// connection), in KiB.
+fn sqlite_kb() -> u64 {
+    // SAFETY: sqlite3_memory_used takes no arguments and only reads SQLite's counters.
+    let bytes = unsafe { libsqlite3_sys::sqlite3_memory_used() };
+    u64::try_from(bytes).unwrap_or(0) / 1024
 }
 
 async fn seed(kv: &Kv, ns: &str, rows: &[(String, String)]) {
@@ -205,8 +215,18 @@ async fn seed(kv: &Kv, ns: &str, rows: &[(String, String)]) {
     }
 }
 
-/// Runs `what` on `ns` in a child process: (heap before, peak heap) in KiB and seconds.
-fn measure(url: &str, ns: &str, dir: &Path, what: Measured, server: Option<&s3::S3Server>) -> (u64, u64, f64) {
+/// One child's figures: heap before and at its peak, in KiB, the job's seconds, and the peak of
+/// the heap outside SQLite's own allocator (its page caches), in KiB.
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    before: u64,
+    peak: u64,
+    secs: f64,
+    outside_sqlite: u64,
+}
+
+/// Runs `what` on `ns` in a child process.
+fn measure(url: &str, ns: &str, dir: &Path, what: Measured, server: Option<&s3::S3Server>) -> Figures {
     let kind = match what {
         Measured::Export => "export".to_owned(),
         Measured::BackupDir => "backup-dir".to_owned(),
@@ -223,9 +243,10 @@ fn measure(url: &str, ns: &str, dir: &Path, what: Measured, server: Option<&s3::
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.split_whitespace();
     let before = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let after = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let peak = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
     let secs = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    (before, after, secs)
+    let outside_sqlite = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    Figures { before, peak, secs, outside_sqlite }
 }
 
 #[tokio::main]
@@ -397,16 +418,28 @@ async fn main() {
     drop(big_rows);
     println!("[jobs] seeding {big} keys took {:.1} s", t.elapsed().as_secs_f64());
     let large = side_by_side(&url, &big_ns, big, dir.path(), &server);
-    for (i, what) in [Measured::BackupDir, Measured::BackupS3].into_iter().enumerate() {
-        let (small_peak, large_peak) = (small[i + 1].1 as f64 / 1024.0, large[i + 1].1 as f64 / 1024.0);
-        println!("[jobs] {} peak heap: {small_peak:.1} MB at {n} keys, {large_peak:.1} MB at {big} keys", what.name());
-        common::goals::record(
-            "jobs",
-            &format!("{} peak heap, {big} keys / {n} keys", what.name()),
-            large_peak / small_peak.max(1.0),
-            "x",
-            common::goals::Goal::AtMost(1.25),
+    // SQLite's page caches grow with what is read up to their bound (`cache_size`, 64 MiB a
+    // connection), the export's as much as the backups'; what must not grow is the rest.
+    for (i, what) in [Measured::Export, Measured::BackupDir, Measured::BackupS3].into_iter().enumerate() {
+        let mb = |kb: u64| kb as f64 / 1024.0;
+        let (small, large) = (small[i], large[i]);
+        println!(
+            "[jobs] {} peak heap: {:.1} MB at {n} keys, {:.1} MB at {big} keys; outside SQLite's page caches: {:.1} MB and {:.1} MB",
+            what.name(),
+            mb(small.peak),
+            mb(large.peak),
+            mb(small.outside_sqlite),
+            mb(large.outside_sqlite)
         );
+        if what != Measured::Export {
+            common::goals::record(
+                "jobs",
+                &format!("{} peak heap outside SQLite's page caches, {big} keys / {n} keys", what.name()),
+                mb(large.outside_sqlite) / mb(small.outside_sqlite).max(1.0),
+                "x",
+                common::goals::Goal::AtMost(1.25),
+            );
+        }
     }
     restores(&jobs, dir.path(), &[(n, &ns), (big, &big_ns)]).await;
 
@@ -432,32 +465,50 @@ async fn main() {
     );
 }
 
-/// The export and the two backups of `ns` (`keys` keys), each in a child process: printed side
-/// by side, each backup's time recorded against the export's (goal: within 1.5x). Answers
-/// (heap before, peak heap, seconds) of each, in that order.
-fn side_by_side(url: &str, ns: &str, keys: usize, dir: &Path, server: &s3::S3Server) -> Vec<(u64, u64, f64)> {
+/// The export and the two backups of `ns` (`keys` keys), each in a child process of its own,
+/// three rounds taken in turn (so that a busy moment of the machine falls on all three alike),
+/// medians printed side by side and each backup's time recorded against the export's (goal:
+/// within 1.5x). Answers each one's median figures (with the highest peaks), in that order.
+fn side_by_side(url: &str, ns: &str, keys: usize, dir: &Path, server: &s3::S3Server) -> Vec<Figures> {
     let all = [Measured::Export, Measured::BackupDir, Measured::BackupS3];
-    let measured: Vec<_> = all.iter().map(|&what| measure(url, ns, dir, what, Some(server))).collect();
-    let export_secs = measured[0].2;
-    for (what, (before, peak, secs)) in all.iter().zip(&measured) {
+    let mut rounds: Vec<Vec<Figures>> = vec![Vec::new(); all.len()];
+    for _ in 0..3 {
+        for (i, &what) in all.iter().enumerate() {
+            rounds[i].push(measure(url, ns, dir, what, Some(server)));
+        }
+    }
+    let medians: Vec<Figures> = rounds
+        .into_iter()
+        .map(|mut runs| {
+            runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+            let mut figures = runs[runs.len() / 2];
+            figures.peak = runs.iter().map(|f| f.peak).max().unwrap_or(0);
+            figures.outside_sqlite = runs.iter().map(|f| f.outside_sqlite).max().unwrap_or(0);
+            figures
+        })
+        .collect();
+    let export_secs = medians[0].secs;
+    for (what, f) in all.iter().zip(&medians) {
         println!(
-            "[jobs] {} of {keys} keys: {secs:.2} s ({:.0} keys/s), peak heap {:.1} MB (before: {:.1} MB)",
+            "[jobs] {} of {keys} keys, median of 3: {:.2} s ({:.0} keys/s); highest peak heap {:.1} MB, {:.1} MB of it outside SQLite's page caches (before: {:.1} MB)",
             what.name(),
-            keys as f64 / secs.max(1e-9),
-            *peak as f64 / 1024.0,
-            *before as f64 / 1024.0
+            f.secs,
+            keys as f64 / f.secs.max(1e-9),
+            f.peak as f64 / 1024.0,
+            f.outside_sqlite as f64 / 1024.0,
+            f.before as f64 / 1024.0
         );
         if *what != Measured::Export {
             common::goals::record(
                 "jobs",
-                &format!("{} / export, {keys} keys", what.name()),
-                secs / export_secs.max(1e-9),
+                &format!("{} / export, {keys} keys, medians of 3", what.name()),
+                f.secs / export_secs.max(1e-9),
                 "x",
                 common::goals::Goal::AtMost(1.5),
             );
         }
     }
-    measured
+    medians
 }
 
 /// A restore of the latest directory backup of each namespace into a new namespace, timed.

@@ -188,7 +188,8 @@ async fn wrong_credentials_fail_the_backup_and_write_nothing(f: &Fixture) {
 }
 
 async fn the_server_going_away_mid_backup_fails_the_job_and_leaves_no_backup(f: &Fixture) {
-    const KEYS: usize = 200;
+    // About 19 MiB of hex digits: about 10 MiB compressed, cut after 7.
+    const KEYS: usize = 300;
     let server = S3Server::start().await;
     let cut = Cut::start(server.port, 7 * 1024 * 1024).await;
     let dir = tempfile::tempdir().unwrap();

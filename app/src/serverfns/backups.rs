@@ -2,6 +2,9 @@
 //! backup target, preview (`dry_run`) or start a restore job; backup plans (schedules, for
 //! admins): list, save, pause, run now, delete.
 
+// A server function's arguments are its JSON body's fields.
+#![allow(clippy::too_many_arguments)]
+
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::actor;
 use leptos::prelude::*;
@@ -46,7 +49,6 @@ pub async fn list_backups(target: Option<String>) -> Result<BackupListDto, AppEr
 /// is made) and the answer is the preview: counts of keys created, changed, deleted, unchanged,
 /// kept, expired and failed, with the first 20 names of each. Otherwise a `restore` job starts;
 /// it compares each batch again as it runs.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "restore_backup", input = Json)]
 pub async fn restore_backup(
     backup_id: String,
@@ -96,7 +98,6 @@ pub async fn list_backup_plans() -> Result<BackupPlanListDto, AppError> {
 /// `prefix`, `target` (`local` unless named), `keep_last` (1 to 10,000) and `keep_days` (1 to
 /// 3,650): a completed run deletes the plan's older backups of that namespace beyond either.
 /// Each field is checked (400 naming it).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_backup_plan", input = Json)]
 pub async fn save_backup_plan(
     plan_id: Option<String>,

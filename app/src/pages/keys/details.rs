@@ -1,7 +1,9 @@
-//! The key editor's "Tags & metadata" and "History" tabs.
+//! The key editor's "Tags & metadata" and "History" tabs (a version compared with another or the
+//! current value: `compare.rs`).
 
 use leptos::prelude::*;
 
+use super::compare::VersionCompare;
 use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT, LABEL};
@@ -249,6 +251,7 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
     };
     let viewing = RwSignal::new(None::<KeyVersionDto>);
     let restored = RwSignal::new(None::<i64>);
+    let (compare_ns, compare_key) = (namespace_id.clone(), key.clone());
     let history = Action::new(move |(op, version): &(VersionOp, i64)| {
         version_call(namespace_id.clone(), key.clone(), *op, *version)
     });
@@ -262,6 +265,9 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
             versions.refetch();
             on_restored.run(());
         }
+    });
+    let listed = Signal::derive(move || {
+        versions.get().and_then(Result::ok).map(|l| l.versions.iter().map(|v| v.version).collect()).unwrap_or_default()
     });
     let view_version = move |version: i64| {
         history.dispatch((VersionOp::View, version));
@@ -294,10 +300,12 @@ pub fn HistoryPanel(namespace_id: String, key: String, on_restored: Callback<()>
                     .get()
                     .map(|v| {
                         let shown = v.value.clone().or(v.value_base64.clone().map(|b| format!("(base64) {b}"))).unwrap_or_default();
+                        let (label, heading) = (format!("Version {}", v.version), format!("Version {} · {}", v.version, format::bytes(v.size)));
                         view! {
-                            <section aria-label=format!("Version {}", v.version) class="rounded-md border border-slate-200 p-2 dark:border-slate-800">
-                                <h3 class="text-sm font-medium">{format!("Version {} · {}", v.version, format::bytes(v.size))}</h3>
+                            <section aria-label=label class="rounded-md border border-slate-200 p-2 dark:border-slate-800">
+                                <h3 class="text-sm font-medium">{heading}</h3>
                                 <pre class="mt-1 max-h-60 overflow-auto text-xs whitespace-pre-wrap break-all" data-testid="version-value">{shown}</pre>
+                                <VersionCompare namespace_id=compare_ns.clone() key=compare_key.clone() shown=v versions=listed />
                             </section>
                         }
                     })

@@ -2,6 +2,7 @@
 
 mod add;
 mod bulk;
+mod compare;
 mod details;
 mod editor;
 mod form;
