@@ -558,3 +558,68 @@ async fn large_values_are_read_from_cloudflare_a_byte_budget_at_a_time() {
         assert!(item["value"].as_str() == Some(value(i).as_str()), "big/{i:02} exported whole");
     }
 }
+
+/// Every key of a namespace on A with its value, metadata and expiration.
+async fn contents_on(a: &TestServer, ns: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for key in keys_on(a, ns).await {
+        let name = key["name"].as_str().unwrap();
+        let got = a.ok("get_key", json!({ "namespace_id": ns, "key": name })).await;
+        out.push(json!([name, got["value"], got["metadata"], got["expiration"]]));
+    }
+    out
+}
+
+/// Backups and restores over the Cloudflare backend (issue 17): B backs up a namespace that
+/// lives on A (playing Cloudflare); the keys then change on A, behind B's back; B's preview of a
+/// "make equal" restore counts the change exactly, and the restore brings A's keys back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_and_an_equal_restore_work_over_the_cloudflare_backend() {
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let (_proxy, base_url) = Proxy::start(&format!("http://{}", a.addr)).await;
+    let b = TestServer::over_cloudflare(base_url, secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "backed-up" })).await["id"].as_str().unwrap().to_owned();
+    let expiration = domain::now_unix() + 86_400;
+    for i in 0..30 {
+        let mut key =
+            json!({ "namespace_id": ns, "key": format!("k{i:02}"), "value": format!("v{i}"), "metadata": { "i": i } });
+        if i % 3 == 0 {
+            key["expiration"] = json!(expiration);
+        }
+        b.ok("put_key", key).await;
+    }
+    let before = contents_on(&a, &ns).await;
+    assert_eq!(before.len(), 30);
+
+    let started = b.ok("start_backup", json!({ "namespace_id": ns })).await;
+    let job = finished(&b, started["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["key_count"], 30, "{job}");
+    let backup_id = job["result"]["backup_id"].as_str().unwrap().to_owned();
+
+    // Changed on A directly: 10 values, 5 deletions, 4 new keys.
+    for i in 0..10 {
+        a.ok("put_key", json!({ "namespace_id": ns, "key": format!("k{i:02}"), "value": "changed" })).await;
+    }
+    for i in 10..15 {
+        a.ok("delete_key", json!({ "namespace_id": ns, "key": format!("k{i:02}") })).await;
+    }
+    for i in 50..54 {
+        a.ok("put_key", json!({ "namespace_id": ns, "key": format!("k{i:02}"), "value": "new" })).await;
+    }
+    let ask = json!({ "backup_id": backup_id, "namespace_id": ns, "mode": "equal", "dry_run": true });
+    let preview = b.ok("restore_backup", ask).await;
+    let c = &preview["counts"];
+    assert_eq!(
+        (&c["created"], &c["changed"], &c["deleted"], &c["unchanged"]),
+        (&json!(5), &json!(10), &json!(4), &json!(15)),
+        "{preview}"
+    );
+
+    let ask = json!({ "backup_id": backup_id, "namespace_id": ns, "mode": "equal" });
+    let started = b.ok("restore_backup", ask).await;
+    let job = finished(&b, started["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(contents_on(&a, &ns).await, before, "A holds the backup's keys again, values, metadata and expirations");
+}
