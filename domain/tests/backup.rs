@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Fixture, me, namespace, put};
-use domain::jobs::{ExportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, RestoreInto, RestoreMode};
+use common::{Fixture, engine, export, me, namespace, put, run};
+use domain::jobs::{Job, JobSpec, JobStatus, Jobs, RestoreInto, RestoreMode};
 use domain::{DetailsWrite, Kv, PutKey, now_unix};
 use serde_json::json;
 
@@ -21,27 +21,6 @@ both!(
     a_cancelled_backup_leaves_no_manifest,
     bad_ids_targets_and_prefixes_are_refused,
 );
-
-fn engine(f: &Fixture, dir: &std::path::Path) -> Jobs {
-    Jobs::new(
-        f.kv.clone(),
-        f.db.conn.clone(),
-        JobsConfig { max_jobs: 2, data_dir: dir.to_owned(), export_ttl_hours: 24, instance_id: "a".into() },
-    )
-}
-
-async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
-    let job = jobs.start(&me(), spec).await.expect("start");
-    common::wait(jobs, &job.id).await
-}
-
-async fn export(jobs: &Jobs, ns: &str) -> Vec<u8> {
-    let spec = JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None };
-    let job = run(jobs, spec).await;
-    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
-    let file = jobs.export_file(&job.id).await.expect("export file");
-    std::fs::read(file.path).expect("read the export")
-}
 
 /// Backs `ns` up; answers the backup's id.
 async fn backup(jobs: &Jobs, ns: &str, prefix: Option<&str>) -> String {

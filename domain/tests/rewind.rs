@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Fixture, me, namespace, put};
-use domain::jobs::{ExportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig};
+use common::{Fixture, engine, export, me, namespace, put, run};
+use domain::jobs::{JobSpec, JobStatus};
 use domain::{Actor, Kv, PutKey, Role, Source, VersionRetention, now_unix};
 use serde_json::json;
 
@@ -19,20 +19,6 @@ both!(
     cancel_stops_a_rewind_between_batches,
 );
 
-fn engine(f: &Fixture, dir: &std::path::Path) -> Jobs {
-    Jobs::new(
-        f.kv.clone(),
-        f.db.conn.clone(),
-        JobsConfig { max_jobs: 2, data_dir: dir.to_owned(), export_ttl_hours: 24, instance_id: "a".into() },
-    )
-}
-
-async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
-    let job = jobs.start(&me(), spec).await.expect("start");
-    assert_eq!(job.status, JobStatus::Queued);
-    common::wait(jobs, &job.id).await
-}
-
 /// The moment now, once the clock has passed it: every write after this returns is stamped later.
 async fn moment() -> i64 {
     let at = now_unix();
@@ -40,14 +26,6 @@ async fn moment() -> i64 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     at
-}
-
-async fn export(jobs: &Jobs, ns: &str) -> Vec<u8> {
-    let spec = JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None };
-    let job = run(jobs, spec).await;
-    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
-    let file = jobs.export_file(&job.id).await.expect("export file");
-    std::fs::read(file.path).expect("read the export")
 }
 
 fn name(i: usize) -> String {

@@ -11,9 +11,9 @@ mod common;
 use std::sync::atomic::Ordering;
 
 use common::s3::{Cut, S3Server};
-use common::{Fixture, me, namespace, put};
+use common::{Fixture, engine, export, me, namespace, put, run};
 use domain::jobs::s3::{MIN_PART_BYTES, S3_TARGET, S3Options};
-use domain::jobs::{BackupStore, ExportFormat, Job, JobSpec, JobStatus, Jobs, JobsConfig, RestoreInto, RestoreMode};
+use domain::jobs::{BackupStore, JobSpec, JobStatus, RestoreInto, RestoreMode};
 use domain::{PutKey, now_unix};
 use object_store::ObjectStoreExt;
 use serde_json::json;
@@ -26,28 +26,8 @@ both!(
     a_plans_retention_prunes_its_old_backups_from_the_bucket,
 );
 
-fn engine(f: &Fixture, dir: &std::path::Path) -> Jobs {
-    Jobs::new(
-        f.kv.clone(),
-        f.db.conn.clone(),
-        JobsConfig { max_jobs: 2, data_dir: dir.to_owned(), export_ttl_hours: 24, instance_id: "a".into() },
-    )
-}
-
-async fn run(jobs: &Jobs, spec: JobSpec) -> Job {
-    let job = jobs.start(&me(), spec).await.expect("start");
-    common::wait(jobs, &job.id).await
-}
-
 fn backup_spec(ns: &str) -> JobSpec {
     JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: S3_TARGET.into(), plan_id: None }
-}
-
-async fn export(jobs: &Jobs, ns: &str) -> Vec<u8> {
-    let spec = JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None };
-    let job = run(jobs, spec).await;
-    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
-    std::fs::read(jobs.export_file(&job.id).await.expect("export file").path).expect("read the export")
 }
 
 /// A store reading the bucket directly, to see what a job left there.

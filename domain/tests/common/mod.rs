@@ -154,3 +154,33 @@ pub fn assert_err_status(result: Result<impl std::fmt::Debug, DomainError>, code
 pub async fn namespace(f: &Fixture, title: &str) -> String {
     f.kv.create_namespace(&me(), title).await.expect("namespace").id
 }
+
+/// A job engine over the fixture's store, its files under `dir`.
+pub fn engine(f: &Fixture, dir: &std::path::Path) -> domain::jobs::Jobs {
+    domain::jobs::Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        domain::jobs::JobsConfig {
+            max_jobs: 2,
+            data_dir: dir.to_owned(),
+            export_ttl_hours: 24,
+            instance_id: "a".into(),
+        },
+    )
+}
+
+/// Starts a job as [`me`] and waits for its end.
+pub async fn run(jobs: &domain::jobs::Jobs, spec: domain::jobs::JobSpec) -> domain::jobs::Job {
+    let job = jobs.start(&me(), spec).await.expect("start");
+    wait(jobs, &job.id).await
+}
+
+/// The NDJSON export of a namespace, as bytes.
+pub async fn export(jobs: &domain::jobs::Jobs, ns: &str) -> Vec<u8> {
+    use domain::jobs::{ExportFormat, JobSpec, JobStatus};
+    let spec = JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None };
+    let job = run(jobs, spec).await;
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let file = jobs.export_file(&job.id).await.expect("export file");
+    std::fs::read(file.path).expect("read the export")
+}
