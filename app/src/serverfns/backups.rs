@@ -82,3 +82,12 @@ pub async fn restore_backup(
     }
     Ok(RestoreDto::Started(jobs.start_restore(&actor(), &backup_id, &into, prefix, mode, &target).await?.into()))
 }
+
+/// The server's backup targets, `local` first: each one's name (what `target` takes) and
+/// location (the backup directory, or `s3://bucket/prefix`).
+#[server(endpoint = "list_backup_targets", input = Json)]
+pub async fn list_backup_targets() -> Result<crate::dto::BackupTargetsDto, AppError> {
+    use crate::dto::BackupTargetDto;
+    let targets = jobs()?.backup_targets().into_iter().map(|(name, location)| BackupTargetDto { name, location });
+    Ok(crate::dto::BackupTargetsDto { targets: targets.collect() })
+}

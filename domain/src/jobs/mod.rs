@@ -188,6 +188,12 @@ impl Jobs {
         *self.inner.backups.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = store;
     }
 
+    /// The configured backup targets: name and location, `local` first.
+    pub fn backup_targets(&self) -> Vec<(String, String)> {
+        let store = self.inner.backups.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        vec![(LOCAL_TARGET.to_owned(), store.location())]
+    }
+
     /// The backup target named `target` (only `local`, for now).
     pub fn backup_store(&self, target: &str) -> DomainResult<Arc<dyn BackupStore>> {
         if target != LOCAL_TARGET {
