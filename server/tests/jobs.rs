@@ -413,3 +413,12 @@ async fn a_backup_is_listed_and_restored_with_a_dry_run_first() {
     let res = server.call("start_backup", json!({ "namespace_id": ns, "prefix": "a\u{0}" })).await;
     assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some("prefix")), "{}", res.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_targets_are_listed_local_first() {
+    let server = TestServer::start().await;
+    let targets = server.ok("list_backup_targets", json!({})).await;
+    let first = &targets["targets"][0];
+    assert_eq!(first["name"], "local", "{targets}");
+    assert!(first["location"].as_str().is_some_and(|l| !l.is_empty()), "{targets}");
+}

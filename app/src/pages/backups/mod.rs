@@ -124,7 +124,7 @@ fn PageDialogs(
 #[component]
 fn RestoredNote(restored: RwSignal<Option<Restored>>) -> impl IntoView {
     view! {
-        <div role="status">
+        <div role="status" data-testid="restore-outcome">
             {move || {
                 restored
                     .get()
@@ -161,7 +161,7 @@ fn NamespaceSelect(
     view! {
         <label class=class>
             {label}
-            <select class=INPUT required on:change=move |ev| value.set(event_target_value(&ev))>
+            <select class=INPUT required aria-label=label on:change=move |ev| value.set(event_target_value(&ev))>
                 <option value="" selected=move || value.with(String::is_empty)>
                     "Choose a namespace"
                 </option>

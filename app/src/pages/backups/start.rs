@@ -111,7 +111,7 @@ fn TargetSelect(target: RwSignal<String>) -> impl IntoView {
                 view! {
                     <label class=LABEL>
                         "Target"
-                        <select class=INPUT on:change=move |ev| target.set(event_target_value(&ev))>
+                        <select class=INPUT aria-label="Target" on:change=move |ev| target.set(event_target_value(&ev))>
                             {options
                                 .into_iter()
                                 .map(|(name, text)| {
