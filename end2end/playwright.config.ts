@@ -11,7 +11,7 @@ const postgres = postgresDatabase();
 // When this run began: the log check reads only logs written since (server-logs.ts).
 process.env.KVM_E2E_STARTED ??= String(Date.now());
 // The specs that also run against a server on PostgreSQL.
-const onPostgres = /(namespaces|keys|search|jobs|audit|rewind)\.spec\.ts/;
+const onPostgres = /(namespaces|keys|search|jobs|audit|rewind|backups)\.spec\.ts/;
 
 export default defineConfig({
   testDir: './tests',
@@ -45,7 +45,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `rm -rf end2end/.data && mkdir -p end2end/.data ${logDir} && ${serve('main', `--addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc"`)}`,
+      command: `rm -rf end2end/.data && mkdir -p end2end/.data ${logDir} && ${serve('main', `--addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --backup-dir end2end/.data/backups`)}`,
       cwd: '..',
       url: `${baseURL}/health`,
       reuseExistingServer: false,
@@ -99,14 +99,14 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
     },
-    // The same console on PostgreSQL, in a database made afresh for the run.
+    // The same console on PostgreSQL, in a database made afresh for the run (its backups too).
     ...(postgres
       ? [
           {
             command: [
-              `mkdir -p ${logDir}`,
+              `rm -rf end2end/.data-postgres && mkdir -p end2end/.data-postgres ${logDir}`,
               `psql "${postgres.admin}" -q -c "DROP DATABASE IF EXISTS ${postgres.name} WITH (FORCE)" -c "CREATE DATABASE ${postgres.name}"`,
-              serve('postgres', `--addr 127.0.0.1:${postgresPort} --database-url "${postgres.url}"`),
+              serve('postgres', `--addr 127.0.0.1:${postgresPort} --database-url "${postgres.url}" --backup-dir end2end/.data-postgres/backups`),
             ].join(' && '),
             cwd: '..',
             url: `${postgresURL}/health`,

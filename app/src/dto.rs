@@ -414,3 +414,15 @@ pub struct ServiceSecretDto {
     pub token: ServiceTokenDto,
     pub secret: String,
 }
+
+/// A place backups go: its name (`local`, `s3`) and where it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupTargetDto {
+    pub name: String,
+    pub location: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupTargetsDto {
+    pub targets: Vec<BackupTargetDto>,
+}

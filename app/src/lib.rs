@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/namespaces/:id") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/backups") view={Lazy::<BackupsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
@@ -144,6 +145,20 @@ impl LazyRoute for JobsRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::jobs::JobsPage /> }.into_any()
+    }
+}
+
+/// The backups, loaded on demand like the keys page.
+struct BackupsRoute;
+
+#[lazy_route]
+impl LazyRoute for BackupsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::backups::BackupsPage /> }.into_any()
     }
 }
 

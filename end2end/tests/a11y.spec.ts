@@ -104,6 +104,22 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByRole('region', { name: 'Job details' })).toContainText('Update TTL');
     await assertAccessible(page, 'jobs');
 
+    // Backups, and the restore dialog with its preview.
+    const backup = await call(request, 'start_backup', { namespace_id: ns.id });
+    await expect.poll(async () => (await call(request, 'get_job', { job_id: backup.job_id })).status).toBe('completed');
+    await gotoHydrated(page, '/backups');
+    const backupRow = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: ns.title });
+    await expect(backupRow).toHaveCount(1);
+    await assertAccessible(page, 'backups');
+    await backupRow.getByRole('button', { name: 'Restore…' }).click();
+    const restore = page.getByRole('dialog', { name: 'Restore a backup' });
+    await restore.getByLabel('Namespace', { exact: true }).selectOption(ns.id);
+    await restore.getByRole('button', { name: 'Preview' }).click();
+    await expect(restore.getByTestId('restore-preview')).toBeVisible();
+    await assertAccessible(page, 'dialog Restore with its preview');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+
     await gotoHydrated(page, `/audit?namespace=${ns.id}`);
     await expect(page.getByRole('table', { name: 'Audit entries' })).toBeVisible();
     await page.getByRole('button', { name: 'Details' }).first().click();

@@ -77,3 +77,18 @@ test('search, jobs, tokens, services and a key read view render without JavaScri
   await expect(page.getByRole('heading', { name: 'Services', level: 1 })).toBeVisible();
   await expect(page.getByRole('region', { name: 'New service' })).toBeVisible();
 });
+
+test('the backups page renders its list without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await putKeys(request, ns.id, ['ssr:backed-up']);
+  const job = await call(request, 'start_backup', { namespace_id: ns.id });
+  await expect.poll(async () => (await call(request, 'get_job', { job_id: job.job_id })).status).toBe('completed');
+
+  await page.goto('/backups');
+  await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible();
+  const row = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: ns.title });
+  await expect(row.getByRole('cell').nth(3)).toHaveText('1');
+  await expect(row.getByRole('cell').nth(5)).toHaveText('complete');
+  await expect(page.getByLabel('Namespace', { exact: true }).locator('option', { hasText: ns.title })).toHaveCount(1);
+  await expect(page.getByLabel('Target')).toHaveValue('local');
+});

@@ -451,3 +451,12 @@ async fn backup_plans_are_saved_run_paused_and_deleted() {
     assert_eq!((res.status, res.json()["error"]["field"].as_str()), (404, Some("plan_id")), "{}", res.text());
     assert_eq!(server.ok("list_backup_plans", json!({})).await["plans"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backup_targets_are_listed_local_first() {
+    let server = TestServer::start().await;
+    let targets = server.ok("list_backup_targets", json!({})).await;
+    let first = &targets["targets"][0];
+    assert_eq!(first["name"], "local", "{targets}");
+    assert!(first["location"].as_str().is_some_and(|l| !l.is_empty()), "{targets}");
+}

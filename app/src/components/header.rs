@@ -100,6 +100,9 @@ fn MainNav(running: RwSignal<usize>, is_admin: bool) -> impl IntoView {
                     </span>
                 </Show>
             </A>
+            <A href="/backups" attr:class=link>
+                "Backups"
+            </A>
             <A href="/audit" attr:class=link>
                 "Audit log"
             </A>

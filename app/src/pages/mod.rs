@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod audit;
+pub mod backups;
 pub mod jobs;
 pub mod keys;
 pub mod namespaces;

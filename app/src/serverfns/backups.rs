@@ -131,3 +131,17 @@ pub async fn run_backup_plan_now(plan_id: String) -> Result<BackupPlanRunDto, Ap
 pub async fn delete_backup_plan(plan_id: String) -> Result<BackupPlanDto, AppError> {
     Ok(jobs()?.delete_plan(&actor(), &plan_id).await?.into())
 }
+
+/// The server's backup targets, `local` first: each one's name (what `target` takes) and, for
+/// admins, its location (the backup directory, or `s3://bucket/prefix`; empty for others: a path
+/// on the server is not theirs to know).
+#[server(endpoint = "list_backup_targets", input = Json)]
+pub async fn list_backup_targets() -> Result<crate::dto::BackupTargetsDto, AppError> {
+    use crate::dto::BackupTargetDto;
+    let admin = actor().is_admin();
+    let targets = jobs()?
+        .backup_targets()
+        .into_iter()
+        .map(|(name, location)| BackupTargetDto { name, location: if admin { location } else { String::new() } });
+    Ok(crate::dto::BackupTargetsDto { targets: targets.collect() })
+}
