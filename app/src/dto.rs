@@ -144,6 +144,24 @@ pub struct JobStartedDto {
     pub ws_url: String,
 }
 
+/// One changed key in a preview: its value now and as the change writes it (each cut at 8 KiB),
+/// and which other parts differ.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ValueChangeDto {
+    pub name: String,
+    /// The value now; `None` when it is not UTF-8 text.
+    pub before: Option<String>,
+    /// The value written; `None` when it is not UTF-8 text.
+    pub after: Option<String>,
+    pub before_bytes: u64,
+    pub after_bytes: u64,
+    /// Either text was cut.
+    pub cut: bool,
+    pub value_differs: bool,
+    /// The other parts that differ: `metadata`, `expiration`, `tags`, `custom_metadata`.
+    pub also: Vec<String>,
+}
+
 /// How many keys of each class a rewind finds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RewindCountsDto {
@@ -168,6 +186,9 @@ pub struct RewindPreviewDto {
     pub incomplete: Vec<String>,
     /// False when some keys' state at `at` is no longer kept (they are left alone).
     pub complete: bool,
+    /// The first 10 changed keys: each one's value now and at `at`.
+    #[serde(default)]
+    pub changes: Vec<ValueChangeDto>,
 }
 
 /// What `rewind` answers: the preview of a dry run, or the job started.
@@ -264,6 +285,9 @@ pub struct RestorePreviewDto {
     pub kept: Vec<String>,
     pub expired: Vec<String>,
     pub failed: Vec<String>,
+    /// The first 10 changed keys: each one's value now and in the backup.
+    #[serde(default)]
+    pub changes: Vec<ValueChangeDto>,
 }
 
 /// What `restore_backup` answers: the preview of a dry run, or the job started.

@@ -173,10 +173,20 @@ async fn child(url: &str, ns: &str, dir: &Path, what: &str, s3: Option<(u16, Str
     }
     let spec = match what {
         "export" => JobSpec::Export { namespace_id: ns.to_owned(), format: ExportFormat::Ndjson, prefix: None },
-        "backup-dir" => {
-            JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: "local".into(), plan_id: None }
-        }
-        _ => JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: "s3".into(), plan_id: None },
+        "backup-dir" => JobSpec::Backup {
+            namespace_id: ns.to_owned(),
+            prefix: None,
+            target: "local".into(),
+            plan_id: None,
+            batch: Vec::new(),
+        },
+        _ => JobSpec::Backup {
+            namespace_id: ns.to_owned(),
+            prefix: None,
+            target: "s3".into(),
+            plan_id: None,
+            batch: Vec::new(),
+        },
     };
     let before = status_kb("RssAnon:");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -307,6 +307,61 @@ pub struct JobStep {
     pub at: i64,
 }
 
+/// How many changed keys a preview shows a value comparison of.
+pub const CHANGE_SAMPLE: usize = 10;
+/// The bytes of each side of a value comparison shown; the rest is cut.
+pub const CHANGE_BYTES: usize = 8 * 1024;
+
+/// One changed key in a preview: its value now and as the change would write it, as text to
+/// compare (each cut at [`CHANGE_BYTES`]), and which other parts of the key differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueChange {
+    pub name: String,
+    /// The value now; `None` when it is not UTF-8 text.
+    pub before: Option<String>,
+    /// The value the change writes; `None` when it is not UTF-8 text.
+    pub after: Option<String>,
+    pub before_bytes: u64,
+    pub after_bytes: u64,
+    /// Either text was cut at [`CHANGE_BYTES`].
+    pub cut: bool,
+    /// Whether the values differ at all (a key may change only in its metadata, say).
+    pub value_differs: bool,
+    /// The other parts that differ: `metadata`, `expiration`, `tags`, `custom_metadata`.
+    pub also: Vec<String>,
+}
+
+impl ValueChange {
+    /// The comparison of `before` and `after` for `name`; `also` names the other parts that differ.
+    pub fn new(name: &str, before: &[u8], after: &[u8], also: Vec<String>) -> Self {
+        let mut cut = false;
+        let mut text = |bytes: &[u8]| {
+            let shown = &bytes[..bytes.len().min(CHANGE_BYTES)];
+            // A cut may split a character: keep the whole ones before it.
+            let text = match std::str::from_utf8(shown) {
+                Ok(text) => Some(text.to_owned()),
+                Err(e) if shown.len() < bytes.len() && e.error_len().is_none() => {
+                    Some(String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned())
+                }
+                Err(_) => None,
+            };
+            cut |= shown.len() < bytes.len() && text.is_some();
+            text
+        };
+        let (before_text, after_text) = (text(before), text(after));
+        Self {
+            name: name.to_owned(),
+            before: before_text,
+            after: after_text,
+            before_bytes: before.len() as u64,
+            after_bytes: after.len() as u64,
+            cut,
+            value_differs: before != after,
+            also,
+        }
+    }
+}
+
 /// What a rewind does with one key (see [`RewindPreview`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -359,6 +414,9 @@ pub struct RewindPreview {
     pub deleted: Vec<String>,
     /// Keys whose state at `at` the retention no longer holds; the rewind leaves them as they are.
     pub incomplete: Vec<String>,
+    /// The first [`CHANGE_SAMPLE`] changed keys: their value now and at `at`.
+    #[serde(default)]
+    pub changes: Vec<ValueChange>,
     /// False when some keys are incomplete: the rewind would not bring back all of the moment.
     pub complete: bool,
 }
@@ -377,5 +435,27 @@ impl RewindPreview {
         if list.len() < sample {
             list.push(name.to_owned());
         }
+    }
+}
+
+#[cfg(test)]
+mod value_change_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_between_characters_and_binary_is_not_text() {
+        // "é" is two bytes: the cut falls inside the last one, which is dropped whole.
+        let long = format!("{}é", "a".repeat(CHANGE_BYTES - 1));
+        let change = ValueChange::new("k", long.as_bytes(), b"short", vec![]);
+        assert_eq!(change.before.as_deref(), Some("a".repeat(CHANGE_BYTES - 1).as_str()));
+        assert_eq!(
+            (change.before_bytes, change.after.as_deref(), change.cut),
+            (CHANGE_BYTES as u64 + 1, Some("short"), true)
+        );
+        assert!(change.value_differs);
+
+        let binary = ValueChange::new("k", &[0xff, 0xfe, 0x00], &[0xff, 0xfe, 0x00], vec!["tags".into()]);
+        assert_eq!((binary.before, binary.after, binary.cut, binary.value_differs), (None, None, false, false));
+        assert_eq!(binary.also, ["tags"]);
     }
 }

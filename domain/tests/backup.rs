@@ -20,6 +20,7 @@ both!(
     a_damaged_backup_is_refused_before_anything_is_written,
     a_cancelled_backup_leaves_no_manifest,
     bad_ids_targets_and_prefixes_are_refused,
+    one_job_backs_up_several_namespaces_one_backup_each,
 );
 
 /// Backs `ns` up; answers the backup's id.
@@ -29,6 +30,7 @@ async fn backup(jobs: &Jobs, ns: &str, prefix: Option<&str>) -> String {
         prefix: prefix.map(str::to_owned),
         target: "local".into(),
         plan_id: None,
+        batch: Vec::new(),
     };
     let job = run(jobs, spec).await;
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
@@ -133,6 +135,7 @@ async fn a_backup_and_an_equal_restore_bring_the_export_back_byte_identical(f: &
     assert_eq!(preview.created, (100..120).map(name).collect::<Vec<_>>(), "deleted since: created again");
     assert_eq!(preview.deleted, (1000..1020).map(name).collect::<Vec<_>>(), "created since: deleted");
     assert!(export(&jobs, &ns).await == changed, "the preview wrote nothing");
+    assert_changes(&preview.changes);
 
     let job = restore(&jobs, &id, into.clone(), RestoreMode::Equal).await;
     assert_eq!((job.status, job.errors), (JobStatus::Completed, 0), "{job:?}");
@@ -239,7 +242,13 @@ async fn a_cancelled_backup_leaves_no_manifest(f: &Fixture) {
     for chunk in names.chunks(1000) {
         f.kv.put_many(&me(), &ns, chunk.iter().map(|n| put(n, &value)).collect()).await.unwrap();
     }
-    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "local".into(), plan_id: None };
+    let spec = JobSpec::Backup {
+        namespace_id: ns.clone(),
+        prefix: None,
+        target: "local".into(),
+        plan_id: None,
+        batch: Vec::new(),
+    };
     let job = jobs.start(&me(), spec).await.unwrap();
     let mut rx = loop {
         if let Some(rx) = jobs.subscribe(&job.id) {
@@ -280,7 +289,13 @@ async fn bad_ids_targets_and_prefixes_are_refused(f: &Fixture) {
     assert_eq!(missing.unwrap_err().status(), 404);
     let refused = jobs.preview_restore(&me(), &id, &into, None, RestoreMode::Add, "s3").await;
     common::assert_err_status(refused, "invalid_input", 400, "target");
-    let spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "elsewhere".into(), plan_id: None };
+    let spec = JobSpec::Backup {
+        namespace_id: ns.clone(),
+        prefix: None,
+        target: "elsewhere".into(),
+        plan_id: None,
+        batch: Vec::new(),
+    };
     common::assert_err_status(jobs.start(&me(), spec).await, "invalid_input", 400, "target");
     // A prefix outside the backup's.
     let refused = jobs.preview_restore(&me(), &id, &into, Some("b:"), RestoreMode::Add, "local").await;
@@ -292,4 +307,72 @@ async fn bad_ids_targets_and_prefixes_are_refused(f: &Fixture) {
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     assert!(f.kv.get_key(&me(), &ns, "a:2").await.is_err());
     assert_eq!(f.kv.get_key(&me(), &ns, "b:1").await.unwrap().value, b"1");
+}
+
+async fn one_job_backs_up_several_namespaces_one_backup_each(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path());
+    let (a, b, c) = (namespace(f, "batch-a").await, namespace(f, "batch-b").await, namespace(f, "batch-c").await);
+    f.kv.put_many(&me(), &a, (0..3).map(|i| put(&name(i), "a")).collect()).await.unwrap();
+    f.kv.put_many(&me(), &b, (0..5).map(|i| put(&name(i), "b")).collect()).await.unwrap();
+    let spec = |first: &str, batch: Vec<String>| JobSpec::Backup {
+        namespace_id: first.to_owned(),
+        prefix: None,
+        target: "local".into(),
+        plan_id: None,
+        batch,
+    };
+    let job = run(&jobs, spec(&a, vec![b.clone(), c.clone()])).await;
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    assert_eq!((job.total, job.processed), (8, 8), "every namespace's keys count toward the progress");
+    let result = job.result.expect("a result");
+    let backups = result["backups"].as_array().expect("a batch lists its backups");
+    let made: Vec<(&str, u64)> =
+        backups.iter().map(|b| (b["namespace_id"].as_str().unwrap(), b["key_count"].as_u64().unwrap())).collect();
+    assert_eq!(made, [(a.as_str(), 3), (b.as_str(), 5), (c.as_str(), 0)]);
+    assert_eq!(jobs.list_backups(&me(), "local").await.unwrap().len(), 3);
+    // Each is a backup of its own: b's restores into a new namespace whole.
+    let id = backups[1]["backup_id"].as_str().unwrap();
+    let job = restore(&jobs, id, RestoreInto::NewNamespace("from-batch".into()), RestoreMode::Add).await;
+    let into = job.namespace_id.clone();
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    assert!(export(&jobs, &into).await == export(&jobs, &b).await);
+
+    // Refused before anything starts, naming the field.
+    let twice = spec(&a, vec![b.clone(), a.clone()]);
+    common::assert_err_status(jobs.start(&me(), twice).await, "invalid_input", 400, "namespace_ids");
+    let many = spec(&a, (0..100).map(|i| format!("{i:032x}")).collect());
+    common::assert_err_status(jobs.start(&me(), many).await, "invalid_input", 400, "namespace_ids");
+    let malformed = spec(&a, vec!["nope".into()]);
+    common::assert_err_status(jobs.start(&me(), malformed).await, "invalid_input", 400, "namespace_ids");
+    let missing = spec(&a, vec![format!("{:032x}", 7)]);
+    assert_eq!(jobs.start(&me(), missing).await.unwrap_err().status(), 404);
+    assert_eq!(jobs.list_backups(&me(), "local").await.unwrap().len(), 3, "nothing more was written");
+}
+
+/// The preview's comparisons of the first ten changed keys (see `change_300`): every fourth one
+/// changed in value, the next in metadata, the next in expiration, the next in tags and custom
+/// metadata; a write without metadata or expiration also drops the ones `fill` gave.
+fn assert_changes(changes: &[domain::ValueChange]) {
+    let names: Vec<String> = changes.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, (0..10).map(name).collect::<Vec<_>>());
+    for (i, change) in changes.iter().enumerate() {
+        let now = if i % 4 == 0 { format!("changed {i}") } else { format!("value {i}") };
+        assert_eq!(change.before.as_deref(), Some(now.as_str()), "{change:?}");
+        assert_eq!(change.after, Some(format!("value {i}")), "{change:?}");
+        assert_eq!(change.value_differs, i % 4 == 0, "{change:?}");
+        let (had_metadata, had_expiration) = (i % 2 == 0, i % 5 == 0);
+        let also: Vec<&str> = match i % 4 {
+            0 => [(had_metadata, "metadata"), (had_expiration, "expiration")]
+                .iter()
+                .filter(|p| p.0)
+                .map(|p| p.1)
+                .collect(),
+            1 => [(true, "metadata"), (had_expiration, "expiration")].iter().filter(|p| p.0).map(|p| p.1).collect(),
+            2 => [(had_metadata, "metadata"), (true, "expiration")].iter().filter(|p| p.0).map(|p| p.1).collect(),
+            _ => vec!["tags", "custom_metadata"],
+        };
+        assert_eq!(change.also, also, "{change:?}");
+        assert_eq!((change.before_bytes, change.after_bytes, change.cut), (now.len() as u64, 7, false));
+    }
 }

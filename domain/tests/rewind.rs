@@ -97,6 +97,7 @@ async fn a_rewind_undoes_updates_deletes_and_creates_and_the_export_is_byte_iden
     assert_eq!(preview.created, (100..120).map(name).collect::<Vec<_>>(), "deleted after the moment: created again");
     assert_eq!(preview.deleted, (1000..1020).map(name).collect::<Vec<_>>(), "created after the moment: deleted");
     assert!(preview.incomplete.is_empty());
+    assert_changes(&preview.changes);
     // The preview wrote nothing.
     assert_eq!(export(&jobs, &ns).await, changed);
 
@@ -233,4 +234,24 @@ async fn cancel_stops_a_rewind_between_batches(f: &Fixture) {
     let back = common::reader(&f.kv, &ns).await.count_keys("").await.unwrap();
     assert!(done.processed > 0 && done.processed < KEYS as u64, "{done:?}");
     assert_eq!(back, done.processed, "what was reported is what was written back");
+}
+
+/// The preview's comparisons of the first ten changed keys (see `change_300`): every third one
+/// changed in value, the next in metadata, the next in expiration.
+fn assert_changes(changes: &[domain::ValueChange]) {
+    let names: Vec<String> = changes.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names, (0..10).map(name).collect::<Vec<_>>());
+    for (i, change) in changes.iter().enumerate() {
+        let now = if i % 3 == 0 { format!("changed {i}") } else { format!("value {i}") };
+        assert_eq!(change.before.as_deref(), Some(now.as_str()), "{change:?}");
+        assert_eq!(change.after, Some(format!("value {i}")), "{change:?}");
+        assert_eq!(change.value_differs, i % 3 == 0, "{change:?}");
+        let also: &[&str] = match i % 3 {
+            0 => &[],
+            1 => &["metadata"],
+            _ => &["expiration"],
+        };
+        assert_eq!(change.also, also, "{change:?}");
+        assert_eq!((change.before_bytes, change.after_bytes, change.cut), (now.len() as u64, 7, false));
+    }
 }

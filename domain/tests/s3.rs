@@ -27,7 +27,13 @@ both!(
 );
 
 fn backup_spec(ns: &str) -> JobSpec {
-    JobSpec::Backup { namespace_id: ns.to_owned(), prefix: None, target: S3_TARGET.into(), plan_id: None }
+    JobSpec::Backup {
+        namespace_id: ns.to_owned(),
+        prefix: None,
+        target: S3_TARGET.into(),
+        plan_id: None,
+        batch: Vec::new(),
+    }
 }
 
 /// A store reading the bucket directly, to see what a job left there.

@@ -134,7 +134,13 @@ async fn every_field_of_a_plan_is_checked(f: &Fixture) {
     assert_eq!(saved.target, "local");
     assert!(saved.next_run_at > now_unix() && saved.next_run_at % 86_400 == 0, "{saved:?}");
     // A backup a user starts cannot claim to be a plan's (it would bring the plan's pruning).
-    let spec = JobSpec::Backup { namespace_id: ns, prefix: None, target: "local".into(), plan_id: Some(saved.id) };
+    let spec = JobSpec::Backup {
+        namespace_id: ns,
+        prefix: None,
+        target: "local".into(),
+        plan_id: Some(saved.id),
+        batch: Vec::new(),
+    };
     assert_err(jobs.start(&me(), spec).await, "invalid_input", "plan_id");
 }
 
@@ -270,7 +276,13 @@ async fn keep_last_prunes_only_the_plans_own_backups(f: &Fixture) {
     let jobs = engine(f, dir.path());
     let ns = filled(f, "keep-last").await;
     let other_ns = filled(f, "keep-last-other").await;
-    let manual_spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "local".into(), plan_id: None };
+    let manual_spec = JobSpec::Backup {
+        namespace_id: ns.clone(),
+        prefix: None,
+        target: "local".into(),
+        plan_id: None,
+        batch: Vec::new(),
+    };
     let manual = jobs.start(&me(), manual_spec).await.unwrap();
     let manual = backup_id(&completed(&jobs, &[manual]).await[0]);
     let input = PlanInput { keep_last: Some(2), ..plan(Some(&ns), "0 0 1 1 *") };
@@ -325,7 +337,13 @@ async fn keep_days_prunes_only_the_plans_own_old_backups(f: &Fixture) {
     let input = PlanInput { keep_days: Some(7), ..plan(Some(&ns), "0 0 1 1 *") };
     let weekly = jobs.save_plan(&me(), None, &input).await.unwrap();
     let unlimited = jobs.save_plan(&me(), None, &plan(Some(&ns), "0 0 1 1 *")).await.unwrap();
-    let manual_spec = JobSpec::Backup { namespace_id: ns.clone(), prefix: None, target: "local".into(), plan_id: None };
+    let manual_spec = JobSpec::Backup {
+        namespace_id: ns.clone(),
+        prefix: None,
+        target: "local".into(),
+        plan_id: None,
+        batch: Vec::new(),
+    };
     let manual = jobs.start(&me(), manual_spec).await.unwrap();
     let manual = backup_id(&completed(&jobs, &[manual]).await[0]);
     let other_plan = backup_id(&run_now(&jobs, &unlimited).await);

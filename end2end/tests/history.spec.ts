@@ -45,7 +45,7 @@ test('compare a version with another version and with the current value', async 
   // Version 2 is newer: the diff runs from version 1 to it.
   await compare.selectOption('version 2');
   const versions = editor.getByRole('region', { name: 'From version 1 to version 2' });
-  await expect(versions.getByTestId('version-diff')).toHaveText(
+  await expect(versions.getByTestId('value-diff')).toHaveText(
     ['  {', '    "a": 1,', '-   "b": 2,', '-   "c": 3', '+   "c": 4', '  }'].join(''),
   );
   await expect(versions).toContainText('1 lines added, 2 removed');
@@ -53,6 +53,6 @@ test('compare a version with another version and with the current value', async 
   // The current value is the newest.
   await compare.selectOption('the current value');
   const current = editor.getByRole('region', { name: 'From version 1 to the current value' });
-  await expect(current.getByTestId('version-diff')).toContainText('+   "d": 5');
+  await expect(current.getByTestId('value-diff')).toContainText('+   "d": 5');
   await expect(current).toContainText('2 lines added, 2 removed');
 });

@@ -41,6 +41,13 @@ test('a prefix is rewound from the namespace page after a preview', async ({ pag
   await expect(preview).toContainText('Deleted (created since): 1');
   await expect(preview).toContainText('t/created');
   await expect(preview).toContainText('Unchanged: 0');
+  // The changed key's value now and then, as a line diff.
+  const changed = preview.getByTestId('changed-key');
+  await expect(changed.getByLabel('Compare a changed key')).toHaveValue('0');
+  await expect(changed.getByRole('option')).toHaveText(['t/changed']);
+  const diff = changed.getByTestId('value-diff');
+  await expect(diff).toContainText('- changed after');
+  await expect(diff).toContainText('+ value of t/changed');
   // Nothing is written by the preview.
   expect((await call(request, 'get_key', { namespace_id: ns.id, key: 't/changed' })).value).toBe('changed after');
 

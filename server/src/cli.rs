@@ -261,8 +261,13 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let mut failed = 0usize;
     for (ns, title) in namespaces {
         let started = Instant::now();
-        let spec =
-            JobSpec::Backup { namespace_id: ns, prefix: args.prefix.clone(), target: target.clone(), plan_id: None };
+        let spec = JobSpec::Backup {
+            namespace_id: ns,
+            prefix: args.prefix.clone(),
+            target: target.clone(),
+            plan_id: None,
+            batch: Vec::new(),
+        };
         let job = jobs.start(&actor(), spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let job = follow(&jobs, &job.id, "backing up").await?;
         match (&job.status, &job.result) {

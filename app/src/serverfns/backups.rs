@@ -20,16 +20,25 @@ fn target(target: Option<String>) -> String {
     target.unwrap_or_else(domain::jobs::default_target)
 }
 
-/// Backs up the namespace (or the keys with `prefix`) to the server's backup target (`local`,
-/// its backup directory): gzip-compressed NDJSON in the export's format, then a manifest with
-/// the data's SHA-256. Answers the job; its `result` names the backup (`backup_id`).
+/// Backs up a namespace (`namespace_id`), or several in one job (`namespace_ids`, up to 100;
+/// one backup each), or the keys with `prefix` of each, to one of the server's backup targets
+/// (`local`, its backup directory, unless `target` names another): gzip-compressed NDJSON in
+/// the export's format, then a manifest with the data's SHA-256. Answers the job; its `result`
+/// names the backup (`backup_id`), or a batch's backups (`backups`).
 #[server(endpoint = "start_backup", input = Json)]
 pub async fn start_backup(
-    namespace_id: String,
+    namespace_id: Option<String>,
+    namespace_ids: Option<Vec<String>>,
     prefix: Option<String>,
     target: Option<String>,
 ) -> Result<JobStartedDto, AppError> {
-    start(domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target), plan_id: None }).await
+    let mut ids = namespace_id.into_iter().chain(namespace_ids.unwrap_or_default());
+    let Some(namespace_id) = ids.next() else {
+        return Err(AppError::invalid("namespace_ids", "namespace_ids: choose at least one namespace"));
+    };
+    let batch = ids.collect();
+    start(domain::jobs::JobSpec::Backup { namespace_id, prefix, target: self::target(target), plan_id: None, batch })
+        .await
 }
 
 /// The backups of the target (`local` unless named), newest first: namespace, prefix, key

@@ -174,6 +174,22 @@ pub(crate) mod ssr {
                 deleted: p.deleted,
                 incomplete: p.incomplete,
                 complete: p.complete,
+                changes: p.changes.into_iter().map(Into::into).collect(),
+            }
+        }
+    }
+
+    impl From<domain::ValueChange> for crate::dto::ValueChangeDto {
+        fn from(c: domain::ValueChange) -> Self {
+            Self {
+                name: c.name,
+                before: c.before,
+                after: c.after,
+                before_bytes: c.before_bytes,
+                after_bytes: c.after_bytes,
+                cut: c.cut,
+                value_differs: c.value_differs,
+                also: c.also,
             }
         }
     }
@@ -240,6 +256,7 @@ pub(crate) mod ssr {
                 kept: p.kept,
                 expired: p.expired,
                 failed: p.failed,
+                changes: p.changes.into_iter().map(Into::into).collect(),
             }
         }
     }

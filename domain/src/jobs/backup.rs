@@ -34,7 +34,7 @@ use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::kv::{NamespaceAccess, Need};
 use crate::limits;
-use crate::model::{DetailsWrite, KeyDetails, KeyValue, ValidPut};
+use crate::model::{CHANGE_SAMPLE, DetailsWrite, KeyDetails, KeyValue, Namespace, ValidPut, ValueChange};
 use crate::now_unix;
 use crate::sql::encode_cursor;
 
@@ -445,33 +445,63 @@ fn incomplete(id: &BackupId, bytes: u64, status: &str) -> BackupEntry {
     }
 }
 
-/// The backup job: pages of keys read and compressed as the export reads them, written to the
-/// target in order and hashed as they go; the manifest last. Cancelled or failed, what was
-/// written is dropped and no manifest exists.
+/// The backup job: each namespace in turn (one backup each), its pages of keys read and
+/// compressed as the export reads them, written to the target in order and hashed as they go;
+/// the manifest last. Cancelled or failed, the backup being written is dropped and has no
+/// manifest; the backups a batch finished before stay. One namespace's result is its backup;
+/// a batch's lists them (`backups`).
 pub(super) async fn backup(
     ctx: &mut Ctx,
     store: Arc<dyn BackupStore>,
-    namespace_id: &str,
+    namespace_ids: &[&str],
     prefix: Option<&str>,
     plan_id: Option<&str>,
 ) -> DomainResult<Outcome> {
     // A backup always starts over, under a new id.
     ctx.job.processed = 0;
-    let ns = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
-    let namespace = ns.get().await?;
-    let snapshot_at = now_unix();
-    let id = BackupId::generate(&namespace.title, snapshot_at, &ctx.job.id)?;
     let prefix = prefix.unwrap_or_default().to_owned();
-    let total = if prefix.is_empty() { namespace.key_count } else { ns.count_keys(&prefix).await? };
+    let mut namespaces = Vec::with_capacity(namespace_ids.len());
+    let mut total = 0u64;
+    for id in namespace_ids {
+        let ns = ctx.kv().namespace(&system(), id, Need::Read).await?;
+        let namespace = ns.get().await?;
+        let count = if prefix.is_empty() { namespace.key_count } else { ns.count_keys(&prefix).await? };
+        total = total.saturating_add(count);
+        namespaces.push((ns, namespace));
+    }
     ctx.set_total(total).await?;
     ctx.throttle(std::time::Duration::from_millis(250));
+    let mut results = Vec::with_capacity(namespaces.len());
+    for (ns, namespace) in namespaces {
+        match backup_one(ctx, store.as_ref(), ns, &namespace, &prefix, plan_id).await? {
+            Some(result) => results.push(result),
+            None => return Ok(Outcome::Cancelled),
+        }
+    }
+    if results.len() == 1 {
+        return Ok(Outcome::Completed(results.pop()));
+    }
+    Ok(Outcome::Completed(Some(serde_json::json!({ "location": store.location(), "backups": results }))))
+}
+
+/// One namespace's backup within the job; `None` when the job was cancelled.
+async fn backup_one(
+    ctx: &mut Ctx,
+    store: &dyn BackupStore,
+    ns: NamespaceAccess,
+    namespace: &Namespace,
+    prefix: &str,
+    plan_id: Option<&str>,
+) -> DomainResult<Option<Value>> {
+    let snapshot_at = now_unix();
+    let id = BackupId::generate(&namespace.title, snapshot_at, &ctx.job.id)?;
     let mut data = store.put(&ObjectName::data(&id)).await?;
-    let written = write_data(ctx, ns, &prefix, data.as_mut()).await;
+    let written = write_data(ctx, ns, prefix, data.as_mut()).await;
     let (count, uncompressed, sha256) = match written {
         Ok(Some(done)) => done,
         Ok(None) => {
             data.abort().await;
-            return Ok(Outcome::Cancelled);
+            return Ok(None);
         }
         Err(err) => {
             data.abort().await;
@@ -484,7 +514,7 @@ pub(super) async fn backup(
         backup_id: id.to_string(),
         namespace_id: namespace.id.clone(),
         namespace_title: namespace.title.clone(),
-        prefix: Some(prefix.clone()).filter(|p| !p.is_empty()),
+        prefix: Some(prefix.to_owned()).filter(|p| !p.is_empty()),
         key_count: count,
         bytes,
         uncompressed_bytes: uncompressed,
@@ -513,6 +543,7 @@ pub(super) async fn backup(
     }
     let mut result = serde_json::json!({
         "backup_id": id.as_str(),
+        "namespace_id": namespace.id,
         "location": store.location(),
         "key_count": count,
         "bytes": bytes,
@@ -524,7 +555,7 @@ pub(super) async fn backup(
         // The plan's retention, once this backup is complete: part of the same job. The backup
         // stands whatever pruning meets; a failure is recorded beside it.
         result["plan_id"] = plan_id.into();
-        match super::schedule::prune_after(ctx, store.as_ref(), plan_id, &namespace.id, &id).await {
+        match super::schedule::prune_after(ctx, store, plan_id, &namespace.id, &id).await {
             Ok(pruned) => {
                 result["pruned"] = pruned.len().into();
                 result["pruned_backup_ids"] = pruned.iter().map(BackupId::as_str).collect::<Vec<_>>().into();
@@ -536,7 +567,7 @@ pub(super) async fn backup(
             }
         }
     }
-    Ok(Outcome::Completed(Some(result)))
+    Ok(Some(result))
 }
 
 /// The complete backups of `store` that `plan_id` made of `namespace_id`: each id with the moment
@@ -686,6 +717,9 @@ pub struct RestorePreview {
     pub kept: Vec<String>,
     pub expired: Vec<String>,
     pub failed: Vec<String>,
+    /// The first [`CHANGE_SAMPLE`] changed keys: their value now and in the backup.
+    #[serde(default)]
+    pub changes: Vec<ValueChange>,
 }
 
 impl RestorePreview {
@@ -714,6 +748,8 @@ pub(super) struct Decision {
     put: Option<ValidPut>,
     /// Why, for a failed one.
     reason: Option<String>,
+    /// The value now and in the backup, for a changed key while the merge explains changes.
+    change: Option<ValueChange>,
 }
 
 /// The merge of a backup's items (in key order) with the target's live keys (in pages, in the
@@ -730,6 +766,8 @@ pub(super) struct Merge {
     target_after: Option<String>,
     target_done: bool,
     mode: RestoreMode,
+    /// How many more changed keys get a [`ValueChange`] (a preview's; none for a restore).
+    explain: usize,
 }
 
 impl Merge {
@@ -757,6 +795,7 @@ impl Merge {
             target,
             page: VecDeque::new(),
             mode,
+            explain: 0,
         })
     }
 
@@ -838,15 +877,15 @@ impl Merge {
             std::cmp::Ordering::Less => None,
             _ => self.page.pop_front(),
         };
-        let decide = |class: RestoreClass, name: String| Decision { name, class, put: None, reason: None };
+        let decide =
+            |class: RestoreClass, name: String| Decision { name, class, put: None, reason: None, change: None };
         let Some((name, item)) = item else {
             let Some((key, _)) = target else { return Ok(None) };
             let class = if self.mode == RestoreMode::Equal { RestoreClass::Deleted } else { RestoreClass::Kept };
             return Ok(Some(decide(class, key.name)));
         };
-        if let Some((key, details)) = &target
-            && export_item(key, details.as_ref()) == item
-        {
+        let current = target.as_ref().map(|(key, details)| export_item(key, details.as_ref()));
+        if current.as_ref() == Some(&item) {
             return Ok(Some(decide(RestoreClass::Unchanged, name)));
         }
         let expired = item.get("expiration").and_then(Value::as_i64).is_some_and(|at| at < now.saturating_add(60));
@@ -862,6 +901,17 @@ impl Merge {
             return Ok(Some(decide(RestoreClass::Kept, name)));
         }
         let class = if target.is_some() { RestoreClass::Changed } else { RestoreClass::Created };
+        // The parts besides the value that differ, for a changed key the merge explains.
+        let also = match &current {
+            Some(current) if self.explain > 0 => Some(
+                ["metadata", "expiration", "tags", "custom_metadata"]
+                    .into_iter()
+                    .filter(|part| current.get(part) != item.get(part))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
         let valid = parse_item(item).and_then(|(put, details)| {
             let details = DetailsWrite {
                 tags: Some(details.tags.unwrap_or_default()),
@@ -870,8 +920,20 @@ impl Merge {
             ValidPut::new(put, details, now)
         });
         Ok(Some(match valid {
-            Ok(put) => Decision { name, class, put: Some(put), reason: None },
-            Err(err) => Decision { name, class: RestoreClass::Failed, put: None, reason: Some(err.to_string()) },
+            Ok(put) => {
+                let change = match (also, &target) {
+                    (Some(also), Some((key, _))) => {
+                        self.explain -= 1;
+                        Some(ValueChange::new(&name, &key.value, put.value(), also))
+                    }
+                    _ => None,
+                };
+                Decision { name, class, put: Some(put), reason: None, change }
+            }
+            Err(err) => {
+                let reason = Some(err.to_string());
+                Decision { name, class: RestoreClass::Failed, put: None, reason, change: None }
+            }
         }))
     }
 
@@ -904,9 +966,11 @@ pub(super) async fn preview(
         ..Default::default()
     };
     let mut merge = Merge::open(store, id, prefix, None, target, mode).await?;
+    merge.explain = CHANGE_SAMPLE;
     let now = now_unix();
     while let Some(decision) = merge.next(now).await? {
         preview.note(decision.class, &decision.name);
+        preview.changes.extend(decision.change);
     }
     Ok(preview)
 }

@@ -391,6 +391,11 @@ impl Jobs {
         let need =
             if matches!(spec, JobSpec::Export { .. } | JobSpec::Backup { .. }) { Need::Read } else { Need::Write };
         self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
+        if let JobSpec::Backup { batch, .. } = &spec {
+            for namespace_id in batch {
+                self.inner.kv.authorize(actor, namespace_id, Need::Read).await?;
+            }
+        }
         if let Some(target) = spec.target_namespace_id() {
             self.inner.kv.authorize(actor, target, Need::Write).await?;
         }

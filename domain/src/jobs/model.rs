@@ -185,6 +185,10 @@ pub enum JobSpec {
         /// the plan's older backups once this one is complete). Set by a plan's run only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         plan_id: Option<String>,
+        /// More namespaces the same job backs up after `namespace_id`, one backup each (a
+        /// batch; at most [`MAX_BATCH_NAMESPACES`] in all, each once).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        batch: Vec<String>,
     },
     /// Writes a backup back into `namespace_id` (the target namespace), through the write path.
     Restore {
@@ -197,6 +201,9 @@ pub enum JobSpec {
         target: String,
     },
 }
+
+/// The most namespaces one backup job backs up.
+pub const MAX_BATCH_NAMESPACES: usize = 100;
 
 /// The backup target every server has: its backup directory.
 pub const LOCAL_TARGET: &str = "local";

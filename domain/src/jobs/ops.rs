@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use tokio::io::AsyncWriteExt;
 
 use super::transfer::{ItemReader, parse_item, write_export_item};
-use super::{Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, Outcome, Selection, TtlChange};
+use super::{
+    Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, MAX_BATCH_NAMESPACES, Outcome, Selection, TtlChange,
+};
 use crate::actor::{Actor, Source};
 use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
@@ -221,8 +223,12 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
             let ns = kv.namespace(&actor, namespace_id, Need::Read).await?;
             ns.rewind_page(prefix.as_deref().unwrap_or_default(), *at, None, 1, now_unix()).await.map(|_| ())
         }
-        JobSpec::Backup { prefix, target, .. } => {
+        JobSpec::Backup { namespace_id, prefix, target, batch, .. } => {
             jobs.backup_store(target)?;
+            check_batch(namespace_id, batch)?;
+            for id in batch {
+                kv.get_namespace(&actor, id).await?;
+            }
             prefix.as_deref().map(check_prefix).unwrap_or(Ok(()))
         }
         // Checked with the actor by `Jobs::start` (the backup, its checksum, the prefix).
@@ -475,9 +481,11 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             import(ctx, actor, namespace_id, &path, *collision, *format).await
         }
         JobSpec::Rewind { namespace_id, prefix, at } => rewind(ctx, actor, namespace_id, prefix.as_deref(), *at).await,
-        JobSpec::Backup { namespace_id, prefix, target, plan_id } => {
+        JobSpec::Backup { namespace_id, prefix, target, plan_id, batch } => {
             let store = ctx.jobs().backup_store(target)?;
-            super::backup::backup(ctx, store, namespace_id, prefix.as_deref(), plan_id.as_deref()).await
+            let namespaces: Vec<&str> =
+                std::iter::once(namespace_id.as_str()).chain(batch.iter().map(String::as_str)).collect();
+            super::backup::backup(ctx, store, &namespaces, prefix.as_deref(), plan_id.as_deref()).await
         }
         JobSpec::Restore { namespace_id, backup_id, prefix, mode, target } => {
             let store = ctx.jobs().backup_store(target)?;
@@ -751,6 +759,29 @@ async fn collisions(
                     reason: format!("{label}: key {name:?} already exists (collision=fail)"),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// A backup's namespaces: at most [`MAX_BATCH_NAMESPACES`], each a well-formed id, none twice.
+fn check_batch(first: &str, batch: &[String]) -> DomainResult<()> {
+    if batch.len() >= MAX_BATCH_NAMESPACES {
+        return Err(DomainError::invalid(
+            "namespace_ids",
+            format!(
+                "namespace_ids: {} namespaces; one backup job takes at most {MAX_BATCH_NAMESPACES}",
+                batch.len() + 1
+            ),
+        ));
+    }
+    let mut seen = HashSet::from([first]);
+    for id in batch {
+        crate::limits::check_namespace_id(id).map_err(|_| {
+            DomainError::invalid("namespace_ids", format!("namespace_ids: {id:?} is not a namespace id"))
+        })?;
+        if !seen.insert(id.as_str()) {
+            return Err(DomainError::invalid("namespace_ids", format!("namespace_ids: {id:?} is named twice")));
         }
     }
     Ok(())

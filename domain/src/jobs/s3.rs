@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::backup::{BackupId, BackupStore, ObjectName, ObjectWriter};
@@ -88,17 +88,12 @@ impl S3Store {
                 format!("part_bytes: {} is below the {MIN_PART_BYTES} bytes S3 takes per part", options.part_bytes),
             ));
         }
-        // Client options first: setting them replaces every client setting, `allow_http` too.
-        let client =
-            ClientOptions::new().with_connect_timeout(Duration::from_secs(5)).with_timeout(Duration::from_secs(120));
-        let mut builder = AmazonS3Builder::new().with_client_options(client);
-        let from_env =
-            std::env::vars().filter(|(key, _)| key.starts_with("AWS_")).map(|(k, v)| (k.to_ascii_lowercase(), v));
-        for (key, value) in from_env {
-            if let Ok(key) = key.parse() {
-                builder = builder.with_config(key, value);
-            }
-        }
+        // The standard AWS_* variables first (credentials, region, endpoint, AWS_ALLOW_HTTP),
+        // then the timeouts as settings of their own: `with_client_options` would replace the
+        // client settings those variables made.
+        let mut builder = AmazonS3Builder::from_env()
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), "5s")
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "120s");
         for (key, value) in &options.config {
             let key = key.parse().map_err(|_| DomainError::internal(format!("{key:?} is not an S3 setting")))?;
             builder = builder.with_config(key, value);
@@ -128,16 +123,20 @@ impl S3Store {
         self.root.clone().join(name.backup.as_str()).join(name.file.as_str())
     }
 
-    /// A failure of the service (refused credentials, a missing bucket, a connection that did
-    /// not come back within the retries) as a 502 naming the target and what was being done.
     fn failed(&self, doing: &str, err: object_store::Error) -> DomainError {
-        let reason = reason(&err);
-        tracing::warn!(target_url = %self.url, doing, %reason, "the S3 backup target failed");
-        DomainError::Upstream {
-            status: 502,
-            code: 0,
-            message: format!("the backup target {} failed while {doing}: {reason}", self.url),
-        }
+        upstream(&self.url, doing, reason(&err))
+    }
+}
+
+/// A failure of the service (refused credentials, a missing bucket, a connection that did not
+/// come back within the retries) as a 502 naming the target and what was being done, never a
+/// secret: the reason is the service's own text.
+fn upstream(url: &str, doing: &str, reason: String) -> DomainError {
+    tracing::warn!(target_url = %url, doing, %reason, "the S3 backup target failed");
+    DomainError::Upstream {
+        status: 502,
+        code: 0,
+        message: format!("the backup target {url} failed while {doing}: {reason}"),
     }
 }
 
@@ -168,12 +167,7 @@ struct S3Writer {
 
 impl S3Writer {
     fn failed(&self, doing: &str, reason: String) -> DomainError {
-        tracing::warn!(target_url = %self.url, doing, %reason, "the S3 backup target failed");
-        DomainError::Upstream {
-            status: 502,
-            code: 0,
-            message: format!("the backup target {} failed while {doing} {}: {reason}", self.url, self.path),
-        }
+        upstream(&self.url, &format!("{doing} {}", self.path), reason)
     }
 }
 

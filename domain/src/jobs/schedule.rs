@@ -387,6 +387,7 @@ impl Jobs {
                         prefix: plan.prefix.clone(),
                         target: plan.target.clone(),
                         plan_id: Some(plan.id.clone()),
+                        batch: Vec::new(),
                     };
                     match self.start_checked(&actor, spec).await {
                         Ok(job) => jobs.push(job),

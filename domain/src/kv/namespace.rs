@@ -372,10 +372,14 @@ impl NamespaceAccess {
             ..Default::default()
         };
         let mut after: Option<String> = None;
+        let mut changed = Vec::new();
         loop {
             let page = self.rewind_page(walk, at, after.as_deref(), self.batch_keys(), now).await?;
-            for key in &page.keys {
+            for key in page.keys {
                 preview.record(&key.name, key.class, sample);
+                if key.class == RewindClass::Changed && changed.len() < sample.min(CHANGE_SAMPLE) {
+                    changed.push(key);
+                }
             }
             if !page.more {
                 break;
@@ -383,7 +387,34 @@ impl NamespaceAccess {
             after = page.last;
         }
         preview.complete = preview.counts.incomplete == 0;
+        preview.changes = self.rewind_changes(&changed).await?;
         Ok(preview)
+    }
+
+    /// The value comparisons of changed keys of a rewind: each one's value now and the one it
+    /// had then. A key changed or deleted meanwhile, or whose kept version was pruned, is left out.
+    async fn rewind_changes(&self, keys: &[RewindKey]) -> DomainResult<Vec<ValueChange>> {
+        let ids: Vec<i64> = keys.iter().filter_map(|k| k.target.as_ref().map(|t| t.id)).collect();
+        let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
+        let mut kept = self.kv.catalog.kept_values(&self.id, &ids).await?;
+        let mut now: HashMap<String, KeyValue> =
+            self.get_many(&names).await?.into_iter().map(|k| (k.name.clone(), k)).collect();
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let then = key.target.as_ref()?;
+                let current = now.remove(&key.name)?;
+                let value = kept.remove(&then.id)?;
+                let mut also = Vec::new();
+                if current.metadata != then.metadata {
+                    also.push("metadata".to_owned());
+                }
+                if current.expiration != then.expiration {
+                    also.push("expiration".to_owned());
+                }
+                Some(ValueChange::new(&key.name, &current.value, &value, also))
+            })
+            .collect())
     }
 
     /// Writes one page of a rewind as planned at `now` (see [`NamespaceAccess::rewind_page`]):

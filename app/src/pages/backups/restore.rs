@@ -11,8 +11,9 @@ use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::preview::{ChangedKeys, PreviewClass};
 use crate::components::radio_group::RadioGroup;
-use crate::components::text::{Hint, MUTED};
+use crate::components::text::Hint;
 use crate::dto::{BackupDto, NamespaceDto, RestoreDto, RestorePreviewDto};
 use crate::error::AppError;
 use crate::format;
@@ -279,26 +280,9 @@ fn RestorePreview(preview: RestorePreviewDto) -> impl IntoView {
         <div class="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700" data-testid="restore-preview">
             <p class="font-medium">{format!("What the restore ({}) would do:", preview.mode)}</p>
             <ul class="mt-1 space-y-1">
-                {rows
-                    .into_iter()
-                    .map(|(what, n, first)| {
-                        view! {
-                            <li>
-                                <span class="tabular-nums">{format!("{what}: {n}")}</span>
-                                {(!first.is_empty())
-                                    .then(|| {
-                                        view! {
-                                            <span class=format!("ml-2 font-mono text-xs break-all {MUTED}")>
-                                                {first.join(", ")}
-                                                {(n > first.len() as u64).then_some(", …")}
-                                            </span>
-                                        }
-                                    })}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {rows.into_iter().map(|(what, n, first)| view! { <PreviewClass what n first /> }).collect_view()}
             </ul>
+            <ChangedKeys changes=preview.changes then="in the backup".to_owned() />
         </div>
     }
 }

@@ -1,22 +1,22 @@
-//! "Back up now": a namespace, or the keys with a prefix, to one of the server's backup targets,
-//! as a job whose progress the page follows.
+//! "Back up now": one namespace or several (one job, one backup each), or the keys with a prefix
+//! of each, to one of the server's backup targets, as a job whose progress the page follows.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use super::{LOCAL, NamespaceSelect};
+use super::LOCAL;
 use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON, INPUT, LABEL};
-use crate::dto::{JobStartedDto, NamespacePageDto};
+use crate::dto::{JobStartedDto, NamespaceDto, NamespacePageDto};
 use crate::error::AppError;
 use crate::serverfns::backups::{list_backup_targets, start_backup};
 
 /// What the form asks the server.
 #[derive(Clone)]
 struct Ask {
-    namespace_id: String,
+    namespace_ids: Vec<String>,
     prefix: Option<String>,
     target: String,
 }
@@ -28,13 +28,13 @@ pub(super) fn BackupNowForm(
     target: RwSignal<String>,
     on_started: Callback<WatchedJob>,
 ) -> impl IntoView {
-    let namespace = RwSignal::new(String::new());
+    let chosen = RwSignal::new(Vec::<String>::new());
     let prefix = RwSignal::new(String::new());
     // The title of the namespace being backed up, for the progress dialog.
     let title = StoredValue::new(String::new());
     let start = Action::new(|ask: &Ask| {
         let ask = ask.clone();
-        start_backup(ask.namespace_id, ask.prefix, Some(ask.target))
+        start_backup(None, Some(ask.namespace_ids), ask.prefix, Some(ask.target))
     });
     on_success(start, move |started: &JobStartedDto| {
         let operation = "Backup".to_owned();
@@ -45,18 +45,24 @@ pub(super) fn BackupNowForm(
     let pending = start.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let namespace_id = namespace.get_untracked();
-        if namespace_id.is_empty() {
-            return checked.set(Some(AppError::invalid("namespace_id", "namespace_id: choose a namespace")));
+        let namespace_ids = chosen.get_untracked();
+        if namespace_ids.is_empty() {
+            return checked.set(Some(AppError::invalid("namespace_ids", "namespace_ids: choose a namespace")));
         }
         checked.set(None);
-        let chosen = namespaces
+        let titles: Vec<String> = namespaces
             .get_untracked()
             .and_then(Result::ok)
-            .and_then(|page| page.namespaces.into_iter().find(|n| n.id == namespace_id).map(|n| n.title));
-        title.set_value(chosen.unwrap_or_else(|| namespace_id.clone()));
+            .map(|page| {
+                page.namespaces.into_iter().filter(|n| namespace_ids.contains(&n.id)).map(|n| n.title).collect()
+            })
+            .unwrap_or_default();
+        title.set_value(match titles.as_slice() {
+            [one] => one.clone(),
+            _ => format!("{} namespaces", namespace_ids.len()),
+        });
         let prefix = Some(prefix.get_untracked()).filter(|p| !p.is_empty());
-        start.dispatch(Ask { namespace_id, prefix, target: target.get_untracked() });
+        start.dispatch(Ask { namespace_ids, prefix, target: target.get_untracked() });
     };
     view! {
         <form
@@ -68,16 +74,16 @@ pub(super) fn BackupNowForm(
                 "Back up now"
             </h2>
             <div class="sm:col-span-4">
-                <FormError error fields=&["namespace_id", "prefix", "target"] />
+                <FormError error fields=&["namespace_ids", "prefix", "target"] />
             </div>
             <div>
                 <Suspense fallback=|| view! { <p>"Loading namespaces…"</p> }>
                     {move || Suspend::new(async move {
                         let list = namespaces.await.map(|p| p.namespaces).unwrap_or_default();
-                        view! { <NamespaceSelect label="Namespace" value=namespace namespaces=list /> }
+                        view! { <NamespaceChecks chosen namespaces=list /> }
                     })}
                 </Suspense>
-                <FieldError error field="namespace_id" />
+                <FieldError error field="namespace_ids" />
             </div>
             <div>
                 <label class=LABEL>
@@ -94,6 +100,40 @@ pub(super) fn BackupNowForm(
                 "Back up now"
             </button>
         </form>
+    }
+}
+
+/// A checkbox per namespace: the ones backed up (one job, one backup each).
+#[component]
+fn NamespaceChecks(chosen: RwSignal<Vec<String>>, namespaces: Vec<NamespaceDto>) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend class=LABEL>"Namespaces"</legend>
+            <div class="mt-1 max-h-40 space-y-1 overflow-auto rounded-md border border-slate-200 p-2 dark:border-slate-700">
+                {namespaces
+                    .into_iter()
+                    .map(|n| {
+                        let (id, toggled) = (n.id.clone(), n.id);
+                        let checked = move || chosen.with(|c| c.contains(&id));
+                        let toggle = move |ev| {
+                            let on = event_target_checked(&ev);
+                            chosen.update(|c| {
+                                c.retain(|x| *x != toggled);
+                                if on {
+                                    c.push(toggled.clone());
+                                }
+                            });
+                        };
+                        view! {
+                            <label class="flex items-center gap-2 text-sm">
+                                <input type="checkbox" prop:checked=checked on:change=toggle />
+                                {n.title}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </fieldset>
     }
 }
 

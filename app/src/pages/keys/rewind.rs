@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
-use crate::components::text::{Hint, MUTED};
+use crate::components::preview::{ChangedKeys, PreviewClass};
+use crate::components::text::Hint;
 use crate::dto::{JobStartedDto, RewindDto, RewindPreviewDto};
 use crate::error::AppError;
 use crate::format;
@@ -128,25 +129,7 @@ fn RewindPreview(preview: RewindPreviewDto) -> impl IntoView {
         <div class="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700" data-testid="rewind-preview">
             <p class="font-medium">{format!("At {}:", format::utc(preview.at))}</p>
             <ul class="mt-1 space-y-1">
-                {rows
-                    .into_iter()
-                    .map(|(what, n, first)| {
-                        view! {
-                            <li>
-                                <span class="tabular-nums">{format!("{what}: {n}")}</span>
-                                {(!first.is_empty())
-                                    .then(|| {
-                                        view! {
-                                            <span class=format!("ml-2 font-mono text-xs break-all {MUTED}")>
-                                                {first.join(", ")}
-                                                {(n > first.len() as u64).then_some(", …")}
-                                            </span>
-                                        }
-                                    })}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {rows.into_iter().map(|(what, n, first)| view! { <PreviewClass what n first /> }).collect_view()}
                 <li class="tabular-nums">{format!("Unchanged: {}", c.unchanged)}</li>
             </ul>
             {(!preview.complete)
@@ -157,6 +140,7 @@ fn RewindPreview(preview: RewindPreviewDto) -> impl IntoView {
                         </p>
                     }
                 })}
+            <ChangedKeys changes=preview.changes.clone() then=format!("at {}", format::utc(preview.at)) />
         </div>
     }
 }
