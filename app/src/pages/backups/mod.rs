@@ -1,7 +1,9 @@
 //! `/backups`: "Back up now" for a namespace (or the keys with a prefix), the backups of the
 //! chosen target, and "Restore…" on each complete one: a preview first, then the restore as a
-//! job, with a link to the namespace restored into once it ends.
+//! job, with a link to the namespace restored into once it ends. Below them, the backup plans
+//! (scheduled backups, for admins).
 
+mod plans;
 mod restore;
 mod start;
 mod table;
@@ -16,6 +18,7 @@ use crate::dto::{BackupDto, JobDto, NamespaceDto, NamespacePageDto};
 use crate::error::AppError;
 use crate::serverfns::backups::list_backups;
 use crate::serverfns::namespaces::list_namespaces;
+use plans::BackupPlans;
 use restore::RestoreDialog;
 use start::BackupNowForm;
 use table::BackupTable;
@@ -74,6 +77,7 @@ pub fn BackupsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <BackupPlans namespaces on_started />
             <PageDialogs namespaces target restoring watching on_started on_finished />
         </section>
     }

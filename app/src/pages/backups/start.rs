@@ -137,9 +137,10 @@ fn NamespaceChecks(chosen: RwSignal<Vec<String>>, namespaces: Vec<NamespaceDto>)
     }
 }
 
-/// The server's backup targets (`local` first), each with where it is.
+/// The server's backup targets (`local` first), each with where it is; a plan's dialog has one
+/// too.
 #[component]
-fn TargetSelect(target: RwSignal<String>) -> impl IntoView {
+pub(super) fn TargetSelect(target: RwSignal<String>) -> impl IntoView {
     let targets = Resource::new(|| (), |_| list_backup_targets());
     view! {
         <Suspense fallback=|| ()>
