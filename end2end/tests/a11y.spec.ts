@@ -120,6 +120,25 @@ for (const theme of ['light', 'dark'] as const) {
     await page.keyboard.press('Escape');
     await expect(page.getByRole('dialog')).toHaveCount(0);
 
+    // Backup plans: the list with a plan, its dialog and the delete confirmation.
+    await call(request, 'save_backup_plan', { namespace_id: ns.id, cron: '0 3 1 1 *', keep_last: 2, keep_days: 10 });
+    await gotoHydrated(page, '/backups');
+    const plans = page.getByRole('region', { name: 'Backup plans' });
+    const planRow = plans.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ns.title, exact: true }) });
+    await expect(planRow).toContainText('last 2 backups, 10 days at most');
+    await assertAccessible(page, 'backups with a plan');
+    for (const [scope, button, dialog] of [
+      [plans, 'New plan', 'New backup plan'],
+      [planRow, 'Edit', 'Edit backup plan'],
+      [planRow, 'Delete', 'Delete the backup plan'],
+    ] as const) {
+      await scope.getByRole('button', { name: button, exact: true }).click();
+      await expect(page.getByRole('dialog', { name: dialog })).toBeVisible();
+      await assertAccessible(page, `dialog ${dialog}`);
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog')).toHaveCount(0);
+    }
+
     await gotoHydrated(page, `/audit?namespace=${ns.id}`);
     await expect(page.getByRole('table', { name: 'Audit entries' })).toBeVisible();
     await page.getByRole('button', { name: 'Details' }).first().click();

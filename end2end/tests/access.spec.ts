@@ -174,6 +174,14 @@ test('a read-only user reads everything and sees no write control; the server re
   await gotoHydrated(page, `/search?q=greeting&ns=${ns.id}`);
   await expect(page.getByRole('link', { name: 'greeting', exact: true })).toBeVisible();
 
+  // Backup plans are for admins: a note instead of the list, and no error.
+  await gotoHydrated(page, '/backups');
+  const plans = page.getByRole('region', { name: 'Backup plans' });
+  await expect(plans).toContainText('Backup plans (scheduled backups) are managed by admins.');
+  await expect(plans.getByRole('table')).toHaveCount(0);
+  await expect(plans.getByRole('button')).toHaveCount(0);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
   // Export works too. It is their own job: its progress dialog offers "Cancel" (disabled once it
   // has ended); the finished job's history offers neither Cancel nor Resume.
   await gotoHydrated(page, `/?search=${encodeURIComponent(title)}`);

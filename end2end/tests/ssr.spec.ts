@@ -78,11 +78,12 @@ test('search, jobs, tokens, services and a key read view render without JavaScri
   await expect(page.getByRole('region', { name: 'New service' })).toBeVisible();
 });
 
-test('the backups page renders its list without JavaScript', async ({ page, request }) => {
+test('the backups page renders its list and its plans without JavaScript', async ({ page, request }) => {
   const ns = await createNamespace(request);
   await putKeys(request, ns.id, ['ssr:backed-up']);
   const job = await call(request, 'start_backup', { namespace_id: ns.id });
   await expect.poll(async () => (await call(request, 'get_job', { job_id: job.job_id })).status).toBe('completed');
+  await call(request, 'save_backup_plan', { namespace_id: ns.id, prefix: 'ssr:', cron: '@yearly', keep_days: 90 });
 
   await page.goto('/backups');
   await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible();
@@ -91,4 +92,10 @@ test('the backups page renders its list without JavaScript', async ({ page, requ
   await expect(row.getByRole('cell').nth(5)).toHaveText('complete');
   await expect(page.getByLabel('Namespace', { exact: true }).locator('option', { hasText: ns.title })).toHaveCount(1);
   await expect(page.getByLabel('Target')).toHaveValue('local');
+  const plan = page.getByRole('table', { name: 'Backup plans' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: ns.title, exact: true }) });
+  await expect(plan.getByRole('cell').nth(0)).toHaveText('ssr:');
+  await expect(plan.getByRole('cell').nth(1)).toHaveText('@yearly');
+  await expect(plan.getByRole('cell').nth(3)).toHaveText('90 days at most');
+  await expect(plan.getByRole('cell').nth(4)).toHaveText('active');
+  await expect(plan.getByRole('cell').nth(5)).toHaveText(`${new Date().getUTCFullYear() + 1}-01-01 00:00 UTC`);
 });
