@@ -90,7 +90,7 @@ test('the backups page renders its list and its plans without JavaScript', async
   const row = page.getByRole('table', { name: 'Backups' }).getByRole('row').filter({ hasText: ns.title });
   await expect(row.getByRole('cell').nth(3)).toHaveText('1');
   await expect(row.getByRole('cell').nth(5)).toHaveText('complete');
-  await expect(page.getByLabel('Namespace', { exact: true }).locator('option', { hasText: ns.title })).toHaveCount(1);
+  await expect(page.getByRole('form', { name: 'Back up now' }).getByRole('checkbox', { name: ns.title, exact: true })).toHaveCount(1);
   await expect(page.getByLabel('Target')).toHaveValue('local');
   const plan = page.getByRole('table', { name: 'Backup plans' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: ns.title, exact: true }) });
   await expect(plan.getByRole('cell').nth(0)).toHaveText('ssr:');
