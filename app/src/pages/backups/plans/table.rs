@@ -88,9 +88,9 @@ fn PlanRow(
             <th scope="row" class="p-2 font-medium break-all">
                 {label.clone()}
             </th>
-            <td class="p-2 font-mono text-xs break-all">
+            <td class="p-2 font-mono text-xs">
                 {match plan.prefix.clone() {
-                    Some(prefix) => prefix.into_any(),
+                    Some(prefix) => view! { <span class="break-all">{prefix}</span> }.into_any(),
                     None => view! { <Muted>"every key"</Muted> }.into_any(),
                 }}
             </td>
