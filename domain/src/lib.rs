@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod kv;
 pub mod limits;
+pub mod metrics;
 pub mod model;
 pub mod services;
 pub mod sql;
