@@ -23,7 +23,7 @@ pub mod tokens;
 pub(crate) mod write;
 
 pub use actor::{Actor, Role, Source};
-pub use db::{Database, DatabaseKind, Health};
+pub use db::{Database, DatabaseKind, Health, PoolUse};
 pub use error::{DomainError, DomainResult};
 pub use kv::{Kv, NamespaceAccess, Need, VersionRetention};
 pub use model::*;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::actor::{Actor, Source};
 use crate::entity::{metric_rollup, namespace};
@@ -298,7 +298,7 @@ impl Metrics {
             minutes.iter().map(|((minute, series), counts)| (Resolution::Minute, *minute, series, counts)).collect();
         rows.extend(hours.iter().map(|((hour, series), counts)| (Resolution::Hour, *hour, *series, counts)));
         rows.sort_by(|a, b| (a.0.seconds(), a.1, a.2).cmp(&(b.0.seconds(), b.1, b.2)));
-        let txn = self.inner.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.inner.conn).await?;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let models = chunk.iter().map(|(resolution, start, series, counts)| {
                 let mut model = empty_row(*resolution, *start, &series.namespace_id, series.operation.as_str());
@@ -333,7 +333,7 @@ impl Metrics {
                 rows.push(model);
             }
         }
-        let txn = self.inner.conn.begin().await?;
+        let txn = crate::db::begin_write(&self.inner.conn).await?;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             metric_rollup::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
