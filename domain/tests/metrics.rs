@@ -10,8 +10,10 @@ use common::{Fixture, put};
 use domain::metrics::{Counts, Resolution, Rollup, STORAGE};
 use domain::{Actor, Database, Kv, Role, Source};
 
-/// Operations, keys and errors per (namespace, surface, service, operation).
-type Totals = BTreeMap<(String, String, String, String), (u64, u64, u64)>;
+/// Namespace, surface, service and operation of a row.
+type SeriesKey = (String, String, String, String);
+/// Operations, keys and errors per series.
+type Totals = BTreeMap<SeriesKey, (u64, u64, u64)>;
 
 /// The rows of `resolution` around now, summed per series (a test may cross a minute).
 async fn totals(kv: &Kv, resolution: Resolution) -> Totals {
@@ -41,7 +43,7 @@ fn series(
     service: &str,
     operation: &str,
     counts: (u64, u64, u64),
-) -> ((String, String, String, String), (u64, u64, u64)) {
+) -> (SeriesKey, (u64, u64, u64)) {
     ((ns.to_owned(), surface.to_owned(), service.to_owned(), operation.to_owned()), counts)
 }
 
