@@ -34,6 +34,8 @@ struct Inner {
     pool: IntGaugeVec,
     job_engine: Jobs,
     health: Health,
+    /// The domain's recorder: off (benchmarks), HTTP requests are not counted either.
+    recorder: domain::metrics::Metrics,
     /// `KVM_METRICS_TOKEN`: a bearer token that may read `/metrics` without signing in.
     token: Option<String>,
 }
@@ -116,6 +118,7 @@ impl Exporter {
                 pool,
                 job_engine: jobs,
                 health,
+                recorder: kv.metrics().clone(),
                 token,
             }),
         })
@@ -220,6 +223,9 @@ fn method_label(method: &Method) -> &'static str {
 /// (`unmatched` when no route took it: a refusal before routing, a static file, a 404), its
 /// status and the time to its response.
 pub async fn track_http(State(exporter): State<Exporter>, mut request: Request, next: Next) -> Response {
+    if !exporter.inner.recorder.enabled() {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let note = RouteNote::default();
     request.extensions_mut().insert(note.clone());
