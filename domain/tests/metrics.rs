@@ -172,6 +172,20 @@ async fn two_engines_on_one_database_add_up(fixture: &Fixture) {
     assert_eq!(totals(&other, Resolution::Hour).await, doubled);
 }
 
+async fn a_failed_flush_keeps_the_counts_for_the_next(fixture: &Fixture) {
+    let ns = fixture.kv.create_namespace(&console(), "metrics-kept").await.expect("namespace").id;
+    let db = Database::connect(&fixture.url).await.expect("second engine");
+    let other = Kv::sql(db.clone());
+    other.put_key(&console(), &ns, put("a", "v")).await.expect("put");
+    let before = other.metrics().unflushed();
+    assert_eq!(before.values().map(|c| c.operations).sum::<u64>(), 1);
+    // The database goes away: the flush fails, and the counts stay to be written later.
+    db.conn.clone().close().await.expect("close the pool");
+    other.metrics().flush().await.expect_err("no database");
+    assert_eq!(other.metrics().unflushed(), before);
+    assert_eq!(totals(&fixture.kv, Resolution::Minute).await, Totals::new(), "nothing was half-written");
+}
+
 /// How many minute and hour rows `ns` has.
 async fn rows_of(kv: &Kv, ns: &str) -> (usize, usize) {
     let mut counts = [0; 2];
@@ -210,4 +224,5 @@ both!(
     storage_is_sampled_from_the_namespace_counters,
     two_engines_on_one_database_add_up,
     rows_are_pruned_by_age,
+    a_failed_flush_keeps_the_counts_for_the_next,
 );
