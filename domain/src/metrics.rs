@@ -66,7 +66,9 @@ impl Operation {
 /// The length of a rollup's bucket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Resolution {
+    /// Rows of one minute, kept a day.
     Minute,
+    /// Rows of one hour, kept 90 days.
     Hour,
 }
 
@@ -140,9 +142,12 @@ pub struct Series {
 #[derive(Clone, Copy, Debug)]
 pub struct Observation<'a> {
     pub surface: Source,
+    /// The `/v1/kv` service (or `master`) for the `kevi` surface; empty otherwise.
     pub service: &'a str,
     pub operation: Operation,
+    /// Keys the operation touched.
     pub keys: u64,
+    /// It failed (a key or namespace that is not there is not a failure).
     pub failed: bool,
     pub elapsed: Duration,
 }
@@ -182,10 +187,12 @@ struct Inner {
     observer: OnceLock<Observer>,
 }
 
+/// A counter as stored (a BIGINT); one past its range is stored as the largest there is.
 fn to_db(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A stored counter; a negative one (never written by us) reads as 0.
 fn from_db(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
