@@ -126,7 +126,7 @@ async fn metrics_cost(
     for _ in 0..METRICS_ROUNDS {
         for (enabled, figures) in [(true, &mut on), (false, &mut off)] {
             metrics.set_enabled(enabled);
-            let mut round = vec!["-d5s".to_owned()];
+            let mut round = vec!["-d5s".to_owned(), "--timeout".to_owned(), "10s".to_owned()];
             round.extend(args.iter().cloned());
             figures.push(wrk_with(url.to_owned(), round).await?.requests_per_second);
         }
