@@ -79,6 +79,15 @@ impl Database {
     }
 }
 
+/// Connections of the pool: open (idle or in use), and the most it opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
 /// Whether the database answers, and which one it is: what `/health` reports, without handing
 /// out the connection.
 #[derive(Clone, Debug)]
@@ -97,6 +106,23 @@ impl Health {
 
     pub fn kind(&self) -> DatabaseKind {
         self.db.kind
+    }
+
+    /// How the connection pool is used right now (for `/metrics`).
+    pub fn pool_use(&self) -> PoolUse {
+        // Each pool is taken only on the backend it belongs to (the getters panic otherwise).
+        let (open, idle, max) = match self.db.kind {
+            DatabaseKind::Sqlite => {
+                let pool = self.db.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            DatabaseKind::Postgres => {
+                let pool = self.db.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
+        PoolUse { open, idle, in_use: open - idle, max }
     }
 
     /// Closes the connection pool: every service over it fails from then on (shutdown; the

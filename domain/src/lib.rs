@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod kv;
 pub mod limits;
+pub mod metrics;
 pub mod model;
 pub mod services;
 pub mod sql;
@@ -22,7 +23,7 @@ pub mod tokens;
 pub(crate) mod write;
 
 pub use actor::{Actor, Role, Source};
-pub use db::{Database, DatabaseKind, Health};
+pub use db::{Database, DatabaseKind, Health, PoolUse};
 pub use error::{DomainError, DomainResult};
 pub use kv::{Kv, NamespaceAccess, Need, VersionRetention};
 pub use model::*;

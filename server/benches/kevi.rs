@@ -4,6 +4,10 @@
 //!
 //! The goal comes from the seed API: 437-452 GET/s at p50 33 ms and p99 90-110 ms; at least five
 //! times its requests per second, with p99 within 5 ms.
+//!
+//! Then the cost of metrics on the hot path (issue 18): `GET /v1/kv/{key}` and the console's
+//! `put_key` with metrics recorded and not, in alternating rounds of 5 s (medians of three each):
+//! the two within 5% of each other.
 
 #[path = "../../domain/benches/common/goals.rs"]
 mod goals;
@@ -19,6 +23,10 @@ use tokio::net::TcpStream;
 const GOAL_RPS: f64 = 2250.0;
 const GOAL_P99_MS: f64 = 5.0;
 const KEY: &str = "greeting";
+/// Rounds of each state (metrics on, off) in the cost comparison.
+const METRICS_ROUNDS: usize = 3;
+/// How much slower the requests may be with metrics recorded, in percent.
+const GOAL_METRICS_COST_PCT: f64 = 5.0;
 
 /// What wrk measured.
 struct Figures {
@@ -64,12 +72,18 @@ fn parse(report: &str) -> Result<Figures, String> {
 }
 
 async fn wrk(url: String, token: Option<String>) -> Result<Figures, String> {
+    let mut args = vec!["-d10s".to_owned()];
+    if let Some(token) = token {
+        args.extend(["-H".to_owned(), format!("X-Kevi-Token: {token}")]);
+    }
+    wrk_with(url, args).await
+}
+
+/// wrk over 16 connections on 2 threads with `args` (duration, headers, a script).
+async fn wrk_with(url: String, args: Vec<String>) -> Result<Figures, String> {
     let output = tokio::task::spawn_blocking(move || {
         let mut command = Command::new("wrk");
-        command.args(["-t2", "-c16", "-d10s", "--latency"]);
-        if let Some(token) = token {
-            command.args(["-H", &format!("X-Kevi-Token: {token}")]);
-        }
+        command.args(["-t2", "-c16", "--latency"]).args(&args);
         command.arg(&url).output()
     })
     .await
@@ -93,6 +107,38 @@ async fn request(addr: std::net::SocketAddr, head: &str, body: &str) -> (u16, St
     let text = String::from_utf8_lossy(&raw).into_owned();
     let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Requests per second of `args` against `url` with metrics recorded and not, in alternating
+/// rounds; records how much slower "on" was, in percent of "off", against the goal.
+async fn metrics_cost(
+    metrics: &domain::metrics::Metrics,
+    what: &str,
+    url: &str,
+    args: &[String],
+) -> Result<(), String> {
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for _ in 0..METRICS_ROUNDS {
+        for (enabled, figures) in [(true, &mut on), (false, &mut off)] {
+            metrics.set_enabled(enabled);
+            let mut round = vec!["-d5s".to_owned(), "--timeout".to_owned(), "10s".to_owned()];
+            round.extend(args.iter().cloned());
+            figures.push(wrk_with(url.to_owned(), round).await?.requests_per_second);
+        }
+    }
+    metrics.set_enabled(true);
+    let (on, off) = (median(on), median(off));
+    let cost = if off > 0.0 { (off - on) / off * 100.0 } else { 0.0 };
+    println!(
+        "[kevi] {what}: {on:.0} req/s with metrics, {off:.0} without ({cost:+.1}%; goal: <= {GOAL_METRICS_COST_PCT}%)"
+    );
+    goals::record("kevi", &format!("{what}, metrics cost"), cost, "%", goals::Goal::AtMost(GOAL_METRICS_COST_PCT));
+    Ok(())
 }
 
 fn line(name: &str, figures: &Figures, goal: &str) {
@@ -125,7 +171,7 @@ async fn main() -> ExitCode {
     config.kevi.rate = 1_000_000;
     let (router, state) = build(&config).await.expect("server");
     let actor = Actor::new("bench", Source::Cli, Role::Admin);
-    state.kv.create_namespace(&actor, "kevi-bench").await.expect("namespace");
+    let namespace_id = state.kv.create_namespace(&actor, "kevi-bench").await.expect("namespace").id;
     let spec = ServiceSpec {
         name: "bench".into(),
         storage: "kevi-bench".into(),
@@ -144,7 +190,7 @@ async fn main() -> ExitCode {
     assert!(status == 200 && text.contains("hello"), "reading the key failed: {text}");
 
     let goal = format!("goal: >= {GOAL_RPS:.0} req/s, p99 <= {GOAL_P99_MS:.0} ms");
-    match wrk(format!("http://{addr}/v1/kv/{KEY}"), Some(token)).await {
+    match wrk(format!("http://{addr}/v1/kv/{KEY}"), Some(token.clone())).await {
         Ok(figures) => {
             line("GET /v1/kv/{key}", &figures, &goal);
             goals::record(
@@ -160,6 +206,24 @@ async fn main() -> ExitCode {
             eprintln!("[kevi] GET /v1/kv/{{key}}: {err}");
             return ExitCode::FAILURE;
         }
+    }
+    let metrics = state.kv.metrics();
+    let get = vec!["-H".to_owned(), format!("X-Kevi-Token: {token}")];
+    if let Err(err) = metrics_cost(metrics, "GET /v1/kv/{key}", &format!("http://{addr}/v1/kv/{KEY}"), &get).await {
+        eprintln!("[kevi] metrics cost of GET /v1/kv/{{key}}: {err}");
+        return ExitCode::FAILURE;
+    }
+    let script = dir.path().join("put_key.lua");
+    let body = serde_json::json!({ "namespace_id": namespace_id, "key": "bench-put", "value": "hello" }).to_string();
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = [[{body}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         wrk.headers[\"Accept\"] = \"application/json\"\n"
+    );
+    std::fs::write(&script, lua).expect("the wrk script is written");
+    let put = vec!["-s".to_owned(), script.display().to_string()];
+    if let Err(err) = metrics_cost(metrics, "put_key", &format!("http://{addr}/api/put_key"), &put).await {
+        eprintln!("[kevi] metrics cost of put_key: {err}");
+        return ExitCode::FAILURE;
     }
     match wrk(format!("http://{addr}/health"), None).await {
         Ok(figures) => line("GET /health", &figures, "for comparison: no token, one database ping"),

@@ -55,6 +55,8 @@ pub fn router(state: CfState) -> Router {
         .route(&format!("{ns}/{{namespace_id}}/bulk"), put(bulk_write).delete(bulk_delete))
         .route(&format!("{ns}/{{namespace_id}}/bulk/delete"), post(bulk_delete))
         .route(&format!("{ns}/{{namespace_id}}/bulk/get"), post(bulk_get))
+        // Nested as a service: the route template (with the prefix) is known in here.
+        .route_layer(axum::middleware::from_fn(crate::metrics::note_route))
         .fallback(any(no_route))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

@@ -74,6 +74,10 @@ async fn follow(jobs: &Jobs, id: &str, verb: &str) -> anyhow::Result<Job> {
         }
     };
     bar.finish_and_clear();
+    // The job's key operations reach the metric rollups before this process ends.
+    if let Err(err) = jobs.kv().metrics().flush().await {
+        tracing::warn!(%err, "writing the metric rollups failed");
+    }
     let mut done = jobs.get(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     done.status = job.status;
     Ok(done)

@@ -322,6 +322,9 @@ pub struct ServeArgs {
     /// Requests per second per /v1/kv token (bursts of twice that) [default: 100]
     #[arg(long, env = "KVM_KEVI_RATE")]
     pub kevi_rate: Option<u32>,
+    /// Bearer token that may read /metrics without signing in (admins may read it signed in); at least 16 characters
+    #[arg(long, env = "KVM_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -392,7 +395,25 @@ pub struct Config {
     pub account_id: String,
     pub backend: Backend,
     pub kevi: KeviSettings,
+    pub metrics: MetricsSettings,
 }
+
+/// Who may read `/metrics` besides admins.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `KVM_METRICS_TOKEN`: a bearer token that may read `/metrics` without signing in.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    /// Never prints the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings").field("token", &self.token.as_ref().map(|_| "<set>")).finish()
+    }
+}
+
+/// The fewest characters a metrics token may have.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 /// The multi-tenant KV API (`/v1/kv`).
 #[derive(Clone, PartialEq, Eq)]
@@ -504,6 +525,7 @@ impl Default for Config {
             account_id: crate::cf_api::DEFAULT_ACCOUNT_ID.to_owned(),
             backend: Backend::Local,
             kevi: KeviSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -587,8 +609,20 @@ impl Config {
             services_file: args.services_file.clone().or(file.services_file),
             rate: kevi_rate,
         };
+        let metrics = MetricsSettings {
+            token: match args.metrics_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                None => None,
+                Some(t) if t.chars().count() < MIN_METRICS_TOKEN_CHARS || t.chars().any(char::is_whitespace) => {
+                    anyhow::bail!(
+                        "metrics-token: at least {MIN_METRICS_TOKEN_CHARS} characters, without spaces (say, openssl rand -hex 32)"
+                    )
+                }
+                Some(t) => Some(t.to_owned()),
+            },
+        };
         Ok(Self {
             kevi,
+            metrics,
             backend,
             account_id,
             auth,
@@ -806,6 +840,21 @@ mod tests {
         std::fs::write(&file, "adress = \"127.0.0.1:4000\"\n").unwrap();
         let err = Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("adress"), "{err:#}");
+    }
+
+    #[test]
+    fn the_metrics_token_is_long_enough_and_never_printed() {
+        let with = |token: &str| ServeArgs {
+            metrics_token: Some(token.into()),
+            config: Some(PathBuf::from("/dev/null")),
+            ..Default::default()
+        };
+        let err = Config::resolve(&with("short")).unwrap_err().to_string();
+        assert!(err.starts_with("metrics-token:"), "{err}");
+        let config = Config::resolve(&with("0123456789abcdef0123")).unwrap();
+        assert_eq!(config.metrics.token.as_deref(), Some("0123456789abcdef0123"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"), "the token is never printed");
+        assert_eq!(Config::resolve(&with("  ")).unwrap().metrics.token, None, "blank: no token");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod jobs_api;
 pub mod kevi;
 pub mod kevi_docs;
+pub mod metrics;
 pub mod router;
 pub mod runtime;
 pub mod security;

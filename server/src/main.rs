@@ -26,10 +26,15 @@ async fn main() -> anyhow::Result<()> {
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;
-    let (router, _state) = build(&config).await?;
+    let (router, state) = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, database = %kv_manager::config::redacted_url(&config.database_url), "kv-manager listening");
-    serve(listener, router, shutdown_signal()).await
+    serve(listener, router, shutdown_signal()).await?;
+    // What was counted since the last flush reaches the rollups before the process ends.
+    if let Err(err) = state.kv.metrics().flush().await {
+        tracing::warn!(%err, "writing the last metric rollups failed");
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

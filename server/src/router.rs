@@ -28,6 +28,7 @@ use crate::cf_api::CfState;
 use crate::config::{Backend, Config};
 use crate::kevi::KeviState;
 use crate::kevi::wire::{Database, Health, HealthStatus};
+use crate::metrics::Exporter;
 use crate::runtime::Runtime;
 use crate::security::{self, Identity};
 
@@ -35,6 +36,8 @@ use crate::security::{self, Identity};
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// How often expired keys are purged and old versions pruned.
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
+/// How often recorded key operations are written to the metric rollups.
+const METRICS_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 /// How often job heartbeats are written and cross-instance cancellations picked up.
 const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -60,6 +63,8 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         });
     }
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
+    kv.metrics().spawn_flusher(METRICS_FLUSH_INTERVAL);
+    let exporter = Exporter::new(&kv, jobs.clone(), health.clone(), config.metrics.token.clone())?;
     let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");
@@ -116,7 +121,8 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     let guard = Arc::new(security::HostGuard::new(config));
-    Ok((router(state.clone(), identity, guard, config.max_upload_bytes, cf, kevi), state))
+    let surfaces = Surfaces { cf, kevi, exporter };
+    Ok((router(state.clone(), identity, guard, config.max_upload_bytes, surfaces), state))
 }
 
 /// The router over a ready state.
@@ -131,14 +137,21 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The states of the surfaces beside the console: `/client/v4`, `/v1/kv` and `/metrics`.
+pub struct Surfaces {
+    pub cf: CfState,
+    pub kevi: KeviState,
+    pub exporter: Exporter,
+}
+
 pub fn router(
     state: AppState,
     identity: Arc<Identity>,
     guard: Arc<security::HostGuard>,
     max_upload_bytes: u64,
-    cf: CfState,
-    kevi: KeviState,
+    surfaces: Surfaces,
 ) -> Router {
+    let Surfaces { cf, kevi, exporter } = surfaces;
     let routes = route_list();
     // Server functions are registered by `leptos_routes_with_context`; this catch-all serves
     // the names it does not know, so they too get a JSON error.
@@ -158,6 +171,7 @@ pub fn router(
             },
         )
         .merge(api)
+        .merge(crate::metrics::router(exporter.clone()))
         // Site files (the WASM, JS and CSS under pkg/) are served as files, and only paths with
         // no file reach the app's 404 page. (Leptos's combined file-and-error handler can hand a
         // page's response headers, its Content-Security-Policy among them, to a file fetched
@@ -174,18 +188,21 @@ pub fn router(
         // Import uploads are streamed to disk, so they are not held to the body limit.
         .merge(crate::jobs_api::router(max_upload_bytes))
         .nest_service(security::CF_API_PREFIX, crate::cf_api::router(cf))
+        .route_layer(middleware::from_fn(crate::metrics::note_route))
         .layer(middleware::from_fn(security::csrf))
         .layer(middleware::from_fn_with_state(identity, security::identify))
         .with_state(state);
     // The multi-tenant KV API has its own tokens, CORS and error shape: it sits beside the
     // console's identity and CSRF layers, not under them.
     Router::new()
-        .merge(crate::kevi::router(kevi))
+        .merge(crate::kevi::router(kevi).route_layer(middleware::from_fn(crate::metrics::note_route)))
         .merge(console)
         // Before any surface reads the request: the Host must be ours (DNS rebinding), and
         // without sign-in the peer must be this machine.
         .layer(middleware::from_fn_with_state(guard, security::guard))
         .layer(middleware::from_fn(security::security_headers))
+        // Every request is counted, refusals before routing included.
+        .layer(middleware::from_fn_with_state(exporter, crate::metrics::track_http))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

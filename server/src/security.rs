@@ -179,6 +179,10 @@ pub async fn identify(State(identity): State<Arc<Identity>>, mut request: Reques
     if path == "/health" {
         return next.run(request).await;
     }
+    // A scraper holding the metrics token has no sign-in: `/metrics` checks the token itself.
+    if path == "/metrics" && crate::metrics::bearer(request.headers()).is_some() {
+        return next.run(request).await;
+    }
     // The Cloudflare-compatible API signs in with API tokens, whatever the console uses.
     if path.strip_prefix(CF_API_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         let secret = request

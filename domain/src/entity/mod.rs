@@ -10,6 +10,7 @@ pub mod key_details;
 pub mod key_tag;
 pub mod key_version;
 pub mod kv_entry;
+pub mod metric_rollup;
 pub mod namespace;
 pub mod service;
 pub mod service_token;

@@ -525,6 +525,39 @@ impl Jobs {
         }
     }
 
+    /// How many jobs are in each status, every status named (zeros too), every instance's
+    /// jobs counted: for `/metrics`.
+    pub async fn count_by_status(&self) -> DomainResult<Vec<(JobStatus, u64)>> {
+        use sea_orm::sea_query::ExprTrait;
+        use sea_orm::{EntityTrait, QuerySelect};
+        let rows: Vec<(String, i64)> = crate::entity::job::Entity::find()
+            .select_only()
+            .column(crate::entity::job::Column::Status)
+            .column_as(sea_orm::sea_query::Expr::col(crate::entity::job::Column::Id).count(), "jobs")
+            .group_by(crate::entity::job::Column::Status)
+            .into_tuple()
+            .all(&self.inner.conn)
+            .await?;
+        let mut counts: Vec<(JobStatus, u64)> = [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Completed,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+            JobStatus::Interrupted,
+        ]
+        .into_iter()
+        .map(|status| (status, 0))
+        .collect();
+        for (status, n) in rows {
+            let Ok(status) = JobStatus::parse(&status) else { continue };
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
+                slot.1 = slot.1.saturating_add(u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(counts)
+    }
+
     /// One job with its recorded key failures.
     pub async fn get(&self, job_id: &str) -> DomainResult<Job> {
         let mut job = self.peek(job_id).await?;

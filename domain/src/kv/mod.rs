@@ -8,6 +8,7 @@ use crate::actor::Actor;
 use crate::catalog::Catalog;
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
+use crate::metrics::{Metrics, Operation};
 use crate::model::*;
 use crate::store::KvStore;
 
@@ -21,6 +22,8 @@ pub struct Kv {
     catalog: Catalog,
     /// Namespaces (ids or titles) the console and its scripts never see (`KVM_PROTECTED_NAMESPACES`).
     protected: Arc<Vec<String>>,
+    /// Where every key operation is counted.
+    metrics: Metrics,
 }
 
 /// What an operation on a namespace needs.
@@ -45,8 +48,14 @@ impl Default for VersionRetention {
 }
 
 impl Kv {
-    pub(crate) fn new(store: Arc<dyn KvStore>, catalog: Catalog) -> Self {
-        Self { store, catalog, protected: Arc::new(Vec::new()) }
+    pub(crate) fn new(store: Arc<dyn KvStore>, catalog: Catalog, metrics: Metrics) -> Self {
+        Self { store, catalog, protected: Arc::new(Vec::new()), metrics }
+    }
+
+    /// The recorder of this service's key operations (shared by its clones): flushes, storage
+    /// samples, pruning, the rollups, and turning recording on or off.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The same service with these namespaces (ids or titles) hidden from the console and its
@@ -113,7 +122,8 @@ impl Kv {
     /// The SQL store over `db`, with its catalog in the same database.
     pub fn sql(db: crate::Database) -> Self {
         let store: Arc<dyn KvStore> = Arc::new(crate::store::sql::SqlStore::new(db.clone()));
-        Self::new(store.clone(), Catalog::new(db.conn, store))
+        let metrics = Metrics::new(db.conn.clone());
+        Self::new(store.clone(), Catalog::new(db.conn, store), metrics)
     }
 
     /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
@@ -122,7 +132,8 @@ impl Kv {
             client,
             crate::store::sql::SqlStore::new(db.clone()),
         ));
-        Self::new(store.clone(), Catalog::new(db.conn, store))
+        let metrics = Metrics::new(db.conn.clone());
+        Self::new(store.clone(), Catalog::new(db.conn, store), metrics)
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
@@ -377,7 +388,20 @@ impl Kv {
     }
 
     /// Live keys across namespaces matching every filter given.
-    pub async fn search_keys(&self, actor: &Actor, mut query: SearchQuery) -> DomainResult<SearchPage> {
+    pub async fn search_keys(&self, actor: &Actor, query: SearchQuery) -> DomainResult<SearchPage> {
+        let started = std::time::Instant::now();
+        // A search of one namespace counts as a listing of it; of several, as one across them.
+        let namespace_id = match query.namespace_ids.as_slice() {
+            [one] if limits::check_namespace_id(one).is_ok() => one.clone(),
+            _ => String::new(),
+        };
+        let result = self.search_visible(actor, query).await;
+        let found = result.as_ref().map_or(0, |page| page.results.len() as u64);
+        self.metrics.record(actor, &namespace_id, Operation::List, found, started, &result);
+        result
+    }
+
+    async fn search_visible(&self, actor: &Actor, mut query: SearchQuery) -> DomainResult<SearchPage> {
         for id in &query.namespace_ids {
             limits::check_namespace_id(id)?;
         }

@@ -3,12 +3,14 @@
 //! only way to a namespace's keys, details and versions, so no caller can forget the check.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use super::{Kv, Need};
 use crate::actor::Actor;
 use crate::catalog::{RewindKey, RewindPage, TagOperation, TagsApplied};
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
+use crate::metrics::Operation;
 use crate::model::*;
 use crate::now_unix;
 
@@ -39,6 +41,20 @@ impl NamespaceAccess {
 
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Counts one operation that started at `started` and ended with `result`, with the keys
+    /// `keys` says it touched, and hands the result back.
+    fn measured<T>(
+        &self,
+        operation: Operation,
+        started: Instant,
+        result: DomainResult<T>,
+        keys: impl FnOnce(&T) -> u64,
+    ) -> DomainResult<T> {
+        let touched = result.as_ref().map_or(0, keys);
+        self.kv.metrics.record(&self.actor, &self.id, operation, touched, started, &result);
+        result
     }
 
     /// Refuses a write through a handle opened for reading.
@@ -73,6 +89,12 @@ impl NamespaceAccess {
 
     /// One page of live keys in byte order of their names.
     pub async fn list_keys(&self, query: KeyQuery) -> DomainResult<KeyPage> {
+        let started = Instant::now();
+        let result = self.list_keys_unmeasured(query).await;
+        self.measured(Operation::List, started, result, |page| page.keys.len() as u64)
+    }
+
+    async fn list_keys_unmeasured(&self, query: KeyQuery) -> DomainResult<KeyPage> {
         let limit = limits::check_list_limit(query.limit)?;
         if let Some(prefix) = &query.prefix
             && prefix.len() > limits::MAX_KEY_BYTES
@@ -99,8 +121,13 @@ impl NamespaceAccess {
 
     /// A live key with its value, metadata and expiration.
     pub async fn get_key(&self, name: &str) -> DomainResult<KeyValue> {
-        limits::check_key_name(name)?;
-        self.kv.store.get_key(&self.id, name).await?.ok_or_else(|| DomainError::key_not_found(name))
+        let started = Instant::now();
+        let result = match limits::check_key_name(name) {
+            Ok(()) => self.kv.store.get_key(&self.id, name).await,
+            Err(err) => Err(err),
+        };
+        let result = result.and_then(|found| found.ok_or_else(|| DomainError::key_not_found(name)));
+        self.measured(Operation::Read, started, result, |_| 1)
     }
 
     /// Up to `limit` live keys with values after `after` and up to `upto`, in byte order,
@@ -113,7 +140,9 @@ impl NamespaceAccess {
         limit: usize,
         max_bytes: usize,
     ) -> DomainResult<Scanned> {
-        self.kv.store.scan(&self.id, prefix, after, upto, limit, max_bytes).await
+        let started = Instant::now();
+        let result = self.kv.store.scan(&self.id, prefix, after, upto, limit, max_bytes).await;
+        self.measured(Operation::Read, started, result, |scanned| scanned.keys.len() as u64)
     }
 
     /// Stored sizes of the values of the known keys among `names`.
@@ -128,7 +157,9 @@ impl NamespaceAccess {
 
     /// The live keys among `names`, with values.
     pub async fn get_many(&self, names: &[String]) -> DomainResult<Vec<KeyValue>> {
-        self.kv.store.get_many(&self.id, names).await
+        let started = Instant::now();
+        let result = self.kv.store.get_many(&self.id, names).await;
+        self.measured(Operation::Read, started, result, |found| found.len() as u64)
     }
 
     /// The names among `names` that are live keys.
@@ -154,6 +185,13 @@ impl NamespaceAccess {
     }
 
     async fn write_many(&self, puts: Vec<PutKey>, kind: WriteKind) -> DomainResult<()> {
+        let started = Instant::now();
+        let count = puts.len() as u64;
+        let result = self.write_many_unmeasured(puts, kind).await;
+        self.measured(Operation::Write, started, result, |_| count)
+    }
+
+    async fn write_many_unmeasured(&self, puts: Vec<PutKey>, kind: WriteKind) -> DomainResult<()> {
         self.writable()?;
         let now = now_unix();
         let valid = puts
@@ -169,26 +207,42 @@ impl NamespaceAccess {
     /// Writes many keys with their tags and custom metadata, each item with its details in the
     /// same transaction: all of them or, when any is invalid, none.
     pub async fn put_many_with_details(&self, items: Vec<(PutKey, DetailsWrite)>) -> DomainResult<()> {
-        self.writable()?;
-        let now = now_unix();
-        let valid = items
-            .into_iter()
-            .map(|(put, details)| ValidPut::new(put, details, now))
-            .collect::<DomainResult<Vec<_>>>()?;
-        self.kv.store.put_many(&self.actor, &self.id, valid, WriteKind::Update).await
+        let started = Instant::now();
+        let count = items.len() as u64;
+        let result = async {
+            self.writable()?;
+            let now = now_unix();
+            let valid = items
+                .into_iter()
+                .map(|(put, details)| ValidPut::new(put, details, now))
+                .collect::<DomainResult<Vec<_>>>()?;
+            self.kv.store.put_many(&self.actor, &self.id, valid, WriteKind::Update).await
+        }
+        .await;
+        self.measured(Operation::Write, started, result, |_| count)
     }
 
     /// Writes validated items (see [`ValidPut::new`]).
     pub async fn put_valid(&self, items: Vec<ValidPut>) -> DomainResult<()> {
-        self.writable()?;
-        self.kv.store.put_many(&self.actor, &self.id, items, WriteKind::Update).await
+        let started = Instant::now();
+        let count = items.len() as u64;
+        let result = match self.writable() {
+            Ok(()) => self.kv.store.put_many(&self.actor, &self.id, items, WriteKind::Update).await,
+            Err(err) => Err(err),
+        };
+        self.measured(Operation::Write, started, result, |_| count)
     }
 
     /// Writes validated items and a job's progress as of them (see
     /// [`crate::store::KvStore::put_many_step`]).
     pub async fn put_valid_step(&self, items: Vec<ValidPut>, step: &JobStep) -> DomainResult<()> {
-        self.writable()?;
-        self.kv.store.put_many_step(&self.actor, &self.id, items, WriteKind::Update, step).await
+        let started = Instant::now();
+        let count = items.len() as u64;
+        let result = match self.writable() {
+            Ok(()) => self.kv.store.put_many_step(&self.actor, &self.id, items, WriteKind::Update, step).await,
+            Err(err) => Err(err),
+        };
+        self.measured(Operation::Write, started, result, |_| count)
     }
 
     /// Copies the named live keys of this namespace with their details to `target` (keys live
@@ -199,6 +253,23 @@ impl NamespaceAccess {
     /// source deleted: a write to a source key between the two is lost (Cloudflare has no
     /// conditional delete).
     pub async fn transfer_to(
+        &self,
+        target: &NamespaceAccess,
+        names: &[String],
+        overwrite: bool,
+        remove_source: bool,
+    ) -> DomainResult<Transfer> {
+        let started = Instant::now();
+        let result = self.transfer_unmeasured(target, names, overwrite, remove_source).await;
+        // The keys written count on the target; a move's deletes count on the source.
+        if remove_source {
+            let moved = result.as_ref().map_or(0, |done| done.written.len() as u64);
+            self.kv.metrics.record(&self.actor, &self.id, Operation::Delete, moved, started, &result);
+        }
+        target.measured(Operation::Write, started, result, |done| done.written.len() as u64)
+    }
+
+    async fn transfer_unmeasured(
         &self,
         target: &NamespaceAccess,
         names: &[String],
@@ -227,8 +298,12 @@ impl NamespaceAccess {
     /// Sets or removes the expiration of the named live keys; values and metadata stay. Answers
     /// the names changed.
     pub async fn set_expiration(&self, names: &[String], expiration: Option<i64>) -> DomainResult<Vec<String>> {
-        self.writable()?;
-        self.kv.store.set_expiration(&self.actor, &self.id, names, expiration).await
+        let started = Instant::now();
+        let result = match self.writable() {
+            Ok(()) => self.kv.store.set_expiration(&self.actor, &self.id, names, expiration).await,
+            Err(err) => Err(err),
+        };
+        self.measured(Operation::Write, started, result, |changed| changed.len() as u64)
     }
 
     /// Deletes one key; answers whether a live key was there.
@@ -238,6 +313,12 @@ impl NamespaceAccess {
 
     /// Deletes many keys at once; answers how many live keys were removed.
     pub async fn delete_many(&self, names: &[String]) -> DomainResult<u64> {
+        let started = Instant::now();
+        let result = self.delete_many_unmeasured(names).await;
+        self.measured(Operation::Delete, started, result, |deleted| *deleted)
+    }
+
+    async fn delete_many_unmeasured(&self, names: &[String]) -> DomainResult<u64> {
         self.writable()?;
         for name in names {
             limits::check_key_name(name)?;
@@ -262,11 +343,15 @@ impl NamespaceAccess {
         tags: Option<Vec<String>>,
         custom_metadata: Option<serde_json::Value>,
     ) -> DomainResult<KeyDetails> {
-        self.writable()?;
-        limits::check_key_name(key)?;
-        let details = self.kv.catalog.put_details(&self.actor, &self.id, key, tags, custom_metadata).await?;
-        tracing::debug!(user = %self.actor.user, namespace_id = %self.id, "key details written");
-        Ok(details)
+        let started = Instant::now();
+        let result = async {
+            self.writable()?;
+            limits::check_key_name(key)?;
+            self.kv.catalog.put_details(&self.actor, &self.id, key, tags, custom_metadata).await
+        }
+        .await;
+        tracing::debug!(user = %self.actor.user, namespace_id = %self.id, written = result.is_ok(), "key details");
+        self.measured(Operation::Write, started, result, |_| 1)
     }
 
     /// Stored tags and custom metadata of the named keys that have any.
@@ -292,8 +377,12 @@ impl NamespaceAccess {
         tags: &[String],
         operation: TagOperation,
     ) -> DomainResult<TagsApplied> {
-        self.writable()?;
-        self.kv.catalog.apply_tags(&self.actor, &self.id, names, tags, operation).await
+        let started = Instant::now();
+        let result = match self.writable() {
+            Ok(()) => self.kv.catalog.apply_tags(&self.actor, &self.id, names, tags, operation).await,
+            Err(err) => Err(err),
+        };
+        self.measured(Operation::Write, started, result, |applied| applied.changed.len() as u64)
     }
 
     // ---- versions ----
