@@ -28,6 +28,8 @@ impl DatabaseKind {
 pub struct Database {
     pub conn: DatabaseConnection,
     pub kind: DatabaseKind,
+    /// Whether webhook events are written (shared by every service on this database).
+    pub events: crate::webhooks::EventGate,
 }
 
 impl Database {
@@ -66,7 +68,7 @@ impl Database {
             DomainError::invalid("database_url", format!("database_url: cannot connect: {err}"))
         })?;
         Migrator::up(&conn, None).await.map_err(DomainError::internal)?;
-        Ok(Self { conn, kind })
+        Ok(Self { conn, kind, events: Default::default() })
     }
 
     /// Answers whether the database responds to a trivial query.

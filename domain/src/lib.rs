@@ -20,6 +20,7 @@ pub mod services;
 pub mod sql;
 pub(crate) mod store;
 pub mod tokens;
+pub mod webhooks;
 pub(crate) mod write;
 
 pub use actor::{Actor, Role, Source};

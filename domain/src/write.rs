@@ -32,6 +32,8 @@ pub struct WriteTxn {
     now: i64,
     /// Titles of the namespaces locked in this transaction, read by the lock's own statement.
     titles: HashMap<String, String>,
+    /// Set when this transaction wrote webhook events: the sender is woken once it commits.
+    pub(crate) emitted: Option<crate::webhooks::EventGate>,
 }
 
 pub(crate) fn title_conflict(title: &str) -> DomainError {
@@ -49,7 +51,7 @@ impl WriteTxn {
     /// Begins a write transaction; `now` is the time every row it writes records.
     pub async fn begin(conn: &DatabaseConnection, now: i64) -> DomainResult<Self> {
         let txn = crate::db::begin_write(conn).await?;
-        Ok(Self { txn, backend: conn.get_database_backend(), now, titles: HashMap::new() })
+        Ok(Self { txn, backend: conn.get_database_backend(), now, titles: HashMap::new(), emitted: None })
     }
 
     /// Reads inside the transaction, and writes of a feature's own tables (jobs, services, tokens).
@@ -63,6 +65,9 @@ impl WriteTxn {
 
     pub async fn commit(self) -> DomainResult<()> {
         self.txn.commit().await?;
+        if let Some(gate) = &self.emitted {
+            gate.wake();
+        }
         Ok(())
     }
 

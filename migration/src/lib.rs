@@ -12,6 +12,7 @@ mod m20261130_000007_job_key_lists;
 mod m20261201_000008_version_written_at;
 mod m20261202_000009_backup_plans;
 mod m20261203_000010_metric_rollups;
+mod m20261204_000011_webhooks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_version_written_at::Migration),
             Box::new(m20261202_000009_backup_plans::Migration),
             Box::new(m20261203_000010_metric_rollups::Migration),
+            Box::new(m20261204_000011_webhooks::Migration),
         ]
     }
 }

@@ -964,7 +964,7 @@ impl Ctx {
     }
 
     async fn record_end(&self, status: JobStatus, details: serde_json::Value, now: i64) -> DomainResult<()> {
-        let txn = WriteTxn::begin(self.conn(), now).await?;
+        let mut txn = WriteTxn::begin(self.conn(), now).await?;
         rows::save_final(txn.conn(), &self.job, self.checkpoint.as_deref()).await?;
         rows::event(txn.conn(), &self.job.id, status.as_str(), details, now).await?;
         if let Some(creator) = &self.creator {
@@ -978,6 +978,29 @@ impl Ctx {
             });
             let operation = format!("job.{}", status.as_str());
             txn.audit_namespace(creator, &operation, &self.job.namespace_id, details).await?;
+        }
+        let kind = match status {
+            JobStatus::Completed => Some(crate::webhooks::JOB_COMPLETED),
+            JobStatus::Failed => Some(crate::webhooks::JOB_FAILED),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let data = serde_json::json!({
+                "job_id": self.job.id,
+                "job_type": self.job.job_type,
+                "status": status.as_str(),
+                "total": self.job.total,
+                "processed": self.job.processed,
+                "skipped": self.job.skipped,
+                "errors": self.job.errors,
+                "reason": self.job.error_message,
+                "result": self.job.result,
+            });
+            let by = self.creator.clone().unwrap_or_else(|| {
+                Actor::new(self.job.created_by.clone(), crate::actor::Source::Job, crate::actor::Role::Admin)
+            });
+            let item = crate::webhooks::EventItem::with_data(kind, data);
+            txn.emit(self.kv().events(), &by, Some(&self.job.namespace_id), vec![item]).await?;
         }
         txn.commit().await
     }

@@ -24,6 +24,8 @@ pub struct Kv {
     protected: Arc<Vec<String>>,
     /// Where every key operation is counted.
     metrics: Metrics,
+    /// Whether webhook events are written.
+    events: crate::webhooks::EventGate,
 }
 
 /// What an operation on a namespace needs.
@@ -48,8 +50,18 @@ impl Default for VersionRetention {
 }
 
 impl Kv {
-    pub(crate) fn new(store: Arc<dyn KvStore>, catalog: Catalog, metrics: Metrics) -> Self {
-        Self { store, catalog, protected: Arc::new(Vec::new()), metrics }
+    pub(crate) fn new(
+        store: Arc<dyn KvStore>,
+        catalog: Catalog,
+        metrics: Metrics,
+        events: crate::webhooks::EventGate,
+    ) -> Self {
+        Self { store, catalog, protected: Arc::new(Vec::new()), metrics, events }
+    }
+
+    /// Whether changes write webhook events (shared with every service on the database).
+    pub fn events(&self) -> &crate::webhooks::EventGate {
+        &self.events
     }
 
     /// The recorder of this service's key operations (shared by its clones): flushes, storage
@@ -123,7 +135,8 @@ impl Kv {
     pub fn sql(db: crate::Database) -> Self {
         let store: Arc<dyn KvStore> = Arc::new(crate::store::sql::SqlStore::new(db.clone()));
         let metrics = Metrics::new(db.conn.clone());
-        Self::new(store.clone(), Catalog::new(db.conn, store), metrics)
+        let events = db.events.clone();
+        Self::new(store.clone(), Catalog::new(db.conn, store), metrics, events)
     }
 
     /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
@@ -133,7 +146,8 @@ impl Kv {
             crate::store::sql::SqlStore::new(db.clone()),
         ));
         let metrics = Metrics::new(db.conn.clone());
-        Self::new(store.clone(), Catalog::new(db.conn, store), metrics)
+        let events = db.events.clone();
+        Self::new(store.clone(), Catalog::new(db.conn, store), metrics, events)
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.

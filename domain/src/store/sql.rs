@@ -23,6 +23,7 @@ use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
 use crate::model::*;
 use crate::now_unix;
 use crate::sql::{ROWS_PER_STATEMENT, decode_cursor, encode_cursor, prefix_upper_bound};
+use crate::webhooks::{EventGate, EventItem, KEY_CREATED, KEY_DELETED, KEY_UPDATED};
 use crate::write::{WriteTxn, title_conflict};
 
 /// How often `last_accessed` may be written for one namespace.
@@ -133,7 +134,7 @@ impl SqlStore {
             return Ok(());
         }
         let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
-        write_in(&mut txn, actor, namespace_id, items, kind).await?;
+        write_in(&mut txn, &self.db.events, actor, namespace_id, items, kind).await?;
         if let Some(step) = step {
             txn.save_job_step(step).await?;
         }
@@ -366,7 +367,7 @@ impl KvStore for SqlStore {
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
-        let live = delete_in(&mut txn, actor, namespace_id, names).await?;
+        let live = delete_in(&mut txn, &self.db.events, actor, namespace_id, names).await?;
         txn.commit().await?;
         Ok(live)
     }
@@ -399,9 +400,9 @@ impl KvStore for SqlStore {
         let found: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
         let details = crate::write::details_of(txn.conn(), source, &found).await?;
         let (items, done) = super::plan_transfer(names, values, &details, &existing, now);
-        write_in(&mut txn, actor, target, dedupe(items), WriteKind::Update).await?;
+        write_in(&mut txn, &self.db.events, actor, target, dedupe(items), WriteKind::Update).await?;
         if remove_source && !done.written.is_empty() {
-            delete_in(&mut txn, actor, source, &done.written).await?;
+            delete_in(&mut txn, &self.db.events, actor, source, &done.written).await?;
         }
         txn.commit().await?;
         Ok(Some(done))
@@ -604,6 +605,14 @@ impl KvStore for SqlStore {
             let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
             let details = serde_json::json!({ "expiration": expiration, "changed": changed.len() });
             txn.audit_keys(actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details).await?;
+            if self.db.events.is_open() {
+                let data = serde_json::json!({ "expiration": expiration });
+                let items = changed
+                    .iter()
+                    .map(|name| EventItem { data: Some(data.clone()), ..EventItem::key(KEY_UPDATED, name) })
+                    .collect();
+                txn.emit(&self.db.events, actor, Some(namespace_id), items).await?;
+            }
         }
         txn.commit().await?;
         Ok(changed)
@@ -630,6 +639,7 @@ fn dedupe(items: Vec<ValidPut>) -> Vec<ValidPut> {
 /// replace, the audit row and the namespace's counters.
 async fn write_in(
     txn: &mut WriteTxn,
+    events: &EventGate,
     actor: &Actor,
     namespace_id: &str,
     items: Vec<ValidPut>,
@@ -664,6 +674,13 @@ async fn write_in(
     let summary =
         serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
     txn.audit_keys(actor, (one, "keys.put"), namespace_id, &names, summary).await?;
+    if events.is_open() {
+        let items = names
+            .iter()
+            .map(|name| EventItem::key(if existing.contains_key(*name) { KEY_UPDATED } else { KEY_CREATED }, name))
+            .collect();
+        txn.emit(events, actor, Some(namespace_id), items).await?;
+    }
     let details: Vec<(String, DetailsWrite)> = items
         .iter()
         .filter(|item| !item.details().is_empty())
@@ -678,7 +695,13 @@ async fn write_in(
 
 /// Deletes the named keys in `txn`, keeping their values as versions, with the audit row and
 /// the namespace's counters; answers how many live keys were removed.
-async fn delete_in(txn: &mut WriteTxn, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
+async fn delete_in(
+    txn: &mut WriteTxn,
+    events: &EventGate,
+    actor: &Actor,
+    namespace_id: &str,
+    names: &[String],
+) -> DomainResult<u64> {
     txn.lock_namespace(namespace_id).await?;
     let now = txn.now();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -690,6 +713,10 @@ async fn delete_in(txn: &mut WriteTxn, actor: &Actor, namespace_id: &str, names:
     found.sort_unstable();
     txn.record_versions(namespace_id, &found, "delete", actor).await?;
     txn.audit_keys(actor, ("key.delete", "keys.delete"), namespace_id, &found, serde_json::json!({})).await?;
+    if events.is_open() {
+        let items = found.iter().map(|name| EventItem::key(KEY_DELETED, name)).collect();
+        txn.emit(events, actor, Some(namespace_id), items).await?;
+    }
     txn.forget_details(namespace_id, &found).await?;
     txn.delete_values(namespace_id, &found).await?;
     let bytes: i64 = existing.values().map(|(size, _)| size).sum();
