@@ -17,4 +17,6 @@ pub struct AppState {
     pub audit: domain::audit::Audit,
     /// Whether the database answers (`/health`).
     pub health: domain::Health,
+    /// Webhook endpoints and their delivery logs.
+    pub webhooks: domain::webhooks::Webhooks,
 }

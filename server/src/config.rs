@@ -325,6 +325,9 @@ pub struct ServeArgs {
     /// Bearer token that may read /metrics without signing in (admins may read it signed in); at least 16 characters
     #[arg(long, env = "KVM_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Address ranges (comma-separated CIDR, such as 10.0.0.0/8) webhooks may reach although they are loopback, private or otherwise internal [default: none: only public addresses]
+    #[arg(long, env = "KVM_WEBHOOK_ALLOW_NETWORKS")]
+    pub webhook_allow_networks: Option<String>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -363,6 +366,7 @@ struct FileConfig {
     cf_sync_minutes: Option<u64>,
     services_file: Option<PathBuf>,
     kevi_rate: Option<u32>,
+    webhook_allow_networks: Option<Vec<String>>,
 }
 
 /// Everything the server needs to start.
@@ -396,6 +400,8 @@ pub struct Config {
     pub backend: Backend,
     pub kevi: KeviSettings,
     pub metrics: MetricsSettings,
+    /// Internal address ranges webhooks may reach.
+    pub webhook_allow_networks: Vec<domain::webhooks::IpNet>,
 }
 
 /// Who may read `/metrics` besides admins.
@@ -526,6 +532,7 @@ impl Default for Config {
             backend: Backend::Local,
             kevi: KeviSettings::default(),
             metrics: MetricsSettings::default(),
+            webhook_allow_networks: Vec::new(),
         }
     }
 }
@@ -620,9 +627,13 @@ impl Config {
                 Some(t) => Some(t.to_owned()),
             },
         };
+        let webhook_allow_networks =
+            domain::webhooks::AddressPolicy::parse_list(&list(&args.webhook_allow_networks, file.webhook_allow_networks).join(","))
+                .map_err(|why| anyhow::anyhow!("webhook-allow-networks: {why}"))?;
         Ok(Self {
             kevi,
             metrics,
+            webhook_allow_networks,
             backend,
             account_id,
             auth,

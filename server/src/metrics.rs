@@ -19,6 +19,7 @@ use domain::{Actor, DomainError, Health, Kv, Source};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::security::CF_API_PREFIX;
+use domain::webhooks::Webhooks;
 
 /// The registry of one server and what its scrapes read besides the counters.
 #[derive(Clone)]
@@ -38,6 +39,9 @@ struct Inner {
     recorder: domain::metrics::Metrics,
     /// `KVM_METRICS_TOKEN`: a bearer token that may read `/metrics` without signing in.
     token: Option<String>,
+    webhooks: Webhooks,
+    deliveries: IntCounterVec,
+    endpoints: IntGaugeVec,
 }
 
 /// The latency buckets in seconds: the rollups' bounds, so both tell the same story.
@@ -52,7 +56,13 @@ struct RouteNote(Arc<Mutex<Option<(String, &'static str)>>>);
 
 impl Exporter {
     /// A registry with every metric, fed by `kv`'s key operations from now on.
-    pub fn new(kv: &Kv, jobs: Jobs, health: Health, token: Option<String>) -> anyhow::Result<Self> {
+    pub fn new(
+        kv: &Kv,
+        jobs: Jobs,
+        health: Health,
+        webhooks: Webhooks,
+        token: Option<String>,
+    ) -> anyhow::Result<Self> {
         let registry = Registry::new();
         let http_requests = IntCounterVec::new(
             Opts::new(
@@ -84,6 +94,22 @@ impl Exporter {
             Opts::new("kvm_db_pool_connections", "Database pool connections: open, idle, in_use, max"),
             &["state"],
         )?;
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "kvm_webhook_deliveries_total",
+                "Webhook delivery attempts made by this instance, by outcome (delivered, failed), and events delivered (events)",
+            ),
+            &["outcome"],
+        )?;
+        let endpoints = IntGaugeVec::new(
+            Opts::new(
+                "kvm_webhook_endpoints",
+                "Webhook endpoints by state (delivering, paused, disabled), and changes queued for them (pending)",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(deliveries.clone()))?;
+        registry.register(Box::new(endpoints.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
         registry.register(Box::new(key_operations.clone()))?;
@@ -120,6 +146,9 @@ impl Exporter {
                 health,
                 recorder: kv.metrics().clone(),
                 token,
+                webhooks,
+                deliveries,
+                endpoints,
             }),
         })
     }
@@ -137,6 +166,28 @@ impl Exporter {
         for (state, n) in [("open", pool.open), ("idle", pool.idle), ("in_use", pool.in_use), ("max", pool.max)] {
             if let Ok(gauge) = inner.pool.get_metric_with_label_values(&[state]) {
                 gauge.set(i64::from(n));
+            }
+        }
+        let stats = inner.webhooks.stats().await?;
+        for (state, n) in [
+            ("delivering", stats.delivering),
+            ("paused", stats.paused),
+            ("disabled", stats.disabled),
+            ("pending", stats.pending),
+        ] {
+            if let Ok(gauge) = inner.endpoints.get_metric_with_label_values(&[state]) {
+                gauge.set(n);
+            }
+        }
+        let counters = inner.webhooks.counters();
+        use std::sync::atomic::Ordering::Relaxed;
+        for (outcome, total) in [
+            ("delivered", counters.delivered.load(Relaxed)),
+            ("failed", counters.failed.load(Relaxed)),
+            ("events", counters.events.load(Relaxed)),
+        ] {
+            if let Ok(counter) = inner.deliveries.get_metric_with_label_values(&[outcome]) {
+                counter.inc_by(total.saturating_sub(counter.get()));
             }
         }
         TextEncoder::new().encode_to_string(&inner.registry.gather()).map_err(DomainError::internal)

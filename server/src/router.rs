@@ -40,11 +40,13 @@ const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 const METRICS_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 /// How often job heartbeats are written and cross-instance cancellations picked up.
 const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the webhook sender looks for work (and at once when this instance commits events).
+const WEBHOOK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let Runtime { kv, jobs, tokens, services, audit, health } =
+    let Runtime { kv, jobs, tokens, services, audit, health, webhooks } =
         Runtime::open(config, config.instance_id.clone(), config.max_jobs).await?;
     let identity = Arc::new(Identity::new(config, tokens.clone())?);
     if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
@@ -64,7 +66,9 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     }
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     kv.metrics().spawn_flusher(METRICS_FLUSH_INTERVAL);
-    let exporter = Exporter::new(&kv, jobs.clone(), health.clone(), config.metrics.token.clone())?;
+    webhooks.spawn(WEBHOOK_INTERVAL);
+    let exporter =
+        Exporter::new(&kv, jobs.clone(), health.clone(), webhooks.clone(), config.metrics.token.clone())?;
     let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");
@@ -117,7 +121,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         tracing::info!(services = loaded, file = %path.display(), "services of /v1/kv loaded");
     }
     let kevi = KeviState::new(services.clone(), config.kevi.rate);
-    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health };
+    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health, webhooks };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     let guard = Arc::new(security::HostGuard::new(config));

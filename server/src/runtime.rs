@@ -6,6 +6,7 @@ use domain::cloudflare::{CloudflareClient, CloudflareConfig};
 use domain::jobs::{Jobs, JobsConfig};
 use domain::services::Services;
 use domain::tokens::Tokens;
+use domain::webhooks::{WebhookConfig, Webhooks};
 use domain::{Database, Health, Kv};
 
 use crate::config::{Backend, Config};
@@ -21,6 +22,7 @@ pub struct Runtime {
     pub services: Services,
     pub audit: Audit,
     pub health: Health,
+    pub webhooks: Webhooks,
 }
 
 impl Runtime {
@@ -58,6 +60,15 @@ impl Runtime {
         let tokens = Tokens::new(database.conn.clone());
         let services = Services::new(kv.clone(), database.conn.clone(), config.kevi.master_token.as_deref());
         let audit = Audit::new(database.conn.clone());
-        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database) })
+        let webhook_config = WebhookConfig {
+            instance_id: config.instance_id.clone(),
+            allow_networks: config.webhook_allow_networks.clone(),
+            ..WebhookConfig::default()
+        };
+        let webhooks =
+            Webhooks::new(kv.clone(), database.conn.clone(), webhook_config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Changes made from the first moment write their events when an endpoint wants them.
+        webhooks.refresh_gate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database), webhooks })
     }
 }

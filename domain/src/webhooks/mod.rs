@@ -176,6 +176,16 @@ pub struct PassSummary {
     pub paused: u64,
 }
 
+/// Endpoints by state and the queued changes, for `/metrics` and the health panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookStats {
+    pub delivering: i64,
+    pub paused: i64,
+    pub disabled: i64,
+    /// Changes queued for endpoints, all endpoints together.
+    pub pending: i64,
+}
+
 /// Counters of deliveries since start, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct DeliveryCounters {
@@ -303,6 +313,25 @@ impl Webhooks {
 
     pub fn counters(&self) -> &DeliveryCounters {
         &self.inner.counters
+    }
+
+    /// Endpoints by state and what waits in their queues (no actor: for `/metrics`).
+    pub async fn stats(&self) -> DomainResult<WebhookStats> {
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT \
+             (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ",
+        );
+        sql.bind(true).push(" AND paused_reason IS NULL) AS delivering, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ");
+        sql.bind(true).push(" AND paused_reason IS NOT NULL) AS paused, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ");
+        sql.bind(false).push(") AS disabled, (SELECT COUNT(*) FROM webhook_queue) AS pending");
+        let row = self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("stats"))?;
+        Ok(WebhookStats {
+            delivering: int(&row, "delivering")?,
+            paused: int(&row, "paused")?,
+            disabled: int(&row, "disabled")?,
+            pending: int(&row, "pending")?,
+        })
     }
 
     // ---- endpoints ----
