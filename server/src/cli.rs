@@ -12,7 +12,7 @@ use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{
-    BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand,
+    BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand, WebhookCommand,
 };
 use crate::runtime::Runtime;
 
@@ -450,6 +450,106 @@ pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
         ServiceCommand::Revoke(args) => {
             let token = services.revoke_token(&actor(), &args.name, &args.token_id).await.map_err(fail)?;
             eprintln!("Revoked token {} of {:?}.", token.id, token.service);
+        }
+    }
+    Ok(())
+}
+
+/// `kv-manager webhook add | list | remove | resume | test | log`.
+pub async fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
+    let settings = match &command {
+        WebhookCommand::Add(args) => &args.settings,
+        WebhookCommand::List(args) => &args.settings,
+        WebhookCommand::Remove(args)
+        | WebhookCommand::Resume(args)
+        | WebhookCommand::Test(args)
+        | WebhookCommand::Log(args) => &args.settings,
+    };
+    let config = Config::resolve(settings)?;
+    let webhooks = Runtime::open(&config, cli_instance(&config), 1).await?.webhooks;
+    let fail = |e: domain::DomainError| anyhow::anyhow!("{e}");
+    let when = |at: Option<i64>| at.map(domain::rfc3339).unwrap_or_else(|| "-".into());
+    match command {
+        WebhookCommand::Add(args) => {
+            let input = domain::webhooks::EndpointInput {
+                url: args.url,
+                description: args.description,
+                events: args.events,
+                namespace_id: args.namespace,
+                prefix: args.prefix,
+                enabled: true,
+                secret: args.secret,
+            };
+            let made = webhooks.create(&actor(), input).await.map_err(fail)?;
+            eprintln!(
+                "Added endpoint {} for {} ({}). Its signing secret is shown once; keep it now:",
+                made.endpoint.id,
+                made.endpoint.url,
+                made.endpoint.events.join(", ")
+            );
+            println!("{}", made.secret);
+        }
+        WebhookCommand::List(_) => {
+            println!("{:<30} {:<10} {:>7} {:<21} {:<40} events", "id", "state", "pending", "last delivered", "url");
+            for e in webhooks.list(&actor()).await.map_err(fail)? {
+                let state = match (&e.paused_reason, e.enabled) {
+                    (_, false) => "disabled",
+                    (Some(_), true) => "paused",
+                    (None, true) => "delivering",
+                };
+                println!(
+                    "{:<30} {:<10} {:>7} {:<21} {:<40} {}",
+                    e.id,
+                    state,
+                    e.pending,
+                    when(e.last_delivered_at),
+                    e.url,
+                    e.events.join(",")
+                );
+                if let Some(reason) = &e.paused_reason {
+                    println!("  {reason}");
+                }
+            }
+        }
+        WebhookCommand::Remove(args) => {
+            webhooks.delete(&actor(), &args.id).await.map_err(fail)?;
+            eprintln!("Deleted endpoint {}.", args.id);
+        }
+        WebhookCommand::Resume(args) => {
+            let endpoint = webhooks.resume(&actor(), &args.id).await.map_err(fail)?;
+            eprintln!(
+                "Resumed {}; {} queued change(s) will be delivered by the running server.",
+                endpoint.id, endpoint.pending
+            );
+        }
+        WebhookCommand::Test(args) => {
+            let attempt = webhooks.send_test(&actor(), &args.id).await.map_err(fail)?;
+            let answer = match (attempt.status_code, &attempt.error) {
+                (_, Some(error)) => error.clone(),
+                (Some(status), None) => format!("HTTP {status}"),
+                (None, None) => "no answer".into(),
+            };
+            println!("{}: {answer} in {} ms", attempt.outcome, attempt.duration_ms);
+            if attempt.outcome != "test_delivered" {
+                anyhow::bail!("the test event was not delivered");
+            }
+        }
+        WebhookCommand::Log(args) => {
+            let page = webhooks.attempts(&actor(), &args.id, None).await.map_err(fail)?;
+            println!("{:<21} {:<15} {:>6} {:>6} {:>8}  detail", "at", "outcome", "events", "status", "ms");
+            for a in page.attempts {
+                let status = a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                let detail = a.error.or(a.response).unwrap_or_default();
+                println!(
+                    "{:<21} {:<15} {:>6} {:>6} {:>8}  {}",
+                    domain::rfc3339(a.at),
+                    a.outcome,
+                    a.events,
+                    status,
+                    a.duration_ms,
+                    detail.replace('\n', " ")
+                );
+            }
         }
     }
     Ok(())

@@ -42,6 +42,56 @@ pub enum Command {
     /// Services of the multi-tenant KV API (/v1/kv) and their tokens.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Webhook endpoints: signed deliveries of key changes, job outcomes and alerts.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint; its signing secret is printed once, alone on the last line of standard output.
+    Add(WebhookAddArgs),
+    /// List endpoints with their state and queue (never their secrets).
+    List(TokenListArgs),
+    /// Delete an endpoint, its queue and its delivery log.
+    Remove(WebhookIdArgs),
+    /// Resume a paused endpoint: what it missed is delivered from where it stopped.
+    Resume(WebhookIdArgs),
+    /// Send a test event now and print the receiver's answer.
+    Test(WebhookIdArgs),
+    /// Show an endpoint's latest delivery attempts, newest first.
+    Log(WebhookIdArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhookAddArgs {
+    /// The receiver: an http or https URL
+    pub url: String,
+    /// An event type to send (repeat for more): key.created, key.updated, key.deleted, job.completed, job.failed, threshold.breached, threshold.resolved, keys.expiring
+    #[arg(long = "event", required = true)]
+    pub events: Vec<String>,
+    /// Only events of this namespace (id)
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Only key events of keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// What the endpoint is for
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// The signing secret (16 to 256 printable characters) [default: generated]
+    #[arg(long, env = "KVM_WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhookIdArgs {
+    /// The endpoint's id (whk_...)
+    pub id: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -627,9 +677,10 @@ impl Config {
                 Some(t) => Some(t.to_owned()),
             },
         };
-        let webhook_allow_networks =
-            domain::webhooks::AddressPolicy::parse_list(&list(&args.webhook_allow_networks, file.webhook_allow_networks).join(","))
-                .map_err(|why| anyhow::anyhow!("webhook-allow-networks: {why}"))?;
+        let webhook_allow_networks = domain::webhooks::AddressPolicy::parse_list(
+            &list(&args.webhook_allow_networks, file.webhook_allow_networks).join(","),
+        )
+        .map_err(|why| anyhow::anyhow!("webhook-allow-networks: {why}"))?;
         Ok(Self {
             kevi,
             metrics,

@@ -23,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Restore(args)) => return kv_manager::cli::restore(args).await,
         Some(Command::Token(command)) => return kv_manager::cli::token(command).await,
         Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
+        Some(Command::Webhook(command)) => return kv_manager::cli::webhook(command).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;

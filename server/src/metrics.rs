@@ -56,13 +56,7 @@ struct RouteNote(Arc<Mutex<Option<(String, &'static str)>>>);
 
 impl Exporter {
     /// A registry with every metric, fed by `kv`'s key operations from now on.
-    pub fn new(
-        kv: &Kv,
-        jobs: Jobs,
-        health: Health,
-        webhooks: Webhooks,
-        token: Option<String>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(kv: &Kv, jobs: Jobs, health: Health, webhooks: Webhooks, token: Option<String>) -> anyhow::Result<Self> {
         let registry = Registry::new();
         let http_requests = IntCounterVec::new(
             Opts::new(

@@ -67,8 +67,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     kv.metrics().spawn_flusher(METRICS_FLUSH_INTERVAL);
     webhooks.spawn(WEBHOOK_INTERVAL);
-    let exporter =
-        Exporter::new(&kv, jobs.clone(), health.clone(), webhooks.clone(), config.metrics.token.clone())?;
+    let exporter = Exporter::new(&kv, jobs.clone(), health.clone(), webhooks.clone(), config.metrics.token.clone())?;
     let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "jobs left unfinished by the last run are marked interrupted; resume them");

@@ -322,8 +322,12 @@ impl Webhooks {
             "SELECT \
              (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ",
         );
-        sql.bind(true).push(" AND paused_reason IS NULL) AS delivering, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ");
-        sql.bind(true).push(" AND paused_reason IS NOT NULL) AS paused, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ");
+        sql.bind(true).push(
+            " AND paused_reason IS NULL) AS delivering, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ",
+        );
+        sql.bind(true).push(
+            " AND paused_reason IS NOT NULL) AS paused, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ",
+        );
         sql.bind(false).push(") AS disabled, (SELECT COUNT(*) FROM webhook_queue) AS pending");
         let row = self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("stats"))?;
         Ok(WebhookStats {
@@ -767,7 +771,7 @@ impl Webhooks {
         let mut partial: Option<(i64, i64)> = None;
         'rows: for row in &rows {
             let outbox_id: i64 = get(row, "outbox_id")?;
-            let skip: i64 = get::<i32>(row, "skip").map(i64::from).or_else(|_| get::<i64>(row, "skip"))?;
+            let skip = int(row, "skip")?;
             let items: Vec<EventItem> = serde_json::from_str(&get::<String>(row, "events")?).unwrap_or_default();
             for (index, item) in items.iter().enumerate().skip(usize::try_from(skip).unwrap_or(0)) {
                 if batch.len() >= cap {
@@ -1088,16 +1092,27 @@ fn audit_details(id: &str, input: &EndpointInput) -> serde_json::Value {
     })
 }
 
+/// An integer column, INTEGER on SQLite (i64) or INT4/INT8 on PostgreSQL; the first reading that
+/// fits is taken (no error is logged for the one that does not).
 fn int(row: &QueryResult, column: &str) -> DomainResult<i64> {
-    get::<i64>(row, column).or_else(|_| get::<i32>(row, column).map(i64::from))
+    match row.try_get::<i64>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => get::<i32>(row, column).map(i64::from),
+    }
 }
 
 fn opt_int(row: &QueryResult, column: &str) -> DomainResult<Option<i64>> {
-    get::<Option<i64>>(row, column).or_else(|_| get::<Option<i32>>(row, column).map(|v| v.map(i64::from)))
+    match row.try_get::<Option<i64>>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => get::<Option<i32>>(row, column).map(|v| v.map(i64::from)),
+    }
 }
 
 fn flag(row: &QueryResult, column: &str) -> DomainResult<bool> {
-    get::<bool>(row, column).or_else(|_| int(row, column).map(|v| v != 0))
+    match row.try_get::<bool>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => int(row, column).map(|v| v != 0),
+    }
 }
 
 fn events_of(row: &QueryResult) -> DomainResult<Vec<String>> {
