@@ -623,3 +623,86 @@ async fn a_backup_and_an_equal_restore_work_over_the_cloudflare_backend() {
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(contents_on(&a, &ns).await, before, "A holds the backup's keys again, values, metadata and expirations");
 }
+
+/// Webhooks over the Cloudflare backend: a key written through B (whose keys live on "Cloudflare",
+/// instance A) and a key deleted through B reach B's webhook receiver, signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_tell_of_changes_made_through_the_cloudflare_backend() {
+    use domain::webhooks::{AddressPolicy, EndpointInput, WebhookConfig, Webhooks, sign};
+    use std::sync::{Arc, Mutex};
+
+    const SECRET: &str = "whsec_cf_backend_0123456789";
+    let got: Arc<Mutex<Vec<(bool, Value)>>> = Arc::default();
+    let seen = got.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let timestamp: i64 = header(sign::TIMESTAMP_HEADER).parse().unwrap_or(0);
+                let signed = sign::verify(SECRET, timestamp, &body, &header(sign::SIGNATURE_HEADER));
+                seen.lock().unwrap().push((signed, serde_json::from_slice(&body).unwrap_or(Value::Null)));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let base_url = format!("http://{}/client/v4", a.addr);
+    let b = TestServer::configured("127.0.0.1:0", |c| {
+        c.backend = kv_manager::config::Backend::Cloudflare {
+            account_id: kv_manager::cf_api::DEFAULT_ACCOUNT_ID.into(),
+            api_token: secret,
+            base_url,
+            concurrency: 4,
+            sync_minutes: 15,
+        };
+        c.webhook_allow_networks = AddressPolicy::parse_list("127.0.0.0/8").unwrap();
+    })
+    .await;
+    // The endpoint, made on B's database as an admin would (B's sender sees it within a pass).
+    let db = domain::Database::connect(b.database_url.as_deref().unwrap()).await.unwrap();
+    let input = EndpointInput {
+        url: hook_url,
+        events: vec!["key.created".into(), "key.deleted".into()],
+        enabled: true,
+        secret: Some(SECRET.into()),
+        ..Default::default()
+    };
+    let me = domain::Actor::local(domain::Source::Cli);
+    let loopback =
+        WebhookConfig { allow_networks: AddressPolicy::parse_list("127.0.0.0/8").unwrap(), ..Default::default() };
+    let hooks = Webhooks::new(domain::Kv::sql(db.clone()), db.conn.clone(), loopback).unwrap();
+    hooks.create(&me, input).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let ns = b.ok("create_namespace", json!({ "title": "hooked-remote" })).await["id"].as_str().unwrap().to_owned();
+    b.ok("put_key", json!({ "namespace_id": ns, "key": "remote-key", "value": "v" })).await;
+    b.ok("delete_key", json!({ "namespace_id": ns, "key": "remote-key" })).await;
+    // The key was written to "Cloudflare" (A), not only to B's mirror.
+    assert_eq!(a.ok("get_namespace", json!({ "namespace_id": ns })).await["title"], "hooked-remote");
+    let mut events: Vec<(String, String)> = Vec::new();
+    for _ in 0..400 {
+        events = got
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|(_, body)| body["events"].as_array().cloned().unwrap_or_default())
+            .map(|e| (e["type"].as_str().unwrap_or("").to_owned(), e["key"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        events,
+        vec![("key.created".to_owned(), "remote-key".to_owned()), ("key.deleted".to_owned(), "remote-key".to_owned())]
+    );
+    assert!(got.lock().unwrap().iter().all(|(signed, _)| *signed));
+}
