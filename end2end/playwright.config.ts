@@ -4,7 +4,8 @@ import { accountId, cloudflarePort, cloudflareURL } from './cloudflare-env';
 import { bin, logDir, postgresDatabase, postgresPort, postgresURL, serve } from './server-env';
 
 // The server under test: the release build `make run` serves (server-env.ts), on its own port and
-// its own fresh SQLite file, so a `make run` on port 3000 is never disturbed.
+// its own fresh SQLite file, so a `make run` on port 3000 is never disturbed. Its webhooks may
+// reach this machine (--webhook-allow-networks): webhooks.spec.ts runs its receiver here.
 const port = process.env.KVM_E2E_PORT ?? '3100';
 const baseURL = `http://127.0.0.1:${port}`;
 const postgres = postgresDatabase();
@@ -45,7 +46,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `rm -rf end2end/.data && mkdir -p end2end/.data ${logDir} && ${serve('main', `--addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --backup-dir end2end/.data/backups`)}`,
+      command: `rm -rf end2end/.data && mkdir -p end2end/.data ${logDir} && ${serve('main', `--addr 127.0.0.1:${port} --database-url "sqlite://end2end/.data/e2e.db?mode=rwc" --backup-dir end2end/.data/backups --webhook-allow-networks 127.0.0.0/8`)}`,
       cwd: '..',
       url: `${baseURL}/health`,
       reuseExistingServer: false,
@@ -106,7 +107,7 @@ export default defineConfig({
             command: [
               `rm -rf end2end/.data-postgres && mkdir -p end2end/.data-postgres ${logDir}`,
               `psql "${postgres.admin}" -q -c "DROP DATABASE IF EXISTS ${postgres.name} WITH (FORCE)" -c "CREATE DATABASE ${postgres.name}"`,
-              serve('postgres', `--addr 127.0.0.1:${postgresPort} --database-url "${postgres.url}" --backup-dir end2end/.data-postgres/backups`),
+              serve('postgres', `--addr 127.0.0.1:${postgresPort} --database-url "${postgres.url}" --backup-dir end2end/.data-postgres/backups --webhook-allow-networks 127.0.0.0/8`),
             ].join(' && '),
             cwd: '..',
             url: `${postgresURL}/health`,

@@ -450,3 +450,74 @@ pub struct BackupTargetDto {
 pub struct BackupTargetsDto {
     pub targets: Vec<BackupTargetDto>,
 }
+
+/// A webhook endpoint (never its secret). Times are unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDto {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// The event types it is sent.
+    pub events: Vec<String>,
+    /// Only events of this namespace; null: every namespace.
+    pub namespace_id: Option<String>,
+    /// Only events of keys starting with this; null: every key.
+    pub prefix: Option<String>,
+    pub enabled: bool,
+    /// Why the sender paused it; null while it delivers.
+    pub paused_reason: Option<String>,
+    /// Failed attempts since the last success.
+    pub failures: i64,
+    /// When the next attempt is due, after a failure.
+    pub next_attempt_at: Option<i64>,
+    pub last_delivered_at: Option<i64>,
+    /// Changes waiting in its queue (each one or more events).
+    pub pending: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The webhook endpoints, oldest first, and every event type one can be sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookListDto {
+    pub endpoints: Vec<WebhookDto>,
+    pub event_types: Vec<String>,
+}
+
+/// A webhook endpoint just made, with its signing secret: shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecretDto {
+    pub endpoint: WebhookDto,
+    pub secret: String,
+}
+
+/// One delivery attempt of a webhook endpoint. Times are unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAttemptDto {
+    pub id: i64,
+    pub endpoint_id: String,
+    pub at: i64,
+    /// `delivered`, `failed`, `test_delivered` or `test_failed`.
+    pub outcome: String,
+    /// Events in the delivery.
+    pub events: i64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    /// The receiver's HTTP status; null when it did not answer.
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// The start of the receiver's answer.
+    pub response: Option<String>,
+    pub duration_ms: i64,
+    /// When the next attempt is due, after a failure.
+    pub retry_at: Option<i64>,
+}
+
+/// A page of an endpoint's delivery log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAttemptPageDto {
+    pub attempts: Vec<WebhookAttemptDto>,
+    /// Pass as `before` for the next (older) page; null on the last page.
+    pub next_before: Option<i64>,
+}

@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -201,5 +202,19 @@ impl LazyRoute for ServicesRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::services::ServicesPage /> }.into_any()
+    }
+}
+
+/// The webhook endpoints and their delivery logs (admins), loaded on demand like the keys page.
+struct WebhooksRoute;
+
+#[lazy_route]
+impl LazyRoute for WebhooksRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::webhooks::WebhooksPage /> }.into_any()
     }
 }

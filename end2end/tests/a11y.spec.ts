@@ -158,6 +158,34 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByRole('region', { name: `Tokens of ${service}` })).toBeVisible();
     await assertAccessible(page, 'service tokens');
 
+    // Webhooks: an endpoint (disabled, so no event is sent to it) whose test event found no
+    // receiver, its delivery log, its dialogs, and a new endpoint's secret.
+    const hook = await call(request, 'create_webhook', { url: `http://127.0.0.1:9/a11y-${theme}`, events: ['key.created'], namespace_id: ns.id, enabled: false });
+    expect((await call(request, 'test_webhook', { id: hook.endpoint.id })).outcome).toBe('test_failed');
+    await gotoHydrated(page, `/webhooks?log=${hook.endpoint.id}`);
+    const hookRow = page.getByRole('table', { name: 'Webhook endpoints' }).locator(`tr[data-webhook="${hook.endpoint.id}"]`);
+    await expect(hookRow.getByTestId('webhook-state')).toHaveText('disabled');
+    await expect(page.getByRole('table', { name: 'Delivery attempts' })).toContainText('test failed');
+    await assertAccessible(page, 'webhooks with a delivery log');
+    for (const [scope, button, dialog] of [
+      [page, 'New endpoint', 'New endpoint'],
+      [hookRow, 'Edit', 'Edit endpoint'],
+      [hookRow, 'Delete', 'Delete the endpoint'],
+    ] as const) {
+      await scope.getByRole('button', { name: button, exact: true }).click();
+      await expect(page.getByRole('dialog', { name: dialog })).toBeVisible();
+      await assertAccessible(page, `dialog ${dialog}`);
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog')).toHaveCount(0);
+    }
+    await page.getByRole('button', { name: 'New endpoint', exact: true }).click();
+    const newHook = page.getByRole('dialog', { name: 'New endpoint' });
+    await newHook.getByLabel('URL').fill(`http://127.0.0.1:9/a11y-${theme}-new`);
+    await newHook.getByRole('checkbox', { name: 'Enabled' }).uncheck();
+    await newHook.getByRole('button', { name: 'Create endpoint' }).click();
+    await expect(page.getByRole('region', { name: /^Endpoint .* created$/ })).toBeVisible();
+    await assertAccessible(page, 'webhooks with a new secret');
+
     await page.goto('/no/such/page');
     await assertAccessible(page, '404');
   });

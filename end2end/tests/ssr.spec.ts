@@ -99,3 +99,36 @@ test('the backups page renders its list and its plans without JavaScript', async
   await expect(plan.getByRole('cell').nth(4)).toHaveText('active');
   await expect(plan.getByRole('cell').nth(5)).toHaveText(`${new Date().getUTCFullYear() + 1}-01-01 00:00 UTC`);
 });
+
+test('the webhooks page renders its endpoints and a delivery log without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  // Disabled, so no event is sent to it; its test event finds nobody on port 9.
+  const url = `http://127.0.0.1:9/ssr-${Date.now()}`;
+  const hook = await call(request, 'create_webhook', {
+    url,
+    description: 'rendered on the server',
+    events: ['key.deleted', 'job.completed'],
+    namespace_id: ns.id,
+    prefix: 'ssr:',
+    enabled: false,
+  });
+  expect(hook.secret.length).toBeGreaterThanOrEqual(16);
+  const attempt = await call(request, 'test_webhook', { id: hook.endpoint.id });
+  expect(attempt.outcome).toBe('test_failed');
+
+  await page.goto(`/webhooks?log=${hook.endpoint.id}`);
+  await expect(page.getByRole('heading', { name: 'Webhooks', level: 1 })).toBeVisible();
+  const row = page.getByRole('table', { name: 'Webhook endpoints' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: url }) });
+  await expect(row).toContainText('rendered on the server');
+  await expect(row.getByRole('cell').nth(0)).toHaveText('key.deletedjob.completed');
+  await expect(row.getByRole('cell').nth(1)).toHaveText(`${ns.title}keys starting with ssr:`);
+  await expect(row.getByTestId('webhook-state')).toHaveText('disabled');
+  await expect(row.getByRole('link', { name: 'Delivery log' })).toHaveAttribute('href', `/webhooks?log=${hook.endpoint.id}`);
+  const log = page.getByRole('region', { name: `Delivery log of ${url}` });
+  const failed = log.getByRole('table', { name: 'Delivery attempts' }).getByRole('row').filter({ hasText: 'test failed' });
+  await expect(failed).toHaveCount(1);
+  await expect(failed.getByTestId('attempt-status')).toContainText('no answer');
+  await expect(failed).toContainText(attempt.first_event);
+  await expect(page.getByRole('region', { name: 'How to verify signatures' })).toContainText('HMAC-SHA256');
+  await expect(page.getByText(hook.secret)).toHaveCount(0);
+});

@@ -115,6 +115,9 @@ fn MainNav(running: RwSignal<usize>, is_admin: bool) -> impl IntoView {
                         <A href="/services" attr:class=link>
                             "Services"
                         </A>
+                        <A href="/webhooks" attr:class=link>
+                            "Webhooks"
+                        </A>
                     }
                 })}
         </nav>

@@ -19,6 +19,9 @@ pub fn ShownOnce(
     secret: String,
     /// What to do if the secret is lost, after “Only its hash is stored; if it is lost, ”.
     lost_hint: &'static str,
+    /// The server keeps the secret itself (to sign with it), not a hash; it still never shows it.
+    #[prop(optional)]
+    kept: bool,
     on_dismiss: Callback<()>,
     /// The id of the token, as the box's `data-token` attribute (none when not given).
     #[prop(optional, into)]
@@ -40,7 +43,11 @@ pub fn ShownOnce(
                 </button>
             </div>
             <p class="text-sm font-medium text-amber-900 dark:text-amber-100">
-                {format!("Copy it now: it will not be shown again. Only its hash is stored; if it is lost, {lost_hint}")}
+                {if kept {
+                    format!("Copy it now: it will not be shown again. The server keeps it to sign with, but never shows it; if it is lost, {lost_hint}")
+                } else {
+                    format!("Copy it now: it will not be shown again. Only its hash is stored; if it is lost, {lost_hint}")
+                }}
             </p>
             <SecretField label secret />
             <div class="space-y-1 text-sm">{children()}</div>

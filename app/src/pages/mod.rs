@@ -10,6 +10,7 @@ pub mod search;
 pub mod services;
 pub mod tokens;
 pub mod transfer;
+pub mod webhooks;
 
 use leptos::prelude::*;
 

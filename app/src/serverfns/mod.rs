@@ -9,6 +9,7 @@ pub mod keys;
 pub mod namespaces;
 pub mod services;
 pub mod tokens;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
