@@ -4,6 +4,7 @@
 //! reached only through [`Kv::namespace`], which checks access.
 
 pub mod actor;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

@@ -114,6 +114,26 @@ impl Counts {
         Self { operations: 1, keys, errors: u64::from(failed), latency_us: micros, latency }
     }
 
+    /// The `p`-th percentile (0 < p <= 100) of the latencies, in milliseconds, as the upper
+    /// bound of the bucket it falls in (an estimate that never understates); `None` with no
+    /// operations, `f64::INFINITY` when it is past the last bound (over a second).
+    pub fn percentile_ms(&self, p: f64) -> Option<f64> {
+        let total: u64 = self.latency.iter().sum();
+        if total == 0 || !(p > 0.0 && p <= 100.0) {
+            return None;
+        }
+        // The rank of the percentile: the smallest count of operations that reaches p% of all.
+        let rank = ((total as f64) * p / 100.0).ceil().max(1.0) as u64;
+        let mut seen = 0u64;
+        for (bucket, count) in self.latency.iter().enumerate() {
+            seen = seen.saturating_add(*count);
+            if seen >= rank {
+                return Some(LATENCY_BOUNDS_US.get(bucket).map_or(f64::INFINITY, |us| *us as f64 / 1000.0));
+            }
+        }
+        Some(f64::INFINITY)
+    }
+
     /// Adds `other` (saturating: a counter stops at its maximum rather than wrap).
     pub fn add(&mut self, other: &Counts) {
         self.operations = self.operations.saturating_add(other.operations);
@@ -535,6 +555,20 @@ fn set_counts(model: &mut metric_rollup::ActiveModel, counts: &Counts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_are_read_from_the_histogram_as_bucket_upper_bounds() {
+        let mut counts = Counts::default();
+        assert_eq!(counts.percentile_ms(99.0), None);
+        // 98 operations within 1 ms, one within 25 ms, one over a second.
+        counts.latency = [98, 0, 0, 1, 0, 0, 0, 1];
+        assert_eq!(counts.percentile_ms(50.0), Some(1.0));
+        assert_eq!(counts.percentile_ms(98.0), Some(1.0));
+        assert_eq!(counts.percentile_ms(99.0), Some(25.0));
+        assert_eq!(counts.percentile_ms(100.0), Some(f64::INFINITY));
+        assert_eq!(counts.percentile_ms(0.0), None);
+        assert_eq!(counts.percentile_ms(f64::NAN), None);
+    }
 
     #[test]
     fn a_latency_falls_in_the_bucket_of_its_first_bound_at_or_above_it() {

@@ -561,6 +561,24 @@ pub async fn prune_versions(conn: &DatabaseConnection, keep: u32, cutoff: i64) -
     Ok(conn.execute_raw(sql.statement()).await?.rows_affected())
 }
 
+/// Takes or renews the lease `name` for `holder` until `now + ttl` seconds: true when this
+/// holder has it now (it held it, or it had lapsed), false while another holder's is live. The
+/// background duties that must run on one instance of several (webhook delivery, alert checks)
+/// each have one.
+pub async fn hold_lease(conn: &DatabaseConnection, name: &str, holder: &str, now: i64, ttl: i64) -> DomainResult<bool> {
+    let backend = conn.get_database_backend();
+    let expires = now.saturating_add(std::cmp::Ord::max(ttl, 1));
+    let mut sql = Sql::new(backend, "UPDATE leases SET holder = ");
+    sql.bind(holder).push(", expires_at = ").bind(expires).push(" WHERE name = ").bind(name);
+    sql.push(" AND (holder = ").bind(holder).push(" OR expires_at < ").bind(now).push(")");
+    if conn.execute_raw(sql.statement()).await?.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let mut sql = Sql::new(backend, "INSERT INTO leases (name, holder, expires_at) VALUES (");
+    sql.bind(name).push(", ").bind(holder).push(", ").bind(expires).push(") ON CONFLICT (name) DO NOTHING");
+    Ok(conn.execute_raw(sql.statement()).await?.rows_affected() == 1)
+}
+
 /// Removes audit entries older than `cutoff`; returns how many.
 pub async fn prune_audit(conn: &DatabaseConnection, cutoff: i64) -> DomainResult<u64> {
     let done = audit_log::Entity::delete_many().filter(audit_log::Column::At.lt(cutoff)).exec(conn).await?;

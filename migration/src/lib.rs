@@ -13,6 +13,7 @@ mod m20261201_000008_version_written_at;
 mod m20261202_000009_backup_plans;
 mod m20261203_000010_metric_rollups;
 mod m20261204_000011_webhooks;
+mod m20261205_000012_alerts;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_backup_plans::Migration),
             Box::new(m20261203_000010_metric_rollups::Migration),
             Box::new(m20261204_000011_webhooks::Migration),
+            Box::new(m20261205_000012_alerts::Migration),
         ]
     }
 }

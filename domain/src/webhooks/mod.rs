@@ -640,18 +640,8 @@ impl Webhooks {
 
     /// Takes or renews the sender's lease; false when another live instance holds it.
     async fn hold_lease(&self) -> DomainResult<bool> {
-        let now = now_unix();
-        let expires = now + self.inner.config.lease.as_secs().max(1) as i64;
-        let me = self.inner.config.instance_id.as_str();
-        let mut sql = Sql::new(self.backend(), "UPDATE leases SET holder = ");
-        sql.bind(me).push(", expires_at = ").bind(expires).push(" WHERE name = ").bind(LEASE);
-        sql.push(" AND (holder = ").bind(me).push(" OR expires_at < ").bind(now).push(")");
-        if self.conn().execute_raw(sql.statement()).await?.rows_affected() == 1 {
-            return Ok(true);
-        }
-        let mut sql = Sql::new(self.backend(), "INSERT INTO leases (name, holder, expires_at) VALUES (");
-        sql.bind(LEASE).push(", ").bind(me).push(", ").bind(expires).push(") ON CONFLICT (name) DO NOTHING");
-        Ok(self.conn().execute_raw(sql.statement()).await?.rows_affected() == 1)
+        let ttl = self.inner.config.lease.as_secs() as i64;
+        crate::write::hold_lease(self.conn(), LEASE, &self.inner.config.instance_id, now_unix(), ttl).await
     }
 
     async fn targets(&self, filter: &str) -> DomainResult<Vec<Target>> {
