@@ -19,4 +19,6 @@ pub struct AppState {
     pub health: domain::Health,
     /// Webhook endpoints and their delivery logs.
     pub webhooks: domain::webhooks::Webhooks,
+    /// Expiry and threshold alert rules.
+    pub alerts: domain::alerts::Alerts,
 }

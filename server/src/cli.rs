@@ -12,7 +12,8 @@ use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{
-    BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand, WebhookCommand,
+    AlertCommand, BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand,
+    WebhookCommand,
 };
 use crate::runtime::Runtime;
 
@@ -450,6 +451,66 @@ pub async fn service(command: ServiceCommand) -> anyhow::Result<()> {
         ServiceCommand::Revoke(args) => {
             let token = services.revoke_token(&actor(), &args.name, &args.token_id).await.map_err(fail)?;
             eprintln!("Revoked token {} of {:?}.", token.id, token.service);
+        }
+    }
+    Ok(())
+}
+
+/// `kv-manager alert add | list | remove`.
+pub async fn alert(command: AlertCommand) -> anyhow::Result<()> {
+    let settings = match &command {
+        AlertCommand::Add(args) => &args.settings,
+        AlertCommand::List(args) => &args.settings,
+        AlertCommand::Remove(args) => &args.settings,
+    };
+    let config = Config::resolve(settings)?;
+    let alerts = Runtime::open(&config, cli_instance(&config), 1).await?.alerts;
+    let fail = |e: domain::DomainError| anyhow::anyhow!("{e}");
+    match command {
+        AlertCommand::Add(args) => {
+            let kind = if args.metric.is_some() { "threshold" } else { "expiry" };
+            let input = domain::alerts::RuleInput {
+                kind: kind.into(),
+                namespace_id: args.namespace,
+                prefix: args.prefix,
+                tag: args.tag,
+                within_secs: args.expiring_within,
+                metric: args.metric,
+                threshold: args.above,
+                cooldown_secs: args.cooldown,
+                enabled: true,
+            };
+            let rule = alerts.create(&actor(), input).await.map_err(fail)?;
+            println!("{}", rule.id);
+        }
+        AlertCommand::List(_) => {
+            println!("{:<30} {:<9} {:<34} {:<9} condition", "id", "kind", "namespace", "state");
+            for rule in alerts.list(&actor()).await.map_err(fail)? {
+                let condition = match (rule.kind.as_str(), &rule.metric) {
+                    ("expiry", _) => format!(
+                        "expiring within {} s{}{}",
+                        rule.within_secs.unwrap_or(0),
+                        rule.prefix.as_deref().map(|p| format!(", prefix {p:?}")).unwrap_or_default(),
+                        rule.tag.as_deref().map(|t| format!(", tag {t:?}")).unwrap_or_default()
+                    ),
+                    (_, metric) => format!(
+                        "{} > {} (last {})",
+                        metric.as_deref().unwrap_or("?"),
+                        rule.threshold.unwrap_or(0.0),
+                        rule.last_value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+                    ),
+                };
+                let state = match (rule.enabled, rule.breached) {
+                    (false, _) => "disabled",
+                    (true, true) => "breached",
+                    (true, false) => "ok",
+                };
+                println!("{:<30} {:<9} {:<34} {:<9} {condition}", rule.id, rule.kind, rule.namespace_id, state);
+            }
+        }
+        AlertCommand::Remove(args) => {
+            alerts.delete(&actor(), &args.id).await.map_err(fail)?;
+            eprintln!("Deleted alert rule {}.", args.id);
         }
     }
     Ok(())

@@ -45,6 +45,54 @@ pub enum Command {
     /// Webhook endpoints: signed deliveries of key changes, job outcomes and alerts.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Alert rules: keys about to expire, and thresholds on a namespace's storage, keys, operations or latency.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Add a rule: --expiring-within <seconds> (an expiry rule) or --metric <m> --above <n> (a threshold).
+    Add(AlertAddArgs),
+    /// List rules with their state.
+    List(TokenListArgs),
+    /// Delete a rule.
+    Remove(AlertIdArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AlertAddArgs {
+    /// The namespace watched (id)
+    #[arg(long)]
+    pub namespace: String,
+    /// Expiry rule: warn this many seconds before a key expires (60 to 31536000)
+    #[arg(long, conflicts_with_all = ["metric", "above"])]
+    pub expiring_within: Option<i64>,
+    /// Expiry rule: only keys starting with this
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Expiry rule: only keys with this tag
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Threshold: storage_bytes, key_count, ops_per_hour or p99_ms
+    #[arg(long, requires = "above")]
+    pub metric: Option<String>,
+    /// Threshold: breached when the value is above this
+    #[arg(long, requires = "metric")]
+    pub above: Option<f64>,
+    /// Threshold: seconds before a lasting breach fires again [default: 3600]
+    #[arg(long)]
+    pub cooldown: Option<i64>,
+    #[command(flatten)]
+    pub settings: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AlertIdArgs {
+    /// The rule's id (alr_...)
+    pub id: String,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

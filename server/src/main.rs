@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Token(command)) => return kv_manager::cli::token(command).await,
         Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
         Some(Command::Webhook(command)) => return kv_manager::cli::webhook(command).await,
+        Some(Command::Alert(command)) => return kv_manager::cli::alert(command).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;

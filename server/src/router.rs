@@ -42,11 +42,13 @@ const METRICS_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 const SUPERVISE_INTERVAL: Duration = Duration::from_secs(2);
 /// How often the webhook sender looks for work (and at once when this instance commits events).
 const WEBHOOK_INTERVAL: Duration = Duration::from_secs(1);
+/// How often alert rules are checked (by the one instance holding their lease).
+const ALERT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let Runtime { kv, jobs, tokens, services, audit, health, webhooks } =
+    let Runtime { kv, jobs, tokens, services, audit, health, webhooks, alerts } =
         Runtime::open(config, config.instance_id.clone(), config.max_jobs).await?;
     let identity = Arc::new(Identity::new(config, tokens.clone())?);
     if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
@@ -67,6 +69,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     kv.spawn_maintenance(MAINTENANCE_INTERVAL, config.retention);
     kv.metrics().spawn_flusher(METRICS_FLUSH_INTERVAL);
     webhooks.spawn(WEBHOOK_INTERVAL);
+    alerts.spawn(ALERT_INTERVAL);
     let exporter = Exporter::new(&kv, jobs.clone(), health.clone(), webhooks.clone(), config.metrics.token.clone())?;
     let interrupted = jobs.recover().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if interrupted > 0 {
@@ -120,7 +123,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         tracing::info!(services = loaded, file = %path.display(), "services of /v1/kv loaded");
     }
     let kevi = KeviState::new(services.clone(), config.kevi.rate);
-    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health, webhooks };
+    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health, webhooks, alerts };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     let guard = Arc::new(security::HostGuard::new(config));

@@ -1,6 +1,7 @@
 //! The one start-up: what `serve` and every CLI command run on, built in one place from the
 //! configuration, so a command acts on the same store, tokens and services the server would.
 
+use domain::alerts::Alerts;
 use domain::audit::Audit;
 use domain::cloudflare::{CloudflareClient, CloudflareConfig};
 use domain::jobs::{Jobs, JobsConfig};
@@ -23,6 +24,7 @@ pub struct Runtime {
     pub audit: Audit,
     pub health: Health,
     pub webhooks: Webhooks,
+    pub alerts: Alerts,
 }
 
 impl Runtime {
@@ -69,6 +71,7 @@ impl Runtime {
             Webhooks::new(kv.clone(), database.conn.clone(), webhook_config).map_err(|e| anyhow::anyhow!("{e}"))?;
         // Changes made from the first moment write their events when an endpoint wants them.
         webhooks.refresh_gate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database), webhooks })
+        let alerts = Alerts::new(kv.clone(), database.conn.clone(), config.instance_id.clone());
+        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database), webhooks, alerts })
     }
 }

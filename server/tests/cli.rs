@@ -223,3 +223,32 @@ async fn backup_to_s3_then_restore_from_the_command_line() {
     );
     assert!(!stderr.contains("a-wrong-secret") && !stderr.contains(&server.secret_key), "no secret: {stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_rules_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let ns = Kv::sql(db.clone()).create_namespace(&Actor::local(Source::Cli), "watched").await.unwrap().id;
+    db.conn.clone().close().await.unwrap();
+
+    let out = kv_manager(dir.path(), &["alert", "add", "--namespace", &ns, "--metric", "key_count", "--above", "1000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(id.starts_with("alr_"), "{id}");
+    let out =
+        kv_manager(dir.path(), &["alert", "add", "--namespace", &ns, "--expiring-within", "3600", "--prefix", "sess:"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kv_manager(dir.path(), &["alert", "list"]);
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(list.lines().any(|l| l.starts_with(&id) && l.contains("key_count > 1000") && l.contains(" ok ")), "{list}");
+    assert!(list.contains("expiring within 3600 s, prefix \"sess:\""), "{list}");
+    // A bad rule: refused, naming the field, nothing made.
+    let out = kv_manager(dir.path(), &["alert", "add", "--namespace", &ns, "--metric", "mood", "--above", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("metric:"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kv_manager(dir.path(), &["alert", "remove", &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = String::from_utf8_lossy(&kv_manager(dir.path(), &["alert", "list"]).stdout).into_owned();
+    assert!(!list.contains(&id) && list.lines().count() == 2, "{list}");
+}
