@@ -190,6 +190,7 @@ test.describe('a user who is not an admin', () => {
   test.use({ baseURL: accessURL });
 
   test('sees no Webhooks link, and the page says admins manage webhooks', async ({ page, context, request }) => {
+    test.skip(test.info().project.name === 'postgres', 'the Access server is the same for every project');
     const res = await request.get(`${teamURL}/token?email=${encodeURIComponent(readerEmail)}`);
     expect(res.status()).toBe(200);
     const token = await res.text();
