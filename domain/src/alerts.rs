@@ -19,7 +19,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::kv::Kv;
 use crate::metrics::{Counts, Resolution, STORAGE};
 use crate::model::SearchQuery;
-use crate::sql::{Sql, get};
+use crate::sql::{Sql, get, get_flag, get_int, get_opt_int};
 use crate::webhooks::{EventItem, KEYS_EXPIRING, THRESHOLD_BREACHED, THRESHOLD_RESOLVED};
 use crate::write::WriteTxn;
 
@@ -524,20 +524,6 @@ fn audit_details(id: &str, input: &RuleInput) -> serde_json::Value {
     })
 }
 
-fn int(row: &QueryResult, column: &str) -> DomainResult<Option<i64>> {
-    match row.try_get::<Option<i64>>("", column) {
-        Ok(value) => Ok(value),
-        Err(_) => get::<Option<i32>>(row, column).map(|v| v.map(i64::from)),
-    }
-}
-
-fn flag(row: &QueryResult, column: &str) -> DomainResult<bool> {
-    match row.try_get::<bool>("", column) {
-        Ok(value) => Ok(value),
-        Err(_) => int(row, column).map(|v| v.unwrap_or(0) != 0),
-    }
-}
-
 fn rule_row(row: &QueryResult) -> DomainResult<AlertRule> {
     Ok(AlertRule {
         id: get(row, "id")?,
@@ -545,18 +531,18 @@ fn rule_row(row: &QueryResult) -> DomainResult<AlertRule> {
         namespace_id: get(row, "namespace_id")?,
         prefix: get(row, "prefix")?,
         tag: get(row, "tag")?,
-        within_secs: int(row, "within_secs")?,
+        within_secs: get_opt_int(row, "within_secs")?,
         metric: get(row, "metric")?,
         threshold: get(row, "threshold")?,
-        cooldown_secs: int(row, "cooldown_secs")?.unwrap_or(DEFAULT_COOLDOWN_SECS),
-        enabled: flag(row, "enabled")?,
-        breached: flag(row, "breached")?,
+        cooldown_secs: get_int(row, "cooldown_secs")?,
+        enabled: get_flag(row, "enabled")?,
+        breached: get_flag(row, "breached")?,
         last_value: get(row, "last_value")?,
-        breached_at: int(row, "breached_at")?,
-        last_fired_at: int(row, "last_fired_at")?,
-        checked_at: int(row, "checked_at")?,
+        breached_at: get_opt_int(row, "breached_at")?,
+        last_fired_at: get_opt_int(row, "last_fired_at")?,
+        checked_at: get_opt_int(row, "checked_at")?,
         created_by: get(row, "created_by")?,
-        created_at: int(row, "created_at")?.unwrap_or(0),
-        updated_at: int(row, "updated_at")?.unwrap_or(0),
+        created_at: get_int(row, "created_at")?,
+        updated_at: get_int(row, "updated_at")?,
     })
 }

@@ -24,6 +24,31 @@ pub fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> DomainRes
     row.try_get::<T>("", column).map_err(DomainError::internal)
 }
 
+/// An integer column, whether the database holds it as 64 bits (SQLite's INTEGER, BIGINT) or 32
+/// (PostgreSQL's INTEGER); the reading that fits is taken, and no error is logged for the other.
+pub fn get_int(row: &QueryResult, column: &str) -> DomainResult<i64> {
+    match row.try_get::<i64>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => get::<i32>(row, column).map(i64::from),
+    }
+}
+
+/// [`get_int`] of a column that may be NULL.
+pub fn get_opt_int(row: &QueryResult, column: &str) -> DomainResult<Option<i64>> {
+    match row.try_get::<Option<i64>>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => get::<Option<i32>>(row, column).map(|v| v.map(i64::from)),
+    }
+}
+
+/// A boolean column (PostgreSQL's BOOLEAN, or SQLite's 0 and 1).
+pub fn get_flag(row: &QueryResult, column: &str) -> DomainResult<bool> {
+    match row.try_get::<bool>("", column) {
+        Ok(value) => Ok(value),
+        Err(_) => get_int(row, column).map(|v| v != 0),
+    }
+}
+
 /// Escapes `%`, `_` and `\` so a LIKE pattern matches them literally.
 pub fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

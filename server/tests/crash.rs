@@ -5,7 +5,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::Duration;
 
 use common::TestServer;
@@ -13,25 +13,7 @@ use domain::{Database, KeyQuery, Kv};
 use serde_json::Value;
 
 fn start(dir: &std::path::Path, url: &str, addr: SocketAddr) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kv-manager"))
-        .args(["serve", "--addr", &addr.to_string(), "--database-url", url, "--instance-id", "crash-test"])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--site-root")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("start kv-manager")
-}
-
-async fn ready(server: &TestServer) {
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(server.addr).await.is_ok() && server.get("/health").await.status == 200 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not start");
+    common::spawn_binary(dir, url, addr, &["--instance-id", "crash-test"])
 }
 
 async fn job(server: &TestServer, id: &str) -> Value {
@@ -45,7 +27,7 @@ async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let server = TestServer::at(addr);
     let mut process = start(dir.path(), &database.url, addr);
-    ready(&server).await;
+    common::ready(&server).await;
     let ns =
         server.ok("create_namespace", serde_json::json!({ "title": "crash" })).await["id"].as_str().unwrap().to_owned();
     // Enough that the import is still running when it is killed at 10,000 keys; PostgreSQL
@@ -71,7 +53,7 @@ async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
     process.wait().unwrap();
 
     let mut process = start(dir.path(), &database.url, addr);
-    ready(&server).await;
+    common::ready(&server).await;
     let state = job(&server, &id).await;
     assert_eq!(state["status"], "interrupted", "{state}");
     let events = server.get(&format!("/api/jobs/{id}/events")).await.json();

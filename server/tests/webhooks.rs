@@ -38,26 +38,7 @@ fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output 
 }
 
 fn start(dir: &std::path::Path, url: &str, addr: SocketAddr) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kv-manager"))
-        .args(["serve", "--addr", &addr.to_string(), "--database-url", url, "--instance-id", "webhook-test"])
-        .args(["--webhook-allow-networks", "127.0.0.0/8"])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--site-root")
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("start kv-manager")
-}
-
-async fn ready(server: &TestServer) {
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(server.addr).await.is_ok() && server.get("/health").await.status == 200 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not start");
+    common::spawn_binary(dir, url, addr, &["--instance-id", "webhook-test", "--webhook-allow-networks", "127.0.0.0/8"])
 }
 
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
@@ -108,7 +89,7 @@ async fn an_event_committed_before_a_kill_is_delivered_after_the_restart() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let server = TestServer::at(addr);
     let mut process = start(dir.path(), &database.url, addr);
-    ready(&server).await;
+    common::ready(&server).await;
     let ns = server.ok("create_namespace", json!({ "title": "hooked" })).await["id"].as_str().unwrap().to_owned();
     server.ok("put_key", json!({ "namespace_id": ns, "key": "kept", "value": "v" })).await;
     // The receiver refuses it: the event waits in the endpoint's queue.
@@ -118,7 +99,7 @@ async fn an_event_committed_before_a_kill_is_delivered_after_the_restart() {
 
     shared.lock().unwrap().status = 200;
     let mut process = start(dir.path(), &database.url, addr);
-    ready(&server).await;
+    common::ready(&server).await;
     until("the delivery after the restart", || shared.lock().unwrap().got.iter().any(|(status, ..)| *status == 200))
         .await;
     let got = shared.lock().unwrap().got.clone();

@@ -25,7 +25,7 @@ pub use outbox::*;
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::kv::Kv;
-use crate::sql::{Sql, get};
+use crate::sql::{Sql, get, get_flag, get_int, get_opt_int};
 use crate::write::WriteTxn;
 use crate::{now_unix, rfc3339};
 
@@ -40,7 +40,11 @@ const RESPONSE_EXCERPT_BYTES: usize = 512;
 /// Outbox rows fanned out per statement.
 const DISPATCH_ROWS: u64 = 500;
 /// Queue rows read to make one delivery.
-const QUEUE_ROWS: u64 = 20;
+/// Queue rows read to make one delivery: as many as events fit in one, when each change is one.
+const QUEUE_ROWS: u64 = 100;
+/// Passes woken by commits start at most this often, so a stream of single-key writes is sent
+/// in batches rather than a pass (and its lease and fan-out writes) per write.
+const MIN_PASS_GAP: Duration = Duration::from_millis(250);
 const LEASE: &str = "webhooks";
 /// The longest wait a `Retry-After` may ask for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -331,10 +335,10 @@ impl Webhooks {
         sql.bind(false).push(") AS disabled, (SELECT COUNT(*) FROM webhook_queue) AS pending");
         let row = self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("stats"))?;
         Ok(WebhookStats {
-            delivering: int(&row, "delivering")?,
-            paused: int(&row, "paused")?,
-            disabled: int(&row, "disabled")?,
-            pending: int(&row, "pending")?,
+            delivering: get_int(&row, "delivering")?,
+            paused: get_int(&row, "paused")?,
+            disabled: get_int(&row, "disabled")?,
+            pending: get_int(&row, "pending")?,
         })
     }
 
@@ -593,6 +597,7 @@ impl Webhooks {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
+                let started = tokio::time::Instant::now();
                 if let Err(err) = this.run_pass().await {
                     tracing::warn!(%err, "webhook sender pass failed");
                 }
@@ -600,6 +605,7 @@ impl Webhooks {
                     _ = tokio::time::sleep(interval) => {}
                     _ = this.gate().committed() => {}
                 }
+                tokio::time::sleep_until(started + MIN_PASS_GAP).await;
             }
         })
     }
@@ -761,7 +767,7 @@ impl Webhooks {
         let mut partial: Option<(i64, i64)> = None;
         'rows: for row in &rows {
             let outbox_id: i64 = get(row, "outbox_id")?;
-            let skip = int(row, "skip")?;
+            let skip = get_int(row, "skip")?;
             let items: Vec<EventItem> = serde_json::from_str(&get::<String>(row, "events")?).unwrap_or_default();
             for (index, item) in items.iter().enumerate().skip(usize::try_from(skip).unwrap_or(0)) {
                 if batch.len() >= cap {
@@ -1082,29 +1088,6 @@ fn audit_details(id: &str, input: &EndpointInput) -> serde_json::Value {
     })
 }
 
-/// An integer column, INTEGER on SQLite (i64) or INT4/INT8 on PostgreSQL; the first reading that
-/// fits is taken (no error is logged for the one that does not).
-fn int(row: &QueryResult, column: &str) -> DomainResult<i64> {
-    match row.try_get::<i64>("", column) {
-        Ok(value) => Ok(value),
-        Err(_) => get::<i32>(row, column).map(i64::from),
-    }
-}
-
-fn opt_int(row: &QueryResult, column: &str) -> DomainResult<Option<i64>> {
-    match row.try_get::<Option<i64>>("", column) {
-        Ok(value) => Ok(value),
-        Err(_) => get::<Option<i32>>(row, column).map(|v| v.map(i64::from)),
-    }
-}
-
-fn flag(row: &QueryResult, column: &str) -> DomainResult<bool> {
-    match row.try_get::<bool>("", column) {
-        Ok(value) => Ok(value),
-        Err(_) => int(row, column).map(|v| v != 0),
-    }
-}
-
 fn events_of(row: &QueryResult) -> DomainResult<Vec<String>> {
     Ok(serde_json::from_str(&get::<String>(row, "events")?).unwrap_or_default())
 }
@@ -1117,7 +1100,7 @@ fn target_row(row: &QueryResult) -> DomainResult<Target> {
         events: events_of(row)?,
         namespace_id: get(row, "namespace_id")?,
         prefix: get(row, "prefix")?,
-        failures: int(row, "failures")?,
+        failures: get_int(row, "failures")?,
     })
 }
 
@@ -1129,31 +1112,31 @@ fn endpoint_row(row: &QueryResult) -> DomainResult<Endpoint> {
         events: events_of(row)?,
         namespace_id: get(row, "namespace_id")?,
         prefix: get(row, "prefix")?,
-        enabled: flag(row, "enabled")?,
+        enabled: get_flag(row, "enabled")?,
         paused_reason: get(row, "paused_reason")?,
-        failures: int(row, "failures")?,
-        next_attempt_at: opt_int(row, "next_attempt_at")?,
-        last_delivered_at: opt_int(row, "last_delivered_at")?,
-        pending: int(row, "pending")?,
+        failures: get_int(row, "failures")?,
+        next_attempt_at: get_opt_int(row, "next_attempt_at")?,
+        last_delivered_at: get_opt_int(row, "last_delivered_at")?,
+        pending: get_int(row, "pending")?,
         created_by: get(row, "created_by")?,
-        created_at: int(row, "created_at")?,
-        updated_at: int(row, "updated_at")?,
+        created_at: get_int(row, "created_at")?,
+        updated_at: get_int(row, "updated_at")?,
     })
 }
 
 fn attempt_row(row: &QueryResult) -> DomainResult<Attempt> {
     Ok(Attempt {
-        id: int(row, "id")?,
+        id: get_int(row, "id")?,
         endpoint_id: get(row, "endpoint_id")?,
-        at: int(row, "at")?,
+        at: get_int(row, "at")?,
         outcome: get(row, "outcome")?,
-        events: int(row, "events")?,
+        events: get_int(row, "events")?,
         first_event: get(row, "first_event")?,
         last_event: get(row, "last_event")?,
-        status_code: opt_int(row, "status_code")?,
+        status_code: get_opt_int(row, "status_code")?,
         error: get(row, "error")?,
         response: get(row, "response")?,
-        duration_ms: int(row, "duration_ms")?,
-        retry_at: opt_int(row, "retry_at")?,
+        duration_ms: get_int(row, "duration_ms")?,
+        retry_at: get_opt_int(row, "retry_at")?,
     })
 }

@@ -298,3 +298,34 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// The built binary serving `database_url` on `addr` as a process of its own (one a test can
+/// kill), its files under `dir`, with `extra` arguments.
+pub fn spawn_binary(
+    dir: &std::path::Path,
+    database_url: &str,
+    addr: SocketAddr,
+    extra: &[&str],
+) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+        .args(["serve", "--addr", &addr.to_string(), "--database-url", database_url])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--site-root")
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start kv-manager")
+}
+
+/// Waits until the server at `server.addr` answers `/health`; fails the test after 15 s.
+pub async fn ready(server: &TestServer) {
+    for _ in 0..300 {
+        if TcpStream::connect(server.addr).await.is_ok() && server.get("/health").await.status == 200 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
