@@ -87,7 +87,7 @@ fn EndpointRow(
                 </ul>
             </td>
             <td class="p-2">
-                <div class="break-all">{namespace}</div>
+                <div class="break-words">{namespace}</div>
                 {match endpoint.prefix.clone() {
                     Some(prefix) => {
                         view! {
