@@ -133,12 +133,15 @@ impl SqlStore {
         if items.is_empty() && step.is_none() {
             return Ok(());
         }
+        let rows = items.len() as u64;
         let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
         write_in(&mut txn, &self.db.events, actor, namespace_id, items, kind).await?;
         if let Some(step) = step {
             txn.save_job_step(step).await?;
         }
-        txn.commit().await
+        txn.commit().await?;
+        self.db.wrote_rows(rows);
+        Ok(())
     }
 
     async fn title_taken(&self, title: &str, except_id: Option<&str>) -> DomainResult<bool> {
@@ -369,6 +372,7 @@ impl KvStore for SqlStore {
         let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
         let live = delete_in(&mut txn, &self.db.events, actor, namespace_id, names).await?;
         txn.commit().await?;
+        self.db.wrote_rows(names.len() as u64);
         Ok(live)
     }
 
