@@ -8,7 +8,7 @@
 //!   `threshold.breached` once, again at most once per cooldown while it lasts, and
 //!   `threshold.resolved` when it clears; both are audited as the `system` user.
 //!
-//! Events go through the outbox like every other ([`crate::webhooks`]), in the transaction that
+//! Events go through the outbox like every other ([`crate::events`], delivered by the webhooks module), in the transaction that
 //! records the rule's new state, so a fired alert is never lost nor sent twice for one state.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role, Source};
 use crate::error::{DomainError, DomainResult};
+use crate::events::{EventItem, KEYS_EXPIRING, THRESHOLD_BREACHED, THRESHOLD_RESOLVED};
 use crate::kv::Kv;
 use crate::metrics::{Counts, Resolution, STORAGE};
 use crate::model::SearchQuery;
 use crate::sql::{Sql, get, get_flag, get_int, get_opt_int};
-use crate::webhooks::{EventItem, KEYS_EXPIRING, THRESHOLD_BREACHED, THRESHOLD_RESOLVED};
 use crate::write::WriteTxn;
 
 pub const EXPIRY: &str = "expiry";
@@ -294,12 +294,12 @@ impl Alerts {
         require_admin(actor)?;
         let rule = self.find(id).await?;
         let txn = WriteTxn::begin(&self.conn, crate::now_unix()).await?;
-        for table in ["alert_fired", "alert_rules"] {
-            let column = if table == "alert_fired" { "rule_id" } else { "id" };
-            let mut sql = Sql::new(self.backend(), &format!("DELETE FROM {table} WHERE {column} = "));
-            sql.bind(id);
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
+        let mut sql = Sql::new(self.backend(), "DELETE FROM alert_fired WHERE rule_id = ");
+        sql.bind(id);
+        txn.conn().execute_raw(sql.statement()).await?;
+        let mut sql = Sql::new(self.backend(), "DELETE FROM alert_rules WHERE id = ");
+        sql.bind(id);
+        txn.conn().execute_raw(sql.statement()).await?;
         let details = serde_json::json!({ "rule_id": id, "kind": rule.kind });
         txn.audit_namespace(actor, "alert.delete", &rule.namespace_id, details).await?;
         txn.commit().await

@@ -29,7 +29,7 @@ pub struct Database {
     pub conn: DatabaseConnection,
     pub kind: DatabaseKind,
     /// Whether webhook events are written (shared by every service on this database).
-    pub events: crate::webhooks::EventGate,
+    pub events: crate::events::EventGate,
     /// Rows written since start, for [`Database::wrote_rows`].
     planner: std::sync::Arc<PlannerStats>,
 }

@@ -12,6 +12,7 @@ pub mod cloudflare;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod jobs;
 pub mod kv;
 pub mod limits;

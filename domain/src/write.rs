@@ -33,7 +33,7 @@ pub struct WriteTxn {
     /// Titles of the namespaces locked in this transaction, read by the lock's own statement.
     titles: HashMap<String, String>,
     /// Set when this transaction wrote webhook events: the sender is woken once it commits.
-    pub(crate) emitted: Option<crate::webhooks::EventGate>,
+    pub(crate) emitted: Option<crate::events::EventGate>,
 }
 
 pub(crate) fn title_conflict(title: &str) -> DomainError {
@@ -466,6 +466,41 @@ impl WriteTxn {
         .into();
         job::Entity::update_many().set(row).filter(job::Column::Id.eq(step.job_id.as_str())).exec(&self.txn).await?;
         add_job_failures(&self.txn, &step.job_id, &step.failures).await
+    }
+}
+
+/// The outbox of webhook events ([`crate::events`]): written in the change's own transaction.
+impl WriteTxn {
+    /// Writes `events` to the outbox in this transaction, when an endpoint may want them.
+    pub async fn emit(
+        &mut self,
+        gate: &crate::events::EventGate,
+        actor: &Actor,
+        namespace_id: Option<&str>,
+        events: Vec<crate::events::EventItem>,
+    ) -> DomainResult<()> {
+        if events.is_empty() || !gate.is_open() {
+            return Ok(());
+        }
+        let title = match namespace_id {
+            Some(id) => self.title_of(id).await?,
+            None => None,
+        };
+        let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let kinds = kinds.join(",");
+        let payload = serde_json::to_string(&events).map_err(DomainError::internal)?;
+        let mut sql = Sql::new(
+            self.conn().get_database_backend(),
+            "INSERT INTO webhook_outbox (at, namespace_id, namespace_title, user_name, source, kinds, events, dispatched) VALUES (",
+        );
+        sql.bind(self.now()).push(", ").bind(namespace_id.map(str::to_owned)).push(", ").bind(title);
+        sql.push(", ").bind(actor.user.as_str()).push(", ").bind(actor.source.as_str());
+        sql.push(", ").bind(kinds).push(", ").bind(payload).push(", ").bind(false).push(")");
+        self.conn().execute_raw(sql.statement()).await?;
+        self.emitted = Some(gate.clone());
+        Ok(())
     }
 }
 

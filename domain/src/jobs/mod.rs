@@ -980,8 +980,8 @@ impl Ctx {
             txn.audit_namespace(creator, &operation, &self.job.namespace_id, details).await?;
         }
         let kind = match status {
-            JobStatus::Completed => Some(crate::webhooks::JOB_COMPLETED),
-            JobStatus::Failed => Some(crate::webhooks::JOB_FAILED),
+            JobStatus::Completed => Some(crate::events::JOB_COMPLETED),
+            JobStatus::Failed => Some(crate::events::JOB_FAILED),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -999,7 +999,7 @@ impl Ctx {
             let by = self.creator.clone().unwrap_or_else(|| {
                 Actor::new(self.job.created_by.clone(), crate::actor::Source::Job, crate::actor::Role::Admin)
             });
-            let item = crate::webhooks::EventItem::with_data(kind, data);
+            let item = crate::events::EventItem::with_data(kind, data);
             txn.emit(self.kv().events(), &by, Some(&self.job.namespace_id), vec![item]).await?;
         }
         txn.commit().await

@@ -25,7 +25,7 @@ pub struct Kv {
     /// Where every key operation is counted.
     metrics: Metrics,
     /// Whether webhook events are written.
-    events: crate::webhooks::EventGate,
+    events: crate::events::EventGate,
 }
 
 /// What an operation on a namespace needs.
@@ -54,13 +54,13 @@ impl Kv {
         store: Arc<dyn KvStore>,
         catalog: Catalog,
         metrics: Metrics,
-        events: crate::webhooks::EventGate,
+        events: crate::events::EventGate,
     ) -> Self {
         Self { store, catalog, protected: Arc::new(Vec::new()), metrics, events }
     }
 
     /// Whether changes write webhook events (shared with every service on the database).
-    pub fn events(&self) -> &crate::webhooks::EventGate {
+    pub fn events(&self) -> &crate::events::EventGate {
         &self.events
     }
 

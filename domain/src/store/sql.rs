@@ -19,11 +19,11 @@ use crate::actor::Actor;
 use crate::db::{Database, DatabaseKind};
 use crate::entity::{kv_entry, namespace};
 use crate::error::{DomainError, DomainResult};
+use crate::events::{EventGate, EventItem, KEY_CREATED, KEY_DELETED, KEY_UPDATED};
 use crate::limits::{DEFAULT_PER_PAGE, MAX_LIST_LIMIT};
 use crate::model::*;
 use crate::now_unix;
 use crate::sql::{ROWS_PER_STATEMENT, decode_cursor, encode_cursor, prefix_upper_bound};
-use crate::webhooks::{EventGate, EventItem, KEY_CREATED, KEY_DELETED, KEY_UPDATED};
 use crate::write::{WriteTxn, title_conflict};
 
 /// How often `last_accessed` may be written for one namespace.

@@ -9,7 +9,6 @@
 //! 2xx answer, and its id (`evt_<row>_<index>`) stays the same on every attempt.
 
 pub mod guard;
-mod outbox;
 pub mod sign;
 
 use std::sync::Arc;
@@ -19,8 +18,8 @@ use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde::{Deserialize, Serialize};
 
+pub use crate::events::*;
 pub use guard::{AddressPolicy, IpNet};
-pub use outbox::*;
 
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
@@ -502,11 +501,12 @@ impl Webhooks {
         require_admin(actor)?;
         let endpoint = self.find(id).await?;
         let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
-        for table in ["webhook_queue", "webhook_attempts"] {
-            let mut sql = Sql::new(self.backend(), &format!("DELETE FROM {table} WHERE endpoint_id = "));
-            sql.bind(id);
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
+        let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
+        sql.bind(id);
+        txn.conn().execute_raw(sql.statement()).await?;
+        let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_attempts WHERE endpoint_id = ");
+        sql.bind(id);
+        txn.conn().execute_raw(sql.statement()).await?;
         let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_endpoints WHERE id = ");
         sql.bind(id);
         txn.conn().execute_raw(sql.statement()).await?;

@@ -1,17 +1,13 @@
-//! The outbox: events are written by the transaction of the change that causes them, so a
-//! change is never committed without its events, nor an event without its change. Nothing is
-//! written while no endpoint is enabled (the [`EventGate`]), so webhooks cost nothing unused.
+//! Webhook events as the write path knows them: their types, one event as the outbox keeps it,
+//! and the gate that says whether any endpoint wants events at all. The outbox itself is
+//! written by [`crate::write::WriteTxn::emit`], in the transaction of the change that causes the
+//! events, so a change is never committed without its events, nor an event without its change;
+//! [`crate::webhooks`] delivers them. Nothing here depends on the rest of the crate.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
-
-use crate::actor::Actor;
-use crate::error::{DomainError, DomainResult};
-use crate::sql::Sql;
-use crate::write::WriteTxn;
 
 /// Every event type an endpoint can subscribe to.
 pub const EVENT_TYPES: &[&str] = &[
@@ -53,15 +49,15 @@ impl EventGate {
         self.0.open.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set(&self, open: bool) {
+    pub fn set(&self, open: bool) {
         self.0.open.store(open, Ordering::Relaxed);
     }
 
-    pub(crate) fn wake(&self) {
+    pub fn wake(&self) {
         self.0.committed.notify_one();
     }
 
-    pub(crate) async fn committed(&self) {
+    pub async fn committed(&self) {
         self.0.committed.notified().await;
     }
 }
@@ -84,39 +80,5 @@ impl EventItem {
 
     pub fn with_data(kind: &str, data: serde_json::Value) -> Self {
         Self { kind: kind.to_owned(), key: None, data: Some(data) }
-    }
-}
-
-impl WriteTxn {
-    /// Writes `events` to the outbox in this transaction, when an endpoint may want them.
-    pub async fn emit(
-        &mut self,
-        gate: &EventGate,
-        actor: &Actor,
-        namespace_id: Option<&str>,
-        events: Vec<EventItem>,
-    ) -> DomainResult<()> {
-        if events.is_empty() || !gate.is_open() {
-            return Ok(());
-        }
-        let title = match namespace_id {
-            Some(id) => self.title_of(id).await?,
-            None => None,
-        };
-        let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        let kinds = kinds.join(",");
-        let payload = serde_json::to_string(&events).map_err(DomainError::internal)?;
-        let mut sql = Sql::new(
-            self.conn().get_database_backend(),
-            "INSERT INTO webhook_outbox (at, namespace_id, namespace_title, user_name, source, kinds, events, dispatched) VALUES (",
-        );
-        sql.bind(self.now()).push(", ").bind(namespace_id.map(str::to_owned)).push(", ").bind(title);
-        sql.push(", ").bind(actor.user.as_str()).push(", ").bind(actor.source.as_str());
-        sql.push(", ").bind(kinds).push(", ").bind(payload).push(", ").bind(false).push(")");
-        self.conn().execute_raw(sql.statement()).await?;
-        self.emitted = Some(gate.clone());
-        Ok(())
     }
 }
