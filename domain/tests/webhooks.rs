@@ -404,7 +404,29 @@ async fn jobs_tell_how_they_ended(f: &Fixture) {
     assert_eq!(events.values().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), vec!["job.completed"], "{job:?}");
 }
 
+async fn a_receiver_slower_than_the_timeout_is_a_failed_attempt(f: &Fixture) {
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            "too late"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    let settings = WebhookConfig { timeout: Duration::from_millis(300), ..config("a") };
+    let hooks = Webhooks::new(f.kv.clone(), f.db.conn.clone(), settings).unwrap();
+    let made = hooks.create(&me(), endpoint(&url, KEY_EVENTS)).await.unwrap();
+    let started = std::time::Instant::now();
+    let attempt = hooks.send_test(&me(), &made.endpoint.id).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2), "the attempt waited past its timeout");
+    assert_eq!((attempt.outcome.as_str(), attempt.status_code), ("test_failed", None));
+    assert!(attempt.error.as_deref().unwrap().contains("timed out"), "{attempt:?}");
+}
+
 both!(
+    a_receiver_slower_than_the_timeout_is_a_failed_attempt,
     every_event_arrives_signed_through_failures,
     a_big_change_is_batched,
     a_change_committed_before_a_crash_is_delivered_after_it,

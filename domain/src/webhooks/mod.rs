@@ -210,6 +210,8 @@ struct Inner {
     client: reqwest::Client,
     counters: DeliveryCounters,
     last_prune: std::sync::Mutex<Option<Instant>>,
+    /// Until when (unix seconds) this instance's lease runs, as it last wrote it; 0 when not held.
+    lease_until: std::sync::Mutex<i64>,
 }
 
 /// One endpoint as the sender reads it.
@@ -298,6 +300,7 @@ impl Webhooks {
                 client,
                 counters: DeliveryCounters::default(),
                 last_prune: std::sync::Mutex::new(None),
+                lease_until: std::sync::Mutex::new(0),
             }),
         })
     }
@@ -645,9 +648,20 @@ impl Webhooks {
     }
 
     /// Takes or renews the sender's lease; false when another live instance holds it.
+    /// Renewed only once half of it has passed: a lease this instance wrote is its own until
+    /// it expires, so the passes between renewals take no write lock for it.
     async fn hold_lease(&self) -> DomainResult<bool> {
-        let ttl = self.inner.config.lease.as_secs() as i64;
-        crate::write::hold_lease(self.conn(), LEASE, &self.inner.config.instance_id, now_unix(), ttl).await
+        let ttl = self.inner.config.lease.as_secs().max(1) as i64;
+        let now = now_unix();
+        let held_until = self.inner.lease_until.lock().map(|until| *until).unwrap_or(0);
+        if now.saturating_add(ttl / 2) < held_until {
+            return Ok(true);
+        }
+        let held = crate::write::hold_lease(self.conn(), LEASE, &self.inner.config.instance_id, now, ttl).await?;
+        if let Ok(mut until) = self.inner.lease_until.lock() {
+            *until = if held { now.saturating_add(ttl) } else { 0 };
+        }
+        Ok(held)
     }
 
     async fn targets(&self, filter: &str) -> DomainResult<Vec<Target>> {
@@ -677,15 +691,17 @@ impl Webhooks {
     /// Queues each outbox row not yet fanned out for every enabled endpoint that wants one of
     /// its event types in its namespace; answers how many rows it took.
     async fn fan_out(&self) -> DomainResult<u64> {
-        let targets = self.targets("").await?;
-        let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
+        // Read before any write lock is taken: most passes find nothing. Only the lease holder
+        // fans out, so the rows read stay undispatched until this pass marks them.
         let mut sql =
             Sql::new(self.backend(), "SELECT id, namespace_id, kinds FROM webhook_outbox WHERE dispatched = ");
         sql.bind(false).push(" ORDER BY id LIMIT ").push(&DISPATCH_ROWS.to_string());
-        let rows = txn.conn().query_all_raw(sql.statement()).await?;
+        let rows = self.conn().query_all_raw(sql.statement()).await?;
         if rows.is_empty() {
             return Ok(0);
         }
+        let targets = self.targets("").await?;
+        let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
         let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
         let mut queued: Vec<(String, i64)> = Vec::new();
         for row in &rows {
