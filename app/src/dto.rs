@@ -521,3 +521,175 @@ pub struct WebhookAttemptPageDto {
     /// Pass as `before` for the next (older) page; null on the last page.
     pub next_before: Option<i64>,
 }
+
+/// Operations in one point of a dashboard chart. Times are unix seconds; latencies are
+/// milliseconds (the upper bound of the histogram bucket the percentile falls in; 1000 means
+/// a second or more), null without operations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpsPointDto {
+    pub start: i64,
+    pub reads: u64,
+    pub writes: u64,
+    pub deletes: u64,
+    pub lists: u64,
+    pub errors: u64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// Keys and bytes at one point of a dashboard chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoragePointDto {
+    pub start: i64,
+    pub key_count: u64,
+    pub size_bytes: u64,
+}
+
+/// A namespace's share of a dashboard's range.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceUsageDto {
+    pub id: String,
+    /// Null when it has been deleted since.
+    pub title: Option<String>,
+    pub key_count: u64,
+    pub size_bytes: u64,
+    pub operations: u64,
+    pub errors: u64,
+    /// Its storage over the range (the largest namespaces only).
+    pub trend: Vec<StoragePointDto>,
+    /// Now minus the first sample of the range.
+    pub key_change: i64,
+    pub byte_change: i64,
+}
+
+/// Operations of one `/v1/kv` service or one surface.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDto {
+    pub name: String,
+    pub operations: u64,
+    pub errors: u64,
+}
+
+/// A dashboard's range added up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TotalsDto {
+    pub reads: u64,
+    pub writes: u64,
+    pub deletes: u64,
+    pub lists: u64,
+    pub errors: u64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// A namespace (or endpoint, job) named in the health panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedDto {
+    pub id: String,
+    pub name: String,
+}
+
+/// A threshold rule breached now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreachDto {
+    pub rule_id: String,
+    pub namespace_id: String,
+    pub namespace_title: Option<String>,
+    /// `storage_bytes`, `key_count`, `ops_per_hour` or `p99_ms`.
+    pub metric: String,
+    pub threshold: f64,
+    pub value: Option<f64>,
+    pub since: Option<i64>,
+}
+
+/// A webhook endpoint failing or paused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingWebhookDto {
+    pub id: String,
+    pub url: String,
+    pub failures: i64,
+    pub paused_reason: Option<String>,
+    pub pending: i64,
+}
+
+/// A key an expiry rule fired for, not expired yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringKeyDto {
+    pub rule_id: String,
+    pub namespace_id: String,
+    pub key: String,
+    pub expiration: i64,
+    pub fired_at: i64,
+}
+
+/// The health panel (admins): what needs looking at, each with where it is fixed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthDto {
+    /// Jobs that failed in the last 24 hours, and the newest of them.
+    pub failed_jobs: u64,
+    pub failed_job_ids: Vec<String>,
+    pub breaches: Vec<BreachDto>,
+    /// Namespaces no running backup plan covers, and the first of them.
+    pub without_backup: u64,
+    pub without_backup_names: Vec<NamedDto>,
+    pub failing_webhooks: Vec<FailingWebhookDto>,
+    pub expiring: Vec<ExpiringKeyDto>,
+}
+
+/// The dashboard over one range: of every namespace the caller sees, or of one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardDto {
+    /// `1h`, `24h`, `7d`, `30d` or `90d`.
+    pub range: String,
+    /// Its first and past-the-last second, and the seconds one point stands for.
+    pub from: i64,
+    pub to: i64,
+    pub step: i64,
+    pub namespace_id: Option<String>,
+    /// One point per step, zeros where nothing happened.
+    pub ops: Vec<OpsPointDto>,
+    pub totals: TotalsDto,
+    /// Storage per step (steps without a sample are absent).
+    pub storage: Vec<StoragePointDto>,
+    /// Keys and bytes now.
+    pub key_count: u64,
+    pub size_bytes: u64,
+    /// The busiest namespaces (empty for one namespace).
+    pub top_namespaces: Vec<NamespaceUsageDto>,
+    /// The largest namespaces with their trend (empty for one namespace).
+    pub largest: Vec<NamespaceUsageDto>,
+    /// The busiest `/v1/kv` services; admins only.
+    pub services: Option<Vec<UsageDto>>,
+    pub surfaces: Vec<UsageDto>,
+    /// Admins, for every namespace: the health panel.
+    pub health: Option<HealthDto>,
+}
+
+/// An alert rule. Times are unix seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRuleDto {
+    pub id: String,
+    /// `expiry` or `threshold`.
+    pub kind: String,
+    pub namespace_id: String,
+    pub prefix: Option<String>,
+    pub tag: Option<String>,
+    /// Expiry: the window in seconds.
+    pub within_secs: Option<i64>,
+    /// Threshold: `storage_bytes`, `key_count`, `ops_per_hour` or `p99_ms`.
+    pub metric: Option<String>,
+    pub threshold: Option<f64>,
+    pub cooldown_secs: i64,
+    pub enabled: bool,
+    /// Threshold: over it at the last check.
+    pub breached: bool,
+    pub last_value: Option<f64>,
+    pub breached_at: Option<i64>,
+    pub last_fired_at: Option<i64>,
+    pub checked_at: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -21,4 +21,6 @@ pub struct AppState {
     pub webhooks: domain::webhooks::Webhooks,
     /// Expiry and threshold alert rules.
     pub alerts: domain::alerts::Alerts,
+    /// The dashboard's usage and health panel.
+    pub dashboard: domain::dashboard::Dashboard,
 }

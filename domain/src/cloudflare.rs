@@ -81,6 +81,23 @@ struct Inner {
     http: reqwest::Client,
     permits: Semaphore,
     sent: AtomicU64,
+    ok: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+    /// Time spent waiting for answers (attempts only, not the waits between them), microseconds.
+    latency_us: AtomicU64,
+}
+
+/// What the client has sent since it was made, for `/metrics`: every request is counted once
+/// by its outcome (answered with success, failed and tried again, or failed for good).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    pub requests: u64,
+    pub ok: u64,
+    pub retried: u64,
+    pub failed: u64,
+    /// Seconds spent waiting for answers, in microseconds.
+    pub latency_us: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -220,12 +237,35 @@ impl CloudflareClient {
             .build()
             .map_err(DomainError::internal)?;
         let permits = Semaphore::new(config.concurrency.max(1));
-        Ok(Self { inner: Arc::new(Inner { config, http, permits, sent: AtomicU64::new(0) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                permits,
+                sent: AtomicU64::new(0),
+                ok: AtomicU64::new(0),
+                retried: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                latency_us: AtomicU64::new(0),
+            }),
+        })
     }
 
     /// Requests sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.inner.sent.load(Ordering::Relaxed)
+    }
+
+    /// Requests by outcome so far, and the time spent on them.
+    pub fn stats(&self) -> ClientStats {
+        let inner = &self.inner;
+        ClientStats {
+            requests: inner.sent.load(Ordering::Relaxed),
+            ok: inner.ok.load(Ordering::Relaxed),
+            retried: inner.retried.load(Ordering::Relaxed),
+            failed: inner.failed.load(Ordering::Relaxed),
+            latency_us: inner.latency_us.load(Ordering::Relaxed),
+        }
     }
 
     fn namespaces_url(&self) -> String {
@@ -256,6 +296,7 @@ impl CloudflareClient {
             let outcome = {
                 let _permit = self.inner.permits.acquire().await.map_err(DomainError::internal)?;
                 self.inner.sent.fetch_add(1, Ordering::Relaxed);
+                let started = std::time::Instant::now();
                 let mut request = self.inner.http.request(method.clone(), url).bearer_auth(&config.api_token);
                 if !query.is_empty() {
                     request = request.query(query);
@@ -270,7 +311,7 @@ impl CloudflareClient {
                             .text("metadata", metadata.to_string()),
                     ),
                 };
-                match request.send().await {
+                let outcome = match request.send().await {
                     Ok(response) => {
                         let status = response.status();
                         let retry_after = response
@@ -285,10 +326,16 @@ impl CloudflareClient {
                         Ok((status, retry_after, bytes))
                     }
                     Err(err) => Err(err),
-                }
+                };
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.inner.latency_us.fetch_add(micros, Ordering::Relaxed);
+                outcome
             };
             let (retryable, wait, failure) = match outcome {
-                Ok((status, _, Ok(answer))) if status.is_success() => return Ok(answer),
+                Ok((status, _, Ok(answer))) if status.is_success() => {
+                    self.inner.ok.fetch_add(1, Ordering::Relaxed);
+                    return Ok(answer);
+                }
                 Ok((status, retry_after, answer)) => {
                     let bytes = match answer {
                         Ok(Answer::Body(bytes)) => bytes,
@@ -304,8 +351,10 @@ impl CloudflareClient {
                 }
             };
             if !retryable || attempt >= config.attempts {
+                self.inner.failed.fetch_add(1, Ordering::Relaxed);
                 return Err(failure);
             }
+            self.inner.retried.fetch_add(1, Ordering::Relaxed);
             let backoff = config.backoff.saturating_mul(1 << (attempt - 1).min(16)).min(config.max_backoff);
             // Full jitter on the computed backoff; a server's Retry-After is a floor.
             let jittered = backoff.mul_f64(0.5 + jitter() * 0.5);

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cloudflare;
+pub mod dashboard;
 pub mod db;
 pub mod entity;
 pub mod error;

@@ -1,7 +1,9 @@
 //! `GET /metrics` in Prometheus's text format (the `prometheus` crate, one registry per server):
 //! HTTP requests by route template, method, status and surface with a latency histogram; key
 //! operations by surface, `/v1/kv` service, operation and outcome, as the domain records them;
-//! jobs by status; the database connection pool. Admins may read it, and so may anyone holding
+//! jobs by status; the database connection pool; webhook deliveries and endpoints; on the
+//! Cloudflare backend, requests to Cloudflare's API by outcome (ok, retried, failed) and the
+//! time spent on them. Admins may read it, and so may anyone holding
 //! the bearer token `KVM_METRICS_TOKEN` (a scraper, which has no Access sign-in).
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +18,7 @@ use axum::routing::get;
 use domain::jobs::Jobs;
 use domain::metrics::{LATENCY_BOUNDS_US, Observation};
 use domain::{Actor, DomainError, Health, Kv, Source};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Counter, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::security::CF_API_PREFIX;
 use domain::webhooks::Webhooks;
@@ -42,6 +44,9 @@ struct Inner {
     webhooks: Webhooks,
     deliveries: IntCounterVec,
     endpoints: IntGaugeVec,
+    /// The Cloudflare backend's client, and its counters as last scraped.
+    cloudflare: Option<(domain::cloudflare::CloudflareClient, IntCounterVec, Counter)>,
+    scrape: Mutex<()>,
 }
 
 /// The latency buckets in seconds: the rollups' bounds, so both tell the same story.
@@ -102,6 +107,25 @@ impl Exporter {
             ),
             &["state"],
         )?;
+        let cloudflare = match kv.cloudflare_client() {
+            Some(client) => {
+                let requests = IntCounterVec::new(
+                    Opts::new(
+                        "kvm_cloudflare_requests_total",
+                        "Requests to Cloudflare's API by outcome: ok, retried (failed and tried again), failed (for good)",
+                    ),
+                    &["outcome"],
+                )?;
+                let seconds = Counter::new(
+                    "kvm_cloudflare_request_seconds_total",
+                    "Seconds spent waiting for Cloudflare's answers (not the waits between retries)",
+                )?;
+                registry.register(Box::new(requests.clone()))?;
+                registry.register(Box::new(seconds.clone()))?;
+                Some((client.clone(), requests, seconds))
+            }
+            None => None,
+        };
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(endpoints.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
@@ -143,6 +167,8 @@ impl Exporter {
                 webhooks,
                 deliveries,
                 endpoints,
+                cloudflare,
+                scrape: Mutex::new(()),
             }),
         })
     }
@@ -173,6 +199,9 @@ impl Exporter {
                 gauge.set(n);
             }
         }
+        // Counters kept elsewhere are brought up to date by their growth since the last scrape:
+        // one scrape at a time, or two would both add the same growth.
+        let _one_at_a_time = inner.scrape.lock().unwrap_or_else(PoisonError::into_inner);
         let counters = inner.webhooks.counters();
         use std::sync::atomic::Ordering::Relaxed;
         for (outcome, total) in [
@@ -182,6 +211,19 @@ impl Exporter {
         ] {
             if let Ok(counter) = inner.deliveries.get_metric_with_label_values(&[outcome]) {
                 counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
+        if let Some((client, requests, seconds)) = &inner.cloudflare {
+            let stats = client.stats();
+            for (outcome, total) in [("ok", stats.ok), ("retried", stats.retried), ("failed", stats.failed)] {
+                if let Ok(counter) = requests.get_metric_with_label_values(&[outcome]) {
+                    counter.inc_by(total.saturating_sub(counter.get()));
+                }
+            }
+            let spent = stats.latency_us as f64 / 1_000_000.0;
+            let more = spent - seconds.get();
+            if more > 0.0 {
+                seconds.inc_by(more);
             }
         }
         TextEncoder::new().encode_to_string(&inner.registry.gather()).map_err(DomainError::internal)

@@ -48,7 +48,7 @@ const ALERT_INTERVAL: Duration = Duration::from_secs(60);
 /// Connects the database, runs migrations, starts background tasks and builds the router.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
     config.check_listen()?;
-    let Runtime { kv, jobs, tokens, services, audit, health, webhooks, alerts } =
+    let Runtime { kv, jobs, tokens, services, audit, health, webhooks, alerts, dashboard } =
         Runtime::open(config, config.instance_id.clone(), config.max_jobs).await?;
     let identity = Arc::new(Identity::new(config, tokens.clone())?);
     if let Backend::Cloudflare { sync_minutes, .. } = config.backend {
@@ -123,7 +123,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, AppState)> {
         tracing::info!(services = loaded, file = %path.display(), "services of /v1/kv loaded");
     }
     let kevi = KeviState::new(services.clone(), config.kevi.rate);
-    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health, webhooks, alerts };
+    let state = AppState { leptos_options, kv, jobs, tokens, services, audit, health, webhooks, alerts, dashboard };
     let cf = CfState { kv: state.kv.clone(), account_id: config.account_id.clone() };
     tracing::info!(account_id = %config.account_id, "Cloudflare-compatible API at /client/v4");
     let guard = Arc::new(security::HostGuard::new(config));

@@ -4,6 +4,7 @@
 use domain::alerts::Alerts;
 use domain::audit::Audit;
 use domain::cloudflare::{CloudflareClient, CloudflareConfig};
+use domain::dashboard::Dashboard;
 use domain::jobs::{Jobs, JobsConfig};
 use domain::services::Services;
 use domain::tokens::Tokens;
@@ -25,6 +26,8 @@ pub struct Runtime {
     pub health: Health,
     pub webhooks: Webhooks,
     pub alerts: Alerts,
+    /// The console's dashboard: usage from the metric rollups, and the health panel.
+    pub dashboard: Dashboard,
 }
 
 impl Runtime {
@@ -72,6 +75,8 @@ impl Runtime {
         // Changes made from the first moment write their events when an endpoint wants them.
         webhooks.refresh_gate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let alerts = Alerts::new(kv.clone(), database.conn.clone(), config.instance_id.clone());
-        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database), webhooks, alerts })
+        let dashboard =
+            Dashboard::new(kv.clone(), jobs.clone(), alerts.clone(), webhooks.clone(), database.conn.clone());
+        Ok(Self { kv, jobs, tokens, services, audit, health: Health::new(database), webhooks, alerts, dashboard })
     }
 }

@@ -271,11 +271,28 @@ async fn the_kv_api_works_over_the_cloudflare_backend() {
         assert_eq!(seen, expected, "limit {limit}");
     }
 
+    let answered = proxy.seen() as u64;
     proxy.set_mode(Mode::Down);
     let res = b.request("GET", "/v1/kv/user/1", &headers, b"").await;
+    let refused = proxy.seen() as u64;
     proxy.set_mode(Mode::Pass);
     assert_eq!(res.status, 502, "{}", res.text());
     assert!(res.json()["message"].as_str().unwrap().contains(UNAVAILABLE), "{}", res.text());
+
+    // B's /metrics counts every request it sent Cloudflare by outcome: the six attempts of the
+    // read above (five retried, one failed for good), and every other request answered.
+    let scraped = b.request("GET", "/metrics", &[], b"").await;
+    assert_eq!(scraped.status, 200, "{}", scraped.text());
+    let text = scraped.text();
+    let value = |outcome: &str| -> u64 {
+        let line = format!("kvm_cloudflare_requests_total{{outcome=\"{outcome}\"}} ");
+        let found = text.lines().find_map(|l| l.strip_prefix(line.as_str()));
+        found.unwrap_or_else(|| panic!("no {line} in {text}")).trim().parse().unwrap()
+    };
+    assert_eq!((value("retried"), value("failed"), refused), (5, 1, 6));
+    assert_eq!(value("ok"), answered, "every request answered through the proxy is counted once");
+    assert!(text.contains("kvm_cloudflare_request_seconds_total "), "{text}");
+    assert!(!a.request("GET", "/metrics", &[], b"").await.text().contains("kvm_cloudflare"), "A stores keys itself");
 }
 
 /// Only Cloudflare's own "namespace not found" (404, code 10013) drops what the mirror keeps of a

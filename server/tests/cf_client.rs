@@ -104,6 +104,9 @@ async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudfla
     let names: Vec<String> = (0..300).map(|i| format!("k{i:05}")).collect();
     assert_eq!(cf.bulk_get(&ns.id, &names).await.unwrap().len(), 300);
     assert_eq!(cf.requests_sent() as usize, proxy.seen(), "every attempt reached the proxy");
+    let stats = cf.stats();
+    assert_eq!((stats.requests, stats.ok + stats.retried, stats.failed), (cf.requests_sent(), stats.requests, 0));
+    assert!(stats.retried >= stats.requests / 2, "two in three failed at first: {stats:?}");
     let direct = client(&format!("http://{}/client/v4", a.addr), &secret);
     assert_eq!(direct.all_keys(&ns.id, "").await.unwrap().len(), 12_000, "each key written exactly once");
 
@@ -114,6 +117,9 @@ async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudfla
     cf_slow.get_namespace(&ns.id).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "retried after {:?}", started.elapsed());
     assert_eq!(cf_slow.requests_sent(), 2);
+    let stats = cf_slow.stats();
+    assert_eq!((stats.ok, stats.retried, stats.failed), (1, 1, 0));
+    assert!(stats.latency_us < 1_000_000, "the wait between attempts is not answer time: {stats:?}");
 
     // Down for good: the attempts run out and Cloudflare's own words reach the caller.
     proxy.set_mode(Mode::Down);
@@ -126,4 +132,6 @@ async fn rate_limits_and_outages_are_retried_and_a_lasting_failure_says_cloudfla
         other => panic!("expected the upstream failure, got {other:?}"),
     }
     assert_eq!(cf_down.requests_sent(), 6, "six attempts, then the error");
+    let stats = cf_down.stats();
+    assert_eq!((stats.requests, stats.ok, stats.retried, stats.failed), (6, 0, 5, 1));
 }

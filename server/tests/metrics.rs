@@ -180,6 +180,33 @@ async fn counters_and_rollups_equal_what_each_surface_did() {
     assert_eq!(samples(&text, "kvm_jobs").len(), 6, "every status, zeros too: {text}");
     assert_eq!(value(&text, "kvm_jobs", &[("status", "running")]), 0.0);
 
+    // The dashboard's numbers are the same (it writes the counts not yet written first).
+    let board = server.ok("get_dashboard", json!({ "range": "1h", "namespace_id": ns })).await;
+    let totals = &board["totals"];
+    let kinds = ["reads", "writes", "deletes", "lists"].map(|k| totals[k].as_u64().unwrap());
+    assert_eq!(kinds, [4, 4, 3, 3], "reads, writes, deletes, lists: {board}");
+    let summed = board["ops"].as_array().unwrap().iter().fold(0, |sum, p| {
+        sum + ["reads", "writes", "deletes", "lists"].iter().map(|k| p[*k].as_u64().unwrap()).sum::<u64>()
+    });
+    assert_eq!(summed, 14, "the points add up to the totals");
+    let named = |list: &serde_json::Value| -> Vec<(String, u64)> {
+        let list = list.as_array().unwrap().iter();
+        list.map(|u| (u["name"].as_str().unwrap().to_owned(), u["operations"].as_u64().unwrap())).collect()
+    };
+    let expected_surfaces = [("script", 5), ("cf-api", 4), ("kevi", 4), ("console", 1)];
+    assert_eq!(named(&board["surfaces"]), expected_surfaces.map(|(s, n)| (s.to_owned(), n)).to_vec());
+    assert_eq!(named(&board["services"]), vec![("web-app".to_owned(), 4)]);
+    assert!(board["health"].is_null(), "the health panel is on the view of every namespace");
+    let all = server.ok("get_dashboard", json!({ "range": "24h" })).await;
+    assert_eq!(all["top_namespaces"][0]["id"], ns.as_str());
+    assert_eq!(all["top_namespaces"][0]["operations"], 14);
+    assert_eq!(all["health"]["without_backup"], 1, "{all}");
+    let bad = server
+        .request("POST", "/api/get_dashboard", &[("Content-Type", "application/json")], br#"{"range":"2d"}"#)
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    assert!(bad.text().contains("range"), "{}", bad.text());
+
     // The rollups hold the same numbers for the namespace, once flushed.
     state.kv.metrics().flush().await.expect("flush");
     let now = domain::now_unix();

@@ -1,9 +1,11 @@
 //! Server functions: the script API and what the console calls. Each is `POST /api/<name>` with a
 //! JSON object in and JSON out, and a thin adapter over `domain::Kv`.
 
+pub mod alerts;
 pub mod audit;
 pub mod backups;
 pub mod catalog;
+pub mod dashboard;
 pub mod jobs;
 pub mod keys;
 pub mod namespaces;

@@ -26,6 +26,8 @@ pub struct Kv {
     metrics: Metrics,
     /// Whether webhook events are written.
     events: crate::events::EventGate,
+    /// The Cloudflare client of the Cloudflare backend (its request counters for `/metrics`).
+    remote: Option<crate::cloudflare::CloudflareClient>,
 }
 
 /// What an operation on a namespace needs.
@@ -56,7 +58,12 @@ impl Kv {
         metrics: Metrics,
         events: crate::events::EventGate,
     ) -> Self {
-        Self { store, catalog, protected: Arc::new(Vec::new()), metrics, events }
+        Self { store, catalog, protected: Arc::new(Vec::new()), metrics, events, remote: None }
+    }
+
+    /// The Cloudflare client keys go through, on the Cloudflare backend.
+    pub fn cloudflare_client(&self) -> Option<&crate::cloudflare::CloudflareClient> {
+        self.remote.as_ref()
     }
 
     /// Whether changes write webhook events (shared with every service on the database).
@@ -142,12 +149,12 @@ impl Kv {
     /// Cloudflare Workers KV through `client`, with the catalog and the mirror in `db`.
     pub fn cloudflare(db: crate::Database, client: crate::cloudflare::CloudflareClient) -> Self {
         let store: Arc<dyn KvStore> = Arc::new(crate::store::cloudflare::CloudflareStore::new(
-            client,
+            client.clone(),
             crate::store::sql::SqlStore::new(db.clone()),
         ));
         let metrics = Metrics::new(db.conn.clone());
         let events = db.events.clone();
-        Self::new(store.clone(), Catalog::new(db.conn, store), metrics, events)
+        Self { remote: Some(client), ..Self::new(store.clone(), Catalog::new(db.conn, store), metrics, events) }
     }
 
     /// One page of namespaces, ordered by title, optionally filtered by a title substring.
