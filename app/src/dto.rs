@@ -498,7 +498,8 @@ pub struct WebhookAttemptDto {
     pub id: i64,
     pub endpoint_id: String,
     pub at: i64,
-    /// `delivered`, `failed`, `test_delivered` or `test_failed`.
+    /// `delivered`, `failed`, `test_delivered`, `test_failed`, or `dropped` (queued changes
+    /// older than the queue keeps, taken off undelivered).
     pub outcome: String,
     /// Events in the delivery.
     pub events: i64,

@@ -425,7 +425,44 @@ async fn a_receiver_slower_than_the_timeout_is_a_failed_attempt(f: &Fixture) {
     assert!(attempt.error.as_deref().unwrap().contains("timed out"), "{attempt:?}");
 }
 
+async fn a_paused_endpoints_queue_keeps_changes_only_so_long(f: &Fixture) {
+    let (shared, url) = receiver(SECRET).await;
+    shared.lock().unwrap().always = Some(503);
+    let settings = WebhookConfig { pause_after: 1, keep_queued: Duration::from_secs(86_400), ..config("a") };
+    let hooks = Webhooks::new(f.kv.clone(), f.db.conn.clone(), settings).unwrap();
+    let id = hooks.create(&me(), endpoint(&url, KEY_EVENTS)).await.unwrap().endpoint.id;
+    let ns = namespace(f, "gone-receiver").await;
+    let now = domain::now_unix();
+    f.kv.put_many(&me(), &ns, vec![put("a", "1")]).await.unwrap();
+    f.kv.put_key(&me(), &ns, put("b", "2")).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while hooks.get(&me(), &id).await.unwrap().paused_reason.is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "not paused");
+        hooks.run_pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(hooks.get(&me(), &id).await.unwrap().pending, 2);
+    // Within the day nothing goes; past it, both changes are dropped and the log says so.
+    assert_eq!(hooks.drop_stale_queues(now + 86_400 - 60).await.unwrap(), 0);
+    assert_eq!(hooks.get(&me(), &id).await.unwrap().pending, 2);
+    assert_eq!(hooks.drop_stale_queues(now + 86_400 + 60).await.unwrap(), 2);
+    assert_eq!(hooks.get(&me(), &id).await.unwrap().pending, 0);
+    let log = hooks.attempts(&me(), &id, None).await.unwrap().attempts;
+    let dropped = log.iter().find(|a| a.outcome == "dropped").expect("a dropped entry in the log");
+    assert_eq!(dropped.events, 2);
+    assert!(dropped.error.as_deref().unwrap().contains("2 queued change(s) older than 1 day(s)"), "{dropped:?}");
+    assert!(dropped.first_event.as_deref().unwrap().starts_with("evt_"), "{dropped:?}");
+    // What comes after is still queued and delivered once the endpoint is resumed.
+    f.kv.put_key(&me(), &ns, put("c", "3")).await.unwrap();
+    shared.lock().unwrap().always = None;
+    hooks.resume(&me(), &id).await.unwrap();
+    pump(&[&hooks], &shared, |r| kinds_and_keys(r).iter().any(|(_, k)| k == "c")).await;
+    let keys: BTreeSet<String> = kinds_and_keys(&shared.lock().unwrap()).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(keys, BTreeSet::from(["c".to_owned()]), "the dropped changes are not sent");
+}
+
 both!(
+    a_paused_endpoints_queue_keeps_changes_only_so_long,
     a_receiver_slower_than_the_timeout_is_a_failed_attempt,
     every_event_arrives_signed_through_failures,
     a_big_change_is_batched,

@@ -12,6 +12,8 @@ use serde::Deserialize;
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kv-manager.db?mode=rwc";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
+/// Days changes wait in a webhook endpoint's queue at most, unless configured.
+pub const DEFAULT_WEBHOOK_QUEUE_DAYS: u32 = 30;
 
 #[derive(Debug, Parser)]
 #[command(name = "kv-manager", version, about = "A console and HTTP API for key-value namespaces")]
@@ -426,6 +428,9 @@ pub struct ServeArgs {
     /// Address ranges (comma-separated CIDR, such as 10.0.0.0/8) webhooks may reach although they are loopback, private or otherwise internal [default: none: only public addresses]
     #[arg(long, env = "KVM_WEBHOOK_ALLOW_NETWORKS")]
     pub webhook_allow_networks: Option<String>,
+    /// Days changes wait in a webhook endpoint's queue (paused or failing) before they are dropped, 1 to 365 [default: 30]
+    #[arg(long, env = "KVM_WEBHOOK_QUEUE_DAYS")]
+    pub webhook_queue_days: Option<u32>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -465,6 +470,7 @@ struct FileConfig {
     services_file: Option<PathBuf>,
     kevi_rate: Option<u32>,
     webhook_allow_networks: Option<Vec<String>>,
+    webhook_queue_days: Option<u32>,
 }
 
 /// Everything the server needs to start.
@@ -500,6 +506,8 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// Internal address ranges webhooks may reach.
     pub webhook_allow_networks: Vec<domain::webhooks::IpNet>,
+    /// Days changes wait in a webhook endpoint's queue at most.
+    pub webhook_queue_days: u32,
 }
 
 /// Who may read `/metrics` besides admins.
@@ -631,6 +639,7 @@ impl Default for Config {
             kevi: KeviSettings::default(),
             metrics: MetricsSettings::default(),
             webhook_allow_networks: Vec::new(),
+            webhook_queue_days: DEFAULT_WEBHOOK_QUEUE_DAYS,
         }
     }
 }
@@ -729,10 +738,16 @@ impl Config {
             &list(&args.webhook_allow_networks, file.webhook_allow_networks).join(","),
         )
         .map_err(|why| anyhow::anyhow!("webhook-allow-networks: {why}"))?;
+        let webhook_queue_days = match args.webhook_queue_days.or(file.webhook_queue_days) {
+            None => DEFAULT_WEBHOOK_QUEUE_DAYS,
+            Some(days @ 1..=365) => days,
+            Some(days) => anyhow::bail!("webhook-queue-days: {days} is not from 1 to 365"),
+        };
         Ok(Self {
             kevi,
             metrics,
             webhook_allow_networks,
+            webhook_queue_days,
             backend,
             account_id,
             auth,
@@ -950,6 +965,21 @@ mod tests {
         std::fs::write(&file, "adress = \"127.0.0.1:4000\"\n").unwrap();
         let err = Config::resolve(&ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
         assert!(format!("{err:#}").contains("adress"), "{err:#}");
+    }
+
+    #[test]
+    fn the_webhook_queue_keeps_changes_one_to_365_days() {
+        let with = |days: Option<u32>| ServeArgs {
+            webhook_queue_days: days,
+            config: Some(PathBuf::from("/dev/null")),
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(&with(None)).unwrap().webhook_queue_days, DEFAULT_WEBHOOK_QUEUE_DAYS);
+        assert_eq!(Config::resolve(&with(Some(365))).unwrap().webhook_queue_days, 365);
+        for days in [0, 366, u32::MAX] {
+            let err = Config::resolve(&with(Some(days))).unwrap_err().to_string();
+            assert!(err.starts_with("webhook-queue-days:"), "{err}");
+        }
     }
 
     #[test]

@@ -68,6 +68,7 @@ impl Runtime {
         let webhook_config = WebhookConfig {
             instance_id: config.instance_id.clone(),
             allow_networks: config.webhook_allow_networks.clone(),
+            keep_queued: std::time::Duration::from_secs(u64::from(config.webhook_queue_days) * 86_400),
             ..WebhookConfig::default()
         };
         let webhooks =

@@ -71,6 +71,10 @@ pub struct WebhookConfig {
     pub lease: Duration,
     /// Delivery attempts are kept this long.
     pub keep_attempts: Duration,
+    /// Changes wait in an endpoint's queue (paused, or failing) at most this long; older ones are
+    /// dropped and the drop is written to its delivery log, so a dead receiver cannot grow the
+    /// database without bound.
+    pub keep_queued: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -85,6 +89,7 @@ impl Default for WebhookConfig {
             batch_max: 100,
             lease: Duration::from_secs(30),
             keep_attempts: Duration::from_secs(30 * 86_400),
+            keep_queued: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -245,6 +250,7 @@ impl Target {
 }
 
 /// What sending one request came to.
+#[derive(Default)]
 struct Sent {
     status: Option<u16>,
     error: Option<String>,
@@ -1013,8 +1019,49 @@ impl Webhooks {
         }
     }
 
-    /// Drops what nobody waits for any more: outbox rows every queue is done with (at most
-    /// every ten seconds), and attempts older than [`WebhookConfig::keep_attempts`].
+    /// Takes changes older than `keep_queued` (as of `now`, unix seconds) off every queue, and
+    /// writes a `dropped` entry with their count and first and last event ids to each
+    /// endpoint's delivery log; answers how many changes were dropped.
+    pub async fn drop_stale_queues(&self, now: i64) -> DomainResult<u64> {
+        let cutoff = now.saturating_sub(i64::try_from(self.inner.config.keep_queued.as_secs()).unwrap_or(i64::MAX));
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT q.endpoint_id, COUNT(*) AS n, MIN(q.outbox_id) AS first, MAX(q.outbox_id) AS last \
+             FROM webhook_queue q JOIN webhook_outbox o ON o.id = q.outbox_id WHERE o.at < ",
+        );
+        sql.bind(cutoff).push(" GROUP BY q.endpoint_id");
+        let stale = self.conn().query_all_raw(sql.statement()).await?;
+        let mut dropped = 0u64;
+        for row in &stale {
+            let endpoint_id: String = get(row, "endpoint_id")?;
+            let (n, first, last) = (get_int(row, "n")?, get_int(row, "first")?, get_int(row, "last")?);
+            let txn = WriteTxn::begin(self.conn(), now).await?;
+            let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
+            sql.bind(endpoint_id.as_str()).push(" AND outbox_id <= ").bind(last);
+            sql.push(" AND outbox_id IN (SELECT id FROM webhook_outbox WHERE at < ").bind(cutoff).push(")");
+            txn.conn().execute_raw(sql.statement()).await?;
+            let days = self.inner.config.keep_queued.as_secs() / 86_400;
+            let reason = format!(
+                "{n} queued change(s) older than {} dropped undelivered",
+                if days > 0 {
+                    format!("{days} day(s)")
+                } else {
+                    format!("{} s", self.inner.config.keep_queued.as_secs())
+                }
+            );
+            let sent = Sent { error: Some(reason.clone()), ..Sent::default() };
+            let (first, last) = (format!("evt_{first}_0"), format!("evt_{last}_0"));
+            self.log_attempt(txn.conn(), &endpoint_id, "dropped", n, Some(&first), Some(&last), &sent, None).await?;
+            txn.commit().await?;
+            tracing::warn!(endpoint = %endpoint_id, %reason, "webhook queue trimmed");
+            dropped = dropped.saturating_add(u64::try_from(n).unwrap_or(0));
+        }
+        Ok(dropped)
+    }
+
+    /// Drops what nobody waits for any more (at most every ten seconds): queued changes older
+    /// than [`WebhookConfig::keep_queued`], outbox rows every queue is done with, and attempts
+    /// older than [`WebhookConfig::keep_attempts`].
     async fn prune(&self) -> DomainResult<()> {
         {
             let Ok(mut last) = self.inner.last_prune.lock() else { return Ok(()) };
@@ -1023,6 +1070,7 @@ impl Webhooks {
             }
             *last = Some(Instant::now());
         }
+        self.drop_stale_queues(now_unix()).await?;
         let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_outbox WHERE dispatched = ");
         sql.bind(true).push(" AND NOT EXISTS (SELECT 1 FROM webhook_queue q WHERE q.outbox_id = webhook_outbox.id)");
         self.conn().execute_raw(sql.statement()).await?;

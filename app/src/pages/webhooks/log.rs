@@ -137,6 +137,7 @@ fn outcome(outcome: &str) -> (&'static str, &'static str) {
         "delivered" => ("delivered", "text-emerald-700 dark:text-emerald-400"),
         "test_delivered" => ("test delivered", "text-emerald-700 dark:text-emerald-400"),
         "test_failed" => ("test failed", "text-red-700 dark:text-red-400"),
+        "dropped" => ("dropped (too old)", "text-amber-700 dark:text-amber-400"),
         _ => ("failed", "text-red-700 dark:text-red-400"),
     }
 }
