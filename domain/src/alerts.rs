@@ -37,6 +37,9 @@ const DEFAULT_COOLDOWN_SECS: i64 = 3600;
 /// Keys one expiry rule fires for in one check at most (the rest, on the next check).
 const MAX_FIRED_PER_CHECK: usize = 5_000;
 const LEASE: &str = "alerts";
+/// Seconds the checking instance holds the lease without renewing it: three of the server's
+/// one-minute checks, so another instance takes over within three minutes of its death.
+pub const LEASE_SECS: i64 = 180;
 
 /// A rule as stored and listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -341,7 +344,7 @@ impl Alerts {
     /// Checks every enabled rule as of `now`, when this instance holds the lease.
     pub async fn check(&self, now: i64) -> DomainResult<CheckSummary> {
         let mut summary = CheckSummary::default();
-        if !crate::write::hold_lease(&self.conn, LEASE, &self.instance_id, now, 600).await? {
+        if !crate::write::hold_lease(&self.conn, LEASE, &self.instance_id, now, LEASE_SECS).await? {
             return Ok(summary);
         }
         summary.leader = true;

@@ -234,8 +234,9 @@ async fn one_of_two_instances_checks(f: &Fixture) {
     let now = domain::now_unix();
     assert!(one.check(now).await.unwrap().leader);
     assert!(!two.check(now).await.unwrap().leader);
+    assert!(!two.check(now + domain::alerts::LEASE_SECS - 1).await.unwrap().leader, "held until it lapses");
     // Its lease lapses when the holder stops checking.
-    assert!(two.check(now + 601).await.unwrap().leader);
+    assert!(two.check(now + domain::alerts::LEASE_SECS + 1).await.unwrap().leader);
 }
 
 both!(
