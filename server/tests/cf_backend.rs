@@ -293,6 +293,18 @@ async fn the_kv_api_works_over_the_cloudflare_backend() {
     assert_eq!(value("ok"), answered, "every request answered through the proxy is counted once");
     assert!(text.contains("kvm_cloudflare_request_seconds_total "), "{text}");
     assert!(!a.request("GET", "/metrics", &[], b"").await.text().contains("kvm_cloudflare"), "A stores keys itself");
+
+    // B's dashboard counts what the service did through B: one write, two reads (the second
+    // failed with Cloudflare down), and the listings, all by the service `web`.
+    let board = b.ok("get_dashboard", json!({ "range": "1h", "namespace_id": ns })).await;
+    let totals = &board["totals"];
+    assert_eq!(
+        (totals["writes"].as_u64(), totals["reads"].as_u64(), totals["errors"].as_u64()),
+        (Some(1), Some(2), Some(1))
+    );
+    let lists = totals["lists"].as_u64().unwrap();
+    assert!(lists >= 5, "a listing per page: {board}");
+    assert_eq!(board["services"], json!([{ "name": "web", "operations": 3 + lists, "errors": 1 }]));
 }
 
 /// Only Cloudflare's own "namespace not found" (404, code 10013) drops what the mirror keeps of a
