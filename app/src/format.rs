@@ -107,6 +107,51 @@ pub fn count(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// A count with thousands separators: `1,234`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A change with its sign: `+3`, `-2`, `±0`, each part formatted by `show`.
+pub fn signed(n: i64, show: impl Fn(u64) -> String) -> String {
+    match n {
+        0 => format!("±{}", show(0)),
+        n if n > 0 => format!("+{}", show(n.unsigned_abs())),
+        n => format!("-{}", show(n.unsigned_abs())),
+    }
+}
+
+/// The time of day in UTC: `HH:MM`.
+pub fn clock(unix: i64) -> String {
+    let secs = unix.rem_euclid(86_400);
+    format!("{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+/// The date in UTC: `YYYY-MM-DD`.
+pub fn date(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A span of whole minutes, hours or days in words: `minute`, `15 minutes`, `2 hours`, `day`.
+pub fn span_words(secs: i64) -> String {
+    let (n, unit) = match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3600 && s % 3600 == 0 => (s / 3600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    if n == 1 { unit.to_owned() } else { format!("{n} {unit}s") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +182,22 @@ mod tests {
         assert_eq!(utc_seconds(1_767_225_659), "2026-01-01 00:00:59 UTC");
         assert_eq!(count(1, "key"), "1 key");
         assert_eq!(count(2, "key"), "2 keys");
+    }
+
+    #[test]
+    fn dashboard_numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(signed(3, |n| n.to_string()), "+3");
+        assert_eq!(signed(-2048, bytes), "-2.0 KB");
+        assert_eq!(signed(0, |n| n.to_string()), "±0");
+        assert_eq!(clock(1_767_225_600 + 14 * 3600 + 5 * 60), "14:05");
+        assert_eq!(date(1_767_225_600), "2026-01-01");
+        assert_eq!(span_words(60), "minute");
+        assert_eq!(span_words(900), "15 minutes");
+        assert_eq!(span_words(7200), "2 hours");
+        assert_eq!(span_words(86_400), "day");
     }
 }

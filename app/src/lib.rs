@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=NamespacesPage ssr=SsrMode::Async />
                     <Route path=path!("/namespaces/:id") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/backups") view={Lazy::<BackupsRoute>::new()} ssr=SsrMode::Async />
@@ -118,6 +119,20 @@ impl LazyRoute for KeysRoute {
 
     fn view(_this: Self) -> AnyView {
         view! { <pages::keys::KeysPage /> }.into_any()
+    }
+}
+
+/// The dashboard, loaded on demand like the keys page.
+struct DashboardRoute;
+
+#[lazy_route]
+impl LazyRoute for DashboardRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::dashboard::DashboardPage /> }.into_any()
     }
 }
 

@@ -186,6 +186,30 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.getByRole('region', { name: /^Endpoint .* created$/ })).toBeVisible();
     await assertAccessible(page, 'webhooks with a new secret');
 
+    // The dashboard of every namespace (with the health panel) and of one, its alert rule
+    // dialog, and a namespace's usage panel on its keys page.
+    await gotoHydrated(page, '/dashboard?range=1h');
+    await expect(page.getByRole('img', { name: 'Operations per minute' })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Health' })).toBeVisible();
+    await assertAccessible(page, 'dashboard');
+    await gotoHydrated(page, `/dashboard?namespace=${ns.id}`);
+    await expect(page.getByRole('img', { name: 'Operations per 15 minutes' })).toBeVisible();
+    await page.locator('[data-chart="ops"]').getByText('Show as table').click();
+    await page.locator('[data-chart="ops"]').getByTestId('chart-pointer').hover();
+    await expect(page.locator('[data-chart="ops"]').getByTestId('chart-readout')).not.toBeEmpty();
+    await assertAccessible(page, 'dashboard of a namespace');
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await expect(page.getByRole('dialog', { name: 'New alert rule' })).toBeVisible();
+    await assertAccessible(page, 'dialog New alert rule');
+    await page.getByRole('dialog', { name: 'New alert rule' }).getByRole('radio', { name: 'Threshold' }).check();
+    await assertAccessible(page, 'dialog New alert rule, a threshold');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await gotoHydrated(page, `/namespaces/${ns.id}`);
+    await page.getByText('Usage (24 h)').click();
+    await expect(page.getByRole('img', { name: 'Operations per 15 minutes' })).toBeVisible();
+    await assertAccessible(page, 'keys with the usage panel');
+
     await page.goto('/no/such/page');
     await assertAccessible(page, '404');
   });

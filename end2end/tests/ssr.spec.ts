@@ -132,3 +132,36 @@ test('the webhooks page renders its endpoints and a delivery log without JavaScr
   await expect(page.getByRole('region', { name: 'How to verify signatures' })).toContainText('HMAC-SHA256');
   await expect(page.getByText(hook.secret)).toHaveCount(0);
 });
+
+test('the dashboard renders its totals, charts and tables without JavaScript', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'ssr:counted', value: 'v' });
+  await call(request, 'get_key', { namespace_id: ns.id, key: 'ssr:counted' });
+
+  await page.goto(`/dashboard?namespace=${ns.id}&range=1h`);
+  await expect(page.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('total-writes').getByRole('definition')).toHaveText('1');
+  await expect(page.getByTestId('total-reads').getByRole('definition')).toHaveText('1');
+  await expect(page.getByTestId('total-keys').getByRole('definition')).toHaveText('1');
+  const ops = page.getByRole('img', { name: 'Operations per minute' });
+  await expect(ops).toHaveAccessibleDescription(/^Operations per minute over the last hour: 2 in all \(1 reads, 1 writes, 0 deletes, 0 lists\)/);
+  await expect(ops.locator('path, line').first()).toBeAttached();
+  await expect(page.getByRole('img', { name: 'Latency' })).toBeVisible();
+  // "Show as table" opens without JavaScript.
+  const chart = page.locator('[data-chart="ops"]');
+  await chart.getByText('Show as table').click();
+  await expect(chart.getByRole('table').getByRole('row')).toHaveCount(61);
+
+  // The ranges are plain links, the namespace a plain form.
+  await page.getByRole('navigation', { name: 'Range' }).getByRole('link', { name: '24 hours' }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard\\?range=24h&namespace=${ns.id}$`));
+  await expect(page.getByRole('link', { name: '24 hours' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('img', { name: 'Operations per 15 minutes' })).toBeVisible();
+  await page.getByRole('combobox', { name: 'Namespace', exact: true }).selectOption({ label: 'All namespaces' });
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/\/dashboard\?range=24h&namespace=$/);
+  await expect(page.getByRole('table', { name: 'Busiest namespaces' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Largest namespaces' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Health' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Alert rules' }).or(page.getByText('No alert rules yet'))).toBeVisible();
+});

@@ -85,6 +85,9 @@ fn MainNav(running: RwSignal<usize>, is_admin: bool) -> impl IntoView {
             <A href="/" exact=true attr:class=link>
                 "Namespaces"
             </A>
+            <A href="/dashboard" attr:class=link>
+                "Dashboard"
+            </A>
             <A href="/search" attr:class=link>
                 "Search"
             </A>

@@ -1,6 +1,7 @@
 //! Reusable pieces of the console.
 
 pub mod admin_page;
+pub mod chart;
 pub mod confirm_dialog;
 pub mod cursor_list;
 pub mod data_table;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod backups;
+pub mod dashboard;
 pub mod jobs;
 pub mod keys;
 pub mod namespaces;

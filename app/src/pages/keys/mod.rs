@@ -1,4 +1,5 @@
-//! `/namespaces/{id}`: the keys of one namespace, a prefix filter, paging and the key editor.
+//! `/namespaces/{id}`: the keys of one namespace, a prefix filter, paging and the key editor,
+//! under the namespace's usage of the last 24 hours (collapsed).
 
 mod add;
 mod bulk;
@@ -10,6 +11,7 @@ mod rewind;
 mod table;
 mod toolbar;
 mod ttl;
+mod usage;
 mod view;
 
 use leptos::Params;
@@ -23,6 +25,7 @@ use add::AddKeyDialog;
 use rewind::RewindDialog;
 use table::KeyTable;
 use toolbar::KeyToolbar;
+use usage::UsagePanel;
 use view::KeyView;
 
 use crate::components::header::jobs_notifier;
@@ -101,6 +104,7 @@ pub fn KeysPage() -> impl IntoView {
                 </A>
             </p>
             <NamespaceHeading namespace />
+            <UsagePanel namespace_id />
             <KeyToolbar namespace_id prefix tag tags_in_use adding rewinding refresh writer />
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
