@@ -12,6 +12,7 @@ pub mod form_action;
 pub mod header;
 pub mod job_progress;
 pub mod modal;
+pub mod namespace_select;
 pub mod preview;
 pub mod radio_group;
 pub mod shown_once;

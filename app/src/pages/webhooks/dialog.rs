@@ -9,6 +9,7 @@ use super::EndpointActions;
 use crate::components::field_error::{DialogButtons, FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{INPUT, LABEL, Modal};
+use crate::components::namespace_select::NamespaceSelect;
 use crate::components::text::Hint;
 use crate::dto::{NamespaceDto, WebhookDto};
 use crate::error::AppError;
@@ -160,7 +161,7 @@ pub(super) fn EndpointDialog(
                 <EventChoice events=draft.events event_types error />
                 <div class="grid gap-3 sm:grid-cols-2">
                     <div>
-                        <NamespaceSelect value=draft.namespace_id namespaces invalid=invalid("namespace_id") />
+                        <NamespaceSelect value=draft.namespace_id namespaces empty="Every namespace" invalid=invalid("namespace_id") />
                         <FieldError error field="namespace_id" />
                     </div>
                     <div>
@@ -258,38 +259,5 @@ fn EventChoice(
             </div>
             <FieldError error field="events" />
         </fieldset>
-    }
-}
-
-/// A select of "Every namespace" and each namespace by title, bound to `value` (an id; empty:
-/// every namespace). A namespace that is gone still shows, by its id.
-#[component]
-fn NamespaceSelect<F>(value: RwSignal<String>, namespaces: Vec<NamespaceDto>, invalid: F) -> impl IntoView
-where
-    F: Fn() -> Option<&'static str> + Send + Sync + 'static,
-{
-    let current = value.get_untracked();
-    let missing = (!current.is_empty() && !namespaces.iter().any(|n| n.id == current)).then_some(current);
-    let options: Vec<(String, String)> = std::iter::once((String::new(), "Every namespace".to_owned()))
-        .chain(missing.map(|id| (id.clone(), format!("{id} (not found)"))))
-        .chain(namespaces.into_iter().map(|n| (n.id, n.title)))
-        .collect();
-    view! {
-        <label class=LABEL>
-            "Namespace"
-            <select class=INPUT aria-invalid=invalid on:change=move |ev| value.set(event_target_value(&ev))>
-                {options
-                    .into_iter()
-                    .map(|(id, title)| {
-                        let chosen = id.clone();
-                        view! {
-                            <option value=id selected=move || value.with(|v| *v == chosen)>
-                                {title}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }

@@ -9,6 +9,7 @@ use super::super::start::TargetSelect;
 use crate::components::field_error::{DialogButtons, FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{INPUT, LABEL, Modal};
+use crate::components::namespace_select::NamespaceSelect;
 use crate::components::text::Hint;
 use crate::dto::{BackupPlanDto, NamespaceDto};
 use crate::error::AppError;
@@ -105,7 +106,7 @@ pub(super) fn PlanDialog(
                 <FormError error fields=FIELDS />
                 <div class="grid gap-3 sm:grid-cols-2">
                     <div>
-                        <PlanNamespaceSelect value=draft.namespace_id namespaces />
+                        <NamespaceSelect value=draft.namespace_id namespaces empty="All namespaces" />
                         <FieldError error field="namespace_id" />
                     </div>
                     <div>
@@ -170,36 +171,6 @@ fn CronHint() -> impl IntoView {
             <code class="font-mono">"30 */6 * * *"</code> " every six hours, "
             <code class="font-mono">"@daily"</code> ", " <code class="font-mono">"@weekly"</code> "."
         </Hint>
-    }
-}
-
-/// A select of "All namespaces" and each namespace by title, bound to `value` (an id; empty:
-/// every namespace). A namespace that is gone still shows, by its id.
-#[component]
-fn PlanNamespaceSelect(value: RwSignal<String>, namespaces: Vec<NamespaceDto>) -> impl IntoView {
-    let current = value.get_untracked();
-    let missing = (!current.is_empty() && !namespaces.iter().any(|n| n.id == current)).then_some(current);
-    let options: Vec<(String, String)> = std::iter::once((String::new(), "All namespaces".to_owned()))
-        .chain(missing.map(|id| (id.clone(), format!("{id} (not found)"))))
-        .chain(namespaces.into_iter().map(|n| (n.id, n.title)))
-        .collect();
-    view! {
-        <label class=LABEL>
-            "Namespace"
-            <select class=INPUT aria-label="Namespace" on:change=move |ev| value.set(event_target_value(&ev))>
-                {options
-                    .into_iter()
-                    .map(|(id, title)| {
-                        let chosen = id.clone();
-                        view! {
-                            <option value=id selected=move || value.with(|v| *v == chosen)>
-                                {title}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }
 

@@ -10,6 +10,7 @@ use super::METRICS;
 use crate::components::field_error::{DialogButtons, FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{INPUT, LABEL, Modal};
+use crate::components::namespace_select::NamespaceSelect;
 use crate::components::radio_group::RadioGroup;
 use crate::components::text::Hint;
 use crate::dto::{AlertRuleDto, NamespaceDto};
@@ -182,7 +183,7 @@ pub(super) fn RuleDialog(
                     <FieldError error field="kind" />
                 </fieldset>
                 <div>
-                    <RuleNamespaceSelect value=draft.namespace_id namespaces invalid=invalid("namespace_id") />
+                    <NamespaceSelect value=draft.namespace_id namespaces empty="Choose a namespace" invalid=invalid("namespace_id") />
                     <FieldError error field="namespace_id" />
                 </div>
                 <Show when=move || draft.kind.get() == Kind::Expiry>
@@ -312,39 +313,6 @@ pub(super) fn RuleDialog(
                 <DialogButtons on_cancel=on_close label pending=save.pending() />
             </form>
         </Modal>
-    }
-}
-
-/// A select of the namespaces by title, bound to `value` (an id; empty until one is chosen). A
-/// namespace that is gone still shows, by its id.
-#[component]
-fn RuleNamespaceSelect<F>(value: RwSignal<String>, namespaces: Vec<NamespaceDto>, invalid: F) -> impl IntoView
-where
-    F: Fn() -> Option<&'static str> + Send + Sync + 'static,
-{
-    let current = value.get_untracked();
-    let missing = (!current.is_empty() && !namespaces.iter().any(|n| n.id == current)).then_some(current);
-    let options: Vec<(String, String)> = std::iter::once((String::new(), "Choose a namespace".to_owned()))
-        .chain(missing.map(|id| (id.clone(), format!("{id} (not found)"))))
-        .chain(namespaces.into_iter().map(|n| (n.id, n.title)))
-        .collect();
-    view! {
-        <label class=LABEL>
-            "Namespace"
-            <select class=INPUT aria-invalid=invalid on:change=move |ev| value.set(event_target_value(&ev))>
-                {options
-                    .into_iter()
-                    .map(|(id, title)| {
-                        let chosen = id.clone();
-                        view! {
-                            <option value=id selected=move || value.with(|v| *v == chosen)>
-                                {title}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-        </label>
     }
 }
 
