@@ -539,6 +539,13 @@ pub struct OpsPointDto {
     pub p99_ms: Option<f64>,
 }
 
+impl OpsPointDto {
+    /// Operations of every kind.
+    pub fn operations(&self) -> u64 {
+        self.reads.saturating_add(self.writes).saturating_add(self.deletes).saturating_add(self.lists)
+    }
+}
+
 /// Keys and bytes at one point of a dashboard chart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoragePointDto {
@@ -583,6 +590,13 @@ pub struct TotalsDto {
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+}
+
+impl TotalsDto {
+    /// Operations of every kind.
+    pub fn operations(&self) -> u64 {
+        self.reads.saturating_add(self.writes).saturating_add(self.deletes).saturating_add(self.lists)
+    }
 }
 
 /// A namespace (or endpoint, job) named in the health panel.

@@ -26,9 +26,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `YYYY-MM-DDTHH:MM` in UTC, the format of an `<input type="datetime-local">`.
 pub fn datetime_local(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    format!("{}T{}", date(unix), clock(unix))
 }
 
 /// A readable UTC time: `YYYY-MM-DD HH:MM UTC`.

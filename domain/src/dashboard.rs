@@ -125,12 +125,6 @@ pub struct OpsPoint {
     pub p99_ms: Option<f64>,
 }
 
-impl OpsPoint {
-    pub fn operations(&self) -> u64 {
-        self.reads.saturating_add(self.writes).saturating_add(self.deletes).saturating_add(self.lists)
-    }
-}
-
 /// Storage at one point: the largest sample of each namespace in the span, added up.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoragePoint {
@@ -176,12 +170,6 @@ pub struct Totals {
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
-}
-
-impl Totals {
-    pub fn operations(&self) -> u64 {
-        self.reads.saturating_add(self.writes).saturating_add(self.deletes).saturating_add(self.lists)
-    }
 }
 
 /// The usage part of the dashboard.
@@ -660,14 +648,21 @@ impl Dashboard {
         }
         let hidden = self.kv.hidden_namespaces(actor).await?;
 
-        // Failed jobs in the last day.
-        let mut sql = Sql::new(self.backend(), "SELECT id FROM jobs WHERE status = ");
-        sql.bind("failed").push(" AND finished_at >= ").bind(now.saturating_sub(86_400));
+        // Failed jobs in the last day: how many, and the newest few.
+        let mut failed_where = Sql::new(self.backend(), " FROM jobs WHERE status = ");
+        failed_where.bind("failed").push(" AND finished_at >= ").bind(now.saturating_sub(86_400));
         if !hidden.is_empty() {
-            sql.push(" AND namespace_id NOT IN ").bind_list(&hidden);
+            failed_where.push(" AND namespace_id NOT IN ").bind_list(&hidden);
         }
-        sql.push(" ORDER BY finished_at DESC, id");
-        let failed: Vec<String> = self
+        let mut sql = Sql::new(self.backend(), "SELECT COUNT(*) AS n");
+        sql.push_sql(&failed_where);
+        let failed_jobs = match self.conn.query_one_raw(sql.statement()).await? {
+            Some(row) => count(get_int(&row, "n")?),
+            None => 0,
+        };
+        let mut sql = Sql::new(self.backend(), "SELECT id");
+        sql.push_sql(&failed_where).push(" ORDER BY finished_at DESC, id LIMIT ").push(&NAMES_LISTED.to_string());
+        let failed_job_ids: Vec<String> = self
             .conn
             .query_all_raw(sql.statement())
             .await?
@@ -749,8 +744,8 @@ impl Dashboard {
             .collect();
 
         Ok(Health {
-            failed_jobs: failed.len() as u64,
-            failed_job_ids: failed.into_iter().take(NAMES_LISTED).collect(),
+            failed_jobs,
+            failed_job_ids,
             breaches,
             without_backup,
             without_backup_names,

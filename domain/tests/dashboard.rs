@@ -206,6 +206,21 @@ async fn the_health_panel_lists_what_needs_looking_at(f: &Fixture) {
     }
     let health = p.dashboard.health(&me(), now).await.unwrap();
     assert_eq!((health.failed_jobs, health.failed_job_ids.clone()), (1, vec!["job-recent".to_owned()]));
+    // Many: all are counted, the newest five named.
+    for i in 0..6 {
+        let finished = now - 50 + i;
+        exec(
+            f,
+            &format!(
+                "INSERT INTO jobs (id, job_type, namespace_id, params, status, created_by, created_at, finished_at, \
+                 updated_at) VALUES ('job-{i}', 'delete', '{a}', '{{}}', 'failed', 'x', {finished}, {finished}, {finished})"
+            ),
+        )
+        .await;
+    }
+    let health = p.dashboard.health(&me(), now).await.unwrap();
+    assert_eq!(health.failed_jobs, 7);
+    assert_eq!(health.failed_job_ids, ["job-5", "job-4", "job-3", "job-2", "job-1"].map(str::to_owned).to_vec());
 
     // A threshold breached now, and resolved.
     f.kv.put_many(&me(), &a, vec![put("k1", "v"), put("k2", "v")]).await.unwrap();

@@ -23,11 +23,6 @@ fn axis_time(step: i64) -> fn(i64) -> String {
     }
 }
 
-/// Operations of a point, every kind.
-fn operations(p: &OpsPointDto) -> u64 {
-    p.reads + p.writes + p.deletes + p.lists
-}
-
 /// The first point where `value` is largest, with that value.
 fn peak<T>(points: &[T], value: impl Fn(&T) -> Option<f64>) -> Option<(&T, f64)> {
     points.iter().filter_map(|p| value(p).map(|v| (p, v))).fold(None, |best, (p, v)| match best {
@@ -41,8 +36,8 @@ fn ops_desc(d: &DashboardDto) -> String {
     let step = format::span_words(d.step);
     let range = range_words(&d.range);
     let sum = |kind: fn(&OpsPointDto) -> u64| d.ops.iter().map(kind).sum::<u64>();
-    let total = sum(operations);
-    match peak(&d.ops, |p| Some(operations(p) as f64)) {
+    let total = sum(OpsPointDto::operations);
+    match peak(&d.ops, |p| Some(p.operations() as f64)) {
         Some((top, most)) if total > 0 => format!(
             "Operations per {step} over {range}: {} in all ({} reads, {} writes, {} deletes, {} lists), most {} at {}.",
             format::thousands(total),

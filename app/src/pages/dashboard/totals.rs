@@ -26,7 +26,7 @@ pub(crate) fn count(n: f64) -> String {
 #[component]
 pub(crate) fn TotalsList(dashboard: DashboardDto, #[prop(optional)] compact: bool) -> impl IntoView {
     let t = &dashboard.totals;
-    let operations = t.reads + t.writes + t.deletes + t.lists;
+    let operations = t.operations();
     let mut figures = vec![
         ("operations", "Operations", format::thousands(operations)),
         ("reads", "Reads", format::thousands(t.reads)),
