@@ -1,7 +1,8 @@
 //! A select of namespaces by title, bound to a signal holding the chosen id: first an empty
 //! choice (its words given, say "Every namespace"), then each namespace. A chosen namespace that
 //! is gone (deleted since the form was filled) still shows, by its id, so editing a rule or an
-//! endpoint never silently changes what it points at.
+//! endpoint never silently changes what it points at. Its accessible name is "Namespace" alone
+//! (the label around it would add the chosen option's words).
 
 use leptos::prelude::*;
 
@@ -28,7 +29,7 @@ pub fn NamespaceSelect(
     view! {
         <label class=LABEL>
             "Namespace"
-            <select class=INPUT aria-invalid=invalid on:change=move |ev| value.set(event_target_value(&ev))>
+            <select class=INPUT aria-label="Namespace" aria-invalid=invalid on:change=move |ev| value.set(event_target_value(&ev))>
                 {options
                     .into_iter()
                     .map(|(id, title)| {
