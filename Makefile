@@ -15,7 +15,7 @@ export RUSTFLAGS := --cfg erase_components
 SSR_PACKAGES := -p domain -p migration -p app -p kv-manager
 WASM_PACKAGES := -p frontend -p app
 
-.PHONY: setup setup-test build release run test test-rust test-release fuzz-api lint e2e bench
+.PHONY: setup setup-test build release run test test-rust test-release fuzz-api lint lint-deploy image-check e2e bench
 
 setup:
 	@scripts/setup.sh
@@ -28,12 +28,19 @@ build: setup release
 run: build
 	./target/release/kv-manager serve --site-root target/site
 
-test: setup-test lint test-rust test-release fuzz-api e2e
+test: setup-test lint lint-deploy test-rust test-release image-check fuzz-api e2e
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy $(SSR_PACKAGES) --all-targets -- -D warnings
 	cargo clippy $(WASM_PACKAGES) --target wasm32-unknown-unknown -- -D warnings
+
+# The container files (no container engine needed): hadolint on the Dockerfile, and compose.yaml's
+# structure with .env.example beside it (deploy/check-compose.py). Tools from `scripts/setup.sh test`.
+lint-deploy:
+	@[ -x target/lint-venv/bin/hadolint ] || { echo "hadolint is not installed: run scripts/setup.sh test (make setup-test)" >&2; exit 1; }
+	target/lint-venv/bin/hadolint Dockerfile
+	target/lint-venv/bin/python deploy/check-compose.py
 
 # Every Rust test. The server's tests each start a real server on a tokio runtime of their own,
 # several at once in one process: the console's route list is made once per process, because
@@ -68,6 +75,13 @@ fuzz-api: release
 # importing a 1 GiB file and exporting 1 GiB of 25 MiB values (memory.rs).
 test-release: release
 	KVM_TEST_BIN=$(CURDIR)/target/release/kv-manager cargo test -p kv-manager --test load --test memory -- --ignored --test-threads=1 --nocapture
+
+# The release build laid out and started as the container image's final stage does (its paths,
+# ENV, ENTRYPOINT, CMD, USER and HEALTHCHECK, read from the Dockerfile): the default start on
+# 0.0.0.0 without sign-in is refused; with --insecure-no-auth it is healthy, serves the console and
+# takes a write; with Access (TEAM_DOMAIN, POLICY_AUD) it is healthy and / wants a token.
+image-check: release
+	scripts/image-check.sh
 
 # The browser tests, on what `make run` serves: the release build of the server and the site
 # (end2end/server-env.ts). Servers on SQLite, in Access mode and over the Cloudflare backend, and

