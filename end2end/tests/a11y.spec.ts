@@ -254,15 +254,16 @@ test('create a namespace, add a key, find it and delete it with the keyboard alo
   await page.keyboard.type(title);
   await page.keyboard.press('Enter');
   await expect(create).toBeHidden();
-  const made = page.locator('li[data-namespace]').filter({ hasText: title });
-  await expect(made).toBeVisible();
-  const id = await made.getAttribute('data-namespace');
 
-  // Among many namespaces it may be on a later page: find it with the search field first.
+  // Among many namespaces (the list is sorted by title) it may be on a later page: find it
+  // with the search field first.
   await tabTo(page, 'Search namespaces');
   await page.keyboard.type(title);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/search=/);
+  const made = page.locator('li[data-namespace]').filter({ hasText: title });
+  await expect(made).toBeVisible();
+  const id = await made.getAttribute('data-namespace');
   await tabTo(page, title);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(new RegExp(`/namespaces/${id}$`));
