@@ -63,7 +63,7 @@ fi
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
   # A real S3-compatible server for the backup tests and benchmark (domain/tests/common/s3.rs).
   MOTO_VERSION=5.2.5
-  if target/moto-venv/bin/pip show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+  if [[ "$(target/moto-venv/bin/pip show moto 2>/dev/null)" == *$'\nVersion: '"$MOTO_VERSION"$'\n'* ]]; then
     have "moto $MOTO_VERSION"
   else
     get "moto $MOTO_VERSION"
