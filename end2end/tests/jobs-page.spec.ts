@@ -154,6 +154,11 @@ test('resume an import that a killed server left interrupted', async ({ page, re
     const details = page.getByRole('region', { name: 'Job details' });
     await expect(details).toContainText('interrupted');
     await details.getByRole('button', { name: 'Resume' }).click();
+    // The click only sends the request: until the server has taken the job back, `interrupted` is still
+    // its status, and `finished` would take that for the end.
+    await expect
+      .poll(async () => (await (await request.post(`${base}/api/get_job`, { data: { job_id: id }, headers: { Accept: 'application/json' } })).json()).status, { timeout: 30_000 })
+      .not.toBe('interrupted');
     const job = await finished(request, id, base);
     expect(job.status).toBe('completed');
     expect(job.processed).toBe(total);
