@@ -75,9 +75,16 @@ impl Database {
         } else {
             options.max_connections(16);
         }
+        if kind == DatabaseKind::Postgres {
+            check_tls_files(url)?;
+        }
         let conn = sea_orm::Database::connect(options).await.map_err(|err| {
+            let message = match tls_failure(url, &err) {
+                Some(why) => format!("database_url: cannot connect over TLS: {why}"),
+                None => format!("database_url: cannot connect: {err}"),
+            };
             tracing::error!(%err, "cannot connect to the database");
-            DomainError::invalid("database_url", format!("database_url: cannot connect: {err}"))
+            DomainError::invalid("database_url", message)
         })?;
         Migrator::up(&conn, None).await.map_err(DomainError::internal)?;
         let planner = PlannerStats {
@@ -120,6 +127,90 @@ impl Database {
             .await
             .is_ok()
     }
+}
+
+/// The value of the first of `names` among a PostgreSQL URL's parameters (sqlx's spellings).
+fn url_param(url: &str, names: &[&str]) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed.query_pairs().find(|(name, _)| names.contains(&name.as_ref())).map(|(_, value)| value.into_owned())
+}
+
+/// The certificate files a PostgreSQL URL names must be readable: sqlx would only say "No such
+/// file or directory" without naming the file.
+fn check_tls_files(url: &str) -> DomainResult<()> {
+    let params: [(&str, &[&str]); 3] = [
+        ("sslrootcert", &["sslrootcert", "ssl-root-cert", "ssl-ca"]),
+        ("sslcert", &["sslcert", "ssl-cert"]),
+        ("sslkey", &["sslkey", "ssl-key"]),
+    ];
+    for (param, names) in params {
+        if let Some(path) = url_param(url, names)
+            && let Err(err) = std::fs::File::open(&path)
+        {
+            return Err(DomainError::invalid(
+                "database_url",
+                format!("database_url: {param}={path}: cannot read it: {err}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why a PostgreSQL connection failed in its TLS step, in words, or `None` for any other failure.
+fn tls_failure(url: &str, err: &sea_orm::DbErr) -> Option<String> {
+    use rustls::{CertificateError, Error as TlsError};
+    use sea_orm::sqlx::Error as SqlxError;
+    let sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err)) = err else {
+        return None;
+    };
+    let tls: Option<&TlsError> = match &**err {
+        SqlxError::Tls(inner) => match inner.downcast_ref::<TlsError>() {
+            Some(tls) => Some(tls),
+            // sqlx's own words: "server does not support TLS", an unreadable certificate file.
+            None => {
+                let text = inner.to_string();
+                if text.contains("does not support TLS") {
+                    return Some(format!(
+                        "the PostgreSQL server does not offer TLS, which sslmode={} requires ({text})",
+                        url_param(url, &["sslmode", "ssl-mode"]).unwrap_or_default()
+                    ));
+                }
+                return Some(text);
+            }
+        },
+        // A failed handshake comes back as an I/O error carrying rustls's.
+        SqlxError::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<TlsError>()),
+        _ => None,
+    };
+    let tls = tls?;
+    let roots = match url_param(url, &["sslrootcert", "ssl-root-cert", "ssl-ca"]) {
+        Some(path) => format!("sslrootcert={path}"),
+        None => "the built-in public roots; set sslrootcert to the server's CA certificate".to_owned(),
+    };
+    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let why = match tls {
+        TlsError::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            format!("the PostgreSQL server's certificate is not trusted: no root certificate vouches for it ({roots})")
+        }
+        TlsError::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => {
+            format!(
+                "the PostgreSQL server's certificate is not valid for the host {host:?} (sslmode=verify-full checks the name; \
+                 connect by a name the certificate lists, or use sslmode=verify-ca)"
+            )
+        }
+        TlsError::InvalidCertificate(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. },
+        ) => "the PostgreSQL server's certificate is expired or not yet valid".to_owned(),
+        TlsError::InvalidCertificate(_) => "the PostgreSQL server's certificate was refused".to_owned(),
+        TlsError::AlertReceived(_) => "the PostgreSQL server refused the TLS handshake".to_owned(),
+        _ => "the TLS handshake with the PostgreSQL server failed".to_owned(),
+    };
+    Some(format!("{why} [{tls}]"))
 }
 
 /// Connections of the pool: open (idle or in use), and the most it opens.
