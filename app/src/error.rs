@@ -117,7 +117,7 @@ pub fn status_for_code(code: &str) -> u16 {
         "gone" => 410,
         "rate_limited" => 429,
         "upstream" => 502,
-        "unreachable" => 503,
+        "unreachable" | "unavailable" => 503,
         _ => 500,
     }
 }

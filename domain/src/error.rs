@@ -24,6 +24,9 @@ pub enum DomainError {
     /// The caller could not be identified (no or an invalid sign-in token).
     #[error("{message}")]
     Unauthorized { field: Option<String>, message: String },
+    /// The server cannot take this now but will later or elsewhere (it is shutting down).
+    #[error("{message}")]
+    Unavailable { field: Option<String>, message: String },
     /// Cloudflare (or another upstream) refused or failed, with its status, code and message.
     #[error("{message}")]
     Upstream { status: u16, code: u32, message: String },
@@ -57,6 +60,9 @@ impl DomainError {
         Self::Gone { field: Some(field.to_owned()), message: message.to_string() }
     }
 
+    pub fn unavailable(message: impl fmt::Display) -> Self {
+        Self::Unavailable { field: None, message: message.to_string() }
+    }
     pub fn forbidden(message: impl fmt::Display) -> Self {
         Self::Forbidden { field: None, message: message.to_string() }
     }
@@ -84,6 +90,7 @@ impl DomainError {
             Self::Gone { .. } => "gone",
             Self::Forbidden { .. } => "forbidden",
             Self::Unauthorized { .. } => "unauthorized",
+            Self::Unavailable { .. } => "unavailable",
             Self::Upstream { .. } if self.is_upstream_not_found() => "not_found",
             Self::Upstream { .. } => "upstream",
             Self::Internal => "internal",
@@ -118,6 +125,7 @@ impl DomainError {
             Self::Gone { .. } => 410,
             Self::Forbidden { .. } => 403,
             Self::Unauthorized { .. } => 401,
+            Self::Unavailable { .. } => 503,
             Self::Upstream { .. } if self.is_upstream_not_found() => 404,
             Self::Upstream { .. } => 502,
             Self::Internal => 500,
@@ -132,7 +140,8 @@ impl DomainError {
             | Self::TooLarge { field, .. }
             | Self::Gone { field, .. }
             | Self::Forbidden { field, .. }
-            | Self::Unauthorized { field, .. } => field.as_deref(),
+            | Self::Unauthorized { field, .. }
+            | Self::Unavailable { field, .. } => field.as_deref(),
             Self::Internal | Self::Upstream { .. } => None,
         }
     }

@@ -36,6 +36,8 @@ both!(
     an_import_item_past_the_largest_valid_one_is_an_error_naming_it_and_the_rest_is_imported,
     a_job_over_thousands_of_listed_keys_is_listed_fetched_and_watched_without_the_list,
     large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_moves,
+    a_shutdown_interrupts_running_and_queued_jobs_and_refuses_new_ones,
+    a_job_still_running_when_the_grace_runs_out_is_marked_interrupted,
 );
 
 fn engine(f: &Fixture, dir: &std::path::Path, instance: &str) -> Jobs {
@@ -1233,4 +1235,78 @@ async fn large_values_are_read_a_byte_budget_at_a_time_by_exports_copies_and_mov
             }
         }
     }
+}
+
+async fn a_shutdown_interrupts_running_and_queued_jobs_and_refuses_new_ones(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 1, data_dir: dir.path().to_owned(), export_ttl_hours: 1, instance_id: "a".into() },
+    );
+    let ns = namespace(f, "shutdown").await;
+    fill(&f.kv, &ns, "k", 20_000).await;
+    let ttl = |change| JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change };
+    let first = jobs.start(&me(), ttl(TtlChange::Ttl(3600))).await.unwrap();
+    let second = jobs.start(&me(), ttl(TtlChange::Remove)).await.unwrap();
+    let mut rx = loop {
+        if let Some(rx) = jobs.subscribe(&first.id) {
+            break rx;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    while rx.borrow().processed == 0 {
+        rx.changed().await.unwrap();
+    }
+    let mut closing = jobs.closing();
+    assert!(!*closing.borrow());
+    let interrupted = jobs.shutdown(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(interrupted, 2);
+    assert!(*closing.borrow_and_update(), "closing turns true once the jobs stopped");
+    let first = jobs.get(&first.id).await.unwrap();
+    assert_eq!(first.status, JobStatus::Interrupted);
+    assert!(first.processed > 0 && first.processed < 20_000, "stopped at a batch: {}", first.processed);
+    assert!(first.error_message.as_deref().unwrap().contains("shut down"), "{:?}", first.error_message);
+    let second = jobs.get(&second.id).await.unwrap();
+    assert_eq!((second.status, second.processed), (JobStatus::Interrupted, 0), "the queued job never ran");
+    // Nothing starts or resumes during a shutdown: 503, the caller tries again later or elsewhere.
+    let refused = jobs.start(&me(), ttl(TtlChange::Remove)).await.unwrap_err();
+    assert_eq!(refused.status(), 503, "{refused}");
+    let refused = jobs.resume(&me(), &first.id).await.unwrap_err();
+    assert_eq!(refused.status(), 503, "{refused}");
+
+    // Another engine (the server started again) resumes both to their end.
+    let again = Jobs::new(
+        f.kv.clone(),
+        f.db.conn.clone(),
+        JobsConfig { max_jobs: 1, data_dir: dir.path().to_owned(), export_ttl_hours: 1, instance_id: "a".into() },
+    );
+    again.resume(&me(), &first.id).await.unwrap();
+    let done = ended(&again, &first.id).await;
+    assert_eq!((done.status, done.processed), (JobStatus::Completed, 20_000));
+    again.resume(&me(), &second.id).await.unwrap();
+    assert_eq!(ended(&again, &second.id).await.status, JobStatus::Completed);
+}
+
+async fn a_job_still_running_when_the_grace_runs_out_is_marked_interrupted(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path(), "a");
+    let ns = namespace(f, "grace").await;
+    fill(&f.kv, &ns, "k", 3_000).await;
+    let notify = std::sync::Arc::new(tokio::sync::Notify::new());
+    // A job stuck in a batch (a write that hangs) never reaches its checkpoint.
+    jobs.set_fault_for_tests(Some(Fault::HaltBefore { batch: 2, reached: notify.clone() }));
+    let job = jobs
+        .start(&me(), JobSpec::BulkTtl { namespace_id: ns.clone(), selection: prefix(""), change: TtlChange::Ttl(60) })
+        .await
+        .unwrap();
+    reached(&notify).await;
+    let started = std::time::Instant::now();
+    assert_eq!(jobs.shutdown(Duration::from_millis(300)).await.unwrap(), 1);
+    assert!(started.elapsed() < Duration::from_secs(10), "the shutdown waited {:?}", started.elapsed());
+    // As the database has it (this engine's memory still has the stuck task running; the process
+    // would end here).
+    let stuck = engine(f, dir.path(), "b").get(&job.id).await.unwrap();
+    assert_eq!(stuck.status, JobStatus::Interrupted);
+    assert!(stuck.error_message.as_deref().unwrap().contains("shut down"), "{:?}", stuck.error_message);
 }

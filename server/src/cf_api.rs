@@ -178,6 +178,7 @@ pub fn cf_error(err: DomainError) -> Response {
         DomainError::Gone { .. } => (StatusCode::GONE, 10001),
         DomainError::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, 10000),
         DomainError::Forbidden { .. } => (StatusCode::FORBIDDEN, 10000),
+        DomainError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, 10002),
         // The status every surface gives an upstream failure (502; 404 for Cloudflare's own
         // "not found"), with Cloudflare's own code when it gave one and its words.
         DomainError::Upstream { code, .. } => (

@@ -14,6 +14,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kv-manager.db?mode=rwc";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 /// Days changes wait in a webhook endpoint's queue at most, unless configured.
 pub const DEFAULT_WEBHOOK_QUEUE_DAYS: u32 = 30;
+/// Seconds a shutdown waits for jobs to stop and requests to finish (below the 10 s a container engine waits by default before it kills).
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 8;
 
 #[derive(Debug, Parser)]
 #[command(name = "kv-manager", version, about = "A console and HTTP API for key-value namespaces")]
@@ -368,6 +370,9 @@ pub struct ServeArgs {
     /// Seconds between looks for due backup plans (also once at start-up, for missed runs); 0 turns the scheduler off [default: 30]
     #[arg(long, env = "KVM_SCHEDULE_INTERVAL_SECS")]
     pub schedule_interval_secs: Option<u64>,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running jobs to stop at a checkpoint and requests to finish; jobs end interrupted, to be resumed [default: 8]
+    #[arg(long = "shutdown-grace", env = "KVM_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
+    pub shutdown_grace_secs: Option<u64>,
     /// Sign-in: `access` (Cloudflare Access tokens) or `none` (one person on this machine) [default: access when a team domain is set, else none]
     #[arg(long, env = "KVM_AUTH", value_parser = ["access", "none"])]
     pub auth: Option<String>,
@@ -454,6 +459,7 @@ struct FileConfig {
     instance_id: Option<String>,
     audit_retention_days: Option<u32>,
     schedule_interval_secs: Option<u64>,
+    shutdown_grace_secs: Option<u64>,
     auth: Option<String>,
     team_domain: Option<String>,
     policy_aud: Option<String>,
@@ -494,6 +500,8 @@ pub struct Config {
     pub audit_retention_days: Option<u32>,
     /// Seconds between looks for due backup plans; 0: backup plans are not run by this instance.
     pub schedule_interval_secs: u64,
+    /// How long a shutdown waits for jobs to stop and requests to finish.
+    pub shutdown_grace: std::time::Duration,
     pub auth: Auth,
     pub admins: Vec<String>,
     pub readonly_users: Vec<String>,
@@ -629,6 +637,7 @@ impl Default for Config {
             instance_id: domain::jobs::default_instance_id(),
             audit_retention_days: None,
             schedule_interval_secs: domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
+            shutdown_grace: std::time::Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
             auth: Auth::None { insecure_no_auth: false },
             admins: Vec::new(),
             readonly_users: Vec::new(),
@@ -803,6 +812,11 @@ impl Config {
                 None => domain::jobs::schedule::DEFAULT_SCHEDULE_INTERVAL_SECS,
                 Some(n @ 0..=86_400) => n,
                 Some(n) => anyhow::bail!("schedule-interval-secs: {n} is more than a day (86400 seconds)"),
+            },
+            shutdown_grace: match args.shutdown_grace_secs.or(file.shutdown_grace_secs) {
+                None => std::time::Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS),
+                Some(n @ 0..=3_600) => std::time::Duration::from_secs(n),
+                Some(n) => anyhow::bail!("shutdown-grace: {n} seconds is more than an hour (3600)"),
             },
         })
     }

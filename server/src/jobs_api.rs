@@ -7,7 +7,7 @@ use app::error::AppError;
 use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -287,6 +287,15 @@ async fn websocket(
     upgrade.on_upgrade(move |socket| progress(socket, jobs, id, actor))
 }
 
+/// Resolves once a shutdown has stopped the jobs (see `Jobs::shutdown`).
+async fn shutting_down(mut closing: tokio::sync::watch::Receiver<bool>) {
+    let seen = closing.wait_for(|closing| *closing).await.is_ok();
+    if !seen {
+        // The engine is gone without a shutdown: nothing to announce.
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Sends the job on every change (at most ten messages a second), then its final state, and
 /// answers `ping` and `cancel`. A job running on another instance is followed in the database.
 async fn progress(mut socket: WebSocket, jobs: Jobs, id: String, actor: Actor) {
@@ -294,8 +303,21 @@ async fn progress(mut socket: WebSocket, jobs: Jobs, id: String, actor: Actor) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
     let send = |job: &Job, kind: &str| Message::Text(json!({ "type": kind, "job": job }).to_string().into());
+    let closing = shutting_down(jobs.closing());
+    tokio::pin!(closing);
     loop {
         tokio::select! {
+            // A shutdown has stopped the jobs: the job as it now stands (`interrupted` when the
+            // shutdown stopped it), then a close frame saying why (1001, going away).
+            () = &mut closing => {
+                if let Ok(job) = jobs.peek(&id).await {
+                    let kind = if job.status.is_final() { job.status.as_str() } else { "progress" };
+                    let _ = socket.send(send(&job, kind)).await;
+                }
+                let frame = CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                return;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let kind = serde_json::from_str::<serde_json::Value>(&text)

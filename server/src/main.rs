@@ -31,7 +31,34 @@ async fn main() -> anyhow::Result<()> {
     let (router, state) = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, database = %kv_manager::config::redacted_url(&config.database_url), "kv-manager listening");
-    serve(listener, router, shutdown_signal()).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        () = shutdown_signal() => {}
+        // The server ended by itself: an error of its listener.
+        result = &mut server => return result?,
+    }
+    // No new connection from here; requests in flight go on while the jobs stop at a
+    // checkpoint (they end `interrupted`, resumable), then WebSockets are closed with a reason.
+    let _ = stop.send(());
+    let started = std::time::Instant::now();
+    let grace = config.shutdown_grace;
+    match state.jobs.shutdown(grace).await {
+        Ok(0) => {}
+        Ok(jobs) => {
+            tracing::info!(jobs, "jobs stopped for the shutdown are interrupted; resume them once the server is back")
+        }
+        Err(err) => tracing::warn!(%err, "marking the stopped jobs interrupted failed"),
+    }
+    match tokio::time::timeout(grace.saturating_sub(started.elapsed()), &mut server).await {
+        Ok(result) => result??,
+        Err(_) => tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "requests still open when the shutdown grace ran out were dropped"
+        ),
+    }
     // What was counted since the last flush reaches the rollups before the process ends.
     if let Err(err) = state.kv.metrics().flush().await {
         tracing::warn!(%err, "writing the last metric rollups failed");

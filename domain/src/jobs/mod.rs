@@ -41,6 +41,8 @@ pub const REWIND_SAMPLE: usize = 20;
 pub const MAX_FAILURES_KEPT: u64 = 1000;
 /// A running job whose instance has not written a heartbeat for this long is taken as dead.
 pub const STALE_AFTER_SECONDS: i64 = 60;
+/// Why a job stopped by a shutdown ([`Jobs::shutdown`]) is `interrupted`.
+pub const SHUTDOWN_REASON: &str = "the server was shut down while the job ran; resume it to continue";
 
 /// How the job engine is set up.
 #[derive(Clone, Debug)]
@@ -73,6 +75,8 @@ pub fn default_instance_id() -> String {
 
 struct Running {
     cancel: Arc<AtomicBool>,
+    /// Set by a shutdown: the job stops after its batch and ends `interrupted`, resumable.
+    stop: Arc<AtomicBool>,
     state: watch::Sender<Job>,
 }
 
@@ -87,6 +91,12 @@ struct Inner {
     /// Where backups go, by target name: `local` (`<data_dir>/backups` unless set) always, and
     /// those the server was configured with (`s3`).
     backups: std::sync::RwLock<BTreeMap<String, Arc<dyn BackupStore>>>,
+    /// Set once a shutdown began: no job starts any more.
+    stopping: AtomicBool,
+    /// Jobs a shutdown stopped at a checkpoint (they ended `interrupted` themselves).
+    stopped: std::sync::atomic::AtomicU64,
+    /// True once a shutdown has stopped the jobs: whoever follows one (a WebSocket) says goodbye.
+    closing: watch::Sender<bool>,
 }
 
 /// Where a restore writes: an existing namespace, or a new one made with this title.
@@ -176,6 +186,9 @@ impl Jobs {
                 running: Mutex::new(HashMap::new()),
                 fault: Mutex::new(None),
                 backups: std::sync::RwLock::new(BTreeMap::from([(LOCAL_TARGET.to_owned(), backups)])),
+                stopping: AtomicBool::new(false),
+                stopped: std::sync::atomic::AtomicU64::new(0),
+                closing: watch::channel(false).0,
             }),
         }
     }
@@ -335,13 +348,65 @@ impl Jobs {
     pub async fn recover(&self) -> DomainResult<u64> {
         let mut orphans = rows::own_unfinished(&self.inner.conn, &self.inner.config.instance_id).await?;
         orphans.extend(rows::find_orphans(&self.inner.conn, now_unix()).await?);
-        self.interrupt_all(orphans).await
+        self.interrupt_all(orphans, rows::CRASH_REASON).await
     }
 
-    async fn interrupt_all(&self, ids: Vec<String>) -> DomainResult<u64> {
+    /// Stops this instance's jobs for a shutdown: no job starts any more; each running one
+    /// stops after the batch it is writing (its checkpoint saved) and ends `interrupted`, to be
+    /// resumed later; queued ones, and any still running when `grace` is up, are marked
+    /// `interrupted` as they stand. Then [`Jobs::closing`] turns true. Returns how many jobs
+    /// were interrupted.
+    pub async fn shutdown(&self, grace: Duration) -> DomainResult<u64> {
+        let deadline = tokio::time::Instant::now() + grace;
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        {
+            let running = self.inner.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for job in running.values() {
+                job.stop.store(true, Ordering::SeqCst);
+            }
+        }
+        // A job waiting for its turn leaves the registry as soon as it gets one.
+        while !self.inner.running.lock().map(|r| r.is_empty()).unwrap_or(true) && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let unfinished = rows::own_unfinished(&self.inner.conn, &self.inner.config.instance_id).await?;
+        let left = self.interrupt_all(unfinished, SHUTDOWN_REASON).await;
+        self.inner.closing.send_replace(true);
+        let left = left?;
+        let still_running = self.inner.running.lock().map(|r| r.len()).unwrap_or(0);
+        if still_running > 0 {
+            tracing::warn!(
+                jobs = still_running,
+                "jobs still running when the shutdown grace ran out were marked interrupted"
+            );
+        }
+        Ok(self.inner.stopped.load(Ordering::SeqCst).saturating_add(left))
+    }
+
+    /// Whether a shutdown has begun (see [`Jobs::shutdown`]).
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Turns true once a shutdown has stopped the jobs.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    fn refuse_when_stopping(&self) -> DomainResult<()> {
+        if self.is_stopping() {
+            return Err(DomainError::unavailable(
+                "the server is shutting down and starts no job; start it again once the server is back, or on another instance",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn interrupt_all(&self, ids: Vec<String>, reason: &str) -> DomainResult<u64> {
         let mut count = 0;
         for id in ids {
-            if rows::interrupt(&self.inner.conn, &id, now_unix()).await? {
+            if rows::interrupt(&self.inner.conn, &id, now_unix(), reason).await? {
                 count += 1;
             }
         }
@@ -371,7 +436,8 @@ impl Jobs {
             rows::heartbeat(&self.inner.conn, &local, now_unix()).await?;
         }
         let orphans = rows::find_orphans(&self.inner.conn, now_unix()).await?;
-        self.interrupt_all(orphans.into_iter().filter(|id| !local.contains(id)).collect()).await?;
+        let others = orphans.into_iter().filter(|id| !local.contains(id)).collect();
+        self.interrupt_all(others, rows::CRASH_REASON).await?;
         Ok(())
     }
 
@@ -388,6 +454,7 @@ impl Jobs {
 
     /// [`Jobs::start`] of a spec whose backup, if it has one, was checked already.
     async fn start_checked(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        self.refuse_when_stopping()?;
         let need =
             if matches!(spec, JobSpec::Export { .. } | JobSpec::Backup { .. }) { Need::Read } else { Need::Write };
         self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
@@ -433,6 +500,7 @@ impl Jobs {
     pub async fn resume(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
         let job = self.visible(actor, job_id).await?;
         crate::actor::require_write(actor)?;
+        self.refuse_when_stopping()?;
         if job.status != JobStatus::Interrupted {
             return Err(DomainError::conflict(
                 "job_id",
@@ -459,21 +527,30 @@ impl Jobs {
 
     fn launch(&self, job: Job, spec: JobSpec, actor: Actor) {
         let cancel = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
         let (state, _) = watch::channel(job.clone());
         if let Ok(mut running) = self.inner.running.lock() {
-            running.insert(job.id.clone(), Running { cancel: cancel.clone(), state: state.clone() });
+            running
+                .insert(job.id.clone(), Running { cancel: cancel.clone(), stop: stop.clone(), state: state.clone() });
         }
         let jobs = self.clone();
         tokio::spawn(async move {
             let _registered = Registered { jobs: jobs.clone(), id: job.id.clone() };
-            jobs.run(job, spec, actor, cancel, state).await;
+            jobs.run(job, spec, actor, [cancel, stop], state).await;
         });
     }
 
-    async fn run(&self, job: Job, spec: JobSpec, actor: Actor, cancel: Arc<AtomicBool>, state: watch::Sender<Job>) {
+    /// Runs a job once it has a permit. `flags`: its cancel flag and its shutdown stop flag.
+    async fn run(&self, job: Job, spec: JobSpec, actor: Actor, flags: [Arc<AtomicBool>; 2], state: watch::Sender<Job>) {
         let conn = &self.inner.conn;
         let Ok(_permit) = self.inner.permits.clone().acquire_owned().await else { return };
+        if self.is_stopping() {
+            // Its turn came during a shutdown: it stays queued, and the shutdown marks it interrupted.
+            return;
+        }
+        let [cancel, stop] = flags;
         let mut ctx = Ctx::new(self.clone(), job, cancel, state);
+        ctx.stop = stop;
         if ctx.cancel.load(Ordering::SeqCst) {
             // Cancelled while it waited: `cancel` has already recorded it.
             return;
@@ -503,12 +580,23 @@ impl Jobs {
             tracing::error!(job = %ctx.job.id, panic = %message, "a job panicked");
             message
         });
-        // The upload has served once the job ends, whichever way: it goes before the end is
-        // announced, so whoever sees the job ended sees it gone.
-        if let JobSpec::Import { file, .. } = &spec {
+        // Stopped by a shutdown rather than cancelled: it ends `interrupted`, to be resumed.
+        let stopped = matches!(outcome, Ok(Ok(Outcome::Cancelled)))
+            && ctx.stop.load(Ordering::SeqCst)
+            && !ctx.cancel.load(Ordering::SeqCst);
+        // The upload has served once the job ends, whichever way but a shutdown's (a resume
+        // reads it again): it goes before the end is announced, so whoever sees the job ended
+        // sees it gone.
+        if let JobSpec::Import { file, .. } = &spec
+            && !stopped
+        {
             let _ = tokio::fs::remove_file(self.inner.config.data_dir.join(file)).await;
         }
         match outcome {
+            Ok(Ok(Outcome::Cancelled)) if stopped => {
+                ctx.finish(JobStatus::Interrupted, Some(SHUTDOWN_REASON.to_owned()), None).await;
+                self.inner.stopped.fetch_add(1, Ordering::SeqCst);
+            }
             Ok(Ok(Outcome::Completed(result))) => ctx.finish(JobStatus::Completed, None, result).await,
             Ok(Ok(Outcome::Cancelled)) => ctx.finish(JobStatus::Cancelled, None, None).await,
             Ok(Err(err)) => {
@@ -738,6 +826,8 @@ pub(crate) struct Ctx {
     jobs: Jobs,
     pub job: Job,
     cancel: Arc<AtomicBool>,
+    /// Set by a shutdown (see [`Jobs::shutdown`]): stop as for a cancel, end `interrupted`.
+    stop: Arc<AtomicBool>,
     state: watch::Sender<Job>,
     last_persist: Instant,
     quarter: u64,
@@ -764,6 +854,7 @@ impl Ctx {
             jobs,
             job,
             cancel,
+            stop: Arc::new(AtomicBool::new(false)),
             state,
             last_persist: now,
             quarter,
@@ -947,7 +1038,7 @@ impl Ctx {
     /// within one batch).
     pub async fn cancelled(&mut self) -> bool {
         self.begin_batch().await;
-        if self.cancel.load(Ordering::SeqCst) {
+        if self.cancel.load(Ordering::SeqCst) || self.stop.load(Ordering::SeqCst) {
             return true;
         }
         if !self.due(self.last_cancel_check) {

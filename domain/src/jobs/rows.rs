@@ -374,10 +374,14 @@ pub async fn find_orphans(conn: &DatabaseConnection, now: i64) -> DomainResult<V
 }
 
 /// Marks a job interrupted (with its event) unless it has moved on; true when it did.
-pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64) -> DomainResult<bool> {
+/// Why a job left running by a process that died is `interrupted`.
+pub const CRASH_REASON: &str = "the server stopped while the job was running; resume it to continue";
+
+/// Marks a queued or running job `interrupted` with `reason`; false when it was neither.
+pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64, reason: &str) -> DomainResult<bool> {
     let row = job::ActiveModel {
         status: Set(JobStatus::Interrupted.as_str().to_owned()),
-        error_message: Set(Some("the server stopped while the job was running; resume it to continue".to_owned())),
+        error_message: Set(Some(reason.to_owned())),
         finished_at: Set(Some(now)),
         updated_at: Set(now),
         ..Default::default()
@@ -385,14 +389,7 @@ pub async fn interrupt(conn: &DatabaseConnection, id: &str, now: i64) -> DomainR
     if !update_if(conn, id, &["queued", "running"], row).await? {
         return Ok(false);
     }
-    event(
-        conn,
-        id,
-        "interrupted",
-        serde_json::json!({ "reason": "the server stopped while the job was running" }),
-        now,
-    )
-    .await?;
+    event(conn, id, "interrupted", serde_json::json!({ "reason": reason }), now).await?;
     Ok(true)
 }
 
