@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cloudflare;
 pub mod dashboard;
 pub mod db;
+pub mod db_copy;
 pub mod entity;
 pub mod error;
 pub mod events;

@@ -12,8 +12,8 @@ use domain::{Actor, Kv, NamespaceQuery, Role, Source};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{
-    AlertCommand, BackupArgs, Config, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand, TokenCommand,
-    WebhookCommand,
+    AlertCommand, BackupArgs, Config, DbCommand, ExportArgs, ImportArgs, RestoreArgs, RewindArgs, ServiceCommand,
+    TokenCommand, WebhookCommand,
 };
 use crate::runtime::Runtime;
 
@@ -621,6 +621,29 @@ fn print_first(classes: &[(&str, &Vec<String>)]) {
     for (label, names) in classes {
         if !names.is_empty() {
             println!("  {label}: {}", names.join(", "));
+        }
+    }
+}
+
+/// `kv-manager db backup <file>`: a consistent copy of the SQLite database, taken while the
+/// server runs.
+pub async fn db(command: DbCommand) -> anyhow::Result<()> {
+    match command {
+        DbCommand::Backup(args) => {
+            let config = Config::resolve(&args.settings)?;
+            let copy = domain::db_copy::backup_sqlite(&config.database_url, &args.file)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "copied the database to {}: {} bytes, {} namespaces, {} keys, schema {}, integrity ok, in {:.1} s",
+                copy.path.display(),
+                copy.bytes,
+                copy.namespaces,
+                copy.keys,
+                copy.schema,
+                copy.took.as_secs_f64()
+            );
+            Ok(())
         }
     }
 }

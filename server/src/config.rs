@@ -52,6 +52,23 @@ pub enum Command {
     /// Alert rules: keys about to expire, and thresholds on a namespace's storage, keys, operations or latency.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// The database itself: a consistent copy of the SQLite file while the server runs.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy the SQLite database to <file> (a new file), consistent while the server writes, checked before it is kept.
+    Backup(DbBackupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbBackupArgs {
+    /// Where the copy goes: a file that does not exist yet
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

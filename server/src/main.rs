@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Service(command)) => return kv_manager::cli::service(command).await,
         Some(Command::Webhook(command)) => return kv_manager::cli::webhook(command).await,
         Some(Command::Alert(command)) => return kv_manager::cli::alert(command).await,
+        Some(Command::Db(command)) => return kv_manager::cli::db(command).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;
