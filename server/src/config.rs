@@ -453,6 +453,12 @@ pub struct ServeArgs {
     /// Days changes wait in a webhook endpoint's queue (paused or failing) before they are dropped, 1 to 365 [default: 30]
     #[arg(long, env = "KVM_WEBHOOK_QUEUE_DAYS")]
     pub webhook_queue_days: Option<u32>,
+    /// HTTPS without a proxy: the certificate chain, PEM (leaf first); needs --tls-key. Reloaded when the file changes [default: plain HTTP]
+    #[arg(long, env = "KVM_TLS_CERT", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key, PEM (PKCS #8, PKCS #1 or SEC1); needs --tls-cert. Reloaded when the file changes
+    #[arg(long, env = "KVM_TLS_KEY", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
     /// Runtime settings file [default: Leptos.toml, when present]
     #[arg(long, env = "KVM_CONFIG")]
     pub config: Option<PathBuf>,
@@ -494,6 +500,8 @@ struct FileConfig {
     kevi_rate: Option<u32>,
     webhook_allow_networks: Option<Vec<String>>,
     webhook_queue_days: Option<u32>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// Everything the server needs to start.
@@ -533,6 +541,17 @@ pub struct Config {
     pub webhook_allow_networks: Vec<domain::webhooks::IpNet>,
     /// Days changes wait in a webhook endpoint's queue at most.
     pub webhook_queue_days: u32,
+    /// HTTPS: the certificate and key files; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files HTTPS is served with (both are needed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The leaf certificate's private key.
+    pub key: PathBuf,
 }
 
 /// Who may read `/metrics` besides admins.
@@ -666,6 +685,7 @@ impl Default for Config {
             metrics: MetricsSettings::default(),
             webhook_allow_networks: Vec::new(),
             webhook_queue_days: DEFAULT_WEBHOOK_QUEUE_DAYS,
+            tls: None,
         }
     }
 }
@@ -769,7 +789,18 @@ impl Config {
             Some(days @ 1..=365) => days,
             Some(days) => anyhow::bail!("webhook-queue-days: {days} is not from 1 to 365"),
         };
+        let tls = match (args.tls_cert.clone().or(file.tls_cert), args.tls_key.clone().or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => anyhow::bail!(
+                "tls-key: HTTPS needs the private key as well as the certificate (--tls-key or KVM_TLS_KEY)"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "tls-cert: HTTPS needs the certificate as well as the private key (--tls-cert or KVM_TLS_CERT)"
+            ),
+        };
         Ok(Self {
+            tls,
             kevi,
             metrics,
             webhook_allow_networks,
@@ -1026,6 +1057,31 @@ mod tests {
         assert_eq!(config.metrics.token.as_deref(), Some("0123456789abcdef0123"));
         assert!(!format!("{config:?}").contains("0123456789abcdef"), "the token is never printed");
         assert_eq!(Config::resolve(&with("  ")).unwrap().metrics.token, None, "blank: no token");
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_names_the_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "tls-cert = \"/etc/kv/cert.pem\"\n").unwrap();
+        let with = |key: Option<&str>| ServeArgs {
+            config: Some(file.clone()),
+            tls_key: key.map(PathBuf::from),
+            ..Default::default()
+        };
+        let err = Config::resolve(&with(None)).unwrap_err().to_string();
+        assert!(err.starts_with("tls-key:"), "{err}");
+        let tls = Config::resolve(&with(Some("/etc/kv/key.pem"))).unwrap().tls.unwrap();
+        assert_eq!(tls, TlsFiles { cert: "/etc/kv/cert.pem".into(), key: "/etc/kv/key.pem".into() });
+        let only_key = ServeArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            tls_key: Some("/etc/kv/key.pem".into()),
+            ..Default::default()
+        };
+        let err = Config::resolve(&only_key).unwrap_err().to_string();
+        assert!(err.starts_with("tls-cert:"), "{err}");
+        let plain = ServeArgs { config: Some(PathBuf::from("/dev/null")), ..Default::default() };
+        assert_eq!(Config::resolve(&plain).unwrap().tls, None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod router;
 pub mod runtime;
 pub mod security;
+pub mod tls;
 
 pub use config::Config;
 pub use router::{build, serve};

@@ -29,13 +29,20 @@ async fn main() -> anyhow::Result<()> {
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;
+    // Before anything else starts: a certificate or key that does not load stops it here.
+    let tls = config.tls.as_ref().map(kv_manager::tls::Tls::load).transpose()?;
     let (router, state) = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, database = %kv_manager::config::redacted_url(&config.database_url), "kv-manager listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(url = %format!("{scheme}://{}", listener.local_addr()?), database = %kv_manager::config::redacted_url(&config.database_url), "kv-manager listening");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let mut server = tokio::spawn(serve(listener, router, async {
+    let stopped = async {
         let _ = stopped.await;
-    }));
+    };
+    let mut server = match tls {
+        Some(tls) => tokio::spawn(kv_manager::router::serve_tls(listener, router, tls, stopped)),
+        None => tokio::spawn(serve(listener, router, stopped)),
+    };
     tokio::select! {
         () = shutdown_signal() => {}
         // The server ended by itself: an error of its listener.

@@ -226,6 +226,24 @@ pub async fn serve(
     Ok(())
 }
 
+/// [`serve`] over HTTPS: the same graceful shutdown (no new connection once `shutdown` resolves,
+/// requests in flight finish) and the same `ConnectInfo<SocketAddr>`, HTTP/2 or HTTP/1.1 as the
+/// client's ALPN asks (WebSockets over HTTP/1.1).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: crate::tls::Tls,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    // axum hands a tapped listener's address to `ConnectInfo`, as it does a `TcpListener`'s.
+    let listener = tls.listener(listener)?.tap_io(|_| {});
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
 async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(state.clone()), request).await
 }
