@@ -86,7 +86,7 @@ impl Database {
             tracing::error!(%err, "cannot connect to the database");
             DomainError::invalid("database_url", message)
         })?;
-        Migrator::up(&conn, None).await.map_err(DomainError::internal)?;
+        migrate(&conn, kind).await?;
         let planner = PlannerStats {
             written: std::sync::atomic::AtomicU64::new(0),
             next: std::sync::atomic::AtomicU64::new(FIRST_ANALYZE_ROWS),
@@ -264,6 +264,76 @@ impl Health {
     pub async fn close(&self) {
         let _ = self.db.conn.clone().close().await;
     }
+}
+
+/// Instances starting together on one PostgreSQL database migrate it one after the other: each
+/// holds this advisory lock while it migrates (without it, two first starts raced to create the
+/// same tables and one failed).
+const MIGRATION_LOCK: i64 = 0x6b76_6d5f_6d69_6772; // "kvm_migr"
+
+/// Brings the schema up to this version's, refusing a database a newer version has migrated:
+/// its migrations are unknown here, and what this version would write into it is not known to be
+/// right. (Instances of this version already running go on working: every migration so far only
+/// adds tables, nullable or defaulted columns and indexes.)
+async fn migrate(conn: &DatabaseConnection, kind: DatabaseKind) -> DomainResult<()> {
+    use sea_orm::TransactionTrait;
+    let failed = |err: sea_orm::DbErr| {
+        tracing::error!(%err, "migrating the database failed");
+        DomainError::invalid("database_url", format!("database_url: migrating the database failed: {err}"))
+    };
+    // The lock is the transaction's: it ends with it, whatever happens below.
+    let lock = match kind {
+        DatabaseKind::Postgres => {
+            let txn = conn.begin().await.map_err(failed)?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await.map_err(failed)?;
+            Some(txn)
+        }
+        DatabaseKind::Sqlite => None,
+    };
+    let unknown = unknown_migrations(conn).await.map_err(failed)?;
+    if !unknown.is_empty() {
+        return Err(DomainError::conflict(
+            "database_url",
+            format!(
+                "database_url: the database was migrated by a newer kv-manager ({}, unknown to version {}); start that \
+                 version or a newer one (instances of this version that are running go on working until they stop)",
+                unknown.join(", "),
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    Migrator::up(conn, None).await.map_err(failed)?;
+    if let Some(txn) = lock {
+        txn.commit().await.map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Migrations recorded in the database that this version does not have.
+async fn unknown_migrations(conn: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    use sea_orm::Statement;
+    let backend = conn.get_database_backend();
+    let exists = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'seaql_migrations'"
+        }
+        _ => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    };
+    if conn.query_one_raw(Statement::from_string(backend, exists)).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let known: std::collections::HashSet<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations ORDER BY version"))
+        .await?;
+    let mut unknown = Vec::new();
+    for row in rows {
+        let version: String = row.try_get("", "version")?;
+        if !known.contains(&version) {
+            unknown.push(version);
+        }
+    }
+    Ok(unknown)
 }
 
 fn create_sqlite_parent(url: &str) -> DomainResult<()> {

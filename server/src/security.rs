@@ -145,11 +145,7 @@ pub fn allowed_host_entry(entry: &str) -> anyhow::Result<String> {
 /// the local user's rights. With `KVM_AUTH=none`, `403` when the TCP peer is another machine,
 /// on every route (the APIs and their documents included).
 pub async fn guard(State(guard): State<Arc<HostGuard>>, request: Request, next: Next) -> Response {
-    let host = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().to_owned())
-        .or_else(|| request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let host = request_authority(&request);
     if !guard.admits(host.as_deref()) {
         let shown: String = host.as_deref().unwrap_or("(none)").chars().take(100).collect();
         let body = serde_json::json!({ "error": {
@@ -272,7 +268,7 @@ pub async fn csrf(request: Request, next: Next) -> Response {
     let websocket =
         request.headers().get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (safe && !websocket) || same_origin(request.headers()) {
+    if (safe && !websocket) || same_origin(request.headers(), request_authority(&request).as_deref()) {
         return next.run(request).await;
     }
     refuse(DomainError::forbidden(
@@ -280,12 +276,22 @@ pub async fn csrf(request: Request, next: Next) -> Response {
     ))
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
+/// The host (and port) a request is for: its URI's authority (HTTP/2's `:authority`, an absolute
+/// URI), else its `Host` header (HTTP/1.1).
+fn request_authority(request: &Request) -> Option<String> {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().to_owned())
+        .or_else(|| request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned))
+}
+
+/// Whether a browser says the request comes from this origin; `host` is the request's authority.
+fn same_origin(headers: &HeaderMap, host: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin";
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         let origin_host = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
         return origin != "null" && host.is_some() && origin_host == host;
     }
@@ -329,4 +335,26 @@ pub async fn security_headers(mut request: Request, next: Next) -> Response {
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    fn origin(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static(value));
+        headers.insert(header::COOKIE, HeaderValue::from_static("CF_Authorization=x"));
+        headers
+    }
+
+    #[test]
+    fn origin_is_compared_with_the_authority_http2_sends_instead_of_host() {
+        // An HTTP/2 request has no Host header: its authority is what the origin must match.
+        assert!(same_origin(&origin("https://kv.example.com:3443"), Some("kv.example.com:3443")));
+        assert!(!same_origin(&origin("https://evil.example"), Some("kv.example.com:3443")));
+        assert!(!same_origin(&origin("null"), Some("null")));
+        assert!(!same_origin(&origin("https://kv.example.com"), None));
+    }
 }
