@@ -54,8 +54,7 @@ async fn an_instance_keeps_working_after_a_newer_version_migrated_and_an_old_one
     let database = common::TestDatabase::new(dir.path());
     let addr = free_addr();
     let server = TestServer::at(addr);
-    let mut processes =
-        Processes(vec![common::spawn_binary(dir.path(), &database.url, addr, &["--instance-id", "old"])]);
+    let _processes = Processes(vec![common::spawn_binary(dir.path(), &database.url, addr, &["--instance-id", "old"])]);
     common::ready(&server).await;
     let ns = server.ok("create_namespace", json!({ "title": "before" })).await["id"].as_str().unwrap().to_owned();
     server.ok("put_key", json!({ "namespace_id": ns, "key": "a", "value": "1" })).await;
