@@ -60,13 +60,7 @@ async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
     assert!(events["events"].as_array().unwrap().iter().any(|e| e["event"] == "interrupted"));
     let res = server.request("POST", &format!("/api/jobs/{id}/resume"), &[], b"").await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let done = loop {
-        let state = job(&server, &id).await;
-        if !["queued", "running"].contains(&state["status"].as_str().unwrap()) {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = common::job_end(&server, &id).await;
     assert_eq!(
         (done["status"].as_str(), done["processed"].as_u64()),
         (Some("completed"), Some(total as u64)),

@@ -40,14 +40,8 @@ async fn a_copy_taken_while_a_server_writes_holds_a_gap_free_run_of_whole_writes
     let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
     assert_eq!(res.status, 202, "{}", res.text());
     let job = res.json()["job_id"].as_str().unwrap().to_owned();
-    loop {
-        let state = server.get(&format!("/api/jobs/{job}")).await.json();
-        if state["status"] == "completed" {
-            break;
-        }
-        assert!(["queued", "running"].contains(&state["status"].as_str().unwrap()), "{state}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = common::job_end(&server, &job).await;
+    assert_eq!(state["status"], "completed", "{state}");
 
     // One writer, one key after another: w-000000, w-000001, ...
     let acked = Arc::new(AtomicU64::new(0));

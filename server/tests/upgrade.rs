@@ -8,7 +8,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
 use common::TestServer;
 use sea_orm::ConnectionTrait;
@@ -73,15 +72,7 @@ async fn an_instance_keeps_working_after_a_newer_version_migrated_and_an_old_one
     let res = server.request("POST", &format!("/api/import/{other}"), &[], lines.as_bytes()).await;
     assert_eq!(res.status, 202, "{}", res.text());
     let job = res.json()["job_id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let state = loop {
-        let state = server.get(&format!("/api/jobs/{job}")).await.json();
-        if !["queued", "running"].contains(&state["status"].as_str().unwrap()) {
-            break state;
-        }
-        assert!(Instant::now() < deadline, "the import did not end: {state}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let state = common::job_end(&server, &job).await;
     assert_eq!((state["status"].as_str(), state["processed"].as_u64()), (Some("completed"), Some(2_000)), "{state}");
     let audit = server.ok("list_audit", json!({})).await;
     assert!(audit.to_string().contains("job.completed"), "{audit}");

@@ -329,3 +329,18 @@ pub async fn ready(server: &TestServer) {
     }
     panic!("the server did not start");
 }
+
+/// Waits until job `id` has left `queued` and `running` (two minutes at most) and returns it as
+/// `GET /api/jobs/{id}` answers.
+#[allow(dead_code)]
+pub async fn job_end(server: &TestServer, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let state = server.get(&format!("/api/jobs/{id}")).await.json();
+        if !["queued", "running"].contains(&state["status"].as_str().unwrap_or_default()) {
+            return state;
+        }
+        assert!(std::time::Instant::now() < deadline, "job {id} did not end: {state}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
