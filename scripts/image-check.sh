@@ -11,7 +11,9 @@
 #   2. with `serve --insecure-no-auth` (one person): the HEALTHCHECK command answers healthy, the
 #      console page `/` and its stylesheet are served, a namespace and a key are written through
 #      the script API and the key reads back, the database file is under /data; SIGTERM stops it;
-#   3. with the seed console's Access settings (TEAM_DOMAIN, POLICY_AUD): healthy, `/` is 401.
+#   3. with the seed console's Access settings (TEAM_DOMAIN, POLICY_AUD): healthy, `/` is 401;
+#   4. with HTTPS (KVM_TLS_CERT, KVM_TLS_KEY: a certificate made here with openssl): the HEALTHCHECK
+#      command answers healthy over HTTPS, and plain HTTP is not answered.
 # Any failure stops the run with a message saying what went wrong, and the server's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,10 +134,10 @@ start() { # start <log> <extra environment...> -- <extra arguments...>
   server=$!
 }
 
-wait_healthy() {
+wait_healthy() { # wait_healthy <extra environment...>: the HEALTHCHECK command sees what the server sees
   for _ in $(seq 1 100); do
     kill -0 "$server" 2>/dev/null || fail "the server exited before it was healthy"
-    if "${base_env[@]}" "${health_words[@]}" 2>/dev/null; then return 0; fi
+    if "${base_env[@]}" "$@" "${health_words[@]}" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
   fail "the HEALTHCHECK command did not report healthy within 20 s"
@@ -202,4 +204,21 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' "$url/") || fail "GET / with Ac
 [ "$status" = 401 ] || fail "GET / without an Access token answered $status, not 401"
 stop
 echo "image-check: ok: with TEAM_DOMAIN and POLICY_AUD it listens on 0.0.0.0, is healthy, and / wants a token"
+
+# 4. HTTPS without a proxy: a certificate for the host name users reach, not the loopback.
+command -v openssl >/dev/null || fail "openssl (the command) is needed to make the test certificate"
+mkdir -p "$root/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=kv.example.com \
+  -keyout "$root/tls/key.pem" -out "$root/tls/cert.pem" 2>/dev/null || fail "openssl could not make a certificate"
+chmod a+r "$root/tls/key.pem"
+tls_env=(KVM_TLS_CERT="$root/tls/cert.pem" KVM_TLS_KEY="$root/tls/key.pem")
+start "$root/tls.log" "${tls_env[@]}" -- --insecure-no-auth
+wait_healthy "${tls_env[@]}"
+status=$(curl -sS -k -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/health") || fail "GET /health over HTTPS: no answer"
+[ "$status" = 200 ] || fail "GET /health over HTTPS answered $status"
+if "${base_env[@]}" "${health_words[@]}" >/dev/null 2>&1; then
+  fail "the HEALTHCHECK command without the TLS settings said healthy (plain HTTP to an HTTPS port)"
+fi
+stop
+echo "image-check: ok: with KVM_TLS_CERT and KVM_TLS_KEY the HEALTHCHECK command reports healthy over HTTPS"
 echo "image-check: passed"

@@ -183,9 +183,14 @@ fn tls_failure(url: &str, err: &sea_orm::DbErr) -> Option<String> {
         _ => None,
     };
     let tls = tls?;
-    let roots = match url_param(url, &["sslrootcert", "ssl-root-cert", "ssl-ca"]) {
-        Some(path) => format!("sslrootcert={path}"),
-        None => "the built-in public roots; set sslrootcert to the server's CA certificate".to_owned(),
+    // The URL's parameter, else PGSSLROOTCERT, which the driver reads as libpq does.
+    let from_env = std::env::var("PGSSLROOTCERT").ok().filter(|path| !path.is_empty());
+    let roots = match (url_param(url, &["sslrootcert", "ssl-root-cert", "ssl-ca"]), from_env) {
+        (Some(path), _) => format!("sslrootcert={path}"),
+        (None, Some(path)) => format!("PGSSLROOTCERT={path}"),
+        (None, None) => {
+            "the built-in public roots; set sslrootcert (or PGSSLROOTCERT) to the server's CA certificate".to_owned()
+        }
     };
     let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     let why = match tls {

@@ -60,6 +60,11 @@ async fn follow(jobs: &Jobs, id: &str, verb: &str) -> anyhow::Result<Job> {
     );
     bar.set_message(verb.to_owned());
     bar.enable_steady_tick(Duration::from_millis(200));
+    // Ctrl-C stops the job as a server's shutdown does: after the batch it is writing, `interrupted`
+    // with its checkpoint, to be resumed from the console or the script API.
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut stopping = false;
     let job = loop {
         let job = jobs.peek(id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         bar.set_length(job.total);
@@ -67,11 +72,23 @@ async fn follow(jobs: &Jobs, id: &str, verb: &str) -> anyhow::Result<Job> {
         if job.status.is_final() {
             break job;
         }
-        match jobs.subscribe(id) {
-            Some(mut rx) => {
-                let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
+        let changed = async {
+            match jobs.subscribe(id) {
+                Some(mut rx) => {
+                    let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
+                }
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        };
+        tokio::select! {
+            () = changed => {}
+            _ = &mut interrupt, if !stopping => {
+                stopping = true;
+                bar.println(format!("stopping job {id} after the batch it is writing; resume it later to continue"));
+                if let Err(err) = jobs.shutdown(Duration::from_secs(crate::config::DEFAULT_SHUTDOWN_GRACE_SECS)).await {
+                    tracing::warn!(%err, "marking the job interrupted failed");
+                }
+            }
         }
     };
     bar.finish_and_clear();
@@ -646,4 +663,39 @@ pub async fn db(command: DbCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where a probe on this machine reaches a server listening on `addr`: a wildcard address is
+/// reached on the loopback of its family.
+pub fn probe_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    std::net::SocketAddr::new(ip, addr.port())
+}
+
+/// `kv-manager health`: GET /health from the server the same settings describe (its address,
+/// HTTP or HTTPS), on this machine, within 5 seconds. The certificate is not checked: it names
+/// the server's public host, and the probe reaches it on an address of this machine.
+pub async fn health(args: crate::config::ServeArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(&args)?;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}/health", probe_addr(config.addr));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .tls_danger_accept_invalid_certs(config.tls.is_some())
+        .no_proxy()
+        .build()
+        .context("building the HTTP client")?;
+    let response = client.get(&url).send().await.with_context(|| format!("GET {url}: no answer"))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("GET {url}: {status}: {}", body.chars().take(300).collect::<String>());
+    }
+    println!("healthy: GET {url}: {status}: {body}");
+    Ok(())
 }

@@ -55,6 +55,8 @@ pub enum Command {
     /// The database itself: a consistent copy of the SQLite file while the server runs.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Ask the server these settings describe for /health, on this machine (a container's HEALTHCHECK); exit 0 when healthy.
+    Health(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Webhook(command)) => return kv_manager::cli::webhook(command).await,
         Some(Command::Alert(command)) => return kv_manager::cli::alert(command).await,
         Some(Command::Db(command)) => return kv_manager::cli::db(command).await,
+        Some(Command::Health(args)) => return kv_manager::cli::health(args).await,
         None => cli.serve,
     };
     let config = Config::resolve(&args)?;

@@ -252,3 +252,68 @@ async fn alert_rules_from_the_command_line() {
     let list = String::from_utf8_lossy(&kv_manager(dir.path(), &["alert", "list"]).stdout).into_owned();
     assert!(!list.contains(&id) && list.lines().count() == 2, "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_command_line_import_at_a_checkpoint_it_can_resume_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kv.db").display());
+    let db = Database::connect(&url).await.unwrap();
+    let kv = Kv::sql(db.clone());
+    let me = Actor::local(Source::Cli);
+    let ns = kv.create_namespace(&me, "interrupted").await.unwrap().id;
+    let total = 200_000u64;
+    let mut lines = String::new();
+    for i in 0..total {
+        lines.push_str(&format!("{{\"name\":\"k{i:06}\",\"value\":\"v{i}\"}}\n"));
+    }
+    std::fs::write(dir.path().join("big.ndjson"), &lines).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kv-manager"))
+        .args(["import", "interrupted", "big.ndjson", "--database-url", &url, "--data-dir"])
+        .arg(dir.path().join("data"))
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Some batches written, as another connection to the file sees them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let count = kv.get_namespace(&me, &ns).await.unwrap().key_count;
+        assert!(count < total, "the import ended before Ctrl-C");
+        if count >= 2_000 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import wrote nothing in a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        (status, stderr)
+    })
+    .await
+    .unwrap();
+    let (status, stderr) = out;
+    assert!(!status.success(), "an interrupted import exited 0: {stderr}");
+    assert!(stderr.contains("interrupted") && stderr.contains("shut down"), "{stderr}");
+
+    // The job is interrupted at a batch: what it counted is exactly what is there, and a resume
+    // (here through the domain, as the console's Resume does) completes it.
+    let jobs = domain::jobs::Jobs::new(
+        kv.clone(),
+        db.conn.clone(),
+        domain::jobs::JobsConfig { data_dir: dir.path().join("data"), ..Default::default() },
+    );
+    let page = jobs.list(&me, &domain::jobs::JobQuery::default()).await.unwrap();
+    let job = page.jobs.into_iter().find(|j| j.namespace_id == ns).expect("the import job");
+    assert_eq!(job.status, domain::jobs::JobStatus::Interrupted, "{job:?}");
+    assert!(job.processed > 0 && job.processed < total, "{job:?}");
+    assert_eq!(kv.get_namespace(&me, &ns).await.unwrap().key_count, job.processed);
+    jobs.resume(&me, &job.id).await.unwrap();
+    let done = jobs.wait(&job.id).await.unwrap();
+    assert_eq!((done.status, done.processed), (domain::jobs::JobStatus::Completed, total));
+    assert_eq!(kv.get_namespace(&me, &ns).await.unwrap().key_count, total);
+}

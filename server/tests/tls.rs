@@ -198,6 +198,26 @@ async fn https_over_http2_and_http1_with_websockets_reload_and_sigterm() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.version(), reqwest::Version::HTTP_11);
 
+    // The container's HEALTHCHECK, `kv-manager health`, with the server's own settings: HTTPS on
+    // the loopback (the certificate names `localhost`, not the address probed). Without the TLS
+    // settings it speaks plain HTTP to the TLS port, and says unhealthy.
+    let probe = |tls: bool| {
+        let mut command = Command::new(common::kv_manager_bin());
+        command.args(["health", "--addr", &format!("0.0.0.0:{}", server.addr.port())]);
+        if tls {
+            command.arg("--tls-cert").arg(&cert_path).arg("--tls-key").arg(&key_path);
+        }
+        command.env("RUST_LOG", "off").output().unwrap()
+    };
+    let out = probe(true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.starts_with(&format!("healthy: GET https://127.0.0.1:{}/health: 200", server.addr.port())),
+        "{stdout}"
+    );
+    assert!(!probe(false).status.success(), "a plain-HTTP probe of the TLS port said healthy");
+
     // (2) Plain HTTP on the TLS port gets no answer.
     let plain = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap();
     let res = plain.get(format!("http://{}/health", server.addr)).send().await;

@@ -42,7 +42,8 @@ pub const MAX_FAILURES_KEPT: u64 = 1000;
 /// A running job whose instance has not written a heartbeat for this long is taken as dead.
 pub const STALE_AFTER_SECONDS: i64 = 60;
 /// Why a job stopped by a shutdown ([`Jobs::shutdown`]) is `interrupted`.
-pub const SHUTDOWN_REASON: &str = "the server was shut down while the job ran; resume it to continue";
+pub const SHUTDOWN_REASON: &str =
+    "its process was shut down (SIGTERM or Ctrl-C) while the job ran; resume it to continue";
 
 /// How the job engine is set up.
 #[derive(Clone, Debug)]
