@@ -41,6 +41,7 @@ lint-deploy:
 	@[ -x target/lint-venv/bin/hadolint ] || { echo "hadolint is not installed: run scripts/setup.sh test (make setup-test)" >&2; exit 1; }
 	target/lint-venv/bin/hadolint Dockerfile
 	target/lint-venv/bin/python deploy/check-compose.py
+	target/lint-venv/bin/python deploy/test-check-compose.py
 
 # Every Rust test. The server's tests each start a real server on a tokio runtime of their own,
 # several at once in one process: the console's route list is made once per process, because

@@ -6,13 +6,15 @@ the Dockerfile (the health probe, the port, /data) and deploy/Caddyfile (the ups
 Usage: python3 deploy/check-compose.py  (from anywhere; needs PyYAML)
 """
 
+import os
 import pathlib
 import re
 import sys
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The repository; KVM_CHECK_ROOT points elsewhere (deploy/test-check-compose.py checks broken copies).
+ROOT = pathlib.Path(os.environ.get("KVM_CHECK_ROOT") or pathlib.Path(__file__).resolve().parent.parent)
 errors = []
 
 
