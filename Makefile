@@ -83,6 +83,7 @@ test-release: release
 # takes a write; with Access (TEAM_DOMAIN, POLICY_AUD) it is healthy and / wants a token.
 image-check: release
 	scripts/image-check.sh
+	scripts/image-check-selftest.sh
 
 # The browser tests, on what `make run` serves: the release build of the server and the site
 # (end2end/server-env.ts). Servers on SQLite, in Access mode and over the Cloudflare backend, and

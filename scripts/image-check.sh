@@ -31,7 +31,10 @@ fail() {
   fail "no release build (target/release/kv-manager, target/site): run make release first"
 
 # The final stage: from the last FROM to the end.
-stage=$(awk '/^FROM /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' Dockerfile)
+# KVM_CHECK_DOCKERFILE reads another (scripts/image-check-selftest.sh checks broken copies).
+dockerfile=${KVM_CHECK_DOCKERFILE:-Dockerfile}
+[ -f "$dockerfile" ] || fail "no Dockerfile at $dockerfile"
+stage=$(awk '/^FROM /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$dockerfile")
 instr() { printf '%s\n' "$stage" | sed -n "s/^$1 //p"; }
 json_words() { python3 -c 'import json,sys; print("\n".join(json.loads(sys.argv[1])))' "$1"; }
 
