@@ -6,7 +6,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::Child;
-use std::time::Duration;
 
 use common::TestServer;
 use domain::{Database, KeyQuery, Kv};
@@ -28,27 +27,10 @@ async fn a_killed_import_is_interrupted_and_resumes_where_it_stopped() {
     let server = TestServer::at(addr);
     let mut process = start(dir.path(), &database.url, addr);
     common::ready(&server).await;
-    let ns =
-        server.ok("create_namespace", serde_json::json!({ "title": "crash" })).await["id"].as_str().unwrap().to_owned();
     // Enough that the import is still running when it is killed at 10,000 keys; PostgreSQL
     // imports slower here (a debug build sharing two cores with the database), so fewer do.
     let total = if common::on_postgres() { 30_000 } else { 100_000 };
-    let mut lines = String::with_capacity(total * 48);
-    for i in 0..total {
-        lines.push_str(&format!("{{\"name\":\"key-{i:06}\",\"value\":\"value of {i}\"}}\n"));
-    }
-    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
-    assert_eq!(res.status, 202, "{}", res.text());
-    let id = res.json()["job_id"].as_str().unwrap().to_owned();
-    loop {
-        let state = job(&server, &id).await;
-        let processed = state["processed"].as_u64().unwrap();
-        assert_ne!(state["status"], "completed", "the import ended before it could be killed");
-        if processed >= 10_000 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (ns, id) = common::import_under_way(&server, "crash", total, 10_000).await;
     process.kill().unwrap();
     process.wait().unwrap();
 

@@ -57,26 +57,8 @@ async fn sigterm_during_an_import_leaves_it_resumable_and_closes_its_websocket()
     let server = TestServer::at(addr);
     let mut process = start(dir.path(), &database.url, addr);
     common::ready(&server).await;
-    let ns = server.ok("create_namespace", serde_json::json!({ "title": "shutdown" })).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let total = if common::on_postgres() { 30_000 } else { 100_000 };
-    let mut lines = String::with_capacity(total * 48);
-    for i in 0..total {
-        lines.push_str(&format!("{{\"name\":\"key-{i:06}\",\"value\":\"value of {i}\"}}\n"));
-    }
-    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
-    assert_eq!(res.status, 202, "{}", res.text());
-    let id = res.json()["job_id"].as_str().unwrap().to_owned();
-    loop {
-        let state = job(&server, &id).await;
-        assert_ne!(state["status"], "completed", "the import ended before the shutdown");
-        if state["processed"].as_u64().unwrap() >= 3_000 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (ns, id) = common::import_under_way(&server, "shutdown", total, 3_000).await;
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{addr}/api/jobs/{id}/ws")).await.expect("open the WebSocket");
     let first = socket.next().await.unwrap().unwrap();

@@ -344,3 +344,29 @@ pub async fn job_end(server: &TestServer, id: &str) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Makes a namespace titled `title`, starts an import of `total` keys (`key-000000` with the
+/// value `value of 0`, ...) into it, and waits until at least `reached` are written, failing if
+/// the import ends first. Returns the namespace's id and the job's.
+#[allow(dead_code)]
+pub async fn import_under_way(server: &TestServer, title: &str, total: usize, reached: u64) -> (String, String) {
+    let ns = server.ok("create_namespace", serde_json::json!({ "title": title })).await["id"]
+        .as_str()
+        .expect("a namespace id")
+        .to_owned();
+    let mut lines = String::with_capacity(total * 48);
+    for i in 0..total {
+        lines.push_str(&format!("{{\"name\":\"key-{i:06}\",\"value\":\"value of {i}\"}}\n"));
+    }
+    let res = server.request("POST", &format!("/api/import/{ns}"), &[], lines.as_bytes()).await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let id = res.json()["job_id"].as_str().expect("a job id").to_owned();
+    loop {
+        let state = server.get(&format!("/api/jobs/{id}")).await.json();
+        assert_ne!(state["status"], "completed", "the import ended before it reached {reached} keys");
+        if state["processed"].as_u64().unwrap_or(0) >= reached {
+            return (ns, id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
