@@ -26,6 +26,9 @@ pub const RELOAD_POLL: Duration = Duration::from_secs(2);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshaken connections waiting for the server to take them.
 const ACCEPT_QUEUE: usize = 64;
+/// Handshakes in progress at once; past this the accept loop waits for one to end, so a flood of
+/// connections that never finish their handshake holds at most this many tasks (each 10 s at most).
+const MAX_HANDSHAKES: usize = 1024;
 
 /// The TLS settings the server is started with, and the certificate they serve (reloadable).
 pub struct Tls {
@@ -94,7 +97,15 @@ async fn accept_loop(
     acceptor: TlsAcceptor,
     sender: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
 ) {
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
     loop {
+        let permit = tokio::select! {
+            permit = handshakes.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            () = sender.closed() => return,
+        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -119,6 +130,7 @@ async fn accept_loop(
         let acceptor = acceptor.clone();
         let sender = sender.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp));
             let stream = tokio::select! {
                 done = handshake => match done {
