@@ -49,14 +49,33 @@ fn exit_within(process: &mut Child, within: Duration) -> std::process::ExitStatu
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_an_import_leaves_it_resumable_and_closes_its_websocket() {
+/// A server process on a fresh database, answering; the folder and database live as long as this.
+struct Started {
+    dir: tempfile::TempDir,
+    database: common::TestDatabase,
+    addr: SocketAddr,
+    server: TestServer,
+    process: Child,
+}
+
+async fn started() -> Started {
     let dir = tempfile::tempdir().unwrap();
     let database = common::TestDatabase::new(dir.path());
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let server = TestServer::at(addr);
-    let mut process = start(dir.path(), &database.url, addr);
+    let process = start(dir.path(), &database.url, addr);
     common::ready(&server).await;
+    Started { dir, database, addr, server, process }
+}
+
+fn sigterm(process: &Child) {
+    let sent = std::process::Command::new("kill").args(["-TERM", &process.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_import_leaves_it_resumable_and_closes_its_websocket() {
+    let Started { dir, database, addr, server, mut process } = started().await;
     let total = if common::on_postgres() { 30_000 } else { 100_000 };
     let (ns, id) = common::import_under_way(&server, "shutdown", total, 3_000).await;
     let (mut socket, _) =
@@ -64,8 +83,7 @@ async fn sigterm_during_an_import_leaves_it_resumable_and_closes_its_websocket()
     let first = socket.next().await.unwrap().unwrap();
     assert!(first.to_text().unwrap().contains("\"progress\""), "{first:?}");
 
-    let sent = std::process::Command::new("kill").args(["-TERM", &process.id().to_string()]).status().unwrap();
-    assert!(sent.success());
+    sigterm(&process);
     let signalled = Instant::now();
 
     // The socket: the job's state as the shutdown left it, then a close frame with a reason.
@@ -120,16 +138,11 @@ async fn sigterm_during_an_import_leaves_it_resumable_and_closes_its_websocket()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_with_nothing_running_exits_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = common::TestDatabase::new(dir.path());
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let server = TestServer::at(addr);
-    let mut process = start(dir.path(), &database.url, addr);
-    common::ready(&server).await;
-    let sent = std::process::Command::new("kill").args(["-TERM", &process.id().to_string()]).status().unwrap();
-    assert!(sent.success());
+    // Held whole to the end: its folder and database outlive the process.
+    let mut idle = started().await;
+    sigterm(&idle.process);
     let signalled = Instant::now();
-    let status = exit_within(&mut process, Duration::from_secs(GRACE_SECS + 5));
+    let status = exit_within(&mut idle.process, Duration::from_secs(GRACE_SECS + 5));
     assert!(status.success(), "the server exited with {status}");
     assert!(signalled.elapsed() < Duration::from_secs(5), "an idle server took {:?} to stop", signalled.elapsed());
 }
