@@ -491,13 +491,21 @@ impl WriteTxn {
         kinds.dedup();
         let kinds = kinds.join(",");
         let payload = serde_json::to_string(&events).map_err(DomainError::internal)?;
+        // On PostgreSQL the row records its transaction, which orders the outbox for the sender
+        // (see `crate::webhooks`); on SQLite writers take turns and the id alone orders it.
+        let (txid_column, txid_value) = match self.backend {
+            DbBackend::Postgres => (", txid", ", pg_current_xact_id()::text::bigint"),
+            _ => ("", ""),
+        };
         let mut sql = Sql::new(
-            self.conn().get_database_backend(),
-            "INSERT INTO webhook_outbox (at, namespace_id, namespace_title, user_name, source, kinds, events, dispatched) VALUES (",
+            self.backend,
+            &format!(
+                "INSERT INTO webhook_outbox (at, namespace_id, namespace_title, user_name, source, kinds, events{txid_column}) VALUES ("
+            ),
         );
         sql.bind(self.now()).push(", ").bind(namespace_id.map(str::to_owned)).push(", ").bind(title);
         sql.push(", ").bind(actor.user.as_str()).push(", ").bind(actor.source.as_str());
-        sql.push(", ").bind(kinds).push(", ").bind(payload).push(", ").bind(false).push(")");
+        sql.push(", ").bind(kinds).push(", ").bind(payload).push(txid_value).push(")");
         self.conn().execute_raw(sql.statement()).await?;
         self.emitted = Some(gate.clone());
         Ok(())

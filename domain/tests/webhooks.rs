@@ -461,7 +461,130 @@ async fn a_paused_endpoints_queue_keeps_changes_only_so_long(f: &Fixture) {
     assert_eq!(keys, BTreeSet::from(["c".to_owned()]), "the dropped changes are not sent");
 }
 
+/// Once every change was delivered and pruned, a new change is still delivered: the outbox's ids
+/// keep counting past the endpoint's place (a reused id would sort before it and be passed over).
+async fn a_change_after_the_outbox_was_emptied_is_delivered(f: &Fixture) {
+    let (shared, url) = receiver(SECRET).await;
+    let hooks = sender(f, "a");
+    hooks.create(&me(), endpoint(&url, KEY_EVENTS)).await.unwrap();
+    let ns = namespace(f, "emptied").await;
+    f.kv.put_key(&me(), &ns, put("first", "1")).await.unwrap();
+    pump(&[&hooks], &shared, |r| received(r).len() == 1).await;
+    // The pass after a delivery prunes what every endpoint is past.
+    hooks.run_pass().await.unwrap();
+    let left = f.db.conn.query_one_raw(sea_orm::Statement::from_string(
+        f.db.conn.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM webhook_outbox",
+    ));
+    let left: i64 = left.await.unwrap().unwrap().try_get("", "n").unwrap();
+    assert_eq!(left, 0, "the delivered change is pruned from the outbox");
+    f.kv.put_key(&me(), &ns, put("second", "2")).await.unwrap();
+    pump(&[&hooks], &shared, |r| received(r).len() == 2).await;
+    let keys: BTreeSet<String> = kinds_and_keys(&shared.lock().unwrap()).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(keys, BTreeSet::from(["first".to_owned(), "second".to_owned()]));
+}
+
+/// An upgrade from the per-endpoint queues (migration 12) to cursors (13) keeps what each
+/// endpoint was still waiting for: the rest of a change it had half sent, and a change not yet
+/// fanned out; nothing it already had is sent again.
+async fn queued_changes_survive_the_move_to_cursors(f: &Fixture) {
+    use migration::MigratorTrait;
+    let (shared, url) = receiver(SECRET).await;
+    let hooks = sender(f, "a");
+    let id = hooks.create(&me(), endpoint(&url, KEY_EVENTS)).await.unwrap().endpoint.id;
+    migration::Migrator::down(&f.db.conn, Some(1)).await.expect("back to the queues");
+    let backend = f.db.conn.get_database_backend();
+    let events = |keys: &[&str]| {
+        serde_json::to_string(
+            &keys.iter().map(|k| serde_json::json!({ "t": "key.created", "k": k })).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    };
+    // Row 1 was delivered; of row 2 the first event was; row 3 was not fanned out yet.
+    for (row, keys, dispatched) in [(1, ["a0", "a1"], true), (2, ["b0", "b1"], true), (3, ["c0", "c1"], false)] {
+        let sql = format!(
+            "INSERT INTO webhook_outbox (id, at, user_name, source, kinds, events, dispatched) \
+             VALUES ({row}, {}, 'me', 'ui', 'key.created', '{}', {dispatched})",
+            domain::now_unix(),
+            events(&keys)
+        );
+        f.db.conn.execute_unprepared(&sql).await.unwrap();
+    }
+    let queued = format!("INSERT INTO webhook_queue (endpoint_id, outbox_id, skip) VALUES ('{id}', 2, 1)");
+    f.db.conn.execute_unprepared(&queued).await.unwrap();
+    if backend == sea_orm::DbBackend::Postgres {
+        // The rows were given their ids by hand: the sequence goes on after them.
+        let sql = "SELECT setval(pg_get_serial_sequence('webhook_outbox', 'id'), 3)";
+        f.db.conn.execute_unprepared(sql).await.unwrap();
+    }
+    migration::Migrator::up(&f.db.conn, None).await.expect("on to the cursors");
+    assert_eq!(hooks.get(&me(), &id).await.unwrap().pending, 2, "rows 2 and 3 are waited for");
+    pump(&[&hooks], &shared, |r| received(r).len() == 3).await;
+    // A change after the upgrade follows them.
+    let ns = namespace(f, "upgraded").await;
+    f.kv.put_key(&me(), &ns, put("d0", "1")).await.unwrap();
+    pump(&[&hooks], &shared, |r| received(r).len() == 4).await;
+    let keys: Vec<String> = shared
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .flat_map(|(events, _)| events.iter().filter_map(|(_, _, key)| key.clone()))
+        .collect();
+    assert_eq!(keys, ["b1", "c0", "c1", "d0"], "in order, each once, nothing sent twice");
+}
+
+/// On PostgreSQL a write that took an outbox id first may commit after one that took a later
+/// id: the sender must not pass over its change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_committed_late_on_postgres_is_not_passed_over() {
+    use sea_orm::TransactionTrait;
+    let Some(f) = postgres().await else {
+        eprintln!("KVM_TEST_POSTGRES_URL is not set: PostgreSQL test skipped");
+        return;
+    };
+    let (shared, url) = receiver(SECRET).await;
+    let hooks = sender(&f, "a");
+    hooks.create(&me(), endpoint(&url, &["key.updated"])).await.unwrap();
+    let (slow, fast) = (namespace(&f, "slow").await, namespace(&f, "fast").await);
+    f.kv.put_key(&me(), &slow, put("late", "0")).await.unwrap();
+    f.kv.put_key(&me(), &fast, put("early", "0")).await.unwrap();
+    // Another session holds the row the slow write will update: that write emits its event (the
+    // smaller outbox id) and then waits, its transaction open...
+    let holder = f.db.conn.begin().await.unwrap();
+    let lock = "SELECT name FROM kv_entries WHERE name = 'late' FOR UPDATE";
+    holder.execute_unprepared(lock).await.unwrap();
+    let kv = f.kv.clone();
+    let slow_write = tokio::spawn(async move { kv.put_key(&me(), &slow, put("late", "1")).await });
+    let waiting =
+        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = f.db.conn.query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, waiting));
+        let n: i64 = row.await.unwrap().unwrap().try_get("", "n").unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the slow write never waited for the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ...while a write in another namespace takes a later id and commits first.
+    f.kv.put_key(&me(), &fast, put("early", "1")).await.unwrap();
+    for _ in 0..5 {
+        hooks.run_pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    holder.rollback().await.unwrap();
+    slow_write.await.unwrap().unwrap();
+    pump(&[&hooks], &shared, |r| received(r).len() == 2).await;
+    let keys: BTreeSet<String> = kinds_and_keys(&shared.lock().unwrap()).into_iter().map(|(_, k)| k).collect();
+    assert_eq!(keys, BTreeSet::from(["early".to_owned(), "late".to_owned()]));
+    f.finish().await;
+}
+
 both!(
+    queued_changes_survive_the_move_to_cursors,
+    a_change_after_the_outbox_was_emptied_is_delivered,
     a_paused_endpoints_queue_keeps_changes_only_so_long,
     a_receiver_slower_than_the_timeout_is_a_failed_attempt,
     every_event_arrives_signed_through_failures,

@@ -14,6 +14,7 @@ mod m20261202_000009_backup_plans;
 mod m20261203_000010_metric_rollups;
 mod m20261204_000011_webhooks;
 mod m20261205_000012_alerts;
+mod m20261206_000013_webhook_cursors;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_metric_rollups::Migration),
             Box::new(m20261204_000011_webhooks::Migration),
             Box::new(m20261205_000012_alerts::Migration),
+            Box::new(m20261206_000013_webhook_cursors::Migration),
         ]
     }
 }

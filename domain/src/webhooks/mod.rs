@@ -1,12 +1,20 @@
 //! Webhooks that never drop an event. A change writes its events to the outbox in its own
-//! transaction ([`outbox`]); the sender, run by one instance at a time (a lease in the
-//! database), fans each outbox row out to the queue of every enabled endpoint that wants it,
-//! then delivers each endpoint's queue in order: batches of at most
-//! [`WebhookConfig::batch_max`] events, signed ([`sign`]), sent only to permitted addresses
-//! ([`guard`]), retried with exponential backoff (or the receiver's `Retry-After`), every attempt
-//! logged. An endpoint that keeps failing is paused with the reason; its queue keeps growing and
-//! is replayed when it is resumed. At-least-once: an event is removed from a queue only after a
-//! 2xx answer, and its id (`evt_<row>_<index>`) stays the same on every attempt.
+//! transaction ([`crate::write::WriteTxn::emit`]): one row, and nothing else is written for it
+//! until it is pruned. Each endpoint keeps a cursor, its place in the outbox; the sender, run by
+//! one instance at a time (a lease in the database), delivers to each endpoint what it wants
+//! after its cursor, in order: batches of at most [`WebhookConfig::batch_max`] events, signed
+//! ([`sign`]), sent only to permitted addresses ([`guard`]), retried with exponential backoff (or
+//! the receiver's `Retry-After`), every attempt logged. An endpoint that keeps failing is paused
+//! with the reason; what it waits for stays in the outbox and is replayed when it is resumed.
+//! At-least-once: a cursor moves past an event only after a 2xx answer, and the event's id
+//! (`evt_<row>_<index>`) stays the same on every attempt.
+//!
+//! The outbox is read in the order of [`Place`]. On SQLite writers take turns, so row ids come in
+//! commit order. On PostgreSQL they do not (a transaction that took id 10 may commit after the
+//! one that took id 11), so a row also records the transaction that wrote it, and the sender
+//! reads only rows of transactions older than every transaction still running: those are final,
+//! and any row that commits later sorts after them. A cursor therefore never passes a row that
+//! is not there yet.
 
 pub mod guard;
 pub mod sign;
@@ -36,13 +44,10 @@ const MIN_SECRET_CHARS: usize = 16;
 const MAX_SECRET_CHARS: usize = 256;
 /// Bytes of a receiver's answer kept in the delivery log.
 const RESPONSE_EXCERPT_BYTES: usize = 512;
-/// Outbox rows fanned out per statement.
-const DISPATCH_ROWS: u64 = 500;
-/// Queue rows read to make one delivery.
-/// Queue rows read to make one delivery: as many as events fit in one, when each change is one.
+/// Outbox rows read to make one delivery: as many as events fit in one, when each change is one.
 const QUEUE_ROWS: u64 = 100;
 /// Passes woken by commits start at most this often, so a stream of single-key writes is sent
-/// in batches rather than a pass (and its lease and fan-out writes) per write.
+/// in batches rather than a pass (and its lease and cursor writes) per write.
 const MIN_PASS_GAP: Duration = Duration::from_millis(250);
 const LEASE: &str = "webhooks";
 /// The longest wait a `Retry-After` may ask for.
@@ -178,7 +183,6 @@ pub struct AttemptPage {
 pub struct PassSummary {
     /// False when another instance holds the lease (nothing was done).
     pub leader: bool,
-    pub fanned_out: u64,
     pub delivered: u64,
     pub failed: u64,
     pub paused: u64,
@@ -229,17 +233,31 @@ struct Target {
     namespace_id: Option<String>,
     prefix: Option<String>,
     failures: i64,
+    /// Everything up to here is delivered (or was not wanted)...
+    cursor: Place,
+    /// ...and this many events of the row right after it.
+    skip: i64,
 }
 
+/// A row's place in the outbox: rows are read in this order (see the module's notes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    /// The writing transaction on PostgreSQL; 0 on SQLite.
+    txid: i64,
+    id: i64,
+}
+
+impl Place {
+    /// The place right before `self`: after every row that sorts before it.
+    fn before(self) -> Self {
+        Self { txid: self.txid, id: self.id.saturating_sub(1) }
+    }
+}
+
+const TARGET_COLUMNS: &str =
+    "id, url, secret, events, namespace_id, prefix, failures, cursor_txid, cursor_id, cursor_skip";
+
 impl Target {
-    fn wants_kind(&self, kinds: &str) -> bool {
-        kinds.split(',').any(|kind| self.events.iter().any(|e| e == kind))
-    }
-
-    fn wants_namespace(&self, namespace_id: Option<&str>) -> bool {
-        self.namespace_id.as_deref().is_none_or(|wanted| Some(wanted) == namespace_id)
-    }
-
     fn wants(&self, item: &EventItem) -> bool {
         self.events.contains(&item.kind)
             && match (&self.prefix, &item.key) {
@@ -340,13 +358,18 @@ impl Webhooks {
         sql.bind(true).push(
             " AND paused_reason IS NOT NULL) AS paused, (SELECT COUNT(*) FROM webhook_endpoints WHERE enabled = ",
         );
-        sql.bind(false).push(") AS disabled, (SELECT COUNT(*) FROM webhook_queue) AS pending");
+        sql.bind(false).push(") AS disabled");
         let row = self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("stats"))?;
+        let end = self.outbox_end().await?;
+        let mut pending = 0i64;
+        for target in self.targets("").await? {
+            pending = pending.saturating_add(self.pending(&target, end).await?);
+        }
         Ok(WebhookStats {
             delivering: get_int(&row, "delivering")?,
             paused: get_int(&row, "paused")?,
             disabled: get_int(&row, "disabled")?,
-            pending: get_int(&row, "pending")?,
+            pending,
         })
     }
 
@@ -355,13 +378,23 @@ impl Webhooks {
     /// Every endpoint, oldest first.
     pub async fn list(&self, actor: &Actor) -> DomainResult<Vec<Endpoint>> {
         require_admin(actor)?;
-        let sql = Sql::new(
-            self.backend(),
-            "SELECT e.*, (SELECT COUNT(*) FROM webhook_queue q WHERE q.endpoint_id = e.id) AS pending \
-             FROM webhook_endpoints e ORDER BY e.created_at, e.id",
-        );
+        let sql = Sql::new(self.backend(), "SELECT * FROM webhook_endpoints ORDER BY created_at, id");
         let rows = self.conn().query_all_raw(sql.statement()).await?;
-        rows.iter().map(endpoint_row).collect()
+        let end = self.outbox_end().await?;
+        let mut endpoints = Vec::with_capacity(rows.len());
+        for row in &rows {
+            endpoints.push(self.endpoint_with_pending(row, end).await?);
+        }
+        Ok(endpoints)
+    }
+
+    /// An endpoint row with the changes it waits for counted (none when it is disabled).
+    async fn endpoint_with_pending(&self, row: &QueryResult, end: Place) -> DomainResult<Endpoint> {
+        let mut endpoint = endpoint_row(row)?;
+        if endpoint.enabled {
+            endpoint.pending = self.pending(&target_row(row)?, end).await?;
+        }
+        Ok(endpoint)
     }
 
     pub async fn get(&self, actor: &Actor, id: &str) -> DomainResult<Endpoint> {
@@ -370,14 +403,10 @@ impl Webhooks {
     }
 
     async fn find(&self, id: &str) -> DomainResult<Endpoint> {
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT e.*, (SELECT COUNT(*) FROM webhook_queue q WHERE q.endpoint_id = e.id) AS pending \
-             FROM webhook_endpoints e WHERE e.id = ",
-        );
+        let mut sql = Sql::new(self.backend(), "SELECT * FROM webhook_endpoints WHERE id = ");
         sql.bind(id);
         match self.conn().query_one_raw(sql.statement()).await? {
-            Some(row) => endpoint_row(&row),
+            Some(row) => self.endpoint_with_pending(&row, self.outbox_end().await?).await,
             None => Err(DomainError::not_found("id", format!("id: no webhook endpoint {id:?}"))),
         }
     }
@@ -461,13 +490,16 @@ impl Webhooks {
             ));
         }
         let events = serde_json::to_string(&input.events).map_err(DomainError::internal)?;
+        // It is sent what happens from now on.
+        let end = self.outbox_end().await?;
         let mut sql = Sql::new(
             self.backend(),
-            "INSERT INTO webhook_endpoints (id, url, description, events, namespace_id, prefix, secret, enabled, failures, created_by, created_at, updated_at) VALUES (",
+            "INSERT INTO webhook_endpoints (id, url, description, events, namespace_id, prefix, secret, enabled, failures, cursor_txid, cursor_id, created_by, created_at, updated_at) VALUES (",
         );
         sql.bind(id.as_str()).push(", ").bind(input.url.as_str()).push(", ").bind(input.description.as_str());
         sql.push(", ").bind(events).push(", ").bind(input.namespace_id.clone()).push(", ").bind(input.prefix.clone());
         sql.push(", ").bind(secret.as_str()).push(", ").bind(input.enabled).push(", 0, ");
+        sql.bind(end.txid).push(", ").bind(end.id).push(", ");
         sql.bind(actor.user.as_str()).push(", ").bind(now).push(", ").bind(now).push(")");
         txn.conn().execute_raw(sql.statement()).await?;
         txn.audit(actor, "webhook.create", None, None, audit_details(&id, &input)).await?;
@@ -479,8 +511,10 @@ impl Webhooks {
     /// Changes an endpoint's settings (its secret only when `input.secret` is given).
     pub async fn update(&self, actor: &Actor, id: &str, input: EndpointInput) -> DomainResult<Endpoint> {
         require_admin(actor)?;
-        self.find(id).await?;
+        let was = self.find(id).await?;
         let input = self.validate(actor, &input).await?;
+        // A disabled endpoint is sent nothing, now or later: enabled again, it starts from now.
+        let restart = (input.enabled && !was.enabled).then_some(self.outbox_end().await?);
         let now = now_unix();
         let txn = WriteTxn::begin(self.conn(), now).await?;
         let events = serde_json::to_string(&input.events).map_err(DomainError::internal)?;
@@ -491,28 +525,22 @@ impl Webhooks {
         if let Some(secret) = &input.secret {
             sql.push(", secret = ").bind(secret.as_str());
         }
+        if let Some(end) = restart {
+            sql.push(", cursor_txid = ").bind(end.txid).push(", cursor_id = ").bind(end.id).push(", cursor_skip = 0");
+        }
         sql.push(", updated_at = ").bind(now).push(" WHERE id = ").bind(id);
         txn.conn().execute_raw(sql.statement()).await?;
-        if !input.enabled {
-            // A disabled endpoint is sent nothing, now or later: what was waiting is dropped.
-            let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
-            sql.bind(id);
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
         txn.audit(actor, "webhook.update", None, None, audit_details(id, &input)).await?;
         txn.commit().await?;
         self.refresh_gate().await?;
         self.find(id).await
     }
 
-    /// Deletes an endpoint with its queue and delivery log.
+    /// Deletes an endpoint with its delivery log.
     pub async fn delete(&self, actor: &Actor, id: &str) -> DomainResult<()> {
         require_admin(actor)?;
         let endpoint = self.find(id).await?;
         let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
-        let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
-        sql.bind(id);
-        txn.conn().execute_raw(sql.statement()).await?;
         let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_attempts WHERE endpoint_id = ");
         sql.bind(id);
         txn.conn().execute_raw(sql.statement()).await?;
@@ -525,7 +553,7 @@ impl Webhooks {
         self.refresh_gate().await
     }
 
-    /// Ends a pause: the queue (everything since the pause) is delivered from where it stopped.
+    /// Ends a pause: everything since the pause is delivered from where it stopped.
     pub async fn resume(&self, actor: &Actor, id: &str) -> DomainResult<Endpoint> {
         require_admin(actor)?;
         let endpoint = self.find(id).await?;
@@ -619,8 +647,8 @@ impl Webhooks {
         })
     }
 
-    /// One pass: refresh the gate; if this instance holds (or takes) the lease, fan the outbox
-    /// out to the queues and deliver what is due.
+    /// One pass: refresh the gate; if this instance holds (or takes) the lease, deliver to each
+    /// endpoint what it waits for.
     pub async fn run_pass(&self) -> DomainResult<PassSummary> {
         self.refresh_gate().await?;
         let mut summary = PassSummary::default();
@@ -629,17 +657,11 @@ impl Webhooks {
             return Ok(summary);
         }
         summary.leader = true;
-        loop {
-            let fanned = self.fan_out().await?;
-            summary.fanned_out += fanned;
-            if fanned < DISPATCH_ROWS {
-                break;
-            }
-        }
         let deadline = started + self.inner.config.lease / 2;
-        let due = self.due_targets().await?;
+        let end = self.outbox_end().await?;
+        let due = self.due_targets(end).await?;
         let results: Vec<DomainResult<(u64, u64, u64)>> = futures_util::stream::iter(due)
-            .map(|target| self.drain(target, deadline))
+            .map(|target| self.drain(target, end, deadline))
             .buffer_unordered(4)
             .collect()
             .await;
@@ -671,20 +693,15 @@ impl Webhooks {
     }
 
     async fn targets(&self, filter: &str) -> DomainResult<Vec<Target>> {
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT id, url, secret, events, namespace_id, prefix, failures FROM webhook_endpoints WHERE enabled = ",
-        );
+        let mut sql =
+            Sql::new(self.backend(), &format!("SELECT {TARGET_COLUMNS} FROM webhook_endpoints WHERE enabled = "));
         sql.bind(true).push(filter);
         let rows = self.conn().query_all_raw(sql.statement()).await?;
         rows.iter().map(target_row).collect()
     }
 
     async fn target(&self, id: &str) -> DomainResult<Target> {
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT id, url, secret, events, namespace_id, prefix, failures FROM webhook_endpoints WHERE id = ",
-        );
+        let mut sql = Sql::new(self.backend(), &format!("SELECT {TARGET_COLUMNS} FROM webhook_endpoints WHERE id = "));
         sql.bind(id);
         let row = self
             .conn()
@@ -694,75 +711,95 @@ impl Webhooks {
         target_row(&row)
     }
 
-    /// Queues each outbox row not yet fanned out for every enabled endpoint that wants one of
-    /// its event types in its namespace; answers how many rows it took.
-    async fn fan_out(&self) -> DomainResult<u64> {
-        // Read before any write lock is taken: most passes find nothing. Only the lease holder
-        // fans out, so the rows read stay undispatched until this pass marks them.
-        let mut sql =
-            Sql::new(self.backend(), "SELECT id, namespace_id, kinds FROM webhook_outbox WHERE dispatched = ");
-        sql.bind(false).push(" ORDER BY id LIMIT ").push(&DISPATCH_ROWS.to_string());
-        let rows = self.conn().query_all_raw(sql.statement()).await?;
-        if rows.is_empty() {
+    fn postgres(&self) -> bool {
+        self.backend() == DbBackend::Postgres
+    }
+
+    /// The place of the last outbox row the sender may read now (the start when there is none):
+    /// on PostgreSQL, the last row of a transaction older than every one still running.
+    async fn outbox_end(&self) -> DomainResult<Place> {
+        let sql = if self.postgres() {
+            "SELECT txid, id FROM webhook_outbox \
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY txid DESC, id DESC LIMIT 1"
+        } else {
+            "SELECT txid, id FROM webhook_outbox ORDER BY id DESC LIMIT 1"
+        };
+        let row = self.conn().query_one_raw(Sql::new(self.backend(), sql).statement()).await?;
+        Ok(match row {
+            Some(row) => Place { txid: get_int(&row, "txid")?, id: get_int(&row, "id")? },
+            None => Place::default(),
+        })
+    }
+
+    /// Appends the condition "after `after`, up to `upto` (included)" on outbox rows.
+    fn push_between(&self, sql: &mut Sql, after: Place, upto: Place) {
+        if self.postgres() {
+            sql.push(" AND (txid, id) > (").bind(after.txid).push(", ").bind(after.id).push(")");
+            sql.push(" AND (txid, id) <= (").bind(upto.txid).push(", ").bind(upto.id).push(")");
+        } else {
+            sql.push(" AND id > ").bind(after.id).push(" AND id <= ").bind(upto.id);
+        }
+    }
+
+    /// Appends the conditions that keep the outbox rows `target` may want: its namespace, and
+    /// one of its event types among the row's (each event is checked again when it is sent).
+    fn push_wanted(sql: &mut Sql, target: &Target) {
+        if let Some(namespace_id) = &target.namespace_id {
+            sql.push(" AND namespace_id = ").bind(namespace_id.as_str());
+        }
+        sql.push(" AND (");
+        for (i, kind) in target.events.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(',' || kinds || ',') LIKE ").bind(format!("%,{kind},%"));
+        }
+        if target.events.is_empty() {
+            sql.push("1 = 0");
+        }
+        sql.push(")");
+    }
+
+    fn order(&self, descending: bool) -> &'static str {
+        match (self.postgres(), descending) {
+            (true, false) => " ORDER BY txid, id",
+            (true, true) => " ORDER BY txid DESC, id DESC",
+            (false, false) => " ORDER BY id",
+            (false, true) => " ORDER BY id DESC",
+        }
+    }
+
+    /// How many outbox rows after `target`'s cursor, up to `end`, it may want.
+    async fn pending(&self, target: &Target, end: Place) -> DomainResult<i64> {
+        if target.cursor >= end {
             return Ok(0);
         }
-        let targets = self.targets("").await?;
-        let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
-        let mut ids: Vec<i64> = Vec::with_capacity(rows.len());
-        let mut queued: Vec<(String, i64)> = Vec::new();
-        for row in &rows {
-            let id: i64 = get(row, "id")?;
-            let namespace_id: Option<String> = get(row, "namespace_id")?;
-            let kinds: String = get(row, "kinds")?;
-            ids.push(id);
-            for target in &targets {
-                if target.wants_kind(&kinds) && target.wants_namespace(namespace_id.as_deref()) {
-                    queued.push((target.id.clone(), id));
-                }
-            }
-        }
-        for chunk in queued.chunks(200) {
-            let mut sql = Sql::new(self.backend(), "INSERT INTO webhook_queue (endpoint_id, outbox_id, skip) VALUES ");
-            for (i, (endpoint, outbox)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(").bind(endpoint.as_str()).push(", ").bind(*outbox).push(", 0)");
-            }
-            sql.push(" ON CONFLICT (endpoint_id, outbox_id) DO NOTHING");
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
-        for chunk in ids.chunks(crate::sql::ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new(self.backend(), "UPDATE webhook_outbox SET dispatched = ");
-            sql.bind(true).push(" WHERE id IN ").bind_list(chunk);
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
-        txn.commit().await?;
-        Ok(rows.len() as u64)
+        let mut sql = Sql::new(self.backend(), "SELECT COUNT(*) AS n FROM webhook_outbox WHERE 1 = 1");
+        self.push_between(&mut sql, target.cursor, end);
+        Self::push_wanted(&mut sql, target);
+        let row = self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("count"))?;
+        get_int(&row, "n")
     }
 
-    /// Enabled, unpaused endpoints with a queue and no wait pending.
-    async fn due_targets(&self) -> DomainResult<Vec<Target>> {
+    /// Enabled, unpaused endpoints with no wait pending and something after their cursor.
+    async fn due_targets(&self, end: Place) -> DomainResult<Vec<Target>> {
         let mut filter =
             Sql::new(self.backend(), " AND paused_reason IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ");
-        filter
-            .bind(now_ms())
-            .push(") AND EXISTS (SELECT 1 FROM webhook_queue q WHERE q.endpoint_id = webhook_endpoints.id)");
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT id, url, secret, events, namespace_id, prefix, failures FROM webhook_endpoints WHERE enabled = ",
-        );
+        filter.bind(now_ms()).push(")");
+        let mut sql =
+            Sql::new(self.backend(), &format!("SELECT {TARGET_COLUMNS} FROM webhook_endpoints WHERE enabled = "));
         sql.bind(true).push_sql(&filter);
         let rows = self.conn().query_all_raw(sql.statement()).await?;
-        rows.iter().map(target_row).collect()
+        let targets = rows.iter().map(target_row).collect::<DomainResult<Vec<_>>>()?;
+        Ok(targets.into_iter().filter(|target| target.cursor < end).collect())
     }
 
-    /// Delivers an endpoint's queue in order until it is empty, an attempt fails, or the pass's
-    /// time is up: (delivered, failed, paused).
-    async fn drain(&self, mut target: Target, deadline: Instant) -> DomainResult<(u64, u64, u64)> {
+    /// Delivers what an endpoint waits for, in order, until it has it all, an attempt fails, or
+    /// the pass's time is up: (delivered, failed, paused).
+    async fn drain(&self, mut target: Target, end: Place, deadline: Instant) -> DomainResult<(u64, u64, u64)> {
         let mut delivered = 0;
         while Instant::now() < deadline {
-            match self.deliver_next(&mut target).await? {
+            match self.deliver_next(&mut target, end).await? {
                 Step::Empty => break,
                 Step::Skipped => {}
                 Step::Delivered => delivered += 1,
@@ -772,39 +809,48 @@ impl Webhooks {
         Ok((delivered, 0, 0))
     }
 
-    async fn deliver_next(&self, target: &mut Target) -> DomainResult<Step> {
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT q.outbox_id, q.skip, o.at, o.namespace_id, o.namespace_title, o.user_name, o.source, o.events \
-             FROM webhook_queue q JOIN webhook_outbox o ON o.id = q.outbox_id WHERE q.endpoint_id = ",
-        );
-        sql.bind(target.id.as_str()).push(" ORDER BY q.outbox_id LIMIT ").push(&QUEUE_ROWS.to_string());
-        let rows = self.conn().query_all_raw(sql.statement()).await?;
-        if rows.is_empty() {
+    async fn deliver_next(&self, target: &mut Target, end: Place) -> DomainResult<Step> {
+        if target.cursor >= end {
             return Ok(Step::Empty);
         }
+        let mut sql = Sql::new(
+            self.backend(),
+            "SELECT txid, id, at, namespace_id, namespace_title, user_name, source, events FROM webhook_outbox WHERE 1 = 1",
+        );
+        self.push_between(&mut sql, target.cursor, end);
+        Self::push_wanted(&mut sql, target);
+        sql.push(self.order(false)).push(" LIMIT ").push(&QUEUE_ROWS.to_string());
+        let rows = self.conn().query_all_raw(sql.statement()).await?;
         let cap = self.inner.config.batch_max.max(1);
         let mut batch: Vec<serde_json::Value> = Vec::new();
-        let mut done: Vec<i64> = Vec::new();
-        let mut partial: Option<(i64, i64)> = None;
+        let mut last_read = target.cursor;
+        let mut partial: Option<(Place, i64)> = None;
+        let next = Place { txid: target.cursor.txid, id: target.cursor.id.saturating_add(1) };
         'rows: for row in &rows {
-            let outbox_id: i64 = get(row, "outbox_id")?;
-            let skip = get_int(row, "skip")?;
+            let place = Place { txid: get_int(row, "txid")?, id: get_int(row, "id")? };
+            let skip = if place == next { target.skip } else { 0 };
             let items: Vec<EventItem> = serde_json::from_str(&get::<String>(row, "events")?).unwrap_or_default();
             for (index, item) in items.iter().enumerate().skip(usize::try_from(skip).unwrap_or(0)) {
                 if batch.len() >= cap {
-                    partial = Some((outbox_id, index as i64));
+                    partial = Some((place, index as i64));
                     break 'rows;
                 }
                 if target.wants(item) {
-                    batch.push(render(row, outbox_id, index, item)?);
+                    batch.push(render(row, place.id, index, item)?);
                 }
             }
-            done.push(outbox_id);
+            last_read = place;
         }
+        // Where the cursor goes once this batch is delivered: before the row it stopped in,
+        // after the last row read, or, when the read took every row it could, to the end.
+        let cursor = match partial {
+            Some((place, index)) => (place.before(), index),
+            None if (rows.len() as u64) < QUEUE_ROWS => (end, 0),
+            None => (last_read, 0),
+        };
         if batch.is_empty() {
-            self.advance(target, &done, partial, None).await?;
-            return Ok(Step::Skipped);
+            self.advance(target, cursor, None).await?;
+            return Ok(if rows.is_empty() { Step::Empty } else { Step::Skipped });
         }
         let first = batch.first().and_then(|e| e["id"].as_str()).map(str::to_owned);
         let last = batch.last().and_then(|e| e["id"].as_str()).map(str::to_owned);
@@ -815,7 +861,7 @@ impl Webhooks {
             self.inner.counters.delivered.fetch_add(1, Relaxed);
             self.inner.counters.events.fetch_add(count as u64, Relaxed);
             let log = (count, first.as_deref(), last.as_deref(), &sent);
-            self.advance(target, &done, partial, Some(log)).await?;
+            self.advance(target, cursor, Some(log)).await?;
             target.failures = 0;
             Ok(Step::Delivered)
         } else {
@@ -825,39 +871,29 @@ impl Webhooks {
         }
     }
 
-    /// Removes delivered (or unwanted) events from the queue, and logs the delivery if any.
+    /// Moves an endpoint's cursor past what was delivered (or not wanted), and logs the
+    /// delivery if any, in one transaction.
     async fn advance(
         &self,
-        target: &Target,
-        done: &[i64],
-        partial: Option<(i64, i64)>,
+        target: &mut Target,
+        (cursor, skip): (Place, i64),
         delivered: Option<(i64, Option<&str>, Option<&str>, &Sent)>,
     ) -> DomainResult<()> {
         let txn = WriteTxn::begin(self.conn(), now_unix()).await?;
-        if !done.is_empty() {
-            let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
-            sql.bind(target.id.as_str()).push(" AND outbox_id IN ").bind_list(done);
-            txn.conn().execute_raw(sql.statement()).await?;
+        let mut sql = Sql::new(self.backend(), "UPDATE webhook_endpoints SET cursor_txid = ");
+        sql.bind(cursor.txid).push(", cursor_id = ").bind(cursor.id).push(", cursor_skip = ").bind(skip);
+        if delivered.is_some() {
+            sql.push(", failures = 0, next_attempt_at = NULL, last_delivered_at = ").bind(txn.now());
         }
-        if let Some((outbox_id, skip)) = partial {
-            let mut sql = Sql::new(self.backend(), "UPDATE webhook_queue SET skip = ");
-            sql.bind(skip)
-                .push(" WHERE endpoint_id = ")
-                .bind(target.id.as_str())
-                .push(" AND outbox_id = ")
-                .bind(outbox_id);
-            txn.conn().execute_raw(sql.statement()).await?;
-        }
+        sql.push(" WHERE id = ").bind(target.id.as_str());
+        txn.conn().execute_raw(sql.statement()).await?;
         if let Some((count, first, last, sent)) = delivered {
-            let mut sql = Sql::new(
-                self.backend(),
-                "UPDATE webhook_endpoints SET failures = 0, next_attempt_at = NULL, last_delivered_at = ",
-            );
-            sql.bind(txn.now()).push(" WHERE id = ").bind(target.id.as_str());
-            txn.conn().execute_raw(sql.statement()).await?;
             self.log_attempt(txn.conn(), &target.id, "delivered", count, first, last, sent, None).await?;
         }
-        txn.commit().await
+        txn.commit().await?;
+        target.cursor = cursor;
+        target.skip = skip;
+        Ok(())
     }
 
     /// Counts a failure: the next attempt waits (doubling, or what `Retry-After` asked), and
@@ -1019,49 +1055,75 @@ impl Webhooks {
         }
     }
 
-    /// Takes changes older than `keep_queued` (as of `now`, unix seconds) off every queue, and
-    /// writes a `dropped` entry with their count and first and last event ids to each
-    /// endpoint's delivery log; answers how many changes were dropped.
+    /// Moves every enabled endpoint's cursor past changes older than `keep_queued` (as of `now`,
+    /// unix seconds) that it still waits for, and writes a `dropped` entry with their count and
+    /// first and last event ids to its delivery log; answers how many changes were dropped.
     pub async fn drop_stale_queues(&self, now: i64) -> DomainResult<u64> {
         let cutoff = now.saturating_sub(i64::try_from(self.inner.config.keep_queued.as_secs()).unwrap_or(i64::MAX));
-        let mut sql = Sql::new(
-            self.backend(),
-            "SELECT q.endpoint_id, COUNT(*) AS n, MIN(q.outbox_id) AS first, MAX(q.outbox_id) AS last \
-             FROM webhook_queue q JOIN webhook_outbox o ON o.id = q.outbox_id WHERE o.at < ",
-        );
-        sql.bind(cutoff).push(" GROUP BY q.endpoint_id");
-        let stale = self.conn().query_all_raw(sql.statement()).await?;
+        let end = self.outbox_end().await?;
         let mut dropped = 0u64;
-        for row in &stale {
-            let endpoint_id: String = get(row, "endpoint_id")?;
-            let (n, first, last) = (get_int(row, "n")?, get_int(row, "first")?, get_int(row, "last")?);
-            let txn = WriteTxn::begin(self.conn(), now).await?;
-            let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_queue WHERE endpoint_id = ");
-            sql.bind(endpoint_id.as_str()).push(" AND outbox_id <= ").bind(last);
-            sql.push(" AND outbox_id IN (SELECT id FROM webhook_outbox WHERE at < ").bind(cutoff).push(")");
-            txn.conn().execute_raw(sql.statement()).await?;
-            let days = self.inner.config.keep_queued.as_secs() / 86_400;
-            let reason = format!(
-                "{n} queued change(s) older than {} dropped undelivered",
-                if days > 0 {
-                    format!("{days} day(s)")
-                } else {
-                    format!("{} s", self.inner.config.keep_queued.as_secs())
-                }
+        for target in self.targets("").await? {
+            if target.cursor >= end {
+                continue;
+            }
+            // The oldest row waited for is the first after the cursor; only when it is stale is
+            // the last stale row looked for (rows come nearly in the order of their times).
+            let mut sql = Sql::new(self.backend(), "SELECT at FROM webhook_outbox WHERE 1 = 1");
+            self.push_between(&mut sql, target.cursor, end);
+            sql.push(self.order(false)).push(" LIMIT 1");
+            let first_at = match self.conn().query_one_raw(sql.statement()).await? {
+                Some(row) => get_int(&row, "at")?,
+                None => continue,
+            };
+            if first_at >= cutoff {
+                continue;
+            }
+            let mut sql = Sql::new(self.backend(), "SELECT txid, id FROM webhook_outbox WHERE at < ");
+            sql.bind(cutoff);
+            self.push_between(&mut sql, target.cursor, end);
+            sql.push(self.order(true)).push(" LIMIT 1");
+            let Some(row) = self.conn().query_one_raw(sql.statement()).await? else { continue };
+            let upto = Place { txid: get_int(&row, "txid")?, id: get_int(&row, "id")? };
+            let mut sql = Sql::new(
+                self.backend(),
+                "SELECT COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last FROM webhook_outbox WHERE 1 = 1",
             );
-            let sent = Sent { error: Some(reason.clone()), ..Sent::default() };
-            let (first, last) = (format!("evt_{first}_0"), format!("evt_{last}_0"));
-            self.log_attempt(txn.conn(), &endpoint_id, "dropped", n, Some(&first), Some(&last), &sent, None).await?;
+            self.push_between(&mut sql, target.cursor, upto);
+            Self::push_wanted(&mut sql, &target);
+            let row =
+                self.conn().query_one_raw(sql.statement()).await?.ok_or_else(|| DomainError::internal("count"))?;
+            let n = get_int(&row, "n")?;
+            let txn = WriteTxn::begin(self.conn(), now).await?;
+            let mut sql = Sql::new(self.backend(), "UPDATE webhook_endpoints SET cursor_txid = ");
+            sql.bind(upto.txid).push(", cursor_id = ").bind(upto.id).push(", cursor_skip = 0 WHERE id = ");
+            sql.bind(target.id.as_str());
+            txn.conn().execute_raw(sql.statement()).await?;
+            if n > 0 {
+                let (first, last) = (get_opt_int(&row, "first")?.unwrap_or(0), get_opt_int(&row, "last")?.unwrap_or(0));
+                let days = self.inner.config.keep_queued.as_secs() / 86_400;
+                let reason = format!(
+                    "{n} queued change(s) older than {} dropped undelivered",
+                    if days > 0 {
+                        format!("{days} day(s)")
+                    } else {
+                        format!("{} s", self.inner.config.keep_queued.as_secs())
+                    }
+                );
+                let sent = Sent { error: Some(reason.clone()), ..Sent::default() };
+                let (first, last) = (format!("evt_{first}_0"), format!("evt_{last}_0"));
+                self.log_attempt(txn.conn(), &target.id, "dropped", n, Some(&first), Some(&last), &sent, None).await?;
+                tracing::warn!(endpoint = %target.id, %reason, "webhook queue trimmed");
+                dropped = dropped.saturating_add(u64::try_from(n).unwrap_or(0));
+            }
             txn.commit().await?;
-            tracing::warn!(endpoint = %endpoint_id, %reason, "webhook queue trimmed");
-            dropped = dropped.saturating_add(u64::try_from(n).unwrap_or(0));
         }
         Ok(dropped)
     }
 
-    /// Drops what nobody waits for any more (at most every ten seconds): queued changes older
-    /// than [`WebhookConfig::keep_queued`], outbox rows every queue is done with, and attempts
-    /// older than [`WebhookConfig::keep_attempts`].
+    /// Drops what nobody waits for any more (at most every ten seconds): changes older than
+    /// [`WebhookConfig::keep_queued`] are taken off the endpoints' queues, outbox rows behind
+    /// every enabled endpoint's cursor go, and attempts older than
+    /// [`WebhookConfig::keep_attempts`].
     async fn prune(&self) -> DomainResult<()> {
         {
             let Ok(mut last) = self.inner.last_prune.lock() else { return Ok(()) };
@@ -1071,8 +1133,14 @@ impl Webhooks {
             *last = Some(Instant::now());
         }
         self.drop_stale_queues(now_unix()).await?;
-        let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_outbox WHERE dispatched = ");
-        sql.bind(true).push(" AND NOT EXISTS (SELECT 1 FROM webhook_queue q WHERE q.outbox_id = webhook_outbox.id)");
+        let end = self.outbox_end().await?;
+        let floor = self.targets("").await?.iter().map(|target| target.cursor).min().unwrap_or(end).min(end);
+        let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_outbox WHERE ");
+        if self.postgres() {
+            sql.push("(txid, id) <= (").bind(floor.txid).push(", ").bind(floor.id).push(")");
+        } else {
+            sql.push("id <= ").bind(floor.id);
+        }
         self.conn().execute_raw(sql.statement()).await?;
         let cutoff = now_unix().saturating_sub(self.inner.config.keep_attempts.as_secs() as i64);
         let mut sql = Sql::new(self.backend(), "DELETE FROM webhook_attempts WHERE at < ");
@@ -1165,6 +1233,8 @@ fn target_row(row: &QueryResult) -> DomainResult<Target> {
         namespace_id: get(row, "namespace_id")?,
         prefix: get(row, "prefix")?,
         failures: get_int(row, "failures")?,
+        cursor: Place { txid: get_int(row, "cursor_txid")?, id: get_int(row, "cursor_id")? },
+        skip: get_int(row, "cursor_skip")?,
     })
 }
 
@@ -1181,7 +1251,7 @@ fn endpoint_row(row: &QueryResult) -> DomainResult<Endpoint> {
         failures: get_int(row, "failures")?,
         next_attempt_at: get_opt_int(row, "next_attempt_at")?,
         last_delivered_at: get_opt_int(row, "last_delivered_at")?,
-        pending: get_int(row, "pending")?,
+        pending: 0,
         created_by: get(row, "created_by")?,
         created_at: get_int(row, "created_at")?,
         updated_at: get_int(row, "updated_at")?,
