@@ -51,7 +51,7 @@ lint-deploy:
 # functions, /client/v4, /v1/kv, jobs, the crash and shutdown tests, security, audit) run a second time with
 # every test server on a PostgreSQL database of its own. Without it they skip PostgreSQL and say
 # how many tests did; KVM_REQUIRE_POSTGRES=1 (CI) makes that an error.
-HTTP_SUITES := --test api --test cf_api --test kevi --test jobs --test crash --test shutdown --test upgrade --test security --test audit --test metrics
+HTTP_SUITES := --test api --test cf_api --test kevi --test versions --test jobs --test crash --test shutdown --test upgrade --test security --test audit --test metrics
 test-rust:
 	@if [ -z "$$KVM_TEST_POSTGRES_URL" ] && [ "$$KVM_REQUIRE_POSTGRES" = 1 ]; then \
 	  echo "KVM_REQUIRE_POSTGRES=1 but KVM_TEST_POSTGRES_URL is not set: name a PostgreSQL server for the tests" >&2; exit 1; fi

@@ -53,6 +53,17 @@ pub struct KeyDto {
     pub size: u64,
     pub metadata: Option<serde_json::Value>,
     pub expiration: Option<i64>,
+    /// The key's version token: send it back with a write (`put_key`'s `version`) and the write
+    /// fails with 409 if the key changed meanwhile.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// A key written, with the version token it has now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    pub ok: bool,
+    pub version: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,6 +68,9 @@ pub struct KeyValue {
     pub value: Vec<u8>,
     pub metadata: Option<serde_json::Value>,
     pub expiration: Option<i64>,
+    /// Its version token, where the read tells it (single reads do; range scans do not):
+    /// written back with a write, the write fails when the key changed meanwhile.
+    pub version: Option<String>,
 }
 
 /// One read of a range of keys with their values: at most a key count and a byte budget.
@@ -112,6 +115,76 @@ pub struct ValidPut {
     expiration: Option<i64>,
     /// Tags and custom metadata to write with the key; `None` fields leave what is there.
     details: DetailsWrite,
+    /// Written only when this holds of the key (checked in the write's transaction).
+    expect: Option<Precondition>,
+}
+
+/// What a write expects of the key it replaces: a check-and-set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precondition {
+    /// The key is live at this version token (as a read answered it).
+    Version(String),
+    /// The key does not exist (or has expired): a create that never overwrites.
+    Absent,
+}
+
+/// The longest version token a write may name.
+pub const MAX_VERSION_BYTES: usize = 128;
+
+impl Precondition {
+    /// The precondition of an HTTP write: `If-Match: "<version>"` (the ETag a read answered; the
+    /// quotes may be left out) or `If-None-Match: *` (create only). Each refusal names its header.
+    pub fn from_http(if_match: Option<&str>, if_none_match: Option<&str>) -> crate::error::DomainResult<Option<Self>> {
+        use crate::error::DomainError;
+        let bad = |field: &str, message: &str| DomainError::invalid(field, format!("{field}: {message}"));
+        match (if_match.map(str::trim), if_none_match.map(str::trim)) {
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(bad("If-Match", "give either If-Match or If-None-Match, not both")),
+            (None, Some("*")) => Ok(Some(Self::Absent)),
+            (None, Some(_)) => {
+                Err(bad("If-None-Match", "a write takes only * (create the key only if it does not exist)"))
+            }
+            (Some("*"), None) => Err(bad("If-Match", "* is not taken; send the ETag a read of the key answered")),
+            (Some(tag), None) if tag.starts_with("W/") => {
+                Err(bad("If-Match", "a weak tag cannot guard a write; send the ETag a read answered"))
+            }
+            (Some(tag), None) => {
+                let tag = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(tag);
+                if tag.is_empty()
+                    || tag.len() > MAX_VERSION_BYTES
+                    || !tag.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != ',')
+                {
+                    return Err(bad(
+                        "If-Match",
+                        &format!("one version, as the ETag a read answered (at most {MAX_VERSION_BYTES} characters)"),
+                    ));
+                }
+                Ok(Some(Self::Version(tag.to_owned())))
+            }
+        }
+    }
+}
+
+/// The version token of a key at a revision of the SQL store.
+pub fn revision_token(revision: i64) -> String {
+    format!("r{revision}")
+}
+
+/// The version token of a key by its content, where the store keeps no revisions (Cloudflare):
+/// a hash of value, metadata and expiration.
+pub fn content_token(value: &[u8], metadata: Option<&str>, expiration: Option<i64>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update((value.len() as u64).to_be_bytes());
+    hash.update(value);
+    let metadata = metadata.unwrap_or("");
+    hash.update((metadata.len() as u64).to_be_bytes());
+    hash.update(metadata.as_bytes());
+    hash.update(expiration.unwrap_or(0).to_be_bytes());
+    let digest = hash.finalize();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("h{hex}")
 }
 
 impl ValidPut {
@@ -134,7 +207,23 @@ impl ValidPut {
             metadata,
             expiration,
             details: DetailsWrite { tags, custom_metadata: details.custom_metadata },
+            expect: None,
         })
+    }
+
+    /// The same write, made only when `expect` holds of the key.
+    pub fn expecting(mut self, expect: Option<Precondition>) -> Self {
+        self.expect = expect;
+        self
+    }
+
+    pub fn expect(&self) -> Option<&Precondition> {
+        self.expect.as_ref()
+    }
+
+    /// The version token the key has by its content once this is written (see [`content_token`]).
+    pub fn content_token(&self) -> String {
+        content_token(&self.value, self.metadata.as_deref(), self.expiration)
     }
 
     /// A key as Cloudflare holds it, taken into the mirror as it is: Cloudflare accepted it, and
@@ -146,6 +235,7 @@ impl ValidPut {
             metadata: key.metadata.map(|m| m.to_string()),
             expiration: key.expiration,
             details: DetailsWrite::default(),
+            expect: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct WriteTxn {
     now: i64,
     /// Titles of the namespaces locked in this transaction, read by the lock's own statement.
     titles: HashMap<String, String>,
+    /// The revision each namespace locked in this transaction took: what the keys it writes
+    /// there record as their version.
+    revisions: HashMap<String, i64>,
     /// Set when this transaction wrote webhook events: the sender is woken once it commits.
     pub(crate) emitted: Option<crate::events::EventGate>,
 }
@@ -51,7 +54,14 @@ impl WriteTxn {
     /// Begins a write transaction; `now` is the time every row it writes records.
     pub async fn begin(conn: &DatabaseConnection, now: i64) -> DomainResult<Self> {
         let txn = crate::db::begin_write(conn).await?;
-        Ok(Self { txn, backend: conn.get_database_backend(), now, titles: HashMap::new(), emitted: None })
+        Ok(Self {
+            txn,
+            backend: conn.get_database_backend(),
+            now,
+            titles: HashMap::new(),
+            revisions: HashMap::new(),
+            emitted: None,
+        })
     }
 
     /// Reads inside the transaction, and writes of a feature's own tables (jobs, services, tokens).
@@ -72,21 +82,32 @@ impl WriteTxn {
     }
 
     /// Takes the namespace's row lock (PostgreSQL) or holds the write lock (SQLite) so that
-    /// concurrent writers to one namespace keep its counters exact, and reads its title for the
-    /// audit row, in one statement. Fails when the namespace does not exist.
+    /// concurrent writers to one namespace keep its counters exact, takes the namespace's next
+    /// revision (the version of the keys this transaction writes there), and reads its title
+    /// for the audit row, in one statement. Fails when the namespace does not exist.
     pub async fn lock_namespace(&mut self, namespace_id: &str) -> DomainResult<()> {
         if self.titles.contains_key(namespace_id) {
             return Ok(());
         }
         let mut sql = Sql::new(self.backend, "UPDATE namespaces SET last_accessed = ");
-        sql.bind(self.now).push(" WHERE id = ").bind(namespace_id).push(" RETURNING title");
+        sql.bind(self.now).push(", revision = revision + 1 WHERE id = ").bind(namespace_id);
+        sql.push(" RETURNING title, revision");
         let row = self
             .txn
             .query_one_raw(sql.statement())
             .await?
             .ok_or_else(|| DomainError::namespace_not_found(namespace_id))?;
         self.titles.insert(namespace_id.to_owned(), get(&row, "title")?);
+        self.revisions.insert(namespace_id.to_owned(), crate::sql::get_int(&row, "revision")?);
         Ok(())
+    }
+
+    /// The revision a namespace locked in this transaction took (see [`Self::lock_namespace`]).
+    pub fn revision(&self, namespace_id: &str) -> DomainResult<i64> {
+        self.revisions
+            .get(namespace_id)
+            .copied()
+            .ok_or_else(|| DomainError::internal(format!("namespace {namespace_id} written without its lock")))
     }
 
     /// The title of a namespace: as locked in this transaction, else read (`None` when missing).
@@ -109,20 +130,30 @@ impl WriteTxn {
         key: Option<&str>,
         details: serde_json::Value,
     ) -> DomainResult<()> {
-        let row = audit_log::ActiveModel {
-            at: Set(self.now),
-            user_name: Set(actor.user.clone()),
-            source: Set(actor.source.as_str().to_owned()),
-            operation: Set(operation.to_owned()),
-            namespace_id: Set(namespace.map(|(id, _)| id.to_owned())),
-            namespace_title: Set(namespace.and_then(|(_, title)| title.map(str::to_owned))),
-            key_name: Set(key.map(str::to_owned)),
-            details: Set(details.to_string()),
-            request_id: Set(actor.request_id.clone()),
-            ..Default::default()
-        };
-        audit_log::Entity::insert(row).exec_without_returning(&self.txn).await?;
+        let sql = self.audit_sql(actor, operation, namespace, key, &details);
+        self.txn.execute_raw(sql.statement()).await?;
         Ok(())
+    }
+
+    /// The insert of one audit row.
+    fn audit_sql(
+        &self,
+        actor: &Actor,
+        operation: &str,
+        namespace: Option<(&str, Option<&str>)>,
+        key: Option<&str>,
+        details: &serde_json::Value,
+    ) -> Sql {
+        let mut sql = Sql::new(
+            self.backend,
+            "INSERT INTO audit_log (at, user_name, source, operation, namespace_id, namespace_title, key_name, details, request_id) VALUES (",
+        );
+        sql.bind(self.now).push(", ").bind(actor.user.as_str()).push(", ").bind(actor.source.as_str());
+        sql.push(", ").bind(operation).push(", ").bind(namespace.map(|(id, _)| id.to_owned()));
+        sql.push(", ").bind(namespace.and_then(|(_, title)| title.map(str::to_owned)));
+        sql.push(", ").bind(key.map(str::to_owned)).push(", ").bind(details.to_string());
+        sql.push(", ").bind(actor.request_id.clone()).push(")");
+        sql
     }
 
     /// Records a change about a namespace (its title as locked or read in this transaction).
@@ -137,6 +168,48 @@ impl WriteTxn {
         self.audit(actor, operation, Some((namespace_id, title.as_deref())), None, details).await
     }
 
+    /// Records a change to keys (as [`Self::audit_keys`]) with the webhook events it causes (as
+    /// [`Self::emit`]; none while no endpoint is enabled) in one statement: the hot path of a
+    /// key write pays one round trip to the database for both rows, not two.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit_keys_emitting(
+        &mut self,
+        actor: &Actor,
+        operations: (&str, &str),
+        namespace_id: &str,
+        names: &[&str],
+        details: serde_json::Value,
+        gate: &crate::events::EventGate,
+        events: impl FnOnce() -> Vec<crate::events::EventItem>,
+    ) -> DomainResult<()> {
+        let events = if gate.is_open() { events() } else { Vec::new() };
+        if events.is_empty() {
+            return self.audit_keys(actor, operations, namespace_id, names, details).await;
+        }
+        let title = self.title_of(namespace_id).await?;
+        let (operation, key, details) = keys_row(operations, names, details);
+        let audit = self.audit_sql(actor, operation, Some((namespace_id, title.as_deref())), key, &details);
+        let outbox = self.outbox_sql(actor, Some(namespace_id), title, &events)?;
+        let mut sql = match self.backend {
+            // A data-modifying CTE: both inserts in one statement.
+            DbBackend::Postgres => {
+                let mut sql = Sql::new(self.backend, "WITH audit_row AS (");
+                sql.push_sql(&audit).push(") ");
+                sql
+            }
+            // Two statements in one call: SQLite runs them in turn, binding each its values.
+            _ => {
+                let mut sql = Sql::new(self.backend, "");
+                sql.push_sql(&audit).push("; ");
+                sql
+            }
+        };
+        sql.push_sql(&outbox);
+        self.txn.execute_raw(sql.statement()).await?;
+        self.emitted = Some(gate.clone());
+        Ok(())
+    }
+
     /// Records a change to one or many keys of a namespace: one row, naming the key when there is
     /// one, else the count and the first few names.
     pub async fn audit_keys(
@@ -145,19 +218,10 @@ impl WriteTxn {
         (operation_one, operation_many): (&str, &str),
         namespace_id: &str,
         names: &[&str],
-        mut details: serde_json::Value,
+        details: serde_json::Value,
     ) -> DomainResult<()> {
         let title = self.title_of(namespace_id).await?;
-        let (operation, key) = match names {
-            [one] => (operation_one, Some(*one)),
-            _ => {
-                if let Some(map) = details.as_object_mut() {
-                    map.insert("count".into(), names.len().into());
-                    map.insert("keys".into(), names.iter().take(NAMED_KEYS).copied().collect::<Vec<_>>().into());
-                }
-                (operation_many, None)
-            }
-        };
+        let (operation, key, details) = keys_row((operation_one, operation_many), names, details);
         self.audit(actor, operation, Some((namespace_id, title.as_deref())), key, details).await
     }
 
@@ -227,7 +291,8 @@ impl WriteTxn {
     // ---- values ----
 
     /// Inserts or replaces the rows of `items` (each name once), a few hundred per statement.
-    pub async fn put_values(&self, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+    pub async fn put_values(&self, actor: &Actor, namespace_id: &str, items: Vec<ValidPut>) -> DomainResult<()> {
+        let revision = self.revision(namespace_id)?;
         let mut batch: Vec<kv_entry::ActiveModel> = Vec::new();
         let mut batch_bytes = 0usize;
         for item in items {
@@ -247,6 +312,8 @@ impl WriteTxn {
                 size: Set(value.len() as i64),
                 created_at: Set(self.now),
                 updated_at: Set(self.now),
+                revision: Set(revision),
+                updated_by: Set(Some(actor.user.clone())),
                 value: Set(value),
             });
         }
@@ -265,6 +332,8 @@ impl WriteTxn {
                         kv_entry::Column::Expiration,
                         kv_entry::Column::Size,
                         kv_entry::Column::UpdatedAt,
+                        kv_entry::Column::Revision,
+                        kv_entry::Column::UpdatedBy,
                         kv_entry::Column::Value,
                     ])
                     .to_owned(),
@@ -289,6 +358,7 @@ impl WriteTxn {
     /// Sets the expiration of the named keys (at most [`ROWS_PER_STATEMENT`]).
     pub async fn set_expiration(
         &self,
+        actor: &Actor,
         namespace_id: &str,
         names: &[&str],
         expiration: Option<i64>,
@@ -296,6 +366,8 @@ impl WriteTxn {
         kv_entry::Entity::update_many()
             .col_expr(kv_entry::Column::Expiration, Expr::value(expiration))
             .col_expr(kv_entry::Column::UpdatedAt, Expr::value(self.now))
+            .col_expr(kv_entry::Column::Revision, Expr::value(self.revision(namespace_id)?))
+            .col_expr(kv_entry::Column::UpdatedBy, Expr::value(actor.user.clone()))
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(kv_entry::Column::Name.is_in(names.iter().copied()))
             .exec(&self.txn)
@@ -486,11 +558,25 @@ impl WriteTxn {
             Some(id) => self.title_of(id).await?,
             None => None,
         };
+        let sql = self.outbox_sql(actor, namespace_id, title, &events)?;
+        self.conn().execute_raw(sql.statement()).await?;
+        self.emitted = Some(gate.clone());
+        Ok(())
+    }
+
+    /// The insert of one outbox row holding `events`.
+    fn outbox_sql(
+        &self,
+        actor: &Actor,
+        namespace_id: Option<&str>,
+        title: Option<String>,
+        events: &[crate::events::EventItem],
+    ) -> DomainResult<Sql> {
         let mut kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();
         let kinds = kinds.join(",");
-        let payload = serde_json::to_string(&events).map_err(DomainError::internal)?;
+        let payload = serde_json::to_string(events).map_err(DomainError::internal)?;
         // On PostgreSQL the row records its transaction, which orders the outbox for the sender
         // (see `crate::webhooks`); on SQLite writers take turns and the id alone orders it.
         let (txid_column, txid_value) = match self.backend {
@@ -506,9 +592,26 @@ impl WriteTxn {
         sql.bind(self.now()).push(", ").bind(namespace_id.map(str::to_owned)).push(", ").bind(title);
         sql.push(", ").bind(actor.user.as_str()).push(", ").bind(actor.source.as_str());
         sql.push(", ").bind(kinds).push(", ").bind(payload).push(txid_value).push(")");
-        self.conn().execute_raw(sql.statement()).await?;
-        self.emitted = Some(gate.clone());
-        Ok(())
+        Ok(sql)
+    }
+}
+
+/// The operation, key and details of the audit row of a change to `names`: the one-key
+/// operation naming the key, or the many-key one with the count and the first names.
+fn keys_row<'a>(
+    (operation_one, operation_many): (&'a str, &'a str),
+    names: &[&'a str],
+    mut details: serde_json::Value,
+) -> (&'a str, Option<&'a str>, serde_json::Value) {
+    match names {
+        [one] => (operation_one, Some(*one), details),
+        _ => {
+            if let Some(map) = details.as_object_mut() {
+                map.insert("count".into(), names.len().into());
+                map.insert("keys".into(), names.iter().take(NAMED_KEYS).copied().collect::<Vec<_>>().into());
+            }
+            (operation_many, None, details)
+        }
     }
 }
 
@@ -534,6 +637,7 @@ fn namespace_row(id: &str, title: &str, now: i64) -> namespace::ActiveModel {
         size_bytes: Set(0),
         created_at: Set(now),
         last_accessed: Set(now),
+        revision: Set(0),
     }
 }
 

@@ -15,6 +15,7 @@ mod m20261203_000010_metric_rollups;
 mod m20261204_000011_webhooks;
 mod m20261205_000012_alerts;
 mod m20261206_000013_webhook_cursors;
+mod m20261207_000014_key_revisions;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_webhooks::Migration),
             Box::new(m20261205_000012_alerts::Migration),
             Box::new(m20261206_000013_webhook_cursors::Migration),
+            Box::new(m20261207_000014_key_revisions::Migration),
         ]
     }
 }

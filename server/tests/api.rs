@@ -127,8 +127,10 @@ async fn keys_round_trip_with_metadata_and_expiration() {
         "namespace_id": ns, "key": "user:1", "value": "{\"name\":\"Ada\"}",
         "metadata": { "owner": "ops" }, "expiration_ttl": 3600
     });
-    assert_eq!(server.ok("put_key", put).await, json!({ "ok": true }));
+    let written = server.ok("put_key", put).await;
+    assert_eq!(written["ok"], true);
     let key = server.ok("get_key", json!({ "namespace_id": ns, "key": "user:1" })).await;
+    assert_eq!(key["version"], written["version"], "the read answers the version the write made");
     assert_eq!(key["name"], "user:1");
     assert_eq!(key["value"], "{\"name\":\"Ada\"}");
     assert_eq!(key["value_base64"], Value::Null);

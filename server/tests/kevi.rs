@@ -196,7 +196,7 @@ async fn preflights_need_no_token_and_follow_the_services() {
     assert_eq!(res.header("access-control-allow-origin"), Some(APP));
     assert!(res.header("access-control-allow-methods").unwrap().contains("PUT"));
     let allowed = res.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
-    for name in ["x-kevi-token", "x-kevi-service", "content-type"] {
+    for name in ["x-kevi-token", "x-kevi-service", "content-type", "if-match", "if-none-match"] {
         assert!(allowed.contains(name), "{allowed}");
     }
     assert_eq!(preflight("/v1/kv", APP, "GET").await.status, 204);

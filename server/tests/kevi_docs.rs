@@ -196,6 +196,14 @@ async fn every_status_the_server_answers_is_documented() {
     let body = json!({ "value": { "theme": "dark" }, "metadata": { "owner": "docs" }, "ttl": 3600 }).to_string();
     seen.send(&server, "PUT", "/v1/kv/user/42", &w, body.as_bytes(), 200).await;
     seen.send(&server, "POST", "/v1/kv/user/43", &w, br#"{"value":"plain"}"#, 200).await;
+    // 409: a create-only write over a key that exists.
+    let create_only = [w[0], w[1], ("If-None-Match", "*")];
+    let conflict = seen.send(&server, "PUT", "/v1/kv/user/42", &create_only, br#"{"value":1}"#, 409).await.json();
+    assert_eq!(
+        (conflict["field"].as_str(), conflict["current"]["data"].clone()),
+        (Some("version"), json!({ "theme": "dark" }))
+    );
+    seen.send(&server, "POST", "/v1/kv/user/43", &create_only, br#"{"value":1}"#, 409).await;
     let read = seen.send(&server, "GET", "/v1/kv/user/42", &w, b"", 200).await.json();
     assert_eq!(read["data"], json!({ "theme": "dark" }));
     assert_eq!(read["metadata"]["owner"], "docs");

@@ -1,7 +1,7 @@
 use crate::error::Json;
 use leptos::prelude::*;
 
-use crate::dto::{Deleted, KeyDto, KeyListDto, Ok as OkDto};
+use crate::dto::{Deleted, KeyDto, KeyListDto, Written};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::{actor, kv};
@@ -31,7 +31,10 @@ pub async fn get_key(namespace_id: String, key: String) -> Result<KeyDto, AppErr
     Ok(kv()?.get_key(&actor(), &namespace_id, &key).await?.into())
 }
 
-/// Writes a key's value, metadata and expiration together (Cloudflare's model).
+/// Writes a key's value, metadata and expiration together (Cloudflare's model), and answers
+/// its new version token. With `version` (as `get_key` answered it) the write is made only if
+/// the key is still at that version; with `create_only`, only if it does not exist. Otherwise it
+/// fails with 409 (`field: version`) saying who changed the key and when.
 #[server(endpoint = "put_key", input = Json)]
 #[allow(clippy::too_many_arguments)]
 pub async fn put_key(
@@ -42,7 +45,9 @@ pub async fn put_key(
     metadata: Option<serde_json::Value>,
     expiration: Option<i64>,
     expiration_ttl: Option<i64>,
-) -> Result<OkDto, AppError> {
+    #[server(default)] version: Option<String>,
+    #[server(default)] create_only: Option<bool>,
+) -> Result<Written, AppError> {
     use base64::Engine;
     let value = match (value, value_base64) {
         (Some(text), None) => text.into_bytes(),
@@ -54,9 +59,17 @@ pub async fn put_key(
         }
         (None, None) => return Err(AppError::invalid("value", "value: missing (give value or value_base64)")),
     };
+    let expect = match (version, create_only) {
+        (Some(_), Some(true)) => {
+            return Err(AppError::invalid("version", "version: give either version or create_only, not both"));
+        }
+        (Some(version), _) => Some(domain::Precondition::Version(version)),
+        (None, Some(true)) => Some(domain::Precondition::Absent),
+        (None, _) => None,
+    };
     let put = domain::PutKey { name: key, value, metadata, expiration, expiration_ttl };
-    kv()?.put_key(&actor(), &namespace_id, put).await?;
-    Ok(OkDto { ok: true })
+    let version = kv()?.put_key_checked(&actor(), &namespace_id, put, expect).await?;
+    Ok(Written { ok: true, version })
 }
 
 /// Deletes a key; `deleted` says whether it existed.

@@ -154,7 +154,15 @@ pub(crate) mod ssr {
         fn from(k: domain::KeyValue) -> Self {
             let size = k.value.len() as u64;
             let (value, value_base64) = text_or_base64(k.value);
-            Self { name: k.name, value, value_base64, size, metadata: k.metadata, expiration: k.expiration }
+            Self {
+                name: k.name,
+                value,
+                value_base64,
+                size,
+                metadata: k.metadata,
+                expiration: k.expiration,
+                version: k.version,
+            }
         }
     }
 

@@ -12,6 +12,10 @@ pub struct Model {
     pub size: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The revision of its namespace that last wrote it: its version token.
+    pub revision: i64,
+    /// Who last wrote it (`None` for keys written before this was recorded).
+    pub updated_by: Option<String>,
     #[sea_orm(column_type = "Blob")]
     pub value: Vec<u8>,
 }

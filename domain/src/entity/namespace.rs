@@ -11,6 +11,8 @@ pub struct Model {
     pub size_bytes: i64,
     pub created_at: i64,
     pub last_accessed: i64,
+    /// Bumped by every write transaction's lock: the revision the keys it writes record.
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

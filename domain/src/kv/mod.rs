@@ -225,6 +225,18 @@ impl Kv {
         self.namespace(actor, namespace_id, Need::Write).await?.put_key(put).await
     }
 
+    /// Writes one key when `expect` holds of it, answering its new version token (see
+    /// [`NamespaceAccess::put_key_checked`]).
+    pub async fn put_key_checked(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        put: PutKey,
+        expect: Option<Precondition>,
+    ) -> DomainResult<String> {
+        self.namespace(actor, namespace_id, Need::Write).await?.put_key_checked(put, expect).await
+    }
+
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, actor: &Actor, namespace_id: &str, puts: Vec<PutKey>) -> DomainResult<()> {
         self.namespace(actor, namespace_id, Need::Write).await?.put_many(puts).await

@@ -179,6 +179,21 @@ impl NamespaceAccess {
         self.put_many(vec![put]).await
     }
 
+    /// Writes one key when `expect` holds of it (a check-and-set: the version a read answered
+    /// is still the key's, or the key does not exist) and answers the version token it has now.
+    /// Without `expect`, a plain write that tells the new version.
+    pub async fn put_key_checked(&self, put: PutKey, expect: Option<Precondition>) -> DomainResult<String> {
+        let started = Instant::now();
+        let result = match self.writable() {
+            Ok(()) => match ValidPut::new(put, DetailsWrite::default(), now_unix()) {
+                Ok(item) => self.kv.store.put_one(&self.actor, &self.id, item.expecting(expect)).await,
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        self.measured(Operation::Write, started, result, |_| 1)
+    }
+
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, puts: Vec<PutKey>) -> DomainResult<()> {
         self.write_many(puts, WriteKind::Update).await

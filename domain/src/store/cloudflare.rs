@@ -173,9 +173,21 @@ impl CloudflareStore {
         step: Option<&JobStep>,
     ) -> DomainResult<()> {
         self.known_namespace(namespace_id).await?;
+        let _writer = self.write_lock(namespace_id).await;
+        self.write_locked(actor, namespace_id, items, kind, step).await
+    }
+
+    /// As [`Self::write`], with the namespace's write lock held by the caller.
+    async fn write_locked(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        items: Vec<ValidPut>,
+        kind: WriteKind,
+        step: Option<&JobStep>,
+    ) -> DomainResult<()> {
         let bulk: Vec<BulkWrite> = items.iter().map(to_bulk).collect();
         let parts = self.remote.bulk_write_parts(&bulk);
-        let _writer = self.write_lock(namespace_id).await;
         let (total, count) = (items.len(), parts.len());
         let mut items = items.into_iter();
         let mut written = 0;
@@ -295,11 +307,14 @@ impl CloudflareStore {
                 if value.expiration.is_some_and(|at| at <= now) {
                     continue;
                 }
+                let metadata = value.metadata.as_ref().map(|m| m.to_string());
+                let version = content_token(&value.value, metadata.as_deref(), value.expiration);
                 take(KeyValue {
                     name: name.clone(),
                     value: value.value,
                     metadata: value.metadata,
                     expiration: value.expiration,
+                    version: Some(version),
                 });
             }
         }
@@ -474,6 +489,21 @@ impl KvStore for CloudflareStore {
         self.write(actor, namespace_id, items, kind, Some(step)).await
     }
 
+    async fn put_one(&self, actor: &Actor, namespace_id: &str, item: ValidPut) -> DomainResult<String> {
+        self.known_namespace(namespace_id).await?;
+        // No other write through this instance comes between the check and the write; one made
+        // on Cloudflare by someone else can (Cloudflare has no compare-and-set).
+        let _writer = self.write_lock(namespace_id).await;
+        if let Some(expect) = item.expect() {
+            let current = self.read_values(namespace_id, &[item.name().to_owned()]).await?.pop();
+            check_content(item.name(), expect, current.as_ref())?;
+        }
+        let token = item.content_token();
+        // The mirror's revisions are not Cloudflare's tokens: it records the write unchecked.
+        self.write_locked(actor, namespace_id, vec![item.expecting(None)], WriteKind::Update, None).await?;
+        Ok(token)
+    }
+
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         self.known_namespace(namespace_id).await?;
         // How many of the keys were live: the mirror knows the keys written or synced through
@@ -630,4 +660,27 @@ fn split_cursor(cursor: &str) -> Option<(Option<String>, u32)> {
     let (skip, remote) = rest.split_once(':')?;
     let skip: u32 = skip.parse().ok().filter(|n| *n < 1000)?;
     Some((Some(remote.to_owned()).filter(|r| !r.is_empty()), skip))
+}
+
+/// Fails a write unless `expect` holds of the key as Cloudflare answered it just now (`current`).
+fn check_content(name: &str, expect: &Precondition, current: Option<&KeyValue>) -> DomainResult<()> {
+    let version = current.and_then(|key| key.version.as_deref());
+    match (expect, current) {
+        (Precondition::Absent, None) => Ok(()),
+        (Precondition::Absent, Some(_)) => Err(DomainError::conflict(
+            "version",
+            format!(
+                "version: {name:?} already exists (at version {version:?}); a create-only write never replaces a key"
+            ),
+        )),
+        (Precondition::Version(read), Some(_)) if Some(read.as_str()) == version => Ok(()),
+        (Precondition::Version(read), Some(_)) => Err(DomainError::conflict(
+            "version",
+            format!("version: {name:?} was changed since version {read:?} was read; it is at version {version:?} now"),
+        )),
+        (Precondition::Version(read), None) => Err(DomainError::conflict(
+            "version",
+            format!("version: {name:?} was deleted since version {read:?} was read"),
+        )),
+    }
 }

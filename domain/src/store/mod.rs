@@ -56,6 +56,11 @@ pub trait KvStore: Send + Sync + 'static {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()>;
+    /// Writes one key when its precondition holds ([`ValidPut::expecting`]), and answers the
+    /// version token it has now. The SQL store checks the precondition in the write's own
+    /// transaction; Cloudflare has no conditional write, so there it is checked by a read just
+    /// before the write (a write elsewhere between the two is not seen).
+    async fn put_one(&self, actor: &Actor, namespace_id: &str, item: ValidPut) -> DomainResult<String>;
     /// As `put_many`, and saves `step` (a job's progress once this batch is written) with the
     /// write: in the same transaction where the store has one, so that a job resumed after a
     /// crash continues right after the last batch written, never before it.

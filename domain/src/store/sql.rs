@@ -128,20 +128,21 @@ impl SqlStore {
         items: Vec<ValidPut>,
         kind: WriteKind,
         step: Option<&JobStep>,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<Option<i64>> {
         let items = dedupe(items);
         if items.is_empty() && step.is_none() {
-            return Ok(());
+            return Ok(None);
         }
         let rows = items.len() as u64;
         let mut txn = WriteTxn::begin(&self.db.conn, now_unix()).await?;
         write_in(&mut txn, &self.db.events, actor, namespace_id, items, kind).await?;
+        let revision = txn.revision(namespace_id).ok();
         if let Some(step) = step {
             txn.save_job_step(step).await?;
         }
         txn.commit().await?;
         self.db.wrote_rows(rows);
-        Ok(())
+        Ok(revision)
     }
 
     async fn title_taken(&self, title: &str, except_id: Option<&str>) -> DomainResult<bool> {
@@ -162,20 +163,76 @@ async fn existing_rows(
     txn: &impl ConnectionTrait,
     namespace_id: &str,
     names: &[&str],
-) -> DomainResult<HashMap<String, (i64, Option<i64>)>> {
+) -> DomainResult<HashMap<String, Existing>> {
     let mut found = HashMap::new();
     for chunk in names.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(String, i64, Option<i64>)> = kv_entry::Entity::find()
+        let rows: Vec<(String, i64, Option<i64>, i64, Option<String>, i64)> = kv_entry::Entity::find()
             .select_only()
-            .columns([kv_entry::Column::Name, kv_entry::Column::Size, kv_entry::Column::Expiration])
+            .columns([
+                kv_entry::Column::Name,
+                kv_entry::Column::Size,
+                kv_entry::Column::Expiration,
+                kv_entry::Column::Revision,
+                kv_entry::Column::UpdatedBy,
+                kv_entry::Column::UpdatedAt,
+            ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(txn)
             .await?;
-        found.extend(rows.into_iter().map(|(name, size, exp)| (name, (size, exp))));
+        found.extend(rows.into_iter().map(|(name, size, expiration, revision, updated_by, updated_at)| {
+            (name, Existing { size, expiration, revision, updated_by, updated_at })
+        }));
     }
     Ok(found)
+}
+
+/// A key's stored row (live or expired) as a writer reads it in its transaction.
+struct Existing {
+    size: i64,
+    expiration: Option<i64>,
+    revision: i64,
+    updated_by: Option<String>,
+    updated_at: i64,
+}
+
+impl Existing {
+    fn live(&self, now: i64) -> bool {
+        self.expiration.is_none_or(|at| at > now)
+    }
+}
+
+/// Fails the write of `name` unless `expect` holds of the key (`row`, if stored) at `now`: the
+/// version it was read at is still its version, or it does not exist for a create-only write.
+fn check_expected(name: &str, expect: &Precondition, row: Option<&Existing>, now: i64) -> DomainResult<()> {
+    let live = row.filter(|row| row.live(now));
+    match (expect, live) {
+        (Precondition::Absent, None) => Ok(()),
+        (Precondition::Absent, Some(row)) => Err(DomainError::conflict(
+            "version",
+            format!(
+                "version: {name:?} already exists (at version {:?}); a create-only write never replaces a key",
+                revision_token(row.revision)
+            ),
+        )),
+        (Precondition::Version(read), Some(row)) if *read == revision_token(row.revision) => Ok(()),
+        (Precondition::Version(read), Some(row)) => {
+            let by = row.updated_by.as_deref().map(|user| format!(" by {user}")).unwrap_or_default();
+            Err(DomainError::conflict(
+                "version",
+                format!(
+                    "version: {name:?} was changed{by} at {} since version {read:?} was read; it is at version {:?} now",
+                    crate::rfc3339(row.updated_at),
+                    revision_token(row.revision)
+                ),
+            ))
+        }
+        (Precondition::Version(read), None) => Err(DomainError::conflict(
+            "version",
+            format!("version: {name:?} was deleted since version {read:?} was read"),
+        )),
+    }
 }
 
 #[async_trait]
@@ -344,6 +401,7 @@ impl KvStore for SqlStore {
             value: m.value,
             metadata: parse_metadata(m.metadata),
             expiration: m.expiration,
+            version: Some(revision_token(m.revision)),
         }))
     }
 
@@ -354,7 +412,12 @@ impl KvStore for SqlStore {
         items: Vec<ValidPut>,
         kind: WriteKind,
     ) -> DomainResult<()> {
-        self.put_and_step(actor, namespace_id, items, kind, None).await
+        self.put_and_step(actor, namespace_id, items, kind, None).await.map(|_| ())
+    }
+
+    async fn put_one(&self, actor: &Actor, namespace_id: &str, item: ValidPut) -> DomainResult<String> {
+        let revision = self.put_and_step(actor, namespace_id, vec![item], WriteKind::Update, None).await?;
+        revision.map(revision_token).ok_or_else(|| DomainError::internal("a write took no revision"))
     }
 
     async fn put_many_step(
@@ -365,7 +428,7 @@ impl KvStore for SqlStore {
         kind: WriteKind,
         step: &JobStep,
     ) -> DomainResult<()> {
-        self.put_and_step(actor, namespace_id, items, kind, Some(step)).await
+        self.put_and_step(actor, namespace_id, items, kind, Some(step)).await.map(|_| ())
     }
 
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
@@ -508,6 +571,7 @@ impl KvStore for SqlStore {
                 value,
                 metadata: parse_metadata(metadata),
                 expiration,
+                version: None,
             })
             .collect();
         Ok(Scanned { keys, cut })
@@ -602,21 +666,21 @@ impl KvStore for SqlStore {
             }
             let refs: Vec<&str> = live.iter().map(String::as_str).collect();
             txn.record_versions(namespace_id, &refs, "ttl", actor).await?;
-            txn.set_expiration(namespace_id, &refs, expiration).await?;
+            txn.set_expiration(actor, namespace_id, &refs, expiration).await?;
             changed.extend(live);
         }
         if !changed.is_empty() {
             let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
             let details = serde_json::json!({ "expiration": expiration, "changed": changed.len() });
-            txn.audit_keys(actor, ("key.ttl", "keys.ttl"), namespace_id, &refs, details).await?;
-            if self.db.events.is_open() {
+            let events = || {
                 let data = serde_json::json!({ "expiration": expiration });
-                let items = changed
+                changed
                     .iter()
                     .map(|name| EventItem { data: Some(data.clone()), ..EventItem::key(KEY_UPDATED, name) })
-                    .collect();
-                txn.emit(&self.db.events, actor, Some(namespace_id), items).await?;
-            }
+                    .collect()
+            };
+            let operations = ("key.ttl", "keys.ttl");
+            txn.audit_keys_emitting(actor, operations, namespace_id, &refs, details, &self.db.events, events).await?;
         }
         txn.commit().await?;
         Ok(changed)
@@ -656,6 +720,11 @@ async fn write_in(
     let names: Vec<&str> = items.iter().map(ValidPut::name).collect();
     let sizes: usize = items.iter().map(|i| i.value().len()).sum();
     let existing = existing_rows(txn.conn(), namespace_id, &names).await?;
+    for item in &items {
+        if let Some(expect) = item.expect() {
+            check_expected(item.name(), expect, existing.get(item.name()), txn.now())?;
+        }
+    }
     let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
     txn.record_versions(namespace_id, &replaced, kind.as_str(), actor).await?;
     let mut added_keys = 0i64;
@@ -663,7 +732,7 @@ async fn write_in(
     for item in &items {
         let size = item.value().len() as i64;
         match existing.get(item.name()) {
-            Some((old, _)) => added_bytes += size - old,
+            Some(old) => added_bytes += size - old.size,
             None => {
                 added_keys += 1;
                 added_bytes += size;
@@ -677,20 +746,19 @@ async fn write_in(
     };
     let summary =
         serde_json::json!({ "created": added_keys, "updated": names.len() as i64 - added_keys, "bytes": sizes });
-    txn.audit_keys(actor, (one, "keys.put"), namespace_id, &names, summary).await?;
-    if events.is_open() {
-        let items = names
+    let changes = || {
+        names
             .iter()
             .map(|name| EventItem::key(if existing.contains_key(*name) { KEY_UPDATED } else { KEY_CREATED }, name))
-            .collect();
-        txn.emit(events, actor, Some(namespace_id), items).await?;
-    }
+            .collect()
+    };
+    txn.audit_keys_emitting(actor, (one, "keys.put"), namespace_id, &names, summary, events, changes).await?;
     let details: Vec<(String, DetailsWrite)> = items
         .iter()
         .filter(|item| !item.details().is_empty())
         .map(|item| (item.name().to_owned(), item.details().clone()))
         .collect();
-    txn.put_values(namespace_id, items).await?;
+    txn.put_values(actor, namespace_id, items).await?;
     if !details.is_empty() {
         txn.write_details(namespace_id, &details).await?;
     }
@@ -716,15 +784,13 @@ async fn delete_in(
     let mut found: Vec<&str> = existing.keys().map(String::as_str).collect();
     found.sort_unstable();
     txn.record_versions(namespace_id, &found, "delete", actor).await?;
-    txn.audit_keys(actor, ("key.delete", "keys.delete"), namespace_id, &found, serde_json::json!({})).await?;
-    if events.is_open() {
-        let items = found.iter().map(|name| EventItem::key(KEY_DELETED, name)).collect();
-        txn.emit(events, actor, Some(namespace_id), items).await?;
-    }
+    let items = || found.iter().map(|name| EventItem::key(KEY_DELETED, name)).collect();
+    let operations = ("key.delete", "keys.delete");
+    txn.audit_keys_emitting(actor, operations, namespace_id, &found, serde_json::json!({}), events, items).await?;
     txn.forget_details(namespace_id, &found).await?;
     txn.delete_values(namespace_id, &found).await?;
-    let bytes: i64 = existing.values().map(|(size, _)| size).sum();
-    let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
+    let bytes: i64 = existing.values().map(|row| row.size).sum();
+    let live = existing.values().filter(|row| row.live(now)).count() as u64;
     txn.add_to_counters(namespace_id, -(existing.len() as i64), -bytes).await?;
     Ok(live)
 }
@@ -749,6 +815,7 @@ async fn values_of(
             value: m.value,
             metadata: parse_metadata(m.metadata),
             expiration: m.expiration,
+            version: Some(revision_token(m.revision)),
         })
         .collect())
 }

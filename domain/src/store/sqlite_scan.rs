@@ -176,7 +176,7 @@ fn read_page(db: NonNull<ffi::sqlite3>, sql: &str, page: &Page) -> DomainResult<
         let value = stmt.bytes(1).to_vec();
         let metadata = if stmt.is_null(2) { None } else { serde_json::from_slice(stmt.bytes(2)).ok() };
         let expiration = if stmt.is_null(3) { None } else { Some(stmt.i64(3)) };
-        rows.push(KeyValue { name, value, metadata, expiration });
+        rows.push(KeyValue { name, value, metadata, expiration, version: None });
     }
     Ok(Scanned { keys: rows, cut })
 }

@@ -55,7 +55,7 @@ macro_rules! preflight_operation {
                  headers(
                     ("Access-Control-Allow-Origin" = String, description = "The request's `Origin`."),
                     ("Access-Control-Allow-Methods" = String, description = $allow),
-                    ("Access-Control-Allow-Headers" = String, description = "`X-Kevi-Token, X-Kevi-Service, Content-Type`."),
+                    ("Access-Control-Allow-Headers" = String, description = "`X-Kevi-Token, X-Kevi-Service, Content-Type, If-Match, If-None-Match`."),
                     ("Access-Control-Max-Age" = u32, description = "`600` (seconds the answer may be cached)."),
                     ("Vary" = String, description = "`Origin`."),
                  )),

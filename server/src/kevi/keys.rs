@@ -7,18 +7,18 @@
 
 use axum::body::to_bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use domain::services::Caller;
-use domain::{DomainError, KeyQuery, PutKey, limits};
+use domain::{DomainError, KeyQuery, Precondition, PutKey, limits};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
 use super::wire::{
-    BadGateway, DeleteResult, DeletedMessage, ErrorBody, Internal, KeyEntry, KeyList, KeyNotFound, KeyValue,
-    NamespaceGone, ReadForbidden, TooManyRequests, Unauthorized, WriteForbidden, WriteRequest, WriteResult,
-    WrittenMessage, key_missing, reply,
+    BadGateway, ConflictBody, CurrentKey, DeleteResult, DeletedMessage, ErrorBody, Internal, KeyEntry, KeyList,
+    KeyNotFound, KeyValue, NamespaceGone, ReadForbidden, TooManyRequests, Unauthorized, WriteForbidden, WriteRequest,
+    WriteResult, WrittenMessage, key_missing, reply,
 };
 use super::{
     DEFAULT_LIST, KeviState, MAX_BODY_BYTES, MAX_LIST, MAX_TTL, Need, admit, admit_key, domain_failure, failure,
@@ -170,6 +170,19 @@ fn read_example() -> Value {
     })
 }
 
+fn conflict_example() -> Value {
+    json!({
+        "error": "Conflict",
+        "message": "version: \"web:user/42\" was changed by web at 2026-11-26T12:00:05Z since version \"r41\" was read; it is at version \"r42\" now",
+        "field": "version",
+        "current": {
+            "data": { "theme": "light" },
+            "metadata": { "updated_by": "web", "updated_at": "2026-11-26T12:00:05.000Z" },
+            "version": "r42",
+        },
+    })
+}
+
 #[utoipa::path(
     get, path = "/v1/kv/{key}", operation_id = "getKey", tag = TAG,
     summary = "Read a key",
@@ -182,6 +195,7 @@ fn read_example() -> Value {
     ),
     responses(
         (status = 200, description = "The key.", body = KeyValue,
+         headers(("ETag" = String, description = "The key's version. Send it back in `If-Match` with a write, and the write is made only if the key is still at this version (`409` otherwise).")),
          examples(("found" = (summary = "A key", value = json!(read_example()))))),
         (status = 400, description = "The key (`field: key`): too long with the service's prefix, or with a NUL \
             character; an empty key (`/v1/kv/`) too.", body = ErrorBody,
@@ -206,18 +220,49 @@ pub(super) async fn read(State(state): State<KeviState>, headers: HeaderMap, Pat
     let service = &admitted.caller.service;
     match state.services.kv().get_key(&admitted.caller.actor(), &service.namespace_id, &stored).await {
         Ok(found) => {
-            // Values written here are JSON; one written otherwise reads back as a string.
-            let data = serde_json::from_slice::<Value>(&found.value)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&found.value).into_owned()));
-            let metadata = found.metadata.unwrap_or_else(|| json!({}));
-            let body = KeyValue { status: super::wire::Ok::Ok, data, metadata, expiration: found.expiration };
-            admitted.reply(reply(StatusCode::OK, body))
+            let version = found.version.clone();
+            let (data, metadata, expiration) = read_body(found);
+            let body = KeyValue { status: super::wire::Ok::Ok, data, metadata, expiration };
+            admitted.reply(with_etag(reply(StatusCode::OK, body), version.as_deref()))
         }
         Err(DomainError::NotFound { field: Some(field), .. }) if field == "key" => {
             admitted.reply(failure(StatusCode::NOT_FOUND, key_missing(&key), Some("key")))
         }
         Err(err) => admitted.reply(domain_failure(err)),
     }
+}
+
+/// A read's value (values written here are JSON; one written otherwise reads back as a string),
+/// metadata (`{}` when none) and expiration.
+fn read_body(found: domain::KeyValue) -> (Value, Value, Option<i64>) {
+    let data = serde_json::from_slice::<Value>(&found.value)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&found.value).into_owned()));
+    (data, found.metadata.unwrap_or_else(|| json!({})), found.expiration)
+}
+
+/// `response` with the key's version as its (strong) `ETag`.
+fn with_etag(mut response: Response, version: Option<&str>) -> Response {
+    if let Some(value) = version.and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The precondition of a write from `If-Match` / `If-None-Match` (see
+/// [`Precondition::from_http`]); a refusal names its header.
+fn precondition(headers: &HeaderMap) -> Result<Option<Precondition>, Response> {
+    let text = |name: header::HeaderName, field: &str| {
+        headers
+            .get(&name)
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| failure(StatusCode::BAD_REQUEST, format!("{field}: not visible ASCII"), Some(field)))
+            })
+            .transpose()
+    };
+    let if_match = text(header::IF_MATCH, "If-Match")?;
+    let if_none_match = text(header::IF_NONE_MATCH, "If-None-Match")?;
+    Precondition::from_http(if_match, if_none_match).map_err(domain_failure)
 }
 
 /// The body of a write, checked field by field: the value as JSON text, the metadata with the
@@ -321,6 +366,11 @@ macro_rules! write_operation {
             params(
                 ("key" = String, Path, description = key_description(), min_length = 1, example = "user/42"),
                 ("Origin" = Option<String>, Header, nullable = false, description = ORIGIN_DESCRIPTION, example = "https://app.example.com"),
+                ("If-Match" = Option<String>, Header, nullable = false, description = "Write only if the key is still at \
+                    this version (the `ETag` a read or write answered); `409` with the key as it is now otherwise.",
+                    example = "\"r42\""),
+                ("If-None-Match" = Option<String>, Header, nullable = false, description = "`*`: write only if the key \
+                    does not exist (create only); `409` otherwise.", example = "*"),
             ),
             request_body(
                 content = WriteRequest, content_type = "application/json",
@@ -334,6 +384,7 @@ macro_rules! write_operation {
             ),
             responses(
                 (status = 200, description = "Written.", body = WriteResult,
+                 headers(("ETag" = String, description = "The key's version. Send it back in `If-Match` with a write, and the write is made only if the key is still at this version (`409` otherwise).")),
                  examples(("written" = (summary = "Written", value = json!(WriteResult {
                      status: super::wire::Ok::Ok, message: WrittenMessage::Written, key: "user/42".into()
                  }))))),
@@ -360,6 +411,10 @@ macro_rules! write_operation {
                     ("metadata" = (summary = "Metadata too large", value = json!(ErrorBody::example(413, metadata_too_large(1100), Some("metadata"))))),
                     ("body" = (summary = "Body too large", value = json!(ErrorBody::example(413, body_too_large(), Some("body")))))
                  )),
+                (status = 409, description = "The precondition failed (`field: version`): the key changed or was \
+                    deleted since the version in `If-Match` was read, or it exists although `If-None-Match: *` was \
+                    sent. `current` is the key as it is now.", body = ConflictBody,
+                 examples(("changed" = (summary = "Changed meanwhile", value = json!(conflict_example()))))),
                 TooManyRequests,
                 Internal,
                 BadGateway,
@@ -393,13 +448,31 @@ async fn write(
         Ok(parsed) => parsed,
         Err(response) => return admitted.reply(response),
     };
+    let expect = match precondition(&headers) {
+        Ok(expect) => expect,
+        Err(response) => return admitted.reply(response),
+    };
     let service = &admitted.caller.service;
-    let put = PutKey { name: stored, value, metadata: Some(metadata), expiration: None, expiration_ttl: ttl };
-    match state.services.kv().put_key(&admitted.caller.actor(), &service.namespace_id, put).await {
-        Ok(()) => admitted.reply(reply(
-            StatusCode::OK,
-            WriteResult { status: super::wire::Ok::Ok, message: WrittenMessage::Written, key },
+    let actor = admitted.caller.actor();
+    let put = PutKey { name: stored.clone(), value, metadata: Some(metadata), expiration: None, expiration_ttl: ttl };
+    match state.services.kv().put_key_checked(&actor, &service.namespace_id, put, expect).await {
+        Ok(version) => admitted.reply(with_etag(
+            reply(StatusCode::OK, WriteResult { status: super::wire::Ok::Ok, message: WrittenMessage::Written, key }),
+            Some(&version),
         )),
+        Err(DomainError::Conflict { field: Some(field), message }) if field == "version" => {
+            // The key as it is now, so that the client can merge or retry without another read.
+            let current = match state.services.kv().get_key(&actor, &service.namespace_id, &stored).await {
+                Ok(found) => {
+                    let version = found.version.clone().unwrap_or_default();
+                    let (data, metadata, expiration) = read_body(found);
+                    Some(CurrentKey { data, metadata, expiration, version })
+                }
+                Err(_) => None,
+            };
+            let body = ConflictBody { error: "Conflict", message, field, current };
+            admitted.reply(reply(StatusCode::CONFLICT, body))
+        }
         Err(err) => admitted.reply(domain_failure(err)),
     }
 }

@@ -34,7 +34,7 @@ use wire::{ErrorBody, PermissionDenied, RefusedRole};
 pub const TOKEN_HEADER: &str = "x-kevi-token";
 pub const SERVICE_HEADER: &str = "x-kevi-service";
 /// What a preflight may ask to send.
-pub(crate) const ALLOWED_HEADERS: &str = "X-Kevi-Token, X-Kevi-Service, Content-Type";
+pub(crate) const ALLOWED_HEADERS: &str = "X-Kevi-Token, X-Kevi-Service, Content-Type, If-Match, If-None-Match";
 pub(crate) const KEY_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 pub(crate) const LIST_METHODS: &str = "GET, OPTIONS";
 /// A write's body: a 25 MiB value as JSON text, escaped, with room for the rest.
@@ -165,7 +165,7 @@ fn with_cors(mut response: Response, origin: Option<HeaderValue>) -> Response {
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = origin {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After, ETag"));
     }
     response
 }

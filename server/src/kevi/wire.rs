@@ -170,6 +170,39 @@ pub struct KeyValue {
     pub expiration: Option<i64>,
 }
 
+/// A write refused by its precondition (`409`, `field: version`): the key changed or was
+/// deleted since the version named in `If-Match` was read, or it exists although
+/// `If-None-Match: *` asked for a new key.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Conflict)]
+pub struct ConflictBody {
+    #[schema(example = "Conflict")]
+    pub error: &'static str,
+    /// Who changed the key and when, where that is known.
+    pub message: String,
+    /// Always `version`.
+    pub field: String,
+    /// The key as it is now; absent when it does not exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub current: Option<CurrentKey>,
+}
+
+/// The key a conflicting write found.
+#[derive(Serialize, ToSchema)]
+pub struct CurrentKey {
+    /// The value, as a read answers it.
+    pub data: Value,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// When it expires, in Unix seconds; absent when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub expiration: Option<i64>,
+    /// Its version: the `ETag` a read answers, without the quotes.
+    pub version: String,
+}
+
 /// The body of a write, as the handler reads it field by field (so that each refusal names its
 /// field): `value`, and optionally `metadata` and `ttl`; nothing else.
 #[derive(Deserialize, ToSchema)]

@@ -46,6 +46,8 @@ pub(super) fn AddKeyDialog(namespace_id: String, on_close: Callback<()>, on_done
             metadata,
             expiration,
             expiration_ttl,
+            version: None,
+            create_only: None,
         });
     };
     view! {

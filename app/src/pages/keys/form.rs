@@ -27,17 +27,27 @@ enum KeyChange {
 }
 
 /// What a [`KeyChange`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum KeyChanged {
-    Saved,
+    /// Saved: the key's version now.
+    Saved(String),
     Deleted,
 }
 
-async fn send(namespace_id: String, key: String, change: KeyChange) -> Result<KeyChanged, AppError> {
+/// Sends a change. A save carries the version the editor loaded (or last saved): it fails with
+/// 409, saying who changed the key and when, if the key changed meanwhile.
+async fn send(
+    namespace_id: String,
+    key: String,
+    version: Option<String>,
+    change: KeyChange,
+) -> Result<KeyChanged, AppError> {
     match change {
         KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl } => {
-            put_key(namespace_id, key, value, value_base64, metadata, expiration, expiration_ttl).await?;
-            Ok(KeyChanged::Saved)
+            let written =
+                put_key(namespace_id, key, value, value_base64, metadata, expiration, expiration_ttl, version, None)
+                    .await?;
+            Ok(KeyChanged::Saved(written.version))
         }
         KeyChange::Delete => {
             delete_key(namespace_id, key).await?;
@@ -66,9 +76,13 @@ pub(super) fn EditorForm(
     let saved = RwSignal::new(false);
     let key = loaded.name.clone();
     let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
+    // The version this editor's value is based on: as loaded, then as last saved.
+    let version = RwSignal::new(loaded.version.clone());
     let change = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
-        Action::new(move |change: &KeyChange| send(namespace_id.clone(), key.clone(), change.clone()))
+        Action::new(move |change: &KeyChange| {
+            send(namespace_id.clone(), key.clone(), version.get_untracked(), change.clone())
+        })
     };
     // What the browser's check of the metadata and expiration found.
     let checked = RwSignal::new(None::<AppError>);
@@ -77,7 +91,10 @@ pub(super) fn EditorForm(
     on_success(change, move |done| {
         on_change.run(());
         match done {
-            KeyChanged::Saved => saved.set(true),
+            KeyChanged::Saved(now) => {
+                version.set(Some(now.clone()));
+                saved.set(true);
+            }
             KeyChanged::Deleted => on_close.run(()),
         }
     });
