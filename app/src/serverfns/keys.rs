@@ -1,3 +1,7 @@
+// A server function's arguments are the fields of its JSON input: `put_key` has nine, and the
+// code the `#[server]` macro generates for the browser does not carry an attribute on the function.
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::Json;
 use leptos::prelude::*;
 
@@ -36,7 +40,6 @@ pub async fn get_key(namespace_id: String, key: String) -> Result<KeyDto, AppErr
 /// the key is still at that version; with `create_only`, only if it does not exist. Otherwise it
 /// fails with 409 (`field: version`) saying who changed the key and when.
 #[server(endpoint = "put_key", input = Json)]
-#[allow(clippy::too_many_arguments)]
 pub async fn put_key(
     namespace_id: String,
     key: String,

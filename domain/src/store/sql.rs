@@ -166,7 +166,7 @@ async fn existing_rows(
 ) -> DomainResult<HashMap<String, Existing>> {
     let mut found = HashMap::new();
     for chunk in names.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(String, i64, Option<i64>, i64, Option<String>, i64)> = kv_entry::Entity::find()
+        let rows: Vec<ExistingRow> = kv_entry::Entity::find()
             .select_only()
             .columns([
                 kv_entry::Column::Name,
@@ -187,6 +187,9 @@ async fn existing_rows(
     }
     Ok(found)
 }
+
+/// (name, size, expiration, revision, updated_by, updated_at), as [`existing_rows`] selects them.
+type ExistingRow = (String, i64, Option<i64>, i64, Option<String>, i64);
 
 /// A key's stored row (live or expired) as a writer reads it in its transaction.
 struct Existing {
