@@ -120,8 +120,7 @@ pub struct ValidPut {
 }
 
 /// What a write expects of the key it replaces: a check-and-set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Precondition {
     /// The key is live at this version token (as a read answered it).
     Version(String),
@@ -132,36 +131,100 @@ pub enum Precondition {
 /// The longest version token a write may name.
 pub const MAX_VERSION_BYTES: usize = 128;
 
+/// Whether `tag` could be a version a read answered: 1 to [`MAX_VERSION_BYTES`] visible ASCII
+/// characters, no quote or comma (so that it fits an `ETag` as it is).
+fn is_version(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= MAX_VERSION_BYTES
+        && tag.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != ',')
+}
+
+/// A key as a store found it when checking a precondition: its version, and who last wrote it
+/// and when, where the store knows.
+pub(crate) struct Found<'a> {
+    pub version: String,
+    pub by: Option<&'a str>,
+    pub at: Option<i64>,
+}
+
 impl Precondition {
+    /// Refuses a version no read could have answered (`field: version`), before anything is read.
+    pub fn check_input(&self) -> crate::error::DomainResult<()> {
+        match self {
+            Self::Version(tag) if !is_version(tag) => Err(crate::error::DomainError::invalid(
+                "version",
+                format!("version: one version as a read answered it (at most {MAX_VERSION_BYTES} visible characters)"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails a write (`409`, `field: version`) unless this holds of the key as found (`None`:
+    /// missing or expired). The message does not name the key: the caller named it, in its own
+    /// terms (a `/v1/kv` key has no service prefix).
+    pub(crate) fn check(&self, found: Option<Found<'_>>) -> crate::error::DomainResult<()> {
+        let conflict = |message: String| Err(crate::error::DomainError::conflict("version", message));
+        match (self, found) {
+            (Self::Absent, None) => Ok(()),
+            (Self::Absent, Some(found)) => conflict(format!(
+                "version: the key already exists (at version {:?}); a create-only write never replaces a key",
+                found.version
+            )),
+            (Self::Version(read), Some(found)) if *read == found.version => Ok(()),
+            (Self::Version(read), Some(found)) => {
+                let by = found.by.map(|user| format!(" by {user}")).unwrap_or_default();
+                let at = found.at.map(|at| format!(" at {}", crate::rfc3339(at))).unwrap_or_default();
+                conflict(format!(
+                    "version: the key was changed{by}{at} since version {read:?} was read; it is at version {:?} now",
+                    found.version
+                ))
+            }
+            (Self::Version(read), None) => {
+                conflict(format!("version: the key was deleted since version {read:?} was read"))
+            }
+        }
+    }
+
     /// The precondition of an HTTP write: `If-Match: "<version>"` (the ETag a read answered; the
     /// quotes may be left out) or `If-None-Match: *` (create only). Each refusal names its header.
+    /// Both at once are evaluated as HTTP does (If-Match first): they can never both hold, since
+    /// one asks that the key exist and the other that it not, so the write fails with `409`.
     pub fn from_http(if_match: Option<&str>, if_none_match: Option<&str>) -> crate::error::DomainResult<Option<Self>> {
         use crate::error::DomainError;
         let bad = |field: &str, message: &str| DomainError::invalid(field, format!("{field}: {message}"));
-        match (if_match.map(str::trim), if_none_match.map(str::trim)) {
-            (None, None) => Ok(None),
-            (Some(_), Some(_)) => Err(bad("If-Match", "give either If-Match or If-None-Match, not both")),
-            (None, Some("*")) => Ok(Some(Self::Absent)),
-            (None, Some(_)) => {
-                Err(bad("If-None-Match", "a write takes only * (create the key only if it does not exist)"))
+        let absent = match if_none_match.map(str::trim) {
+            None => false,
+            Some("*") => true,
+            Some(_) => {
+                return Err(bad("If-None-Match", "a write takes only * (create the key only if it does not exist)"));
             }
-            (Some("*"), None) => Err(bad("If-Match", "* is not taken; send the ETag a read of the key answered")),
-            (Some(tag), None) if tag.starts_with("W/") => {
-                Err(bad("If-Match", "a weak tag cannot guard a write; send the ETag a read answered"))
+        };
+        let version = match if_match.map(str::trim) {
+            None => None,
+            Some("*") => return Err(bad("If-Match", "* is not taken; send the ETag a read of the key answered")),
+            Some(tag) if tag.starts_with("W/") => {
+                return Err(bad("If-Match", "a weak tag cannot guard a write; send the ETag a read answered"));
             }
-            (Some(tag), None) => {
+            Some(tag) => {
                 let tag = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(tag);
-                if tag.is_empty()
-                    || tag.len() > MAX_VERSION_BYTES
-                    || !tag.chars().all(|c| c.is_ascii_graphic() && c != '"' && c != ',')
-                {
+                if !is_version(tag) {
                     return Err(bad(
                         "If-Match",
                         &format!("one version, as the ETag a read answered (at most {MAX_VERSION_BYTES} characters)"),
                     ));
                 }
-                Ok(Some(Self::Version(tag.to_owned())))
+                Some(tag.to_owned())
             }
+        };
+        match (version, absent) {
+            (None, false) => Ok(None),
+            (None, true) => Ok(Some(Self::Absent)),
+            (Some(tag), false) => Ok(Some(Self::Version(tag))),
+            (Some(_), true) => Err(DomainError::conflict(
+                "If-None-Match",
+                "If-None-Match: * asks that the key not exist and If-Match that it exist at a version: \
+                 both never hold, so nothing was written",
+            )),
         }
     }
 }

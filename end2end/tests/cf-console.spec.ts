@@ -55,3 +55,22 @@ test('namespaces, keys, the editor and bulk delete on the Cloudflare backend', a
   const left = await call(request, 'list_keys', { namespace_id: id });
   expect(left.keys.map((k: any) => k.name)).toEqual(['cf:2']);
 });
+
+test('on the Cloudflare backend a change made on Cloudflare meanwhile stops the editor from overwriting it', async ({ page, request }) => {
+  const ns = await call(request, 'create_namespace', { title: uniqueTitle('cf-conflict') });
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'doc', value: 'first' });
+  await gotoHydrated(page, `${cloudflareURL}/namespaces/${ns.id}?key=doc`);
+  const editor = page.getByRole('dialog', { name: 'Edit doc' });
+  await expect(editor.getByLabel('Value')).toHaveValue('first');
+  // Written on "Cloudflare" directly, not through this console.
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'doc', value: 'changed on cloudflare' });
+  await editor.getByLabel('Value').fill('mine');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  const conflict = editor.getByTestId('conflict');
+  await expect(conflict.getByTestId('conflict-message')).toContainText('was changed since version');
+  await expect(conflict.getByTestId('value-diff')).toContainText('- changed on cloudflare');
+  expect((await call(request, 'get_key', { namespace_id: ns.id, key: 'doc' })).value).toBe('changed on cloudflare');
+  await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+  await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  expect((await call(request, 'get_key', { namespace_id: ns.id, key: 'doc' })).value).toBe('mine');
+});

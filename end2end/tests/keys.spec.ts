@@ -93,3 +93,79 @@ test('"Load more" pages through 1,500 keys', async ({ page, request }) => {
   await expect(page.getByRole('link', { name: 'item:1499' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'item:0000' })).toBeVisible();
 });
+
+test('two editors of one key: the second save meets a conflict with a diff, then reloads or overwrites', async ({ browser, request, baseURL }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'shared', value: 'line one\nline two\nline three' });
+  const first = await browser.newContext({ baseURL });
+  const second = await browser.newContext({ baseURL });
+  await second.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
+  try {
+    const alice = await first.newPage();
+    const bob = await second.newPage();
+    await gotoHydrated(alice, `/namespaces/${ns.id}?key=shared`);
+    await gotoHydrated(bob, `/namespaces/${ns.id}?key=shared`);
+    const aliceEditor = alice.getByRole('dialog', { name: 'Edit shared' });
+    const bobEditor = bob.getByRole('dialog', { name: 'Edit shared' });
+    await expect(aliceEditor.getByLabel('Value')).toHaveValue('line one\nline two\nline three');
+    await expect(bobEditor.getByLabel('Value')).toHaveValue('line one\nline two\nline three');
+
+    // Alice saves first.
+    await aliceEditor.getByLabel('Value').fill('line one\nline 2 by alice\nline three');
+    await aliceEditor.getByRole('button', { name: 'Save' }).click();
+    await expect(aliceEditor.getByRole('status').first()).toHaveText('Saved');
+
+    // Bob's save, based on the version he opened, is refused: who, a diff, and nothing written.
+    await bobEditor.getByLabel('Value').fill('line one\nline two\nline three\nline four by bob');
+    await bobEditor.getByRole('button', { name: 'Save' }).click();
+    const conflict = bobEditor.getByTestId('conflict');
+    await expect(conflict).toBeVisible();
+    await expect(conflict.getByTestId('conflict-message')).toContainText(/changed by \S+ at \d{4}-\d\d-\d\dT/);
+    const diff = conflict.getByTestId('value-diff');
+    await expect(diff).toContainText('- line 2 by alice');
+    await expect(diff).toContainText('+ line two');
+    await expect(diff).toContainText('+ line four by bob');
+    await expect(bobEditor.getByRole('status').filter({ hasText: 'Saved' })).toHaveCount(0);
+    let stored = await call(request, 'get_key', { namespace_id: ns.id, key: 'shared' });
+    expect(stored.value).toBe('line one\nline 2 by alice\nline three');
+
+    // "Copy mine" puts Bob's edit on the clipboard.
+    await conflict.getByRole('button', { name: 'Copy mine' }).click();
+    await expect(conflict.getByRole('status')).toHaveText('Your value was copied to the clipboard.');
+    expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('line one\nline two\nline three\nline four by bob');
+
+    // "Overwrite with mine" writes Bob's edit over the version he was shown.
+    await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+    await expect(bobEditor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    await expect(conflict).toBeHidden();
+    stored = await call(request, 'get_key', { namespace_id: ns.id, key: 'shared' });
+    expect(stored.value).toBe('line one\nline two\nline three\nline four by bob');
+
+    // Alice, still on her saved version, now meets Bob's write and reloads it.
+    await aliceEditor.getByLabel('Value').fill('alice again');
+    await aliceEditor.getByRole('button', { name: 'Save' }).click();
+    await expect(aliceEditor.getByTestId('conflict')).toBeVisible();
+    await aliceEditor.getByRole('button', { name: 'Reload theirs' }).click();
+    await expect(aliceEditor.getByTestId('conflict')).toBeHidden();
+    await expect(aliceEditor.getByLabel('Value')).toHaveValue('line one\nline two\nline three\nline four by bob');
+    // Reloaded, her next save is based on the version now, and lands.
+    await aliceEditor.getByLabel('Value').fill('alice after reload');
+    await aliceEditor.getByRole('button', { name: 'Save' }).click();
+    await expect(aliceEditor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    stored = await call(request, 'get_key', { namespace_id: ns.id, key: 'shared' });
+    expect(stored.value).toBe('alice after reload');
+
+    // A key deleted meanwhile: Bob is told so, and can create it again with his value.
+    await call(request, 'delete_key', { namespace_id: ns.id, key: 'shared' });
+    await bobEditor.getByLabel('Value').fill('bob restores it');
+    await bobEditor.getByRole('button', { name: 'Save' }).click();
+    await expect(bobEditor.getByTestId('conflict-message')).toContainText('deleted');
+    await bobEditor.getByRole('button', { name: 'Create it again with mine' }).click();
+    await expect(bobEditor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+    stored = await call(request, 'get_key', { namespace_id: ns.id, key: 'shared' });
+    expect(stored.value).toBe('bob restores it');
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});

@@ -451,7 +451,7 @@ async fn get_value(
     if let Some(at) = found.expiration {
         headers.insert("expiration", HeaderValue::from(at));
     }
-    with_etag(response, version.as_deref())
+    crate::versions::with_etag(response, version.as_deref())
 }
 
 async fn get_metadata(
@@ -484,7 +484,7 @@ async fn put_value(
     or_respond!(check_key_length(&key));
     let expiration = or_respond!(number::<i64>("expiration", query.expiration.as_deref()));
     let expiration_ttl = or_respond!(number::<i64>("expiration_ttl", query.expiration_ttl.as_deref()));
-    let expect = or_respond!(precondition(request.headers()));
+    let expect = attempt!(crate::versions::precondition(request.headers()));
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -501,35 +501,14 @@ async fn put_value(
     let put = PutKey { name: key.clone(), value, metadata, expiration, expiration_ttl };
     // An extension of ours that Cloudflare's clients never send: `If-Match` / `If-None-Match: *`.
     match state.kv.put_key_checked(&actor, &namespace_id, put, expect).await {
-        Ok(version) => with_etag(success(Value::Null), Some(&version)),
+        Ok(version) => crate::versions::with_etag(success(Value::Null), Some(&version)),
         Err(err @ DomainError::Conflict { .. }) if err.field() == Some("version") => {
             // The key's version now rides on the 409, for a retry without another read.
             let now = state.kv.get_key(&actor, &namespace_id, &key).await.ok().and_then(|found| found.version);
-            with_etag(cf_error(err), now.as_deref())
+            crate::versions::with_etag(cf_error(err), now.as_deref())
         }
         Err(err) => cf_error(err),
     }
-}
-
-/// `response` with a key's version as its (strong) `ETag`.
-fn with_etag(mut response: Response, version: Option<&str>) -> Response {
-    if let Some(value) = version.and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// The precondition `If-Match` / `If-None-Match` ask for (see [`domain::Precondition::from_http`]).
-fn precondition(headers: &axum::http::HeaderMap) -> Result<Option<domain::Precondition>, Response> {
-    let text = |name: header::HeaderName, field: &str| {
-        headers
-            .get(&name)
-            .map(|v| v.to_str().map_err(|_| invalid(field, format!("{field}: not visible ASCII"))))
-            .transpose()
-    };
-    let if_match = text(header::IF_MATCH, "If-Match")?;
-    let if_none_match = text(header::IF_NONE_MATCH, "If-None-Match")?;
-    domain::Precondition::from_http(if_match, if_none_match).map_err(cf_error)
 }
 
 async fn read_form(request: Request) -> Result<(Vec<u8>, Option<Value>), Response> {

@@ -12,6 +12,7 @@ pub mod router;
 pub mod runtime;
 pub mod security;
 pub mod tls;
+pub mod versions;
 
 pub use config::Config;
 pub use router::{build, serve};

@@ -61,6 +61,15 @@ async fn the_console_api_checks_the_version_a_read_answered() {
     assert!(gone.text().contains("was deleted"), "{}", gone.text());
     let remade = server.ok("put_key", put("again", json!({}))).await;
     assert!(remade["version"] != v1.as_str() && remade["version"] != v2.as_str(), "{remade}");
+    // A version no read could have answered is refused by name before anything is read.
+    let long = "r".repeat(domain::MAX_VERSION_BYTES + 1);
+    let refused = server.call("put_key", put("z", json!({ "version": long }))).await;
+    assert_eq!(
+        (refused.status, refused.json()["error"]["field"].as_str()),
+        (400, Some("version")),
+        "{}",
+        refused.text()
+    );
     // Both at once make no sense.
     let both = server.call("put_key", put("y", json!({ "version": "r1", "create_only": true }))).await;
     assert_eq!((both.status, both.json()["error"]["field"].as_str()), (400, Some("version")), "{}", both.text());
@@ -130,6 +139,10 @@ async fn v1_kv_answers_etags_and_honours_if_match() {
         let res = send("PUT", Some(json!("no")), Some((name, value.to_owned()))).await;
         assert_eq!((res.status, res.json()["field"].as_str()), (400, Some(field)), "{name}: {value}: {}", res.text());
     }
+    // Both at once never hold (the key cannot both exist at a version and not exist): 409.
+    let headers = [("X-Kevi-Token", token.as_str()), ("If-Match", v2.as_str()), ("If-None-Match", "*")];
+    let both = server.request("PUT", "/v1/kv/settings", &headers, br#"{"value": "both"}"#).await;
+    assert_eq!((both.status, both.json()["field"].as_str()), (409, Some("If-None-Match")), "{}", both.text());
     assert_eq!(send("GET", None, None).await.json()["data"], json!({ "theme": "light" }));
 }
 
@@ -180,7 +193,13 @@ async fn over_cloudflare_a_write_made_elsewhere_is_seen() {
     let ours = TestServer::over_cloudflare(format!("http://{}/client/v4", cloudflare.addr), secret).await;
     let ns =
         ours.ok("create_namespace", json!({ "title": "versions-remote" })).await["id"].as_str().unwrap().to_owned();
-    let key = |value: &str, version: Option<&str>| json!({ "namespace_id": ns, "key": "doc", "value": value, "version": version });
+    // Metadata and an expiration are part of what the version covers.
+    let key = |value: &str, version: Option<&str>| {
+        json!({
+            "namespace_id": ns, "key": "doc", "value": value, "version": version,
+            "metadata": { "owner": "ops", "n": [1, 2] }, "expiration_ttl": 3600,
+        })
+    };
     let v1 = ours.ok("put_key", key("one", None)).await["version"].as_str().unwrap().to_owned();
     let read = ours.ok("get_key", json!({ "namespace_id": ns, "key": "doc" })).await;
     assert_eq!(read["version"], v1.as_str(), "the read's version is the write's");

@@ -120,7 +120,7 @@ fn SecretField(label: &'static str, secret: String) -> impl IntoView {
 
 /// `navigator.clipboard.writeText(text)`.
 #[cfg(target_arch = "wasm32")]
-async fn copy_text(text: &str) -> Result<(), String> {
+pub(crate) async fn copy_text(text: &str) -> Result<(), String> {
     use wasm_bindgen::{JsCast, JsValue};
 
     use crate::browser::{Promised, js_error, property};

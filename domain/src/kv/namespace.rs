@@ -184,11 +184,12 @@ impl NamespaceAccess {
     /// Without `expect`, a plain write that tells the new version.
     pub async fn put_key_checked(&self, put: PutKey, expect: Option<Precondition>) -> DomainResult<String> {
         let started = Instant::now();
-        let result = match self.writable() {
-            Ok(()) => match ValidPut::new(put, DetailsWrite::default(), now_unix()) {
-                Ok(item) => self.kv.store.put_one(&self.actor, &self.id, item.expecting(expect)).await,
-                Err(err) => Err(err),
-            },
+        let checked = self
+            .writable()
+            .and_then(|()| expect.as_ref().map_or(Ok(()), Precondition::check_input))
+            .and_then(|()| ValidPut::new(put, DetailsWrite::default(), now_unix()));
+        let result = match checked {
+            Ok(item) => self.kv.store.put_one(&self.actor, &self.id, item.expecting(expect)).await,
             Err(err) => Err(err),
         };
         self.measured(Operation::Write, started, result, |_| 1)

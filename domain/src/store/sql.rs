@@ -163,79 +163,57 @@ async fn existing_rows(
     txn: &impl ConnectionTrait,
     namespace_id: &str,
     names: &[&str],
-) -> DomainResult<HashMap<String, Existing>> {
+) -> DomainResult<HashMap<String, (i64, Option<i64>)>> {
     let mut found = HashMap::new();
     for chunk in names.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<ExistingRow> = kv_entry::Entity::find()
+        let rows: Vec<(String, i64, Option<i64>)> = kv_entry::Entity::find()
+            .select_only()
+            .columns([kv_entry::Column::Name, kv_entry::Column::Size, kv_entry::Column::Expiration])
+            .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
+            .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        found.extend(rows.into_iter().map(|(name, size, exp)| (name, (size, exp))));
+    }
+    Ok(found)
+}
+
+/// Fails the write unless every item's precondition holds of its key as stored in `txn` (a
+/// read only for the items that carry one: conditional writes are single keys).
+async fn check_expected(txn: &WriteTxn, namespace_id: &str, items: &[ValidPut]) -> DomainResult<()> {
+    let expecting: Vec<&str> = items.iter().filter(|item| item.expect().is_some()).map(ValidPut::name).collect();
+    if expecting.is_empty() {
+        return Ok(());
+    }
+    let mut stamps: HashMap<String, (i64, Option<String>, i64)> = HashMap::new();
+    for chunk in expecting.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(String, i64, Option<String>, i64)> = kv_entry::Entity::find()
             .select_only()
             .columns([
                 kv_entry::Column::Name,
-                kv_entry::Column::Size,
-                kv_entry::Column::Expiration,
                 kv_entry::Column::Revision,
                 kv_entry::Column::UpdatedBy,
                 kv_entry::Column::UpdatedAt,
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
             .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+            .filter(live(txn.now()))
             .into_tuple()
-            .all(txn)
+            .all(txn.conn())
             .await?;
-        found.extend(rows.into_iter().map(|(name, size, expiration, revision, updated_by, updated_at)| {
-            (name, Existing { size, expiration, revision, updated_by, updated_at })
-        }));
+        stamps.extend(rows.into_iter().map(|(name, revision, by, at)| (name, (revision, by, at))));
     }
-    Ok(found)
-}
-
-/// (name, size, expiration, revision, updated_by, updated_at), as [`existing_rows`] selects them.
-type ExistingRow = (String, i64, Option<i64>, i64, Option<String>, i64);
-
-/// A key's stored row (live or expired) as a writer reads it in its transaction.
-struct Existing {
-    size: i64,
-    expiration: Option<i64>,
-    revision: i64,
-    updated_by: Option<String>,
-    updated_at: i64,
-}
-
-impl Existing {
-    fn live(&self, now: i64) -> bool {
-        self.expiration.is_none_or(|at| at > now)
+    for item in items {
+        let Some(expect) = item.expect() else { continue };
+        let found = stamps.get(item.name()).map(|(revision, by, at)| Found {
+            version: revision_token(*revision),
+            by: by.as_deref(),
+            at: Some(*at),
+        });
+        expect.check(found)?;
     }
-}
-
-/// Fails the write of `name` unless `expect` holds of the key (`row`, if stored) at `now`: the
-/// version it was read at is still its version, or it does not exist for a create-only write.
-fn check_expected(name: &str, expect: &Precondition, row: Option<&Existing>, now: i64) -> DomainResult<()> {
-    let live = row.filter(|row| row.live(now));
-    match (expect, live) {
-        (Precondition::Absent, None) => Ok(()),
-        (Precondition::Absent, Some(row)) => Err(DomainError::conflict(
-            "version",
-            format!(
-                "version: {name:?} already exists (at version {:?}); a create-only write never replaces a key",
-                revision_token(row.revision)
-            ),
-        )),
-        (Precondition::Version(read), Some(row)) if *read == revision_token(row.revision) => Ok(()),
-        (Precondition::Version(read), Some(row)) => {
-            let by = row.updated_by.as_deref().map(|user| format!(" by {user}")).unwrap_or_default();
-            Err(DomainError::conflict(
-                "version",
-                format!(
-                    "version: {name:?} was changed{by} at {} since version {read:?} was read; it is at version {:?} now",
-                    crate::rfc3339(row.updated_at),
-                    revision_token(row.revision)
-                ),
-            ))
-        }
-        (Precondition::Version(read), None) => Err(DomainError::conflict(
-            "version",
-            format!("version: {name:?} was deleted since version {read:?} was read"),
-        )),
-    }
+    Ok(())
 }
 
 #[async_trait]
@@ -722,12 +700,8 @@ async fn write_in(
     txn.lock_namespace(namespace_id).await?;
     let names: Vec<&str> = items.iter().map(ValidPut::name).collect();
     let sizes: usize = items.iter().map(|i| i.value().len()).sum();
+    check_expected(txn, namespace_id, &items).await?;
     let existing = existing_rows(txn.conn(), namespace_id, &names).await?;
-    for item in &items {
-        if let Some(expect) = item.expect() {
-            check_expected(item.name(), expect, existing.get(item.name()), txn.now())?;
-        }
-    }
     let replaced: Vec<&str> = names.iter().copied().filter(|n| existing.contains_key(*n)).collect();
     txn.record_versions(namespace_id, &replaced, kind.as_str(), actor).await?;
     let mut added_keys = 0i64;
@@ -735,7 +709,7 @@ async fn write_in(
     for item in &items {
         let size = item.value().len() as i64;
         match existing.get(item.name()) {
-            Some(old) => added_bytes += size - old.size,
+            Some((old, _)) => added_bytes += size - old,
             None => {
                 added_keys += 1;
                 added_bytes += size;
@@ -792,8 +766,8 @@ async fn delete_in(
     txn.audit_keys_emitting(actor, operations, namespace_id, &found, serde_json::json!({}), events, items).await?;
     txn.forget_details(namespace_id, &found).await?;
     txn.delete_values(namespace_id, &found).await?;
-    let bytes: i64 = existing.values().map(|row| row.size).sum();
-    let live = existing.values().filter(|row| row.live(now)).count() as u64;
+    let bytes: i64 = existing.values().map(|(size, _)| size).sum();
+    let live = existing.values().filter(|(_, exp)| exp.is_none_or(|e| e > now)).count() as u64;
     txn.add_to_counters(namespace_id, -(existing.len() as i64), -bytes).await?;
     Ok(live)
 }

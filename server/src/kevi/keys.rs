@@ -7,10 +7,10 @@
 
 use axum::body::to_bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::services::Caller;
-use domain::{DomainError, KeyQuery, Precondition, PutKey, limits};
+use domain::{DomainError, KeyQuery, PutKey, limits};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
@@ -20,6 +20,8 @@ use super::wire::{
     KeyNotFound, KeyValue, NamespaceGone, ReadForbidden, TooManyRequests, Unauthorized, WriteForbidden, WriteRequest,
     WriteResult, WrittenMessage, key_missing, reply,
 };
+use crate::versions::{precondition, with_etag};
+
 use super::{
     DEFAULT_LIST, KeviState, MAX_BODY_BYTES, MAX_LIST, MAX_TTL, Need, admit, admit_key, domain_failure, failure,
 };
@@ -173,7 +175,7 @@ fn read_example() -> Value {
 fn conflict_example() -> Value {
     json!({
         "error": "Conflict",
-        "message": "version: \"web:user/42\" was changed by web at 2026-11-26T12:00:05Z since version \"r41\" was read; it is at version \"r42\" now",
+        "message": "version: the key was changed by web at 2026-11-26T12:00:05Z since version \"r41\" was read; it is at version \"r42\" now",
         "field": "version",
         "current": {
             "data": { "theme": "light" },
@@ -238,31 +240,6 @@ fn read_body(found: domain::KeyValue) -> (Value, Value, Option<i64>) {
     let data = serde_json::from_slice::<Value>(&found.value)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&found.value).into_owned()));
     (data, found.metadata.unwrap_or_else(|| json!({})), found.expiration)
-}
-
-/// `response` with the key's version as its (strong) `ETag`.
-fn with_etag(mut response: Response, version: Option<&str>) -> Response {
-    if let Some(value) = version.and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok()) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// The precondition of a write from `If-Match` / `If-None-Match` (see
-/// [`Precondition::from_http`]); a refusal names its header.
-fn precondition(headers: &HeaderMap) -> Result<Option<Precondition>, Response> {
-    let text = |name: header::HeaderName, field: &str| {
-        headers
-            .get(&name)
-            .map(|v| {
-                v.to_str()
-                    .map_err(|_| failure(StatusCode::BAD_REQUEST, format!("{field}: not visible ASCII"), Some(field)))
-            })
-            .transpose()
-    };
-    let if_match = text(header::IF_MATCH, "If-Match")?;
-    let if_none_match = text(header::IF_NONE_MATCH, "If-None-Match")?;
-    Precondition::from_http(if_match, if_none_match).map_err(domain_failure)
 }
 
 /// The body of a write, checked field by field: the value as JSON text, the metadata with the
@@ -413,7 +390,8 @@ macro_rules! write_operation {
                  )),
                 (status = 409, description = "The precondition failed (`field: version`): the key changed or was \
                     deleted since the version in `If-Match` was read, or it exists although `If-None-Match: *` was \
-                    sent. `current` is the key as it is now.", body = ConflictBody,
+                    sent. `current` is the key as it is now. Both headers at once never hold (`field: \
+                    If-None-Match`, no `current`).", body = ConflictBody,
                  examples(("changed" = (summary = "Changed meanwhile", value = json!(conflict_example()))))),
                 TooManyRequests,
                 Internal,
@@ -450,7 +428,7 @@ async fn write(
     };
     let expect = match precondition(&headers) {
         Ok(expect) => expect,
-        Err(response) => return admitted.reply(response),
+        Err(err) => return admitted.reply(domain_failure(err)),
     };
     let service = &admitted.caller.service;
     let actor = admitted.caller.actor();

@@ -56,6 +56,7 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
         loaded.refetch();
         on_change.run(());
     });
+    let on_reload = Callback::new(move |_: ()| loaded.refetch());
     let (details_ns, details_key) = (namespace_id.clone(), key.clone());
     let (history_ns, history_key) = (namespace_id.clone(), key.clone());
     view! {
@@ -73,7 +74,9 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
                             let namespace_id = namespace_id.clone();
                             Suspend::new(async move {
                                 match loaded.await {
-                                    Ok(k) if writer => view! { <EditorForm namespace_id loaded=k on_close on_change /> }.into_any(),
+                                    Ok(k) if writer => {
+                                        view! { <EditorForm namespace_id loaded=k on_close on_change on_reload /> }.into_any()
+                                    }
                                     Ok(k) => view! { <KeyView loaded=k /> }.into_any(),
                                     Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                                 }

@@ -3,6 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::conflict::{Conflict, ConflictPanel, Resolve};
 use super::ttl::{TtlFields, TtlMode, metadata_input, metadata_size, ttl_inputs};
 use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
@@ -11,7 +12,7 @@ use crate::components::text::MUTED;
 use crate::dto::KeyDto;
 use crate::error::AppError;
 use crate::format;
-use crate::serverfns::keys::{delete_key, put_key};
+use crate::serverfns::keys::{delete_key, get_key, put_key};
 
 /// What the editor sends: the key's new value, metadata and expiration, or its deletion.
 #[derive(Clone, Debug)]
@@ -27,27 +28,60 @@ enum KeyChange {
 }
 
 /// What a [`KeyChange`] did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 enum KeyChanged {
     /// Saved: the key's version now.
     Saved(String),
     Deleted,
+    /// Not saved: the key is not at the version the editor based its edit on.
+    Conflict(Box<Conflict>),
 }
 
-/// Sends a change. A save carries the version the editor loaded (or last saved): it fails with
-/// 409, saying who changed the key and when, if the key changed meanwhile.
-async fn send(
-    namespace_id: String,
-    key: String,
-    version: Option<String>,
-    change: KeyChange,
-) -> Result<KeyChanged, AppError> {
+/// The state of the key a save expects: the version the editor read, or (after the key was
+/// deleted meanwhile and the user chose to create it again) that it does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Expect {
+    Version(Option<String>),
+    Absent,
+}
+
+/// Sends a change. A save carries the version the editor loaded (or last saved): if the key
+/// changed meanwhile the server refuses it (409) and the answer is the key as it is now.
+async fn send(namespace_id: String, key: String, expect: Expect, change: KeyChange) -> Result<KeyChanged, AppError> {
     match change {
         KeyChange::Save { value, value_base64, metadata, expiration, expiration_ttl } => {
-            let written =
-                put_key(namespace_id, key, value, value_base64, metadata, expiration, expiration_ttl, version, None)
-                    .await?;
-            Ok(KeyChanged::Saved(written.version))
+            let (version, create_only) = match expect {
+                Expect::Version(version) => (version, None),
+                Expect::Absent => (None, Some(true)),
+            };
+            let binary = value_base64.is_some();
+            let mine = value.clone().or_else(|| value_base64.clone()).unwrap_or_default();
+            let kept_metadata = metadata.clone();
+            let written = put_key(
+                namespace_id.clone(),
+                key.clone(),
+                value,
+                value_base64,
+                metadata,
+                expiration,
+                expiration_ttl,
+                version,
+                create_only,
+            )
+            .await;
+            match written {
+                Ok(written) => Ok(KeyChanged::Saved(written.version)),
+                Err(err) if err.code == "conflict" && err.field.as_deref() == Some("version") => {
+                    let current = match get_key(namespace_id, key).await {
+                        Ok(found) => Some(found),
+                        Err(gone) if gone.code == "not_found" => None,
+                        Err(other) => return Err(other),
+                    };
+                    let conflict = Conflict { message: err.message, current, mine, binary, metadata: kept_metadata };
+                    Ok(KeyChanged::Conflict(Box::new(conflict)))
+                }
+                Err(err) => Err(err),
+            }
         }
         KeyChange::Delete => {
             delete_key(namespace_id, key).await?;
@@ -62,6 +96,8 @@ pub(super) fn EditorForm(
     loaded: KeyDto,
     on_close: Callback<()>,
     on_change: Callback<()>,
+    /// Reads the key again and shows it as it is now (dropping the edit).
+    on_reload: Callback<()>,
 ) -> impl IntoView {
     let binary = loaded.value_base64.is_some();
     let value = RwSignal::new(loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default());
@@ -76,26 +112,48 @@ pub(super) fn EditorForm(
     let saved = RwSignal::new(false);
     let key = loaded.name.clone();
     let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
-    // The version this editor's value is based on: as loaded, then as last saved.
-    let version = RwSignal::new(loaded.version.clone());
+    // The version this editor's value is based on: as loaded, then as last saved (or as a
+    // conflict showed it, when the user chose to overwrite).
+    let expect = RwSignal::new(Expect::Version(loaded.version.clone()));
+    let conflict = RwSignal::new(None::<Conflict>);
+    // The last save sent, to send again when the user overwrites after a conflict.
+    let last_save = StoredValue::new(None::<KeyChange>);
     let change = {
         let (namespace_id, key) = (namespace_id.clone(), key.clone());
         Action::new(move |change: &KeyChange| {
-            send(namespace_id.clone(), key.clone(), version.get_untracked(), change.clone())
+            send(namespace_id.clone(), key.clone(), expect.get_untracked(), change.clone())
         })
     };
     // What the browser's check of the metadata and expiration found.
     let checked = RwSignal::new(None::<AppError>);
     let error = form_error(change, checked);
     let pending = change.pending();
-    on_success(change, move |done| {
-        on_change.run(());
-        match done {
-            KeyChanged::Saved(now) => {
-                version.set(Some(now.clone()));
-                saved.set(true);
+    on_success(change, move |done| match done {
+        KeyChanged::Saved(now) => {
+            on_change.run(());
+            expect.set(Expect::Version(Some(now.clone())));
+            conflict.set(None);
+            saved.set(true);
+        }
+        KeyChanged::Deleted => {
+            on_change.run(());
+            on_close.run(());
+        }
+        KeyChanged::Conflict(found) => conflict.set(Some((**found).clone())),
+    });
+    let on_resolve = Callback::new(move |how: Resolve| match how {
+        Resolve::Reload => on_reload.run(()),
+        Resolve::Overwrite => {
+            let Some(found) = conflict.get_untracked() else { return };
+            // Guarded by the version just shown: a third writer meanwhile is caught again.
+            expect.set(match found.current {
+                Some(current) => Expect::Version(current.version),
+                None => Expect::Absent,
+            });
+            conflict.set(None);
+            if let Some(save) = last_save.get_value() {
+                change.dispatch(save);
             }
-            KeyChanged::Deleted => on_close.run(()),
         }
     });
     let fields = EditorFields { value, metadata, mode, seconds, at };
@@ -105,6 +163,8 @@ pub(super) fn EditorForm(
         match fields.change(binary, original_expiration.as_ref()) {
             Ok(next) => {
                 checked.set(None);
+                conflict.set(None);
+                last_save.set_value(Some(next.clone()));
                 change.dispatch(next);
             }
             Err(err) => checked.set(Some(err)),
@@ -124,6 +184,7 @@ pub(super) fn EditorForm(
             <FieldError error field="value_base64" />
             <MetadataField metadata error />
             <TtlFields mode seconds at error />
+            {move || conflict.get().map(|conflict| view! { <ConflictPanel conflict on_resolve /> })}
             <div class="flex flex-wrap items-center justify-end gap-2">
                 <Show when=move || saved.get()>
                     <span role="status" class="mr-auto text-sm text-green-700 dark:text-green-400">"Saved"</span>

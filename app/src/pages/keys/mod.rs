@@ -4,6 +4,7 @@
 mod add;
 mod bulk;
 mod compare;
+mod conflict;
 mod details;
 mod editor;
 mod form;
