@@ -110,21 +110,26 @@ pub fn check_title(title: &str) -> DomainResult<()> {
 }
 
 pub fn check_key_name(name: &str) -> DomainResult<()> {
+    check_key_name_as("key", name)
+}
+
+/// [`check_key_name`] for a key name given in another field (a rename's `new_name`).
+pub fn check_key_name_as(field: &str, name: &str) -> DomainResult<()> {
     if name.is_empty() {
-        return Err(DomainError::invalid("key", "key: must not be empty"));
+        return Err(DomainError::invalid(field, format!("{field}: must not be empty")));
     }
     if name == "." || name == ".." {
-        return Err(DomainError::invalid("key", "key: \".\" and \"..\" are not allowed as key names"));
+        return Err(DomainError::invalid(field, format!("{field}: \".\" and \"..\" are not allowed as key names")));
     }
     if name.len() > MAX_KEY_BYTES {
         return Err(DomainError::invalid(
-            "key",
-            format!("key: {} bytes is over the limit of {MAX_KEY_BYTES} bytes", name.len()),
+            field,
+            format!("{field}: {} bytes is over the limit of {MAX_KEY_BYTES} bytes", name.len()),
         ));
     }
     // PostgreSQL cannot store a NUL in text; refusing it everywhere keeps both databases alike.
     if name.contains('\0') {
-        return Err(DomainError::invalid("key", "key: must not contain the NUL character (U+0000)"));
+        return Err(DomainError::invalid(field, format!("{field}: must not contain the NUL character (U+0000)")));
     }
     Ok(())
 }

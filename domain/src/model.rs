@@ -229,6 +229,18 @@ impl Precondition {
     }
 }
 
+/// A key renamed within its namespace: `from` becomes `to` with its value, metadata,
+/// expiration, tags, custom metadata and kept versions (numbered on after any `to` already
+/// had). `to` must not be a live key unless `overwrite`; `expect` guards `from` as a write's
+/// precondition does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+    pub overwrite: bool,
+    pub expect: Option<Precondition>,
+}
+
 /// The version token of a key at a revision of the SQL store.
 pub fn revision_token(revision: i64) -> String {
     format!("r{revision}")

@@ -433,6 +433,26 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Moves the kept versions of key `from` to key `to` (a rename): numbered on after those
+    /// `to` already has, so that both histories stay, the renamed key's the newest. Callers hold
+    /// the namespace lock.
+    pub async fn move_versions(&self, namespace_id: &str, from: &str, to: &str) -> DomainResult<()> {
+        // The offset is read first, once: a subquery in the UPDATE would be the engine's choice
+        // to evaluate once or per row.
+        let mut sql =
+            Sql::new(self.backend, "SELECT COALESCE(MAX(version), 0) AS top FROM key_versions WHERE namespace_id = ");
+        sql.bind(namespace_id).push(" AND name = ").bind(to);
+        let top = match self.txn.query_one_raw(sql.statement()).await? {
+            Some(row) => crate::sql::get_int(&row, "top")?,
+            None => 0,
+        };
+        let mut sql = Sql::new(self.backend, "UPDATE key_versions SET version = version + ");
+        sql.bind(top).push(", name = ").bind(to);
+        sql.push(" WHERE namespace_id = ").bind(namespace_id).push(" AND name = ").bind(from);
+        self.txn.execute_raw(sql.statement()).await?;
+        Ok(())
+    }
+
     /// Writes tags and/or custom metadata of many keys in a few statements per chunk; a `None`
     /// field keeps the key's current one. Callers hold the namespace lock and know the keys live.
     pub async fn write_details(&self, namespace_id: &str, items: &[(String, DetailsWrite)]) -> DomainResult<()> {

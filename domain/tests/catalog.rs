@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Fixture, assert_err, exec, me, namespace, put};
-use domain::{Actor, PutKey, SearchQuery, Source, VersionRetention};
+use domain::{Actor, Precondition, PutKey, Rename, SearchQuery, Source, VersionRetention};
 use serde_json::json;
 
 both!(
@@ -21,6 +21,7 @@ both!(
     the_index_follows_every_write,
     versions_keep_what_overwrites_and_deletes_replaced,
     versions_are_pruned_by_count_and_age,
+    a_rename_keeps_the_key_whole_and_refuses_a_taken_name,
 );
 
 fn alice() -> Actor {
@@ -407,4 +408,75 @@ async fn concurrent_writers_wait_for_each_other(f: &Fixture) {
     }
     let tags = f.kv.list_tags(&me(), Some(&ns)).await.unwrap();
     assert_eq!(tags.iter().map(|t| t.count).sum::<u64>(), 40);
+}
+
+fn rename(from: &str, to: &str, overwrite: bool) -> Rename {
+    Rename { from: from.to_owned(), to: to.to_owned(), overwrite, expect: None }
+}
+
+async fn a_rename_keeps_the_key_whole_and_refuses_a_taken_name(f: &Fixture) {
+    let ns = namespace(f, "renames").await;
+    let first = PutKey { metadata: Some(json!({"v": 1})), expiration_ttl: Some(7200), ..put("old", "one") };
+    f.kv.put_key(&me(), &ns, first).await.unwrap();
+    f.kv.put_key(
+        &alice(),
+        &ns,
+        PutKey { metadata: Some(json!({"v": 2})), expiration_ttl: Some(7200), ..put("old", "two") },
+    )
+    .await
+    .unwrap();
+    f.kv.put_key_details(&me(), &ns, "old", Some(vec!["blue".into()]), Some(json!({"owner": "ops"}))).await.unwrap();
+    let before = f.kv.get_key(&me(), &ns, "old").await.unwrap();
+
+    let version = f.kv.rename_key(&alice(), &ns, rename("old", "new", false)).await.unwrap();
+    let after = f.kv.get_key(&me(), &ns, "new").await.unwrap();
+    assert_eq!(after.version.as_deref(), Some(version.as_str()), "the answer is the key's version under its new name");
+    assert_eq!(
+        (after.value.as_slice(), after.metadata.clone(), after.expiration),
+        (b"two".as_slice(), before.metadata, before.expiration)
+    );
+    assert_err(f.kv.get_key(&me(), &ns, "old").await, "not_found", "key");
+    let details = f.kv.get_key_details(&me(), &ns, "new").await.unwrap();
+    assert_eq!((details.tags, details.custom_metadata), (vec!["blue".to_owned()], json!({"owner": "ops"})));
+    // The history came along: version 1 is still the first value.
+    let versions = f.kv.list_key_versions(&me(), &ns, "new").await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1]);
+    assert_eq!(f.kv.get_key_version(&me(), &ns, "new", 1).await.unwrap().value, b"one");
+    // The old name keeps the state it was deleted in, restorable.
+    let gone = f.kv.list_key_versions(&me(), &ns, "old").await.unwrap();
+    assert_eq!(gone.iter().map(|v| (v.version, v.operation.as_str())).collect::<Vec<_>>(), [(1, "delete")]);
+    assert_eq!(f.kv.get_namespace(&me(), &ns).await.unwrap().key_count, 1);
+
+    // A taken name: 409 unless overwrite, and nothing moves.
+    f.kv.put_key(&me(), &ns, put("other", "three")).await.unwrap();
+    assert_err(f.kv.rename_key(&me(), &ns, rename("other", "new", false)).await, "conflict", "new_name");
+    assert_eq!(f.kv.get_key(&me(), &ns, "new").await.unwrap().value, b"two");
+    assert_eq!(f.kv.get_key(&me(), &ns, "other").await.unwrap().value, b"three");
+    f.kv.rename_key(&me(), &ns, rename("other", "new", true)).await.unwrap();
+    assert_eq!(f.kv.get_key(&me(), &ns, "new").await.unwrap().value, b"three");
+    // Both histories stay, numbered on: "new"'s own first, then what it held when overwritten.
+    let versions = f.kv.list_key_versions(&me(), &ns, "new").await.unwrap();
+    let values: Vec<Vec<u8>> = {
+        let mut values = Vec::new();
+        for v in versions.iter().rev() {
+            values.push(f.kv.get_key_version(&me(), &ns, "new", v.version).await.unwrap().value);
+        }
+        values
+    };
+    assert_eq!(values, [b"one".to_vec(), b"two".to_vec()]);
+    assert_eq!(f.kv.get_namespace(&me(), &ns).await.unwrap().key_count, 1);
+
+    // A stale version of the source: 409, nothing renamed.
+    f.kv.put_key(&me(), &ns, put("src", "a")).await.unwrap();
+    let stale = f.kv.get_key(&me(), &ns, "src").await.unwrap().version.unwrap();
+    f.kv.put_key(&me(), &ns, put("src", "b")).await.unwrap();
+    let guarded = Rename { expect: Some(Precondition::Version(stale)), ..rename("src", "dst", false) };
+    assert_err(f.kv.rename_key(&me(), &ns, guarded).await, "conflict", "version");
+    assert_err(f.kv.get_key(&me(), &ns, "dst").await, "not_found", "key");
+
+    // Bad input names its field.
+    assert_err(f.kv.rename_key(&me(), &ns, rename("missing", "x", false)).await, "not_found", "key");
+    assert_err(f.kv.rename_key(&me(), &ns, rename("src", "src", false)).await, "invalid_input", "new_name");
+    assert_err(f.kv.rename_key(&me(), &ns, rename("src", "", false)).await, "invalid_input", "new_name");
+    assert_err(f.kv.rename_key(&me(), &ns, rename("src", &"x".repeat(600), false)).await, "invalid_input", "new_name");
 }

@@ -169,3 +169,46 @@ test('two editors of one key: the second save meets a conflict with a diff, then
     await second.close();
   }
 });
+
+test('rename a key from its editor: it moves whole, and a taken name is refused unless replaced', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'draft', value: 'v1', metadata: { m: 1 } });
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'draft', value: 'v2', metadata: { m: 2 } });
+  await call(request, 'put_key_details', { namespace_id: ns.id, key: 'draft', tags: ['blue'] });
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'taken', value: 'other' });
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=draft`);
+  let editor = page.getByRole('dialog', { name: 'Edit draft' });
+  await expect(editor.getByLabel('Value')).toHaveValue('v2');
+  await editor.getByRole('button', { name: 'Rename' }).click();
+  const form = editor.getByRole('form', { name: 'Rename key' });
+  await form.getByLabel('New name').fill('taken');
+  await form.getByRole('button', { name: 'Rename key' }).click();
+  await expect(form.getByRole('alert')).toContainText('new_name');
+  expect((await call(request, 'get_key', { namespace_id: ns.id, key: 'taken' })).value).toBe('other');
+
+  await form.getByLabel('New name').fill('published');
+  await form.getByRole('button', { name: 'Rename key' }).click();
+  // The editor shows the key under its new name, and the list has it instead of the old one.
+  editor = page.getByRole('dialog', { name: 'Edit published' });
+  await expect(editor.getByLabel('Value')).toHaveValue('v2');
+  await expect(page).toHaveURL(/key=published/);
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('link', { name: 'published', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'draft', exact: true })).toHaveCount(0);
+  const moved = await call(request, 'get_key', { namespace_id: ns.id, key: 'published' });
+  expect([moved.value, moved.metadata]).toEqual(['v2', { m: 2 }]);
+  expect((await call(request, 'get_key_details', { namespace_id: ns.id, key: 'published' })).tags).toEqual(['blue']);
+  const history = await call(request, 'list_key_versions', { namespace_id: ns.id, key: 'published' });
+  expect(history.versions.length).toBe(1);
+
+  // Replacing a key of that name, when asked to.
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=published`);
+  editor = page.getByRole('dialog', { name: 'Edit published' });
+  await expect(editor.getByLabel('Value')).toHaveValue('v2');
+  await editor.getByRole('button', { name: 'Rename' }).click();
+  await editor.getByLabel('New name').fill('taken');
+  await editor.getByLabel('Replace a key of that name').check();
+  await editor.getByRole('button', { name: 'Rename key' }).click();
+  await expect(page.getByRole('dialog', { name: 'Edit taken' }).getByLabel('Value')).toHaveValue('v2');
+  expect((await call(request, 'get_key', { namespace_id: ns.id, key: 'taken' })).value).toBe('v2');
+});

@@ -216,3 +216,79 @@ async fn over_cloudflare_a_write_made_elsewhere_is_seen() {
     assert_ne!(written["version"], current.as_str());
     assert_eq!(cloudflare.ok("get_key", json!({ "namespace_id": ns, "key": "doc" })).await["value"], "mine");
 }
+
+/// A rename over the script API, on the local store and on the Cloudflare backend: the key
+/// moves whole (value, metadata, expiration, tags, history), a taken name is refused unless
+/// overwrite is asked, and a stale version refuses it too.
+#[tokio::test]
+async fn a_key_is_renamed_whole_locally_and_over_cloudflare() {
+    let cloudflare = TestServer::start().await;
+    let secret = cloudflare.api_token("instance-rename");
+    let remote = TestServer::over_cloudflare(format!("http://{}/client/v4", cloudflare.addr), secret).await;
+    let mut remote_id = None;
+    for (server, title) in [(&cloudflare, "rename-local"), (&remote, "rename-remote")] {
+        let ns = namespace(server, title).await;
+        if title == "rename-remote" {
+            remote_id = Some(ns.clone());
+        }
+        let put = |key: &str, value: &str| json!({ "namespace_id": ns, "key": key, "value": value, "metadata": { "m": 1 }, "expiration_ttl": 3600 });
+        server.ok("put_key", put("old", "one")).await;
+        let v2 = server.ok("put_key", put("old", "two")).await["version"].as_str().unwrap().to_owned();
+        let details =
+            json!({ "namespace_id": ns, "key": "old", "tags": ["blue"], "custom_metadata": { "owner": "ops" } });
+        server.ok("put_key_details", details).await;
+        let before = server.ok("get_key", json!({ "namespace_id": ns, "key": "old" })).await;
+
+        let rename = |from: &str, to: &str, extra: Value| {
+            let mut input = json!({ "namespace_id": ns, "key": from, "new_name": to });
+            input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            input
+        };
+        let renamed = server.ok("rename_key", rename("old", "new", json!({ "version": v2 }))).await;
+        let after = server.ok("get_key", json!({ "namespace_id": ns, "key": "new" })).await;
+        assert_eq!(after["version"], renamed["version"], "{title}");
+        for field in ["value", "metadata", "expiration"] {
+            assert_eq!(after[field], before[field], "{title}: {field}");
+        }
+        let old = server.call("get_key", json!({ "namespace_id": ns, "key": "old" })).await;
+        assert_eq!(old.status, 404, "{title}: {}", old.text());
+        let details = server.ok("get_key_details", json!({ "namespace_id": ns, "key": "new" })).await;
+        assert_eq!(
+            (&details["tags"], &details["custom_metadata"]),
+            (&json!(["blue"]), &json!({ "owner": "ops" })),
+            "{title}"
+        );
+        let history = server.ok("list_key_versions", json!({ "namespace_id": ns, "key": "new" })).await;
+        assert_eq!(history["versions"].as_array().map(Vec::len), Some(1), "{title}: {history}");
+
+        // Taken: 409 naming new_name, both keys as they were; with overwrite, replaced.
+        server.ok("put_key", put("other", "three")).await;
+        let taken = server.call("rename_key", rename("other", "new", json!({}))).await;
+        assert_eq!(
+            (taken.status, taken.json()["error"]["field"].as_str()),
+            (409, Some("new_name")),
+            "{title}: {}",
+            taken.text()
+        );
+        assert_eq!(server.ok("get_key", json!({ "namespace_id": ns, "key": "new" })).await["value"], "two");
+        server.ok("rename_key", rename("other", "new", json!({ "overwrite": true }))).await;
+        assert_eq!(server.ok("get_key", json!({ "namespace_id": ns, "key": "new" })).await["value"], "three");
+        // A stale version, a missing key, a bad name: refused by field.
+        let stale = server.call("rename_key", rename("new", "newer", json!({ "version": v2 }))).await;
+        assert_eq!(
+            (stale.status, stale.json()["error"]["field"].as_str()),
+            (409, Some("version")),
+            "{title}: {}",
+            stale.text()
+        );
+        let missing = server.call("rename_key", rename("nothing", "x", json!({}))).await;
+        assert_eq!((missing.status, missing.json()["error"]["field"].as_str()), (404, Some("key")), "{title}");
+        let empty = server.call("rename_key", rename("new", "", json!({}))).await;
+        assert_eq!((empty.status, empty.json()["error"]["field"].as_str()), (400, Some("new_name")), "{title}");
+    }
+    // On Cloudflare itself the key is under its new name only (the backend takes Cloudflare's ids).
+    let id = remote_id.expect("the remote namespace");
+    assert_eq!(cloudflare.ok("get_key", json!({ "namespace_id": id, "key": "new" })).await["value"], "three");
+    let gone = cloudflare.call("get_key", json!({ "namespace_id": id, "key": "other" })).await;
+    assert_eq!(gone.status, 404, "{}", gone.text());
+}

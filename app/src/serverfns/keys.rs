@@ -75,6 +75,28 @@ pub async fn put_key(
     Ok(Written { ok: true, version })
 }
 
+/// Renames a key within its namespace, keeping its value, metadata, expiration, tags, custom
+/// metadata and version history; answers its version under the new name. Fails with 409
+/// (`field: new_name`) when a key of that name exists, unless `overwrite`; with `version`, only
+/// while the key is still at that version (409, `field: version`).
+#[server(endpoint = "rename_key", input = Json)]
+pub async fn rename_key(
+    namespace_id: String,
+    key: String,
+    new_name: String,
+    #[server(default)] overwrite: Option<bool>,
+    #[server(default)] version: Option<String>,
+) -> Result<Written, AppError> {
+    let rename = domain::Rename {
+        from: key,
+        to: new_name,
+        overwrite: overwrite.unwrap_or(false),
+        expect: version.map(domain::Precondition::Version),
+    };
+    let version = kv()?.rename_key(&actor(), &namespace_id, rename).await?;
+    Ok(Written { ok: true, version })
+}
+
 /// Deletes a key; `deleted` says whether it existed.
 #[server(endpoint = "delete_key", input = Json)]
 pub async fn delete_key(namespace_id: String, key: String) -> Result<Deleted, AppError> {

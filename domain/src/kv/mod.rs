@@ -237,6 +237,11 @@ impl Kv {
         self.namespace(actor, namespace_id, Need::Write).await?.put_key_checked(put, expect).await
     }
 
+    /// Renames a key within a namespace (see [`NamespaceAccess::rename_key`]).
+    pub async fn rename_key(&self, actor: &Actor, namespace_id: &str, rename: Rename) -> DomainResult<String> {
+        self.namespace(actor, namespace_id, Need::Write).await?.rename_key(rename).await
+    }
+
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, actor: &Actor, namespace_id: &str, puts: Vec<PutKey>) -> DomainResult<()> {
         self.namespace(actor, namespace_id, Need::Write).await?.put_many(puts).await

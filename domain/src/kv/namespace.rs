@@ -195,6 +195,28 @@ impl NamespaceAccess {
         self.measured(Operation::Write, started, result, |_| 1)
     }
 
+    /// Renames a key within this namespace, keeping its value, metadata, expiration, tags,
+    /// custom metadata and kept versions; answers its version token under the new name. `404`
+    /// (`field: key`) when `from` is not live, `409` (`field: new_name`) when `to` is and
+    /// `overwrite` was not asked, `409` (`field: version`) when `expect` does not hold of `from`.
+    pub async fn rename_key(&self, rename: Rename) -> DomainResult<String> {
+        let started = Instant::now();
+        let result = async {
+            self.writable()?;
+            limits::check_key_name(&rename.from)?;
+            limits::check_key_name_as("new_name", &rename.to)?;
+            if rename.from == rename.to {
+                return Err(DomainError::invalid("new_name", "new_name: is the key's name already"));
+            }
+            if let Some(expect) = &rename.expect {
+                expect.check_input()?;
+            }
+            self.kv.store.rename(&self.actor, &self.id, &rename).await
+        }
+        .await;
+        self.measured(Operation::Write, started, result, |_| 1)
+    }
+
     /// Writes many keys at once: all of them or, when any is invalid, none.
     pub async fn put_many(&self, puts: Vec<PutKey>) -> DomainResult<()> {
         self.write_many(puts, WriteKind::Update).await

@@ -514,6 +514,29 @@ impl KvStore for CloudflareStore {
         Ok(token)
     }
 
+    async fn rename(&self, actor: &Actor, namespace_id: &str, rename: &Rename) -> DomainResult<String> {
+        self.known_namespace(namespace_id).await?;
+        let Rename { from, to, overwrite, expect } = rename;
+        // As put_one: no write through this instance comes between the reads and the writes.
+        let _writer = self.write_lock(namespace_id).await;
+        let key = self.read_one(namespace_id, from).await?.ok_or_else(|| DomainError::key_not_found(from))?;
+        if let Some(expect) = expect {
+            expect.check(key.version.clone().map(|version| Found { version, by: None, at: None }))?;
+        }
+        if !overwrite && self.read_one(namespace_id, to).await?.is_some() {
+            return Err(super::sql::name_taken(to));
+        }
+        // Cloudflare has no rename: the new key is written first, then the old one deleted (a
+        // failure between the two leaves both, never neither).
+        let item = super::sql::renamed(key.clone(), to, None, now_unix())?;
+        let token = item.content_token();
+        self.on(namespace_id, self.remote.bulk_write(namespace_id, &[to_bulk(&item)]).await).await?;
+        self.on(namespace_id, self.remote.bulk_delete(namespace_id, std::slice::from_ref(from)).await).await?;
+        // The mirror moves the details and versions, with the value as Cloudflare held it.
+        self.mirrored(namespace_id, self.mirror.rename_in(actor, namespace_id, rename, Some(key)).await.map(|_| ()))?;
+        Ok(token)
+    }
+
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64> {
         self.known_namespace(namespace_id).await?;
         // How many of the keys were live: the mirror knows the keys written or synced through

@@ -88,6 +88,10 @@ pub trait KvStore: Send + Sync + 'static {
     ) -> DomainResult<Option<Transfer>> {
         Ok(None)
     }
+    /// Renames live key `from` to `to` within a namespace, keeping its value, metadata,
+    /// expiration, tags, custom metadata and kept versions (see [`Rename`]), and answers its
+    /// version token under the new name.
+    async fn rename(&self, actor: &Actor, namespace_id: &str, rename: &Rename) -> DomainResult<String>;
     /// Deletes every named key or none, keeping their values as versions and dropping their
     /// details; returns how many live keys were removed.
     async fn delete_many(&self, actor: &Actor, namespace_id: &str, names: &[String]) -> DomainResult<u64>;

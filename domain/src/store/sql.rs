@@ -182,7 +182,17 @@ async fn existing_rows(
 /// Fails the write unless every item's precondition holds of its key as stored in `txn` (a
 /// read only for the items that carry one: conditional writes are single keys).
 async fn check_expected(txn: &WriteTxn, namespace_id: &str, items: &[ValidPut]) -> DomainResult<()> {
-    let expecting: Vec<&str> = items.iter().filter(|item| item.expect().is_some()).map(ValidPut::name).collect();
+    let expecting: Vec<(&str, &Precondition)> =
+        items.iter().filter_map(|item| item.expect().map(|expect| (item.name(), expect))).collect();
+    check_preconditions(txn, namespace_id, &expecting).await
+}
+
+/// Fails unless each precondition holds of its key as stored in `txn`.
+async fn check_preconditions(
+    txn: &WriteTxn,
+    namespace_id: &str,
+    expecting: &[(&str, &Precondition)],
+) -> DomainResult<()> {
     if expecting.is_empty() {
         return Ok(());
     }
@@ -197,16 +207,15 @@ async fn check_expected(txn: &WriteTxn, namespace_id: &str, items: &[ValidPut]) 
                 kv_entry::Column::UpdatedAt,
             ])
             .filter(kv_entry::Column::NamespaceId.eq(namespace_id))
-            .filter(kv_entry::Column::Name.is_in(chunk.iter().copied()))
+            .filter(kv_entry::Column::Name.is_in(chunk.iter().map(|(name, _)| *name)))
             .filter(live(txn.now()))
             .into_tuple()
             .all(txn.conn())
             .await?;
         stamps.extend(rows.into_iter().map(|(name, revision, by, at)| (name, (revision, by, at))));
     }
-    for item in items {
-        let Some(expect) = item.expect() else { continue };
-        let found = stamps.get(item.name()).map(|(revision, by, at)| Found {
+    for (name, expect) in expecting {
+        let found = stamps.get(*name).map(|(revision, by, at)| Found {
             version: revision_token(*revision),
             by: by.as_deref(),
             at: Some(*at),
@@ -214,6 +223,75 @@ async fn check_expected(txn: &WriteTxn, namespace_id: &str, items: &[ValidPut]) 
         expect.check(found)?;
     }
     Ok(())
+}
+
+/// The refusal of a rename onto a live key without `overwrite`.
+pub(crate) fn name_taken(to: &str) -> DomainError {
+    DomainError::conflict(
+        "new_name",
+        format!("new_name: a key named {to:?} exists in this namespace; ask to overwrite it to replace it"),
+    )
+}
+
+impl SqlStore {
+    /// Renames `from` to `to` in one transaction (see [`KvStore::rename`]). `given` is the key as
+    /// the store of truth holds it, when that is not this database (the Cloudflare backend's
+    /// mirror): it is written under `to` whether or not `from` is here, unchecked.
+    pub(crate) async fn rename_in(
+        &self,
+        actor: &Actor,
+        namespace_id: &str,
+        rename: &Rename,
+        given: Option<KeyValue>,
+    ) -> DomainResult<String> {
+        let Rename { from, to, overwrite, expect } = rename;
+        let now = now_unix();
+        let mut txn = WriteTxn::begin(&self.db.conn, now).await?;
+        txn.lock_namespace(namespace_id).await?;
+        let names = [from.clone()];
+        let key = match given {
+            Some(key) => key,
+            None => {
+                let key = values_of(txn.conn(), namespace_id, &names, now)
+                    .await?
+                    .pop()
+                    .ok_or_else(|| DomainError::key_not_found(from))?;
+                if let Some(expect) = expect {
+                    check_preconditions(&txn, namespace_id, &[(from.as_str(), expect)]).await?;
+                }
+                if !overwrite && !live_among(txn.conn(), namespace_id, std::slice::from_ref(to), now).await?.is_empty()
+                {
+                    return Err(name_taken(to));
+                }
+                key
+            }
+        };
+        let details = crate::write::details_of(txn.conn(), namespace_id, &[from.as_str()]).await?;
+        let item = renamed(key, to, details.get(from.as_str()), now)?;
+        txn.move_versions(namespace_id, from, to).await?;
+        write_in(&mut txn, &self.db.events, actor, namespace_id, vec![item], WriteKind::Update).await?;
+        delete_in(&mut txn, &self.db.events, actor, namespace_id, &names).await?;
+        let revision = txn.revision(namespace_id)?;
+        txn.commit().await?;
+        self.db.wrote_rows(2);
+        Ok(revision_token(revision))
+    }
+}
+
+/// Key `key` under the name `to`, with its details: what a rename writes.
+pub(crate) fn renamed(key: KeyValue, to: &str, details: Option<&KeyDetails>, now: i64) -> DomainResult<ValidPut> {
+    let write = DetailsWrite {
+        tags: Some(details.map(|d| d.tags.clone()).unwrap_or_default()),
+        custom_metadata: Some(details.map(|d| d.custom_metadata.clone()).unwrap_or_else(|| serde_json::json!({}))),
+    };
+    let put = PutKey {
+        name: to.to_owned(),
+        value: key.value,
+        metadata: key.metadata,
+        expiration: key.expiration,
+        expiration_ttl: None,
+    };
+    ValidPut::new(put, write, now)
 }
 
 #[async_trait]
@@ -454,6 +532,10 @@ impl KvStore for SqlStore {
         }
         txn.commit().await?;
         Ok(Some(done))
+    }
+
+    async fn rename(&self, actor: &Actor, namespace_id: &str, rename: &Rename) -> DomainResult<String> {
+        self.rename_in(actor, namespace_id, rename, None).await
     }
 
     async fn purge_expired(&self) -> DomainResult<u64> {

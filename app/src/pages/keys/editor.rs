@@ -23,14 +23,21 @@ pub(super) fn key_editor(
     key: String,
     on_close: Callback<()>,
     on_change: Callback<()>,
+    on_renamed: Callback<String>,
 ) -> AnyView {
-    view! { <KeyEditor namespace_id key on_close on_change /> }.into_any()
+    view! { <KeyEditor namespace_id key on_close on_change on_renamed /> }.into_any()
 }
 
 /// The open key: its value, details and history in tabs. Viewers who may write edit them here;
 /// the others read them (no save, delete, tag editing or restore).
 #[component]
-fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
+fn KeyEditor(
+    namespace_id: String,
+    key: String,
+    on_close: Callback<()>,
+    on_change: Callback<()>,
+    on_renamed: Callback<String>,
+) -> impl IntoView {
     let writer = can_write();
     let loaded = {
         let namespace_id = namespace_id.clone();
@@ -75,7 +82,7 @@ fn KeyEditor(namespace_id: String, key: String, on_close: Callback<()>, on_chang
                             Suspend::new(async move {
                                 match loaded.await {
                                     Ok(k) if writer => {
-                                        view! { <EditorForm namespace_id loaded=k on_close on_change on_reload /> }.into_any()
+                                        view! { <EditorForm namespace_id loaded=k on_close on_change on_reload on_renamed /> }.into_any()
                                     }
                                     Ok(k) => view! { <KeyView loaded=k /> }.into_any(),
                                     Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),

@@ -4,6 +4,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::conflict::{Conflict, ConflictPanel, Resolve};
+use super::rename::RenameKey;
 use super::ttl::{TtlFields, TtlMode, metadata_input, metadata_size, ttl_inputs};
 use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
@@ -98,6 +99,8 @@ pub(super) fn EditorForm(
     on_change: Callback<()>,
     /// Reads the key again and shows it as it is now (dropping the edit).
     on_reload: Callback<()>,
+    /// Opens the key under the name it was renamed to.
+    on_renamed: Callback<String>,
 ) -> impl IntoView {
     let binary = loaded.value_base64.is_some();
     let value = RwSignal::new(loaded.value.clone().or(loaded.value_base64.clone()).unwrap_or_default());
@@ -170,7 +173,13 @@ pub(super) fn EditorForm(
             Err(err) => checked.set(Some(err)),
         }
     };
+    let held_version = Signal::derive(move || match expect.get() {
+        Expect::Version(version) => version,
+        Expect::Absent => None,
+    });
+    let rename_ns = namespace_id.clone();
     view! {
+        <div class="space-y-3">
         <form class="space-y-3" on:submit=save>
             <FormError error fields=&["value", "value_base64", "metadata", "expiration", "expiration_ttl"] />
             <label class=LABEL>
@@ -195,6 +204,8 @@ pub(super) fn EditorForm(
                 </button>
             </div>
         </form>
+        <RenameKey namespace_id=rename_ns key=key.clone() version=held_version on_renamed />
+        </div>
     }
 }
 

@@ -8,6 +8,7 @@ mod conflict;
 mod details;
 mod editor;
 mod form;
+mod rename;
 mod rewind;
 mod table;
 mod toolbar;
@@ -305,6 +306,15 @@ fn OpenEditor(
             navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
         }
     });
+    // After a rename the editor shows the key under its new name, and the list the change.
+    let open_renamed = Callback::new({
+        let navigate = use_navigate();
+        move |name: String| {
+            refresh.run(());
+            let url = keys_url(&namespace_id.get_untracked(), &prefix.get_untracked(), "", Some(&name));
+            navigate(&url, NavigateOptions { scroll: false, ..Default::default() });
+        }
+    });
     move || {
         open_key.get().filter(|_| in_browser.get()).map(|key| {
             let namespace_id = namespace_id.get_untracked();
@@ -312,7 +322,7 @@ fn OpenEditor(
             // opened; it is a dialog for the browser, so the server leaves it out.
             view! {
                 <Suspense fallback=|| ()>
-                    {Suspend::new(editor::key_editor(namespace_id, key, close_editor, refresh))}
+                    {Suspend::new(editor::key_editor(namespace_id, key, close_editor, refresh, open_renamed))}
                 </Suspense>
             }
         })
