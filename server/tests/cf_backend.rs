@@ -327,6 +327,7 @@ async fn only_cloudflares_own_namespace_not_found_drops_the_mirror() {
         ("list_keys", json!({ "namespace_id": ns })),
         ("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v3" })),
         ("delete_key", json!({ "namespace_id": ns, "key": "k" })),
+        ("rename_key", json!({ "namespace_id": ns, "key": "k", "new_name": "k2" })),
     ] {
         let res = b.call(name, input).await;
         assert_eq!(res.status, 502, "{name} through a proxy's 404: {}", res.text());

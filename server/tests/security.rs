@@ -118,6 +118,7 @@ async fn a_read_only_user_gets_403_for_every_change_and_a_console_without_write_
         ("delete_namespace", json!({ "namespace_id": ns })),
         ("put_key", json!({ "namespace_id": ns, "key": "k", "value": "changed" })),
         ("delete_key", json!({ "namespace_id": ns, "key": "k" })),
+        ("rename_key", json!({ "namespace_id": ns, "key": "k", "new_name": "k2" })),
         ("bulk_delete", json!({ "namespace_id": ns, "prefix": "" })),
     ] {
         let res = s.call(READER, name, input).await;
