@@ -189,17 +189,22 @@ impl Precondition {
     /// quotes may be left out) or `If-None-Match: *` (create only). Each refusal names its header.
     /// Both at once are evaluated as HTTP does (If-Match first): they can never both hold, since
     /// one asks that the key exist and the other that it not, so the write fails with `409`.
-    pub fn from_http(if_match: Option<&str>, if_none_match: Option<&str>) -> crate::error::DomainResult<Option<Self>> {
+    pub fn from_http<'a>(
+        if_match: Option<&'a str>,
+        if_none_match: Option<&'a str>,
+    ) -> crate::error::DomainResult<Option<Self>> {
         use crate::error::DomainError;
         let bad = |field: &str, message: &str| DomainError::invalid(field, format!("{field}: {message}"));
-        let absent = match if_none_match.map(str::trim) {
+        // An empty header is no condition (as if it were not sent).
+        let given = |header: Option<&'a str>| header.map(str::trim).filter(|value| !value.is_empty());
+        let absent = match given(if_none_match) {
             None => false,
             Some("*") => true,
             Some(_) => {
                 return Err(bad("If-None-Match", "a write takes only * (create the key only if it does not exist)"));
             }
         };
-        let version = match if_match.map(str::trim) {
+        let version = match given(if_match) {
             None => None,
             Some("*") => return Err(bad("If-Match", "* is not taken; send the ETag a read of the key answered")),
             Some(tag) if tag.starts_with("W/") => {

@@ -345,9 +345,9 @@ macro_rules! write_operation {
                 ("Origin" = Option<String>, Header, nullable = false, description = ORIGIN_DESCRIPTION, example = "https://app.example.com"),
                 ("If-Match" = Option<String>, Header, nullable = false, description = "Write only if the key is still at \
                     this version (the `ETag` a read or write answered); `409` with the key as it is now otherwise.",
-                    example = "\"r42\""),
+                    example = "\"r42\"", pattern = "^\"[!#-+\\--~]{1,128}\"$"),
                 ("If-None-Match" = Option<String>, Header, nullable = false, description = "`*`: write only if the key \
-                    does not exist (create only); `409` otherwise.", example = "*"),
+                    does not exist (create only); `409` otherwise.", example = "*", pattern = "^\\*$"),
             ),
             request_body(
                 content = WriteRequest, content_type = "application/json",
