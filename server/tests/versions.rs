@@ -139,6 +139,11 @@ async fn v1_kv_answers_etags_and_honours_if_match() {
         let res = send("PUT", Some(json!("no")), Some((name, value.to_owned()))).await;
         assert_eq!((res.status, res.json()["field"].as_str()), (400, Some(field)), "{name}: {value}: {}", res.text());
     }
+    // Empty headers are no condition: the write is made as without them.
+    let headers = [("X-Kevi-Token", token.as_str()), ("If-Match", ""), ("If-None-Match", " ")];
+    let unconditional = server.request("PUT", "/v1/kv/fresh", &headers, br#"{"value": 2}"#).await;
+    assert_eq!(unconditional.status, 200, "{}", unconditional.text());
+    assert_eq!(server.request("GET", "/v1/kv/fresh", &headers[..1], b"").await.json()["data"], json!(2));
     // Both at once never hold (the key cannot both exist at a version and not exist): 409.
     let headers = [("X-Kevi-Token", token.as_str()), ("If-Match", v2.as_str()), ("If-None-Match", "*")];
     let both = server.request("PUT", "/v1/kv/settings", &headers, br#"{"value": "both"}"#).await;
@@ -215,6 +220,13 @@ async fn over_cloudflare_a_write_made_elsewhere_is_seen() {
     let written = ours.ok("put_key", key("mine", Some(&current))).await;
     assert_ne!(written["version"], current.as_str());
     assert_eq!(cloudflare.ok("get_key", json!({ "namespace_id": ns, "key": "doc" })).await["value"], "mine");
+    // Create-only: refused over the key Cloudflare holds, made where it holds none.
+    let create = |key: &str| json!({ "namespace_id": ns, "key": key, "value": "new", "create_only": true });
+    let taken = ours.call("put_key", create("doc")).await;
+    assert_eq!((taken.status, taken.json()["error"]["field"].as_str()), (409, Some("version")), "{}", taken.text());
+    assert_eq!(cloudflare.ok("get_key", json!({ "namespace_id": ns, "key": "doc" })).await["value"], "mine");
+    ours.ok("put_key", create("fresh")).await;
+    assert_eq!(cloudflare.ok("get_key", json!({ "namespace_id": ns, "key": "fresh" })).await["value"], "new");
 }
 
 /// A rename over the script API, on the local store and on the Cloudflare backend: the key

@@ -523,7 +523,8 @@ impl KvStore for CloudflareStore {
         if let Some(expect) = expect {
             expect.check(key.version.clone().map(|version| Found { version, by: None, at: None }))?;
         }
-        if !overwrite && self.read_one(namespace_id, to).await?.is_some() {
+        // Only whether it is there: no version to hash.
+        if !overwrite && !self.read_values(namespace_id, std::slice::from_ref(to)).await?.is_empty() {
             return Err(super::sql::name_taken(to));
         }
         // Cloudflare has no rename: the new key is written first, then the old one deleted (a

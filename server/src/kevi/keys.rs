@@ -20,11 +20,10 @@ use super::wire::{
     KeyNotFound, KeyValue, NamespaceGone, ReadForbidden, TooManyRequests, Unauthorized, WriteForbidden, WriteRequest,
     WriteResult, WrittenMessage, key_missing, reply,
 };
-use crate::versions::{precondition, with_etag};
-
 use super::{
     DEFAULT_LIST, KeviState, MAX_BODY_BYTES, MAX_LIST, MAX_TTL, Need, admit, admit_key, domain_failure, failure,
 };
+use crate::versions::{precondition, with_etag};
 
 /// The operations' tag, and the two schemes a token operation accepts.
 const TAG: &str = "Keys";

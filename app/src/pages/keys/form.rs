@@ -34,8 +34,12 @@ enum KeyChanged {
     /// Saved: the key's version now.
     Saved(String),
     Deleted,
-    /// Not saved: the key is not at the version the editor based its edit on.
-    Conflict(Box<Conflict>),
+    /// Not saved: the key is not at the version the editor based its edit on. The server's
+    /// account of it, and the key as it is now (`None`: deleted meanwhile).
+    Conflict {
+        message: String,
+        current: Option<Box<KeyDto>>,
+    },
 }
 
 /// The state of the key a save expects: the version the editor read, or (after the key was
@@ -55,9 +59,6 @@ async fn send(namespace_id: String, key: String, expect: Expect, change: KeyChan
                 Expect::Version(version) => (version, None),
                 Expect::Absent => (None, Some(true)),
             };
-            let binary = value_base64.is_some();
-            let mine = value.clone().or_else(|| value_base64.clone()).unwrap_or_default();
-            let kept_metadata = metadata.clone();
             let written = put_key(
                 namespace_id.clone(),
                 key.clone(),
@@ -74,12 +75,11 @@ async fn send(namespace_id: String, key: String, expect: Expect, change: KeyChan
                 Ok(written) => Ok(KeyChanged::Saved(written.version)),
                 Err(err) if err.code == "conflict" && err.field.as_deref() == Some("version") => {
                     let current = match get_key(namespace_id, key).await {
-                        Ok(found) => Some(found),
+                        Ok(found) => Some(Box::new(found)),
                         Err(gone) if gone.code == "not_found" => None,
                         Err(other) => return Err(other),
                     };
-                    let conflict = Conflict { message: err.message, current, mine, binary, metadata: kept_metadata };
-                    Ok(KeyChanged::Conflict(Box::new(conflict)))
+                    Ok(KeyChanged::Conflict { message: err.message, current })
                 }
                 Err(err) => Err(err),
             }
@@ -142,7 +142,18 @@ pub(super) fn EditorForm(
             on_change.run(());
             on_close.run(());
         }
-        KeyChanged::Conflict(found) => conflict.set(Some((**found).clone())),
+        KeyChanged::Conflict { message, current } => {
+            // The edit the panel compares is the save just refused.
+            if let Some(KeyChange::Save { value, value_base64, metadata, .. }) = last_save.get_value() {
+                conflict.set(Some(Conflict {
+                    message: message.clone(),
+                    current: current.as_deref().cloned(),
+                    binary: value_base64.is_some(),
+                    mine: value.or(value_base64).unwrap_or_default(),
+                    metadata,
+                }));
+            }
+        }
     });
     let on_resolve = Callback::new(move |how: Resolve| match how {
         Resolve::Reload => on_reload.run(()),
