@@ -343,10 +343,10 @@ macro_rules! write_operation {
                 ("key" = String, Path, description = key_description(), min_length = 1, example = "user/42"),
                 ("Origin" = Option<String>, Header, nullable = false, description = ORIGIN_DESCRIPTION, example = "https://app.example.com"),
                 ("If-Match" = Option<String>, Header, nullable = false, description = "Write only if the key is still at \
-                    this version (the `ETag` a read or write answered); `409` with the key as it is now otherwise.",
-                    example = "\"r42\"", pattern = "^\"[!#-+\\--~]{1,128}\"$"),
+                    this version (the `ETag` a read or write answered); `409` with the key as it is now otherwise. Empty: no condition.",
+                    example = "\"r42\"", pattern = "^(\"[!#-+\\--~]{1,128}\")?$"),
                 ("If-None-Match" = Option<String>, Header, nullable = false, description = "`*`: write only if the key \
-                    does not exist (create only); `409` otherwise.", example = "*", pattern = "^\\*$"),
+                    does not exist (create only); `409` otherwise. Empty: no condition.", example = "*", pattern = "^\\*?$"),
             ),
             request_body(
                 content = WriteRequest, content_type = "application/json",
