@@ -210,6 +210,34 @@ pub enum RewindDto {
     Started(JobStartedDto),
 }
 
+/// What undoing a job would do (a dry run): counts as a rewind's, the first names of each
+/// class, and the keys changed again since the job, which the undo leaves alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UndoPreviewDto {
+    pub job_id: String,
+    /// The undone job's type.
+    pub job_type: String,
+    pub counts: RewindCountsDto,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub incomplete: Vec<String>,
+    pub changed_since_count: u64,
+    pub changed_since: Vec<String>,
+    /// The first 10 changed keys: each one's value now and before the job.
+    pub changes: Vec<ValueChangeDto>,
+    /// True when every key the job wrote goes back.
+    pub complete: bool,
+}
+
+/// What `undo_job` answers: the preview of a dry run, or the job started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UndoDto {
+    Preview(UndoPreviewDto),
+    Started(JobStartedDto),
+}
+
 /// A backup as listed: from its manifest (`complete`), or `incomplete` without one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackupDto {

@@ -59,11 +59,14 @@ pub struct Actor {
     pub request_id: Option<String>,
     #[serde(default)]
     pub role: Role,
+    /// The job whose work this is: its writes are recorded so that it can be undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
 }
 
 impl Actor {
     pub fn new(user: impl Into<String>, source: Source, role: Role) -> Self {
-        Self { user: user.into(), source, request_id: None, role }
+        Self { user: user.into(), source, request_id: None, role, job_id: None }
     }
 
     /// The single person on their own machine (`KVM_AUTH=none`): an admin.

@@ -608,6 +608,54 @@ impl RewindPreview {
     }
 }
 
+/// What undoing a job would do: for the keys it wrote (in every namespace it wrote in), the
+/// counts of each class as a rewind has them, with the first names of each, and the keys changed
+/// again since the job, which the undo leaves alone. Nothing is written to make it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoPreview {
+    pub job_id: String,
+    /// The undone job's type.
+    pub job_type: String,
+    pub counts: RewindCounts,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    /// Keys whose state before the job the retention no longer holds: left as they are.
+    pub incomplete: Vec<String>,
+    /// How many keys changed again after the job: left as they are.
+    pub changed_since_count: u64,
+    pub changed_since: Vec<String>,
+    /// The first [`CHANGE_SAMPLE`] changed keys: their value now and before the job.
+    pub changes: Vec<ValueChange>,
+    /// True when every key the job wrote goes back (none incomplete or changed since).
+    pub complete: bool,
+}
+
+impl UndoPreview {
+    /// Counts `class` for `name`, and lists the name while its class holds fewer than `sample`.
+    pub fn record(&mut self, name: &str, class: RewindClass, sample: usize) {
+        self.counts.add(class);
+        let list = match class {
+            RewindClass::Created => &mut self.created,
+            RewindClass::Changed => &mut self.changed,
+            RewindClass::Deleted => &mut self.deleted,
+            RewindClass::Incomplete => &mut self.incomplete,
+            RewindClass::Unchanged => return,
+        };
+        if list.len() < sample {
+            list.push(name.to_owned());
+        }
+    }
+
+    /// Counts a key changed again since the job.
+    pub fn left_alone(&mut self, name: &str, sample: usize) {
+        self.changed_since_count += 1;
+        if self.changed_since.len() < sample {
+            self.changed_since.push(name.to_owned());
+        }
+    }
+}
+
 #[cfg(test)]
 mod value_change_tests {
     use super::*;

@@ -186,6 +186,7 @@ impl WriteTxn {
         if events.is_empty() {
             return self.audit_keys(actor, operations, namespace_id, names, details).await;
         }
+        self.record_job_writes(actor, operations.0, namespace_id, names).await?;
         let title = self.title_of(namespace_id).await?;
         let (operation, key, details) = keys_row(operations, names, details);
         let audit = self.audit_sql(actor, operation, Some((namespace_id, title.as_deref())), key, &details);
@@ -220,9 +221,46 @@ impl WriteTxn {
         names: &[&str],
         details: serde_json::Value,
     ) -> DomainResult<()> {
+        self.record_job_writes(actor, operation_one, namespace_id, names).await?;
         let title = self.title_of(namespace_id).await?;
         let (operation, key, details) = keys_row((operation_one, operation_many), names, details);
         self.audit(actor, operation, Some((namespace_id, title.as_deref())), key, details).await
+    }
+
+    /// For a job's change to keys (`actor.job_id`), records each key with this transaction's
+    /// revision of the namespace and whether the write replaced a live state (a version was
+    /// kept of it in this transaction): what undoing the job reads. Nothing for other actors.
+    async fn record_job_writes(
+        &self,
+        actor: &Actor,
+        operation: &str,
+        namespace_id: &str,
+        names: &[&str],
+    ) -> DomainResult<()> {
+        let Some(job_id) = actor.job_id.as_deref() else { return Ok(()) };
+        if names.is_empty() {
+            return Ok(());
+        }
+        let revision = self.revision(namespace_id)?;
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new(
+                self.backend,
+                "INSERT INTO job_writes (job_id, namespace_id, name, revision, operation, had_before) VALUES ",
+            );
+            for (i, name) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" }).bind(job_id).push(", ").bind(namespace_id);
+                sql.push(", ").bind(*name).push(", ").bind(revision).push(", ").bind(operation).push(", ").bind(false);
+                sql.push(")");
+            }
+            self.txn.execute_raw(sql.statement()).await?;
+            let mut sql = Sql::new(self.backend, "UPDATE job_writes SET had_before = ");
+            sql.bind(true).push(" WHERE job_id = ").bind(job_id).push(" AND namespace_id = ").bind(namespace_id);
+            sql.push(" AND revision = ").bind(revision).push(" AND name IN (SELECT v.name FROM key_versions v ");
+            sql.push("WHERE v.namespace_id = ").bind(namespace_id).push(" AND v.revision = ").bind(revision);
+            sql.push(" AND v.name IN ").bind_list(chunk).push(")");
+            self.txn.execute_raw(sql.statement()).await?;
+        }
+        Ok(())
     }
 
     // ---- namespaces ----
@@ -408,7 +446,8 @@ impl WriteTxn {
     // ---- versions and details ----
 
     /// Keeps the state of each named live key as a version, before `kind` replaces it, with
-    /// when that state was written (the row's `updated_at`) and when it was replaced (now).
+    /// when that state was written (the row's `updated_at`), when it was replaced (now) and by
+    /// which revision of the namespace (this transaction's, when it holds the lock).
     pub async fn record_versions(
         &self,
         namespace_id: &str,
@@ -419,13 +458,13 @@ impl WriteTxn {
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(
                 self.backend,
-                "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, written_at, value) \
+                "INSERT INTO key_versions (namespace_id, name, version, operation, metadata, expiration, size, created_at, created_by, written_at, revision, value) \
                  SELECT e.namespace_id, e.name, COALESCE((SELECT MAX(v.version) FROM key_versions v \
                  WHERE v.namespace_id = e.namespace_id AND v.name = e.name), 0) + 1, ",
             );
             sql.bind(operation).push(", e.metadata, e.expiration, e.size, ").bind(self.now).push(", ");
-            sql.bind(actor.user.as_str());
-            sql.push(", e.updated_at, e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
+            sql.bind(actor.user.as_str()).push(", e.updated_at, ").bind(self.revisions.get(namespace_id).copied());
+            sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
             sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(self.now).push(") AND e.name IN ");
             sql.bind_list(chunk);
             self.txn.execute_raw(sql.statement()).await?;

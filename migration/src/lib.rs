@@ -16,6 +16,7 @@ mod m20261204_000011_webhooks;
 mod m20261205_000012_alerts;
 mod m20261206_000013_webhook_cursors;
 mod m20261207_000014_key_revisions;
+mod m20261208_000015_job_writes;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_alerts::Migration),
             Box::new(m20261206_000013_webhook_cursors::Migration),
             Box::new(m20261207_000014_key_revisions::Migration),
+            Box::new(m20261208_000015_job_writes::Migration),
         ]
     }
 }

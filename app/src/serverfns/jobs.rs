@@ -7,7 +7,7 @@
 use crate::error::Json;
 use leptos::prelude::*;
 
-use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto, RewindDto};
+use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto, RewindDto, UndoDto};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::actor;
@@ -112,6 +112,20 @@ pub async fn rewind(
         return Ok(RewindDto::Preview(preview.into()));
     }
     Ok(RewindDto::Started(start(domain::jobs::JobSpec::Rewind { namespace_id, prefix, at }).await?))
+}
+
+/// Undoes a finished job (bulk delete, copy, move or TTL, import, rewind, restore, or an undo):
+/// every key it wrote goes back to its state before it, from the versions kept, except keys
+/// changed again since, which are left alone and named. With `dry_run: true` nothing is written
+/// and the answer is the preview (counts, the first 20 names of each class, the keys changed
+/// since); otherwise a job starts. Its owner or an admin may undo it.
+#[server(endpoint = "undo_job", input = Json)]
+pub async fn undo_job(job_id: String, dry_run: Option<bool>) -> Result<UndoDto, AppError> {
+    let jobs = jobs()?;
+    if dry_run.unwrap_or(false) {
+        return Ok(UndoDto::Preview(jobs.preview_undo(&actor(), &job_id).await?.into()));
+    }
+    Ok(UndoDto::Started(jobs.start_undo(&actor(), &job_id).await?.into()))
 }
 
 /// Adds, removes or replaces tags (`operation`: add, remove or replace).

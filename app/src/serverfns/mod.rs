@@ -166,20 +166,43 @@ pub(crate) mod ssr {
         }
     }
 
+    impl From<domain::RewindCounts> for crate::dto::RewindCountsDto {
+        fn from(c: domain::RewindCounts) -> Self {
+            Self {
+                created: c.created,
+                changed: c.changed,
+                deleted: c.deleted,
+                unchanged: c.unchanged,
+                incomplete: c.incomplete,
+            }
+        }
+    }
+
+    impl From<domain::UndoPreview> for crate::dto::UndoPreviewDto {
+        fn from(p: domain::UndoPreview) -> Self {
+            Self {
+                job_id: p.job_id,
+                job_type: p.job_type,
+                counts: p.counts.into(),
+                created: p.created,
+                changed: p.changed,
+                deleted: p.deleted,
+                incomplete: p.incomplete,
+                changed_since_count: p.changed_since_count,
+                changed_since: p.changed_since,
+                changes: p.changes.into_iter().map(Into::into).collect(),
+                complete: p.complete,
+            }
+        }
+    }
+
     impl From<domain::RewindPreview> for crate::dto::RewindPreviewDto {
         fn from(p: domain::RewindPreview) -> Self {
-            let c = p.counts;
             Self {
                 namespace_id: p.namespace_id,
                 prefix: p.prefix,
                 at: p.at,
-                counts: crate::dto::RewindCountsDto {
-                    created: c.created,
-                    changed: c.changed,
-                    deleted: c.deleted,
-                    unchanged: c.unchanged,
-                    incomplete: c.incomplete,
-                },
+                counts: p.counts.into(),
                 created: p.created,
                 changed: p.changed,
                 deleted: p.deleted,

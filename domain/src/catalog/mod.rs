@@ -3,8 +3,10 @@
 
 mod rewind;
 mod search;
+mod undo;
 
 pub use rewind::{KeptState, RewindKey, RewindPage};
+pub use undo::UndoPage;
 
 use std::collections::HashSet;
 use std::sync::Arc;

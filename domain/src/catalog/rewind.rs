@@ -171,7 +171,7 @@ fn push_range(sql: &mut Sql, prefix: &str, after: Option<&str>) {
 impl Catalog {
     /// Refuses a store whose keys do not live in our database (Cloudflare): their history is
     /// only what was written through us.
-    fn require_sql_store(&self) -> DomainResult<()> {
+    pub(super) fn require_sql_store(&self) -> DomainResult<()> {
         if self.store.reads_in_transaction() {
             Ok(())
         } else {

@@ -31,6 +31,7 @@ pub use schedule::{BackupPlan, PlanInput};
 use crate::actor::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::kv::{Kv, Need};
+use crate::model::{CHANGE_SAMPLE, RewindClass, UndoPreview};
 use crate::now_unix;
 pub use crate::sql::BATCH_KEYS;
 use crate::write::WriteTxn;
@@ -450,6 +451,9 @@ impl Jobs {
         if let JobSpec::Restore { backup_id, prefix, target, .. } = &spec {
             self.check_restore(actor, backup_id, prefix.as_deref(), target).await?;
         }
+        if let JobSpec::Undo { job_id, .. } = &spec {
+            return self.start_undo(actor, job_id).await;
+        }
         self.start_checked(actor, spec).await
     }
 
@@ -495,6 +499,81 @@ impl Jobs {
     ) -> DomainResult<crate::model::RewindPreview> {
         let ns = self.inner.kv.namespace(actor, namespace_id, Need::Write).await?;
         ns.rewind_preview(prefix, at, REWIND_SAMPLE).await
+    }
+
+    /// The job `actor` may undo: visible to them (theirs, or any for an admin), of a type an
+    /// undo takes back, finished; with the namespaces it wrote in, each writable by `actor`.
+    async fn undoable(&self, actor: &Actor, job_id: &str) -> DomainResult<(Job, Vec<String>)> {
+        crate::actor::require_write(actor)?;
+        let job = self.visible(actor, job_id).await?;
+        if !UNDOABLE_TYPES.contains(&job.job_type.as_str()) {
+            let why = match job.job_type.as_str() {
+                "bulk_tag" => "tags are not kept by versions; apply the opposite tag change instead",
+                _ => "it wrote no keys",
+            };
+            return Err(DomainError::invalid(
+                "job_id",
+                format!("job_id: a {} job cannot be undone: {why}", job.job_type),
+            ));
+        }
+        if !matches!(job.status, JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled) {
+            return Err(DomainError::conflict(
+                "job_id",
+                format!(
+                    "job_id: only a finished job (completed, failed or cancelled) can be undone; this one is {}",
+                    job.status.as_str()
+                ),
+            ));
+        }
+        let namespaces = self.inner.kv.undo_namespaces(job_id).await?;
+        for namespace_id in &namespaces {
+            self.inner.kv.authorize(actor, namespace_id, Need::Write).await?;
+        }
+        Ok((job, namespaces))
+    }
+
+    /// What undoing job `job_id` would do, without writing anything (a dry run): see
+    /// [`UndoPreview`]. An undo started later plans each batch again from the records as they
+    /// are then.
+    pub async fn preview_undo(&self, actor: &Actor, job_id: &str) -> DomainResult<UndoPreview> {
+        let (job, namespaces) = self.undoable(actor, job_id).await?;
+        let now = now_unix();
+        let mut preview = UndoPreview { job_id: job.id.clone(), job_type: job.job_type.clone(), ..Default::default() };
+        for namespace_id in namespaces {
+            let ns = self.inner.kv.namespace(actor, &namespace_id, Need::Write).await?;
+            let mut after: Option<String> = None;
+            let mut changed = Vec::new();
+            loop {
+                let page = ns.undo_page(job_id, after.as_deref(), ns.batch_keys(), now).await?;
+                for key in page.keys {
+                    preview.record(&key.name, key.class, REWIND_SAMPLE);
+                    let room = CHANGE_SAMPLE.saturating_sub(preview.changes.len());
+                    if key.class == RewindClass::Changed && changed.len() < room {
+                        changed.push(key);
+                    }
+                }
+                for name in &page.changed_since {
+                    preview.left_alone(name, REWIND_SAMPLE);
+                }
+                if !page.more {
+                    break;
+                }
+                after = page.last;
+            }
+            preview.changes.extend(ns.rewind_changes(&changed).await?);
+        }
+        preview.complete = preview.counts.incomplete == 0 && preview.changed_since_count == 0;
+        Ok(preview)
+    }
+
+    /// Starts an undo of job `job_id` (see [`JobSpec::Undo`]); refused (409) when it wrote no
+    /// keys.
+    pub async fn start_undo(&self, actor: &Actor, job_id: &str) -> DomainResult<Job> {
+        let (job, namespaces) = self.undoable(actor, job_id).await?;
+        if namespaces.is_empty() {
+            return Err(DomainError::conflict("job_id", "job_id: the job wrote no keys; there is nothing to undo"));
+        }
+        self.start_checked(actor, JobSpec::Undo { namespace_id: job.namespace_id, job_id: job.id }).await
     }
 
     /// Runs an interrupted job again from where its last committed batch left it.
@@ -572,7 +651,7 @@ impl Jobs {
                 .await;
         ctx.publish();
         ctx.creator = Some(actor.clone());
-        let actor = Actor { source: crate::actor::Source::Job, ..actor };
+        let actor = Actor { source: crate::actor::Source::Job, job_id: Some(ctx.job.id.clone()), ..actor };
         ctx.fault = self.inner.fault.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         // A panic in the job's work (a bug) ends the job `failed` with the panic's message,
         // like any other error; the permit and the registry entry are released as the task ends.

@@ -190,6 +190,12 @@ pub enum JobSpec {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         batch: Vec<String>,
     },
+    /// Brings every key job `job_id` wrote back to its state before that job, but keys changed
+    /// again since (see [`crate::catalog::UndoPage`]). `namespace_id`: the undone job's.
+    Undo {
+        namespace_id: String,
+        job_id: String,
+    },
     /// Writes a backup back into `namespace_id` (the target namespace), through the write path.
     Restore {
         namespace_id: String,
@@ -257,6 +263,7 @@ impl JobSpec {
             Self::Rewind { .. } => "rewind",
             Self::Backup { .. } => "backup",
             Self::Restore { .. } => "restore",
+            Self::Undo { .. } => "undo",
         }
     }
 
@@ -271,7 +278,8 @@ impl JobSpec {
             | Self::Import { namespace_id, .. }
             | Self::Rewind { namespace_id, .. }
             | Self::Backup { namespace_id, .. }
-            | Self::Restore { namespace_id, .. } => namespace_id,
+            | Self::Restore { namespace_id, .. }
+            | Self::Undo { namespace_id, .. } => namespace_id,
         }
     }
 
@@ -287,7 +295,8 @@ impl JobSpec {
             | Self::Import { .. }
             | Self::Rewind { .. }
             | Self::Backup { .. }
-            | Self::Restore { .. } => None,
+            | Self::Restore { .. }
+            | Self::Undo { .. } => None,
         }
     }
 
@@ -301,7 +310,7 @@ impl JobSpec {
     }
 }
 
-pub const JOB_TYPES: [&str; 10] = [
+pub const JOB_TYPES: [&str; 11] = [
     "bulk_delete",
     "bulk_copy",
     "bulk_move",
@@ -312,7 +321,14 @@ pub const JOB_TYPES: [&str; 10] = [
     "rewind",
     "backup",
     "restore",
+    "undo",
 ];
+
+/// The job types an undo can take back: those that write keys' values, expirations or
+/// deletions, which versions keep (a tag job's tags are not kept; exports and backups write no
+/// keys). An undo is one too (undoing it redoes).
+pub const UNDOABLE_TYPES: [&str; 8] =
+    ["bulk_delete", "bulk_copy", "bulk_move", "bulk_ttl", "import", "rewind", "restore", "undo"];
 
 /// A job as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -231,8 +231,9 @@ pub(crate) async fn validate(jobs: &Jobs, spec: &JobSpec) -> DomainResult<()> {
             }
             prefix.as_deref().map(check_prefix).unwrap_or(Ok(()))
         }
-        // Checked with the actor by `Jobs::start` (the backup, its checksum, the prefix).
-        JobSpec::Restore { .. } => Ok(()),
+        // Checked with the actor by `Jobs::start` (the backup, its checksum, the prefix; the
+        // undone job, its type, its state and its namespaces).
+        JobSpec::Restore { .. } | JobSpec::Undo { .. } => Ok(()),
         JobSpec::Import { file, .. } => {
             if !super::safe_relative(file) || !jobs.data_path(file).is_file() {
                 return Err(DomainError::invalid("file", "file: no uploaded file by that name"));
@@ -491,7 +492,81 @@ pub(crate) async fn run(ctx: &mut Ctx, spec: &JobSpec, actor: &Actor) -> DomainR
             let store = ctx.jobs().backup_store(target)?;
             super::backup::restore(ctx, store, actor, namespace_id, backup_id, prefix.as_deref(), *mode).await
         }
+        JobSpec::Undo { job_id, .. } => undo(ctx, actor, job_id).await,
     }
+}
+
+/// Undoes job `job_id`: namespace by namespace (in id order), a page of the keys it wrote at a
+/// time (in byte order), each page planned from the records as they are when it runs and
+/// written through the write path with the job's progress in the page's last transaction. Keys
+/// changed again since the job, and keys whose state before it is no longer kept, are left
+/// alone and listed among the job's failures. Its checkpoint is `[namespace, last name]`.
+async fn undo(ctx: &mut Ctx, actor: &Actor, job_id: &str) -> DomainResult<Outcome> {
+    let resume = ctx.resume_point().await?.filter(|r| !r.is_empty());
+    let mut from: Option<(String, String)> = match resume.as_deref() {
+        Some(text) => {
+            Some(serde_json::from_str(text).map_err(|_| DomainError::internal(format!("undo checkpoint {text:?}")))?)
+        }
+        None => None,
+    };
+    if ctx.job.total == 0 || from.is_none() {
+        let total = ctx.kv().count_undo_keys(job_id).await?;
+        ctx.set_total(total).await?;
+    }
+    let mut counts = crate::model::RewindCounts::default();
+    let mut changed_since = 0u64;
+    for namespace_id in ctx.kv().undo_namespaces(job_id).await? {
+        let mut after = match &from {
+            Some((resumed, _)) if namespace_id < *resumed => continue,
+            Some((resumed, name)) if namespace_id == *resumed => Some(name.clone()),
+            _ => None,
+        };
+        from = None;
+        let writing = ctx.kv().namespace(actor, &namespace_id, Need::Write).await?;
+        loop {
+            if ctx.cancelled().await {
+                return Ok(Outcome::Cancelled);
+            }
+            let now = now_unix();
+            let page = writing.undo_page(job_id, after.as_deref(), writing.batch_keys(), now).await?;
+            let mut failures = Vec::new();
+            let mut written = 0u64;
+            for key in &page.keys {
+                counts.add(key.class);
+                match key.class {
+                    RewindClass::Created | RewindClass::Changed | RewindClass::Deleted => written += 1,
+                    RewindClass::Incomplete => failures.push(KeyFailure {
+                        key: key.name.clone(),
+                        reason: "its state before the job is no longer kept; left as it is".into(),
+                    }),
+                    RewindClass::Unchanged => {}
+                }
+            }
+            changed_since += page.changed_since.len() as u64;
+            failures.extend(page.changed_since.iter().map(|name| KeyFailure {
+                key: name.clone(),
+                reason: "changed again since the job; left as it is".into(),
+            }));
+            let walked = page.walked as u64;
+            let skipped = walked.saturating_sub(written).saturating_sub(failures.len() as u64);
+            let checkpoint =
+                page.last.as_ref().map(|last| serde_json::json!([namespace_id, last]).to_string()).unwrap_or_default();
+            let step = ctx.step(walked, skipped, page.last.as_deref(), checkpoint, failures);
+            writing.rewind_write(&page.keys, now, &step).await?;
+            ctx.after_write().await;
+            ctx.stepped(step).await?;
+            if !page.more {
+                break;
+            }
+            after = page.last;
+        }
+    }
+    Ok(Outcome::Completed(Some(serde_json::json!({
+        "undone_job_id": job_id,
+        "counts": counts,
+        "changed_since": changed_since,
+        "complete": counts.incomplete == 0 && changed_since == 0,
+    }))))
 }
 
 /// Rewinds the keys of a namespace (within `prefix`) to their state at `at`, a page of keys at

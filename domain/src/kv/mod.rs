@@ -138,6 +138,17 @@ impl Kv {
         Ok(())
     }
 
+    /// The namespaces a job wrote keys in (what undoing it walks), in id order. Refuses a store
+    /// whose keys do not live in our database (Cloudflare).
+    pub async fn undo_namespaces(&self, job_id: &str) -> DomainResult<Vec<String>> {
+        self.catalog.undo_namespaces(job_id).await
+    }
+
+    /// How many keys a job wrote (counted once per namespace).
+    pub async fn count_undo_keys(&self, job_id: &str) -> DomainResult<u64> {
+        self.catalog.count_undo_keys(job_id).await
+    }
+
     /// The SQL store over `db`, with its catalog in the same database.
     pub fn sql(db: crate::Database) -> Self {
         let store: Arc<dyn KvStore> = Arc::new(crate::store::sql::SqlStore::new(db.clone()));

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::{Kv, Need};
 use crate::actor::Actor;
-use crate::catalog::{RewindKey, RewindPage, TagOperation, TagsApplied};
+use crate::catalog::{RewindKey, RewindPage, TagOperation, TagsApplied, UndoPage};
 use crate::error::{DomainError, DomainResult};
 use crate::limits;
 use crate::metrics::Operation;
@@ -485,6 +485,13 @@ impl NamespaceAccess {
         Ok(RewindPage { keys, walked: names.len(), more: names.len() >= limit.max(1), last: names.last().cloned() })
     }
 
+    /// What undoing job `job_id` does with the next `limit` keys it wrote here after `after`
+    /// (see [`UndoPage`]), judged at `now`. Written with [`Self::rewind_write`].
+    pub async fn undo_page(&self, job_id: &str, after: Option<&str>, limit: usize, now: i64) -> DomainResult<UndoPage> {
+        self.require().await?;
+        self.kv.catalog.undo_page(job_id, &self.id, after, limit, now).await
+    }
+
     /// The preview of a rewind to `at` (unix seconds) within `prefix`: counts of each class and
     /// the first `sample` names of each. Walks the keys a page at a time; writes nothing.
     pub async fn rewind_preview(&self, prefix: Option<&str>, at: i64, sample: usize) -> DomainResult<RewindPreview> {
@@ -520,7 +527,7 @@ impl NamespaceAccess {
 
     /// The value comparisons of changed keys of a rewind: each one's value now and the one it
     /// had then. A key changed or deleted meanwhile, or whose kept version was pruned, is left out.
-    async fn rewind_changes(&self, keys: &[RewindKey]) -> DomainResult<Vec<ValueChange>> {
+    pub(crate) async fn rewind_changes(&self, keys: &[RewindKey]) -> DomainResult<Vec<ValueChange>> {
         let ids: Vec<i64> = keys.iter().filter_map(|k| k.target.as_ref().map(|t| t.id)).collect();
         let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
         let mut kept = self.kv.catalog.kept_values(&self.id, &ids).await?;
