@@ -12,7 +12,7 @@ const postgres = postgresDatabase();
 // When this run began: the log check reads only logs written since (server-logs.ts).
 process.env.KVM_E2E_STARTED ??= String(Date.now());
 // The specs that also run against a server on PostgreSQL.
-const onPostgres = /(namespaces|keys|search|jobs|audit|rewind|backups|backup-plans|webhooks|dashboard)\.spec\.ts/;
+const onPostgres = /(namespaces|keys|search|jobs|audit|rewind|undo|backups|backup-plans|webhooks|dashboard)\.spec\.ts/;
 
 export default defineConfig({
   testDir: './tests',

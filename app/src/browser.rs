@@ -120,6 +120,11 @@ pub fn first_file(list: &JsValue) -> Option<(web_sys::Blob, String)> {
     Some((file.unchecked_into(), name))
 }
 
+/// A blob of `text` (UTF-8): pasted text uploaded as a file would be.
+pub fn text_blob(text: &str) -> Option<web_sys::Blob> {
+    web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(text))).ok()
+}
+
 /// A property of a JavaScript object, when it is an object.
 pub fn property(target: &JsValue, name: &str) -> Option<JsValue> {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined() && !v.is_null())

@@ -755,9 +755,16 @@ pub async fn adopt_namespace(conn: &DatabaseConnection, id: &str, title: &str, n
     Ok(())
 }
 
-/// Drops versions that are both past the newest `keep` of their key and older than `cutoff`;
-/// returns how many.
+/// Drops versions that are both past the newest `keep` of their key and older than `cutoff`,
+/// and the records of the writes of jobs that finished before `cutoff` (such a job can no
+/// longer be undone); returns how many versions.
 pub async fn prune_versions(conn: &DatabaseConnection, keep: u32, cutoff: i64) -> DomainResult<u64> {
+    let mut sql = Sql::new(
+        conn.get_database_backend(),
+        "DELETE FROM job_writes WHERE job_id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ",
+    );
+    sql.bind(cutoff).push(")");
+    conn.execute_raw(sql.statement()).await?;
     let mut sql = Sql::new(conn.get_database_backend(), "DELETE FROM key_versions WHERE created_at < ");
     sql.bind(cutoff).push(
         " AND (SELECT COUNT(*) FROM key_versions w WHERE w.namespace_id = key_versions.namespace_id \

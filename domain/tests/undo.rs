@@ -8,7 +8,7 @@ mod common;
 use common::{Fixture, assert_err_status, engine, export, me, namespace, put, run};
 use domain::catalog::TagOperation;
 use domain::jobs::{JobSpec, JobStatus, Selection, TtlChange};
-use domain::{Actor, Kv, PutKey, Role, Source, now_unix};
+use domain::{Actor, Kv, PutKey, Role, Source, VersionRetention, now_unix};
 use serde_json::json;
 
 both!(
@@ -207,4 +207,15 @@ async fn what_cannot_be_undone_is_refused(f: &Fixture) {
     let spec = JobSpec::Undo { namespace_id: ns.clone(), job_id: tagged.id.clone() };
     assert_err_status(jobs.start(&me(), spec).await, "invalid_input", 400, "job_id");
     assert_eq!(value(&f.kv, &ns, "a").await, None, "nothing was undone");
+
+    // Once the job is older than the version retention, what it wrote is forgotten with the
+    // versions: nothing is left to undo.
+    assert_eq!(jobs.preview_undo(&me(), &deleted.id).await.unwrap().counts.created, 1);
+    let finished = deleted.finished_at.expect("finished");
+    while now_unix() <= finished {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    f.kv.prune_versions(VersionRetention { keep: 10, keep_days: 0 }).await.unwrap();
+    assert_eq!(jobs.preview_undo(&me(), &deleted.id).await.unwrap().counts, Default::default());
+    assert_err_status(jobs.start_undo(&me(), &deleted.id).await, "conflict", 409, "job_id");
 }

@@ -77,3 +77,24 @@ test('deleting a namespace with keys asks for its title', async ({ page, request
   const res = await request.post('/api/get_namespace', { data: { namespace_id: ns.id }, headers: { Accept: 'application/json' } });
   expect(res.status()).toBe(404);
 });
+
+test('namespace ids and key names are copied to the clipboard', async ({ page, context, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'user:42/profile', value: 'v' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+
+  await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+  const row = page.locator(`li[data-namespace="${ns.id}"]`);
+  await row.getByRole('button', { name: 'Copy namespace id' }).click();
+  await expect(row.getByRole('status')).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(ns.id);
+
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=${encodeURIComponent('user:42/profile')}`);
+  const editor = page.getByRole('dialog', { name: 'Edit user:42/profile' });
+  await editor.getByRole('button', { name: 'Copy key name' }).click();
+  await expect(editor.getByRole('status').first()).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('user:42/profile');
+  await editor.getByRole('button', { name: 'Close' }).first().click();
+  await page.getByRole('button', { name: 'Copy namespace id' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(ns.id);
+});

@@ -2,7 +2,7 @@ import { Page, expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import { call, createNamespace, gotoHydrated, putKeys } from './helpers';
 
-// Import in its skip and fail modes, a file dropped on the dialog, and a JSON export.
+// Import in its skip and fail modes, a file dropped on the dialog, pasted text, and a JSON export.
 
 async function openImport(page: Page, ns: { id: string; title: string }) {
   await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
@@ -99,4 +99,30 @@ test('export as JSON downloads one array of every key', async ({ page, request }
   expect(items.map((i: any) => i.name)).toEqual(['j:1', 'j:2', 'j:3', 'j:meta']);
   expect(items[3].metadata).toEqual({ by: 'e2e' });
   expect(items[0].value).toBe('value of j:1');
+});
+
+test('import by pasting NDJSON, checked as a file would be', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  const dialog = await openImport(page, ns);
+  const start = dialog.getByRole('button', { name: 'Start import' });
+  const pasted = dialog.getByLabel('Or paste JSON or NDJSON');
+
+  await pasted.fill('{"name":"a","value":"1"}\nnot json\n');
+  await expect(dialog.getByRole('list', { name: 'Problems' })).toContainText('line 2: not valid JSON');
+  await expect(start).toBeDisabled();
+  await pasted.fill('');
+  await expect(dialog.getByTestId('import-check')).toHaveCount(0);
+  await expect(start).toBeDisabled();
+
+  await pasted.fill('{"name":"pasted:1","value":"one","metadata":{"n":1}}\n{"name":"pasted:2","value":"two","tags":["p"]}\n');
+  await expect(dialog.getByTestId('import-check')).toContainText('NDJSON detected; 2 items.');
+  await expect(dialog.getByTestId('chosen-file')).toContainText('Pasted text');
+  await start.click();
+  const progress = page.getByRole('dialog', { name: 'Progress: Import' });
+  await expect(progress.getByTestId('job-status')).toHaveText('completed');
+  await expect(progress.getByTestId('job-processed')).toHaveText('2');
+  const one = await call(request, 'get_key', { namespace_id: ns.id, key: 'pasted:1' });
+  expect([one.value, one.metadata]).toEqual(['one', { n: 1 }]);
+  const details = await call(request, 'get_key_details', { namespace_id: ns.id, key: 'pasted:2' });
+  expect(details.tags).toEqual(['p']);
 });

@@ -736,3 +736,28 @@ async fn webhooks_tell_of_changes_made_through_the_cloudflare_backend() {
     );
     assert!(got.lock().unwrap().iter().all(|(signed, _)| *signed));
 }
+
+/// Undoing a job and rewinding read the history of every write, which a namespace on Cloudflare
+/// does not have (keys written there by others leave none here): both are refused, naming the
+/// field, before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_and_rewind_are_refused_over_cloudflare_naming_the_field() {
+    let a = TestServer::start().await;
+    let secret = a.api_token("instance-b");
+    let b = TestServer::over_cloudflare(format!("http://{}/client/v4", a.addr), secret).await;
+    let ns = b.ok("create_namespace", json!({ "title": "no-history" })).await["id"].as_str().unwrap().to_owned();
+    b.ok("put_key", json!({ "namespace_id": ns, "key": "k", "value": "v" })).await;
+    let started = b.ok("bulk_delete", json!({ "namespace_id": ns, "keys": ["k"] })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(finished(&b, &id).await["status"], "completed");
+    for (name, input, field) in [
+        ("undo_job", json!({ "job_id": id, "dry_run": true }), "job_id"),
+        ("undo_job", json!({ "job_id": id }), "job_id"),
+        ("rewind", json!({ "namespace_id": ns, "at": 0, "dry_run": true }), "namespace_id"),
+    ] {
+        let res = b.call(name, input).await;
+        assert_eq!((res.status, res.json()["error"]["field"].as_str()), (400, Some(field)), "{name}: {}", res.text());
+        assert!(res.text().contains("Cloudflare"), "{}", res.text());
+    }
+    assert_eq!(b.call("get_key", json!({ "namespace_id": ns, "key": "k" })).await.status, 404, "nothing written back");
+}

@@ -340,6 +340,57 @@ async fn a_rewind_previews_with_dry_run_then_runs_as_a_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_delete_is_undone_after_a_preview_and_what_cannot_be_undone_is_refused() {
+    let server = TestServer::start().await;
+    let ns = namespace(&server, "undo-http").await;
+    for key in ["a", "b", "c"] {
+        server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": format!("value of {key}") })).await;
+    }
+    let started = server.ok("bulk_delete", json!({ "namespace_id": ns, "prefix": "" })).await;
+    let deleted = started["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(finished(&server, &deleted).await["status"], "completed");
+    server.ok("put_key", json!({ "namespace_id": ns, "key": "c", "value": "written since" })).await;
+
+    let preview = server.ok("undo_job", json!({ "job_id": deleted, "dry_run": true })).await;
+    assert_eq!(
+        preview["counts"],
+        json!({ "created": 2, "changed": 0, "deleted": 0, "unchanged": 0, "incomplete": 0 }),
+        "{preview}"
+    );
+    assert_eq!((&preview["created"], &preview["changed_since"]), (&json!(["a", "b"]), &json!(["c"])), "{preview}");
+    assert_eq!((preview["changed_since_count"].as_u64(), preview["complete"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(
+        server.call("get_key", json!({ "namespace_id": ns, "key": "a" })).await.status,
+        404,
+        "a dry run writes nothing"
+    );
+
+    let started = server.ok("undo_job", json!({ "job_id": deleted })).await;
+    let id = started["job_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("undo-"), "{started}");
+    let job = finished(&server, &id).await;
+    assert_eq!((job["status"].as_str(), job["errors"].as_u64()), (Some("completed"), Some(1)), "{job}");
+    assert_eq!(job["failures"][0]["key"], "c", "{job}");
+    for (key, value) in [("a", "value of a"), ("b", "value of b"), ("c", "written since")] {
+        assert_eq!(server.ok("get_key", json!({ "namespace_id": ns, "key": key })).await["value"], value, "{key}");
+    }
+    let listed = server.ok("list_jobs", json!({ "type": "undo" })).await;
+    assert_eq!(listed["jobs"][0]["id"], json!(id), "{listed}");
+
+    let export = server.ok("start_export", json!({ "namespace_id": ns, "format": "json" })).await;
+    let export = export["job_id"].as_str().unwrap().to_owned();
+    finished(&server, &export).await;
+    for (input, status) in [
+        (json!({ "job_id": export, "dry_run": true }), 400),
+        (json!({ "job_id": export }), 400),
+        (json!({ "job_id": "bulk_delete-nosuchjob", "dry_run": true }), 404),
+    ] {
+        let res = server.call("undo_job", input).await;
+        assert_eq!((res.status, res.json()["error"]["field"].as_str()), (status, Some("job_id")), "{}", res.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_is_listed_and_restored_with_a_dry_run_first() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "backup-http").await;

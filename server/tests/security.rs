@@ -120,6 +120,7 @@ async fn a_read_only_user_gets_403_for_every_change_and_a_console_without_write_
         ("delete_key", json!({ "namespace_id": ns, "key": "k" })),
         ("rename_key", json!({ "namespace_id": ns, "key": "k", "new_name": "k2" })),
         ("bulk_delete", json!({ "namespace_id": ns, "prefix": "" })),
+        ("undo_job", json!({ "job_id": "bulk_delete-01", "dry_run": true })),
     ] {
         let res = s.call(READER, name, input).await;
         assert_eq!((res.status, error_code(&res)), (403, "forbidden".into()), "{name}: {}", res.text());

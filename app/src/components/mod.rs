@@ -3,6 +3,7 @@
 pub mod admin_page;
 pub mod chart;
 pub mod confirm_dialog;
+pub mod copy_button;
 pub mod cursor_list;
 pub mod data_table;
 pub mod diff_view;

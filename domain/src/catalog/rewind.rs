@@ -171,13 +171,21 @@ fn push_range(sql: &mut Sql, prefix: &str, after: Option<&str>) {
 impl Catalog {
     /// Refuses a store whose keys do not live in our database (Cloudflare): their history is
     /// only what was written through us.
-    pub(super) fn require_sql_store(&self) -> DomainResult<()> {
+    fn require_sql_store(&self) -> DomainResult<()> {
+        self.require_history("namespace_id", "rewinding")
+    }
+
+    /// Refuses a store without a complete history (see [`Self::require_sql_store`]), naming
+    /// `field` and what needs the history (`doing`).
+    pub(super) fn require_history(&self, field: &str, doing: &str) -> DomainResult<()> {
         if self.store.reads_in_transaction() {
             Ok(())
         } else {
             Err(DomainError::invalid(
-                "namespace_id",
-                "namespace_id: rewinding needs the local or PostgreSQL store (with Cloudflare, keys written elsewhere have no history here)",
+                field,
+                format!(
+                    "{field}: {doing} needs the local or PostgreSQL store (with Cloudflare, keys written elsewhere have no history here)"
+                ),
             ))
         }
     }

@@ -45,7 +45,7 @@ struct Written {
 impl Catalog {
     /// The namespaces the job wrote keys in, in id order.
     pub async fn undo_namespaces(&self, job_id: &str) -> DomainResult<Vec<String>> {
-        self.require_sql_store()?;
+        self.require_history("job_id", "undoing a job")?;
         let mut sql = Sql::new(self.backend(), "SELECT DISTINCT namespace_id FROM job_writes WHERE job_id = ");
         sql.bind(job_id).push(" ORDER BY namespace_id");
         let rows = self.conn.query_all_raw(sql.statement()).await?;

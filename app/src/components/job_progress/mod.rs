@@ -33,6 +33,7 @@ pub fn job_label(job_type: &str) -> &'static str {
         "rewind" => "Rewind",
         "backup" => "Backup",
         "restore" => "Restore",
+        "undo" => "Undo",
         _ => "Job",
     }
 }

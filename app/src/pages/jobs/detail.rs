@@ -1,8 +1,9 @@
-//! The chosen job: its counts, failures, timeline, and "Cancel", "Resume" or "Download".
+//! The chosen job: its counts, failures, timeline, and "Cancel", "Resume", "Download" or "Undo…".
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::undo::{UndoDialog, undoable};
 use super::{ControlAction, Filters, JobControl};
 use crate::components::field_error::FormError;
 use crate::components::form_action::form_error;
@@ -10,7 +11,7 @@ use crate::components::job_progress::{FailureList, is_final, job_label};
 use crate::components::modal::{BUTTON, BUTTON_SECONDARY};
 use crate::components::text::MUTED;
 use crate::components::viewer::can_write;
-use crate::dto::{JobDto, JobEventDto};
+use crate::dto::{JobDto, JobEventDto, JobStartedDto};
 use crate::error::AppError;
 use crate::format;
 use crate::serverfns::jobs::{get_job, job_events};
@@ -49,7 +50,7 @@ pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, control: Control
             <Transition fallback=|| view! { <p>"Loading the job…"</p> }>
                 {move || Suspend::new(async move {
                     match loaded.await {
-                        Ok((job, events)) => view! { <JobSummary job events writer control /> }.into_any(),
+                        Ok((job, events)) => view! { <JobSummary job events writer control filters /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
@@ -60,7 +61,13 @@ pub(super) fn JobDetail(job_id: String, filters: Memo<Filters>, control: Control
 
 /// A loaded job: counts, its error, failing keys, the buttons that apply and its timeline.
 #[component]
-fn JobSummary(job: JobDto, events: Vec<JobEventDto>, writer: bool, control: ControlAction) -> impl IntoView {
+fn JobSummary(
+    job: JobDto,
+    events: Vec<JobEventDto>,
+    writer: bool,
+    control: ControlAction,
+    filters: Memo<Filters>,
+) -> impl IntoView {
     let pending = control.pending();
     let id = job.id.clone();
     let (cancel_id, resume_id) = (id.clone(), id.clone());
@@ -68,6 +75,15 @@ fn JobSummary(job: JobDto, events: Vec<JobEventDto>, writer: bool, control: Cont
     let own = job.created_by == crate::components::viewer::use_viewer().user;
     let running = (writer || own) && !is_final(&job.status);
     let interrupted = writer && job.status == "interrupted";
+    // Seen here, the job is the viewer's own or the viewer is an admin: both may undo it.
+    let can_undo = writer && undoable(&job.job_type, &job.status);
+    let undoing = RwSignal::new(false);
+    let undo_id = StoredValue::new(id.clone());
+    let navigate = leptos_router::hooks::use_navigate();
+    // The undo's own job opens in its place.
+    let undo_started = Callback::new(move |started: JobStartedDto| {
+        navigate(&filters.get_untracked().url(Some(&started.job_id)), Default::default());
+    });
     let download = (job.job_type == "export" && job.status == "completed")
         .then(|| job.result.as_ref().and_then(|r| r.get("download_url")).and_then(|u| u.as_str()).map(str::to_owned))
         .flatten();
@@ -130,7 +146,19 @@ fn JobSummary(job: JobDto, events: Vec<JobEventDto>, writer: bool, control: Cont
                 </button>
             </Show>
             {download.map(|href| view! { <a class=BUTTON href=href download="">"Download"</a> })}
+            <Show when=move || can_undo>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| undoing.set(true)>
+                    "Undo…"
+                </button>
+            </Show>
         </div>
+        <Show when=move || undoing.get()>
+            <UndoDialog
+                job_id=undo_id.get_value()
+                on_close=Callback::new(move |_| undoing.set(false))
+                on_started=undo_started
+            />
+        </Show>
         <Timeline events />
     }
 }

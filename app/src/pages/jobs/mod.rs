@@ -3,6 +3,7 @@
 
 mod detail;
 mod table;
+mod undo;
 
 use leptos::Params;
 use leptos::prelude::*;
@@ -24,7 +25,7 @@ use table::JobTable;
 
 const PAGE_SIZE: u32 = 50;
 const STATUSES: [&str; 6] = ["queued", "running", "completed", "failed", "cancelled", "interrupted"];
-const TYPES: [&str; 10] = [
+const TYPES: [&str; 11] = [
     "bulk_delete",
     "bulk_copy",
     "bulk_move",
@@ -35,6 +36,7 @@ const TYPES: [&str; 10] = [
     "rewind",
     "backup",
     "restore",
+    "undo",
 ];
 
 /// The address's query: the filters and the job whose details are open.

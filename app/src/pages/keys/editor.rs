@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::copy_button::CopyButton;
+
 use super::details::{DetailsPanel, HistoryPanel};
 use super::form::EditorForm;
 use super::view::KeyView;
@@ -68,6 +70,7 @@ fn KeyEditor(
     let (history_ns, history_key) = (namespace_id.clone(), key.clone());
     view! {
         <Modal title=if writer { format!("Edit {key}") } else { format!("View {key}") } on_close>
+            <div class="mb-2"><CopyButton text=key.clone() what="key name" /></div>
             <div role="tablist" aria-label="Key editor" class="mb-3 flex gap-1 border-b border-slate-200 dark:border-slate-800">
                 {tab_button(EditorTab::Value, "Value")}
                 {tab_button(EditorTab::Details, "Tags & metadata")}

@@ -18,6 +18,8 @@ mod view;
 
 use leptos::Params;
 use leptos::prelude::*;
+
+use crate::components::copy_button::CopyButton;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params, use_query};
@@ -141,6 +143,7 @@ fn NamespaceHeading(namespace: Resource<Result<NamespaceDto, AppError>>) -> impl
                         <div class="flex flex-wrap items-baseline gap-x-4 gap-y-1">
                             <h1 class="text-2xl font-semibold break-all">{ns.title}</h1>
                             <span class=format!("font-mono text-xs {MUTED}")>{ns.id.clone()}</span>
+                            <CopyButton text=ns.id.clone() what="namespace id" />
                             <span class="text-sm tabular-nums">
                                 {format!("{} keys · {}", ns.key_count, format::bytes(ns.size_bytes))}
                             </span>
@@ -275,7 +278,8 @@ fn ReadPanel(key: KeyDto, close: String) -> impl IntoView {
             class="space-y-3 rounded-md border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900"
         >
             <div class="flex items-center gap-2">
-                <h2 class="mr-auto text-lg font-semibold break-all">{name}</h2>
+                <h2 class="mr-auto text-lg font-semibold break-all">{name.clone()}</h2>
+                <CopyButton text=name what="key name" />
                 <a class=BUTTON_SECONDARY href=close>"Close"</a>
             </div>
             <KeyView loaded=key />

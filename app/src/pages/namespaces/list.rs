@@ -1,6 +1,8 @@
 //! One page of namespaces: how many match, a row per namespace and the page links.
 
 use leptos::prelude::*;
+
+use crate::components::copy_button::CopyButton;
 use leptos_router::components::A;
 
 use super::Dialogs;
@@ -58,7 +60,10 @@ fn NamespaceRow(ns: NamespaceDto, writer: bool, dialogs: Dialogs) -> impl IntoVi
                 <A href=format!("/namespaces/{}", ns.id) attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300 break-all">
                     {ns.title.clone()}
                 </A>
-                <div class=format!("font-mono text-xs {MUTED}")>{ns.id.clone()}</div>
+                <div class=format!("flex flex-wrap items-center gap-2 font-mono text-xs {MUTED}")>
+                    {ns.id.clone()}
+                    <CopyButton text=ns.id.clone() what="namespace id" />
+                </div>
             </div>
             <div class="text-sm tabular-nums">
                 {format!("{} key{}", ns.key_count, if ns.key_count == 1 { "" } else { "s" })}

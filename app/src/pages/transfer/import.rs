@@ -1,4 +1,5 @@
-//! The import dialog: a file dropped or chosen, checked in the browser, then uploaded.
+//! The import dialog: a file dropped or chosen, or JSON / NDJSON pasted, checked in the browser,
+//! then uploaded (pasted text as a file would be: the same checks, the same job).
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -53,10 +54,26 @@ pub(super) fn ImportDialog(
         on_close.run(());
         on_started.run(WatchedJob { job_id: job_id.clone(), operation: "Import".to_owned(), namespace: title.clone() });
     });
+    // Pasted text, while no file was chosen since.
+    let pasted = RwSignal::new(String::new());
+    let paste = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        checked.set(None);
+        import.clear();
+        #[cfg(target_arch = "wasm32")]
+        {
+            let blob = (!text.trim().is_empty()).then(|| crate::browser::text_blob(&text)).flatten();
+            chosen.set(blob.as_ref().map(|b| Chosen { name: "Pasted text".to_owned(), size: b.size() }));
+            check.set(blob.is_some().then(|| check_import(&text, true)));
+            file.set_value(blob);
+        }
+        pasted.set(text);
+    };
     let take = Callback::new(move |list: wasm_bindgen::JsValue| {
         #[cfg(target_arch = "wasm32")]
         {
             let Some((blob, name)) = crate::browser::first_file(&list) else { return };
+            pasted.set(String::new());
             let size = blob.size();
             file.set_value(Some(blob.clone()));
             chosen.set(Some(Chosen { name, size }));
@@ -98,6 +115,17 @@ pub(super) fn ImportDialog(
             <form class="space-y-3" on:submit=submit>
                 <FormError error fields=&["file", "collision", "format"] />
                 <DropZone chosen on_files=take />
+                <label class=LABEL>
+                    "Or paste JSON or NDJSON"
+                    <textarea
+                        class=format!("{INPUT} font-mono text-xs")
+                        rows="5"
+                        spellcheck="false"
+                        placeholder="{\"name\": \"user:1\", \"value\": \"…\"}"
+                        prop:value=move || pasted.get()
+                        on:input=paste
+                    ></textarea>
+                </label>
                 <FieldError error field="file" />
                 <CollisionChoice collision />
                 <FieldError error field="collision" />
