@@ -210,6 +210,36 @@ pub enum RewindDto {
     Started(JobStartedDto),
 }
 
+/// How many keys a bulk job would create, change, delete or skip.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlanCountsDto {
+    pub created: u64,
+    pub changed: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+}
+
+/// What a bulk job would do (a dry run): counts, the first 20 names of each class, and value
+/// comparisons of the first 10 keys it would change (a copy's or move's overwrites).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BulkPreviewDto {
+    pub job_type: String,
+    pub counts: PlanCountsDto,
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+    pub skipped: Vec<String>,
+    pub changes: Vec<ValueChangeDto>,
+}
+
+/// What a bulk job's server function answers: the preview of a dry run, or the job started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BulkDto {
+    Preview(BulkPreviewDto),
+    Started(JobStartedDto),
+}
+
 /// What undoing a job would do (a dry run): counts as a rewind's, the first names of each
 /// class, and the keys changed again since the job, which the undo leaves alone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
-//! Undoing a job, on SQLite and (with `KVM_TEST_POSTGRES_URL`) PostgreSQL: a bulk delete undone
-//! leaves the namespace byte-identical to its export from before, and undoing the undo redoes
-//! it; keys changed since the job are left alone and named; a move is undone in both
-//! namespaces; a TTL change is undone; what cannot be undone is refused, naming `job_id`.
+//! Previews and undo of bulk jobs, on SQLite and (with `KVM_TEST_POSTGRES_URL`) PostgreSQL: each
+//! bulk job's dry run counts what it would do and writes nothing; a bulk delete undone leaves
+//! the namespace byte-identical to its export from before, and undoing the undo redoes it; keys
+//! changed since the job are left alone and named; a move is undone in both namespaces; a TTL
+//! change is undone; what cannot be undone is refused, naming `job_id`.
 
 mod common;
 
@@ -12,6 +13,7 @@ use domain::{Actor, Kv, PutKey, Role, Source, VersionRetention, now_unix};
 use serde_json::json;
 
 both!(
+    a_bulk_preview_counts_what_each_job_would_do_and_writes_nothing,
     a_bulk_delete_undone_leaves_the_namespace_as_before_and_undoing_the_undo_redoes_it,
     keys_changed_since_a_copy_are_left_alone_and_named,
     a_move_and_a_ttl_change_are_undone,
@@ -50,6 +52,89 @@ async fn undo(jobs: &domain::jobs::Jobs, job_id: &str) -> domain::jobs::Job {
 
 async fn value(kv: &Kv, ns: &str, key: &str) -> Option<String> {
     kv.get_key(&me(), ns, key).await.ok().map(|k| String::from_utf8(k.value).unwrap())
+}
+
+async fn a_bulk_preview_counts_what_each_job_would_do_and_writes_nothing(f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = engine(f, dir.path());
+    let from = namespace(f, "plan-from").await;
+    let to = namespace(f, "plan-to").await;
+    f.kv.put_many(&me(), &from, vec![put("a", "value of a"), put("b", "value of b"), put("c", "value of c")])
+        .await
+        .unwrap();
+    f.kv.put_key(&me(), &to, put("b", "old")).await.unwrap();
+    let tag = |names: &[&str], tags: &[&str]| JobSpec::BulkTag {
+        namespace_id: from.clone(),
+        selection: keys(names),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        operation: TagOperation::Add,
+    };
+    assert_eq!(run(&jobs, tag(&["c"], &["t"])).await.status, JobStatus::Completed);
+    let before = (export(&jobs, &from).await, export(&jobs, &to).await);
+    let names = |list: &[String]| list.iter().map(String::as_str).collect::<Vec<_>>().join(",");
+
+    let plan = jobs
+        .preview_bulk(&me(), &JobSpec::BulkDelete { namespace_id: from.clone(), selection: keys(&["a", "zz"]) })
+        .await
+        .unwrap();
+    assert_eq!((plan.counts.deleted, plan.counts.skipped), (1, 1), "{plan:?}");
+    assert_eq!((names(&plan.deleted), names(&plan.skipped)), ("a".into(), "zz".into()));
+    let plan = jobs
+        .preview_bulk(&me(), &JobSpec::BulkDelete { namespace_id: from.clone(), selection: prefix("") })
+        .await
+        .unwrap();
+    assert_eq!((plan.counts.deleted, names(&plan.deleted)), (3, "a,b,c".into()), "{plan:?}");
+
+    let transfer = |moving: bool, overwrite: bool| {
+        let (namespace_id, selection, target_namespace_id) = (from.clone(), prefix(""), to.clone());
+        if moving {
+            JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite }
+        } else {
+            JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite }
+        }
+    };
+    let plan = jobs.preview_bulk(&me(), &transfer(false, false)).await.unwrap();
+    assert_eq!((names(&plan.created), names(&plan.skipped), plan.counts.changed), ("a,c".into(), "b".into(), 0));
+    assert!(plan.changes.is_empty());
+    let plan = jobs.preview_bulk(&me(), &transfer(false, true)).await.unwrap();
+    assert_eq!((names(&plan.created), names(&plan.changed), plan.counts.skipped), ("a,c".into(), "b".into(), 0));
+    assert_eq!(plan.changes.len(), 1, "{plan:?}");
+    assert_eq!(
+        (plan.changes[0].before.as_deref(), plan.changes[0].after.as_deref()),
+        (Some("old"), Some("value of b")),
+        "the target's value now, and the one the copy writes"
+    );
+    let plan = jobs.preview_bulk(&me(), &transfer(true, false)).await.unwrap();
+    assert_eq!(
+        (names(&plan.created), names(&plan.deleted), names(&plan.skipped)),
+        ("a,c".into(), "a,c".into(), "b".into())
+    );
+    assert_eq!(plan.job_type, "bulk_move");
+
+    let spec =
+        JobSpec::BulkTtl { namespace_id: from.clone(), selection: keys(&["a", "zz"]), change: TtlChange::Ttl(600) };
+    let plan = jobs.preview_bulk(&me(), &spec).await.unwrap();
+    assert_eq!((names(&plan.changed), names(&plan.skipped)), ("a".into(), "zz".into()), "{plan:?}");
+    let plan = jobs.preview_bulk(&me(), &tag(&["a", "b", "c"], &["t"])).await.unwrap();
+    assert_eq!((names(&plan.changed), names(&plan.skipped)), ("a,b".into(), "c".into()), "c has the tag already");
+
+    // Checked as the job is: the same refusals, naming the same fields.
+    let spec = JobSpec::BulkTtl { namespace_id: from.clone(), selection: prefix(""), change: TtlChange::Ttl(5) };
+    assert_err_status(jobs.preview_bulk(&me(), &spec).await, "invalid_input", 400, "expiration_ttl");
+    let same = JobSpec::BulkCopy {
+        namespace_id: from.clone(),
+        selection: prefix(""),
+        target_namespace_id: from.clone(),
+        overwrite: false,
+    };
+    assert_err_status(jobs.preview_bulk(&me(), &same).await, "invalid_input", 400, "target_namespace_id");
+    let spec = JobSpec::Export { namespace_id: from.clone(), format: domain::jobs::ExportFormat::Ndjson, prefix: None };
+    assert_err_status(jobs.preview_bulk(&me(), &spec).await, "invalid_input", 400, "dry_run");
+    let reader = Actor::new("reader@example.com", Source::Console, Role::ReadOnly);
+    let spec = JobSpec::BulkDelete { namespace_id: from.clone(), selection: prefix("") };
+    assert_eq!(jobs.preview_bulk(&reader, &spec).await.unwrap_err().status(), 403);
+
+    assert!((export(&jobs, &from).await, export(&jobs, &to).await) == before, "previews wrote nothing");
 }
 
 async fn a_bulk_delete_undone_leaves_the_namespace_as_before_and_undoing_the_undo_redoes_it(f: &Fixture) {

@@ -78,6 +78,9 @@ for (const theme of ['light', 'dark'] as const) {
     await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Apply tags' }).click();
     const tags = page.getByRole('dialog', { name: 'Apply tags' });
     await tags.getByLabel('Tags', { exact: true }).fill('seen');
+    await tags.getByRole('button', { name: 'Preview' }).click();
+    await expect(tags.getByTestId('bulk-preview')).toBeVisible();
+    await assertAccessible(page, 'dialog Apply tags with its preview');
     await tags.getByRole('button', { name: 'Apply tags' }).click();
     const progress = page.getByRole('dialog', { name: 'Progress: Apply tags' });
     await expect(progress.getByTestId('job-status')).toHaveText('completed');

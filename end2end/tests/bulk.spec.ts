@@ -1,5 +1,5 @@
 import { Page, expect, test } from '@playwright/test';
-import { call, createNamespace, gotoHydrated, putKeys, uniqueTitle } from './helpers';
+import { call, createNamespace, gotoHydrated, previewThen, putKeys, uniqueTitle } from './helpers';
 
 // The bulk bar's actions not covered in jobs.spec.ts: copy and move (skipping and overwriting
 // existing keys), removing expirations, removing and replacing tags, clearing the selection.
@@ -31,7 +31,7 @@ test('copy to another namespace skips existing keys unless asked to overwrite', 
     await dialog.getByLabel('Target namespace').selectOption({ label: target.title });
     await expect(dialog.getByLabel('Overwrite existing keys')).not.toBeChecked();
     await expect(dialog).toContainText('Keys that already exist in the target are skipped.');
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await previewThen(dialog, 'Copy');
   });
   await expect(progress.getByTestId('job-processed')).toHaveText('2');
   await progress.getByRole('button', { name: 'Close' }).click();
@@ -45,7 +45,7 @@ test('copy to another namespace skips existing keys unless asked to overwrite', 
     await dialog.getByLabel('Target namespace').selectOption({ label: target.title });
     await dialog.getByLabel('Overwrite existing keys').check();
     await expect(dialog).toContainText('Keys that already exist in the target are replaced.');
-    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await previewThen(dialog, 'Copy');
   });
   await progress.getByRole('button', { name: 'Close' }).click();
   expect((await call(request, 'get_key', { namespace_id: target.id, key: 'b' })).value).toBe('value of b');
@@ -62,7 +62,7 @@ test('move to another namespace takes the keys out of this one, leaving skipped 
   const progress = await runBulk(page, 'Move to namespace', 'Move keys', async (dialog) => {
     await dialog.getByLabel('Target namespace').selectOption({ label: target.title });
     await expect(dialog).toContainText('Keys that already exist in the target are skipped and stay in this namespace.');
-    await dialog.getByRole('button', { name: 'Move' }).click();
+    await previewThen(dialog, 'Move');
   });
   await progress.getByRole('button', { name: 'Close' }).click();
   // m1 moved; m2 existed in the target, so it stays here and the target keeps its own value.
@@ -77,7 +77,7 @@ test('move to another namespace takes the keys out of this one, leaving skipped 
   const again = await runBulk(page, 'Move to namespace', 'Move keys', async (dialog) => {
     await dialog.getByLabel('Target namespace').selectOption({ label: target.title });
     await dialog.getByLabel('Overwrite existing keys').check();
-    await dialog.getByRole('button', { name: 'Move' }).click();
+    await previewThen(dialog, 'Move');
   });
   await again.getByRole('button', { name: 'Close' }).click();
   await expect(page.getByRole('link', { name: 'm2', exact: true })).toHaveCount(0);
@@ -93,7 +93,7 @@ test('remove the expiration of the selected keys', async ({ page, request }) => 
   await select(page, 't1', 't2');
   const progress = await runBulk(page, 'Update TTL', 'Update TTL', async (dialog) => {
     await dialog.getByLabel('Remove expiration').check();
-    await dialog.getByRole('button', { name: 'Update TTL' }).click();
+    await previewThen(dialog, 'Update TTL');
   });
   await progress.getByRole('button', { name: 'Close' }).click();
   expect((await call(request, 'get_key', { namespace_id: ns.id, key: 't1' })).expiration).toBeNull();
@@ -115,7 +115,7 @@ test('remove some tags, then replace all of them', async ({ page, request }) => 
     await dialog.getByLabel('Tags', { exact: true }).fill('RED, green');
     await dialog.getByLabel('Remove these tags').check();
     await expect(dialog).toContainText("These tags are taken off each key; its other tags stay.");
-    await dialog.getByRole('button', { name: 'Apply tags' }).click();
+    await previewThen(dialog, 'Apply tags');
   });
   await progress.getByRole('button', { name: 'Close' }).click();
   expect(await tags('x')).toEqual(['blue']);
@@ -125,7 +125,7 @@ test('remove some tags, then replace all of them', async ({ page, request }) => 
   progress = await runBulk(page, 'Apply tags', 'Apply tags', async (dialog) => {
     await dialog.getByLabel('Tags', { exact: true }).fill('only');
     await dialog.getByLabel('Replace all tags with these').check();
-    await dialog.getByRole('button', { name: 'Apply tags' }).click();
+    await previewThen(dialog, 'Apply tags');
   });
   await expect(progress.getByTestId('job-processed')).toHaveText('2');
   await progress.getByRole('button', { name: 'Close' }).click();

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { cloudflareURL } from '../cloudflare-env';
-import { call, gotoHydrated, uniqueTitle } from './helpers';
+import { call, gotoHydrated, previewThen, uniqueTitle } from './helpers';
 
 // The console over the Cloudflare backend (a server whose keys live on the main test server, as
 // they would on Cloudflare): a namespace made, keys added, edited and bulk-deleted there end up on
@@ -47,7 +47,7 @@ test('namespaces, keys, the editor and bulk delete on the Cloudflare backend', a
   await page.getByRole('checkbox', { name: 'Select cf:1', exact: true }).check();
   await page.getByRole('checkbox', { name: 'Select cf:3', exact: true }).check();
   await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Delete selected' }).click();
-  await page.getByRole('dialog', { name: 'Delete selected keys' }).getByRole('button', { name: 'Delete' }).click();
+  await previewThen(page.getByRole('dialog', { name: 'Delete selected keys' }), 'Delete');
   const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
   await expect(progress.getByTestId('job-status')).toHaveText('completed');
   await progress.getByRole('button', { name: 'Close' }).click();

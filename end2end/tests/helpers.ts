@@ -1,4 +1,4 @@
-import { APIRequestContext, Page, expect } from '@playwright/test';
+import { APIRequestContext, Locator, Page, expect } from '@playwright/test';
 
 /** A title no other test uses. */
 export function uniqueTitle(prefix = 'e2e'): string {
@@ -37,4 +37,12 @@ export async function putKeys(request: APIRequestContext, namespaceId: string, n
 export async function gotoHydrated(page: Page, path: string) {
   await page.goto(path);
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+/** A bulk dialog's two steps: "Preview" (a dry run, shown in the dialog), then `label`, which
+ *  runs the job as previewed. */
+export async function previewThen(dialog: Locator, label: string) {
+  await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+  await expect(dialog.getByTestId('bulk-preview')).toBeVisible();
+  await dialog.getByRole('button', { name: label, exact: true }).click();
 }

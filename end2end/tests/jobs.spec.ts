@@ -1,6 +1,6 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
-import { call, createNamespace, gotoHydrated, putKeys } from './helpers';
+import { call, createNamespace, gotoHydrated, previewThen, putKeys } from './helpers';
 
 test('bulk tag from the keys page, with live progress', async ({ page, request }) => {
   const ns = await createNamespace(request);
@@ -14,7 +14,17 @@ test('bulk tag from the keys page, with live progress', async ({ page, request }
   const dialog = page.getByRole('dialog', { name: 'Apply tags' });
   await dialog.getByLabel('Tags', { exact: true }).fill('hot, eu');
   await dialog.getByLabel('Add these tags').check();
-  await dialog.getByRole('button', { name: 'Apply tags' }).click();
+  // A preview first: nothing is written until the dialog's button is pressed again.
+  await dialog.getByRole('button', { name: 'Preview' }).click();
+  const preview = dialog.getByTestId('bulk-preview');
+  await expect(preview).toContainText('Changed: 2');
+  await expect(preview).toContainText('alpha, gamma');
+  expect((await call(request, 'get_key_details', { namespace_id: ns.id, key: 'alpha' })).tags).toEqual([]);
+  // Changing the dialog asks for a new preview.
+  await dialog.getByLabel('Tags', { exact: true }).fill('hot, eu, x');
+  await expect(preview).toHaveCount(0);
+  await dialog.getByLabel('Tags', { exact: true }).fill('hot, eu');
+  await previewThen(dialog, 'Apply tags');
 
   const progress = page.getByRole('dialog', { name: 'Progress: Apply tags' });
   await expect(progress.getByTestId('job-status')).toHaveText('completed');
@@ -54,6 +64,10 @@ test('bulk delete of the selected keys', async ({ page, request }) => {
   await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Delete selected' }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete selected keys' });
   await expect(confirm).toContainText('Delete 2 keys?');
+  await confirm.getByRole('button', { name: 'Preview' }).click();
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('Deleted: 2');
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('drop:1, drop:2');
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('Skipped (left as they are): 0');
   await confirm.getByRole('button', { name: 'Delete' }).click();
   const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
   await expect(progress.getByTestId('job-status')).toHaveText('completed');
@@ -77,7 +91,10 @@ test('cancel a long delete of every matching key', async ({ page, request }) => 
   const bar = page.getByRole('region', { name: 'Bulk actions' });
   await expect(bar.getByTestId('selection-summary')).toHaveText('Selected: all 100000 keys');
   await bar.getByRole('button', { name: 'Delete selected' }).click();
-  await page.getByRole('dialog', { name: 'Delete selected keys' }).getByRole('button', { name: 'Delete' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete selected keys' });
+  await confirm.getByRole('button', { name: 'Preview' }).click();
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('Deleted: 100000', { timeout: 30_000 });
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
   const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
   await expect(progress.getByTestId('job-total')).toHaveText('100000');
   await progress.getByRole('button', { name: 'Cancel' }).click();
@@ -98,7 +115,7 @@ test('progress falls back to polling when the socket cannot open', async ({ page
   await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Update TTL' }).click();
   const dialog = page.getByRole('dialog', { name: 'Update TTL' });
   await dialog.getByLabel('TTL (seconds)').fill('7200');
-  await dialog.getByRole('button', { name: 'Update TTL' }).click();
+  await previewThen(dialog, 'Update TTL');
   const progress = page.getByRole('dialog', { name: 'Progress: Update TTL' });
   await expect(progress.getByTestId('job-channel')).toHaveText('Polling');
   await expect(progress.getByTestId('job-status')).toHaveText('completed');

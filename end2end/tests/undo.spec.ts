@@ -1,8 +1,9 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
 import { call, createNamespace, gotoHydrated } from './helpers';
 
-// "Undo…" on a finished job in the job history: a preview of what goes back, then the undo as a
-// job of its own; afterwards the namespace's export is what it was before the job.
+// A bulk delete previewed (a dry run), run, then undone with "Undo…" in the job history: a
+// preview of what goes back, then the undo as a job of its own; afterwards the namespace's
+// export is what it was before the job.
 
 /** The namespace's NDJSON export, as text. */
 async function exportText(request: APIRequestContext, namespaceId: string): Promise<string> {
@@ -16,7 +17,7 @@ async function exportText(request: APIRequestContext, namespaceId: string): Prom
   return res.text();
 }
 
-test('a bulk delete is undone from the job history after a preview', async ({ page, request }) => {
+test('a bulk delete is previewed, run, then undone from the job history: the export is as before', async ({ page, request }) => {
   const ns = await createNamespace(request);
   await call(request, 'put_key', { namespace_id: ns.id, key: 'drop:1', value: 'one', metadata: { n: 1 } });
   await call(request, 'put_key', { namespace_id: ns.id, key: 'drop:2', value: 'two', expiration_ttl: 86400 });
@@ -27,7 +28,13 @@ test('a bulk delete is undone from the job history after a preview', async ({ pa
   await page.getByRole('checkbox', { name: 'Select drop:1' }).check();
   await page.getByRole('checkbox', { name: 'Select drop:2' }).check();
   await page.getByRole('region', { name: 'Bulk actions' }).getByRole('button', { name: 'Delete selected' }).click();
-  await page.getByRole('dialog', { name: 'Delete selected keys' }).getByRole('button', { name: 'Delete' }).click();
+  // A dry run first: what the delete would do, nothing written.
+  const confirm = page.getByRole('dialog', { name: 'Delete selected keys' });
+  await confirm.getByRole('button', { name: 'Preview' }).click();
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('Deleted: 2');
+  await expect(confirm.getByTestId('bulk-preview')).toContainText('drop:1, drop:2');
+  expect(await exportText(request, ns.id)).toEqual(before);
+  await confirm.getByRole('button', { name: 'Delete' }).click();
   const progress = page.getByRole('dialog', { name: 'Progress: Delete keys' });
   await expect(progress.getByTestId('job-status')).toHaveText('completed');
   expect(await exportText(request, ns.id)).not.toEqual(before);

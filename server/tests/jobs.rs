@@ -340,12 +340,16 @@ async fn a_rewind_previews_with_dry_run_then_runs_as_a_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bulk_delete_is_undone_after_a_preview_and_what_cannot_be_undone_is_refused() {
+async fn a_bulk_delete_previewed_then_run_is_undone_after_a_preview_and_what_cannot_be_undone_is_refused() {
     let server = TestServer::start().await;
     let ns = namespace(&server, "undo-http").await;
     for key in ["a", "b", "c"] {
         server.ok("put_key", json!({ "namespace_id": ns, "key": key, "value": format!("value of {key}") })).await;
     }
+    let plan = server.ok("bulk_delete", json!({ "namespace_id": ns, "prefix": "", "dry_run": true })).await;
+    assert_eq!(plan["counts"], json!({ "created": 0, "changed": 0, "deleted": 3, "skipped": 0 }), "{plan}");
+    assert_eq!((&plan["deleted"], &plan["job_type"]), (&json!(["a", "b", "c"]), &json!("bulk_delete")));
+    assert_eq!(server.ok("get_key", json!({ "namespace_id": ns, "key": "a" })).await["value"], "value of a");
     let started = server.ok("bulk_delete", json!({ "namespace_id": ns, "prefix": "" })).await;
     let deleted = started["job_id"].as_str().unwrap().to_owned();
     assert_eq!(finished(&server, &deleted).await["status"], "completed");

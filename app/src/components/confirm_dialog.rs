@@ -13,7 +13,8 @@ use crate::error::AppError;
 pub fn ConfirmDialog<I, T, F>(
     title: String,
     /// The red button's text.
-    label: &'static str,
+    #[prop(into)]
+    label: Signal<&'static str>,
     on_close: Callback<()>,
     action: Action<I, Result<T, AppError>>,
     input: F,

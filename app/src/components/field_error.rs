@@ -47,7 +47,7 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static
 #[component]
 pub fn DialogButtons(
     on_cancel: Callback<()>,
-    label: &'static str,
+    #[prop(into)] label: Signal<&'static str>,
     #[prop(into)] pending: Signal<bool>,
     #[prop(optional)] danger: bool,
     #[prop(into, optional)] blocked: Option<Signal<bool>>,
@@ -63,7 +63,7 @@ pub fn DialogButtons(
                 class=if danger { BUTTON_DANGER } else { BUTTON }
                 disabled=move || pending.get() || blocked.is_some_and(|b| b.get())
             >
-                {label}
+                {move || label.get()}
             </button>
         </div>
     }

@@ -7,7 +7,7 @@
 use crate::error::Json;
 use leptos::prelude::*;
 
-use crate::dto::{JobDto, JobEventDto, JobPageDto, JobStartedDto, RewindDto, UndoDto};
+use crate::dto::{BulkDto, JobDto, JobEventDto, JobPageDto, JobStartedDto, RewindDto, UndoDto};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::actor;
@@ -30,14 +30,27 @@ pub(super) async fn start(spec: domain::jobs::JobSpec) -> Result<JobStartedDto, 
     Ok(jobs()?.start(&actor(), spec).await?.into())
 }
 
-/// Deletes the listed keys, or every key with the prefix.
+/// A bulk job started, or with `dry_run` its preview (nothing written).
+#[cfg(feature = "ssr")]
+async fn start_or_preview(spec: domain::jobs::JobSpec, dry_run: Option<bool>) -> Result<BulkDto, AppError> {
+    if dry_run.unwrap_or(false) {
+        return Ok(BulkDto::Preview(jobs()?.preview_bulk(&actor(), &spec).await?.into()));
+    }
+    Ok(BulkDto::Started(start(spec).await?))
+}
+
+/// Deletes the listed keys, or every key with the prefix. With `dry_run: true` nothing is
+/// written and the answer is the preview (as for every bulk job): counts of keys created,
+/// changed, deleted and skipped, the first 20 names of each, value comparisons of changed keys.
 #[server(endpoint = "bulk_delete", input = Json)]
 pub async fn bulk_delete(
     namespace_id: String,
     keys: Option<Vec<String>>,
     prefix: Option<String>,
-) -> Result<JobStartedDto, AppError> {
-    start(domain::jobs::JobSpec::BulkDelete { namespace_id, selection: selection(keys, prefix) }).await
+    dry_run: Option<bool>,
+) -> Result<BulkDto, AppError> {
+    start_or_preview(domain::jobs::JobSpec::BulkDelete { namespace_id, selection: selection(keys, prefix) }, dry_run)
+        .await
 }
 
 /// Copies keys with their value, metadata, expiration, tags and custom metadata.
@@ -48,10 +61,15 @@ pub async fn bulk_copy(
     prefix: Option<String>,
     target_namespace_id: String,
     overwrite: Option<bool>,
-) -> Result<JobStartedDto, AppError> {
+    dry_run: Option<bool>,
+) -> Result<BulkDto, AppError> {
     let selection = selection(keys, prefix);
     let overwrite = overwrite.unwrap_or(false);
-    start(domain::jobs::JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite }).await
+    start_or_preview(
+        domain::jobs::JobSpec::BulkCopy { namespace_id, selection, target_namespace_id, overwrite },
+        dry_run,
+    )
+    .await
 }
 
 /// Copies keys, then deletes the source keys that were copied.
@@ -62,10 +80,15 @@ pub async fn bulk_move(
     prefix: Option<String>,
     target_namespace_id: String,
     overwrite: Option<bool>,
-) -> Result<JobStartedDto, AppError> {
+    dry_run: Option<bool>,
+) -> Result<BulkDto, AppError> {
     let selection = selection(keys, prefix);
     let overwrite = overwrite.unwrap_or(false);
-    start(domain::jobs::JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite }).await
+    start_or_preview(
+        domain::jobs::JobSpec::BulkMove { namespace_id, selection, target_namespace_id, overwrite },
+        dry_run,
+    )
+    .await
 }
 
 /// Sets a TTL (`expiration_ttl`) or an absolute `expiration`, or with `remove: true` removes
@@ -78,7 +101,8 @@ pub async fn bulk_ttl(
     expiration_ttl: Option<i64>,
     expiration: Option<i64>,
     remove: Option<bool>,
-) -> Result<JobStartedDto, AppError> {
+    dry_run: Option<bool>,
+) -> Result<BulkDto, AppError> {
     use domain::jobs::TtlChange;
     let change = match (expiration_ttl, expiration, remove.unwrap_or(false)) {
         (Some(ttl), None, false) => TtlChange::Ttl(ttl),
@@ -91,7 +115,11 @@ pub async fn bulk_ttl(
             ));
         }
     };
-    start(domain::jobs::JobSpec::BulkTtl { namespace_id, selection: selection(keys, prefix), change }).await
+    start_or_preview(
+        domain::jobs::JobSpec::BulkTtl { namespace_id, selection: selection(keys, prefix), change },
+        dry_run,
+    )
+    .await
 }
 
 /// Rewinds the namespace (or the keys with `prefix`) to the moment `at` (unix seconds) from the
@@ -136,7 +164,8 @@ pub async fn bulk_tag(
     prefix: Option<String>,
     tags: Vec<String>,
     operation: String,
-) -> Result<JobStartedDto, AppError> {
+    dry_run: Option<bool>,
+) -> Result<BulkDto, AppError> {
     use domain::catalog::TagOperation;
     let operation = match operation.as_str() {
         "add" => TagOperation::Add,
@@ -149,7 +178,8 @@ pub async fn bulk_tag(
             ));
         }
     };
-    start(domain::jobs::JobSpec::BulkTag { namespace_id, selection: selection(keys, prefix), tags, operation }).await
+    let spec = domain::jobs::JobSpec::BulkTag { namespace_id, selection: selection(keys, prefix), tags, operation };
+    start_or_preview(spec, dry_run).await
 }
 
 /// Exports a namespace (or the keys with a prefix) to a file: `format` json or ndjson.

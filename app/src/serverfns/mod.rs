@@ -178,6 +178,26 @@ pub(crate) mod ssr {
         }
     }
 
+    impl From<domain::jobs::BulkPreview> for crate::dto::BulkPreviewDto {
+        fn from(p: domain::jobs::BulkPreview) -> Self {
+            let c = p.counts;
+            Self {
+                job_type: p.job_type,
+                counts: crate::dto::PlanCountsDto {
+                    created: c.created,
+                    changed: c.changed,
+                    deleted: c.deleted,
+                    skipped: c.skipped,
+                },
+                created: p.created,
+                changed: p.changed,
+                deleted: p.deleted,
+                skipped: p.skipped,
+                changes: p.changes.into_iter().map(Into::into).collect(),
+            }
+        }
+    }
+
     impl From<domain::UndoPreview> for crate::dto::UndoPreviewDto {
         fn from(p: domain::UndoPreview) -> Self {
             Self {

@@ -6,6 +6,7 @@
 pub mod backup;
 mod model;
 mod ops;
+mod plan;
 mod rows;
 pub mod s3;
 pub mod schedule;
@@ -26,6 +27,7 @@ pub use backup::{
     RestorePreview,
 };
 pub use model::*;
+pub use plan::{BulkPreview, PLAN_SAMPLE, PlanCounts};
 pub use schedule::{BackupPlan, PlanInput};
 
 use crate::actor::Actor;

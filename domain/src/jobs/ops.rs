@@ -257,7 +257,7 @@ fn new_expiration(change: &TtlChange, now: i64) -> DomainResult<Option<i64>> {
 /// 1,000 keys at a time, until a batch is full. Jobs that read values (copy, move, and TTL
 /// changes, which Cloudflare makes by rewriting values) also end a batch at a byte budget of the
 /// values' stored sizes, so that keys of 25 MiB go a few at a time.
-struct Walker {
+pub(super) struct Walker {
     ns: NamespaceAccess,
     keys: Option<Vec<String>>,
     prefix: String,
@@ -285,16 +285,7 @@ impl Walker {
     ) -> DomainResult<Self> {
         let resume = ctx.resume_point().await?;
         let ns = ctx.kv().namespace(&system(), namespace_id, Need::Read).await?;
-        let mut walker = Self {
-            batch: ns.batch_keys(),
-            ns,
-            keys: selection.keys.clone(),
-            prefix: selection.prefix.clone().unwrap_or_default(),
-            max_bytes,
-            position: 0,
-            cursor: None,
-            done: false,
-        };
+        let mut walker = Self::over(ns, selection, max_bytes);
         match (&walker.keys, resume) {
             (Some(keys), resume) => {
                 walker.position = resume.and_then(|r| r.parse().ok()).unwrap_or(0).min(keys.len());
@@ -313,7 +304,21 @@ impl Walker {
         Ok(walker)
     }
 
-    async fn next(&mut self) -> DomainResult<Option<Vec<String>>> {
+    /// A walk of `selection` in `ns` from its start (a preview's: no job, no resume).
+    pub(super) fn over(ns: NamespaceAccess, selection: &Selection, max_bytes: Option<usize>) -> Self {
+        Self {
+            batch: ns.batch_keys(),
+            ns,
+            keys: selection.keys.clone(),
+            prefix: selection.prefix.clone().unwrap_or_default(),
+            max_bytes,
+            position: 0,
+            cursor: None,
+            done: false,
+        }
+    }
+
+    pub(super) async fn next(&mut self) -> DomainResult<Option<Vec<String>>> {
         if self.done {
             return Ok(None);
         }

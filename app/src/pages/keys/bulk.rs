@@ -1,6 +1,8 @@
 //! The keys page's bulk bar and its dialogs: copy, move, TTL, tags and delete for the selected
-//! keys, or for every key matching the prefix. A separate chunk of the release bundle, loaded
-//! when something is first selected.
+//! keys, or for every key matching the prefix. Each dialog previews first (a dry run: how many
+//! keys would be created, changed, deleted or skipped, the first of each, a diff of a changed
+//! one); its button then runs the job as previewed, and any change to the dialog asks for a new
+//! preview. A separate chunk of the release bundle, loaded when something is first selected.
 
 use std::collections::BTreeSet;
 
@@ -12,9 +14,10 @@ use crate::components::field_error::{DialogButtons, FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::job_progress::WatchedJob;
 use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, Modal};
+use crate::components::preview::{ChangedKeys, PreviewClass};
 use crate::components::radio_group::RadioGroup;
 use crate::components::text::Hint;
-use crate::dto::JobStartedDto;
+use crate::dto::{BulkDto, BulkPreviewDto, JobStartedDto};
 use crate::error::AppError;
 use crate::serverfns::jobs::{BulkDelete, BulkTag, BulkTtl, bulk_copy, bulk_move};
 use crate::serverfns::namespaces::list_namespaces;
@@ -141,22 +144,64 @@ fn BulkBar(ctx: BulkContext) -> impl IntoView {
     }
 }
 
-/// On each job `action` starts: the selection clears, the dialog closes and the job's progress
-/// opens.
-fn on_started<I: 'static>(
-    action: Action<I, Result<JobStartedDto, AppError>>,
+/// A dialog's preview: set by a dry run's answer, dropped when anything in the dialog changes.
+type Plan = RwSignal<Option<BulkPreviewDto>>;
+
+/// On each answer of `action`: a preview shows in the dialog; a job started clears the
+/// selection, closes the dialog and opens the job's progress.
+fn on_answer<I: 'static>(
+    action: Action<I, Result<BulkDto, AppError>>,
     ctx: BulkContext,
     operation: &'static str,
     on_close: Callback<()>,
+    plan: Plan,
 ) {
-    on_success(action, move |started: &JobStartedDto| {
-        on_close.run(());
-        ctx.started(operation, started.clone());
+    on_success(action, move |answer: &BulkDto| match answer {
+        BulkDto::Preview(preview) => plan.set(Some(preview.clone())),
+        BulkDto::Started(started) => {
+            on_close.run(());
+            ctx.started(operation, started.clone());
+        }
     });
 }
 
+/// "Preview" until the dialog has one, then `verb` (which runs the job as previewed).
+fn step_label(plan: Plan, verb: &'static str) -> Signal<&'static str> {
+    Signal::derive(move || if plan.with(Option::is_some) { verb } else { "Preview" })
+}
+
+/// Whether the next submit is a dry run (no preview yet).
+fn dry_run(plan: Plan) -> Option<bool> {
+    Some(plan.with_untracked(Option::is_none))
+}
+
+/// A bulk job's preview: each class with its count and first names, and the diff of a key it
+/// would change.
+#[component]
+fn PlanView(preview: BulkPreviewDto) -> impl IntoView {
+    let c = &preview.counts;
+    let moving = preview.job_type == "bulk_move";
+    let rows = [
+        ("Created", c.created, preview.created.clone()),
+        ("Changed", c.changed, preview.changed.clone()),
+        (if moving { "Taken from this namespace" } else { "Deleted" }, c.deleted, preview.deleted.clone()),
+        ("Skipped (left as they are)", c.skipped, preview.skipped.clone()),
+    ];
+    let nothing = c.created + c.changed + c.deleted == 0;
+    view! {
+        <div class="rounded-md border border-slate-200 p-3 text-sm dark:border-slate-700" data-testid="bulk-preview">
+            <p class="font-medium">"Nothing is written until you confirm. The job would:"</p>
+            <ul class="mt-1 space-y-1">
+                {rows.into_iter().map(|(what, n, first)| view! { <PreviewClass what n first /> }).collect_view()}
+            </ul>
+            {nothing.then(|| view! { <p role="status" class="mt-2">"No key would change."</p> })}
+            <ChangedKeys changes=preview.changes.clone() then="copied from here".to_owned() />
+        </div>
+    }
+}
+
 /// Copy or move: the keys chosen, the target namespace and whether to overwrite.
-type TransferInput = (String, Option<Vec<String>>, Option<String>, String, Option<bool>);
+type TransferInput = (String, Option<Vec<String>>, Option<String>, String, Option<bool>, Option<bool>);
 
 #[component]
 fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> impl IntoView {
@@ -166,16 +211,18 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
     let (title, operation, verb) =
         if moving { ("Move to namespace", "Move keys", "Move") } else { ("Copy to namespace", "Copy keys", "Copy") };
     let start = Action::new(move |input: &TransferInput| {
-        let (namespace_id, keys, prefix, target, overwrite) = input.clone();
+        let (namespace_id, keys, prefix, target, overwrite, dry_run) = input.clone();
         async move {
             if moving {
-                bulk_move(namespace_id, keys, prefix, target, overwrite).await
+                bulk_move(namespace_id, keys, prefix, target, overwrite, dry_run).await
             } else {
-                bulk_copy(namespace_id, keys, prefix, target, overwrite).await
+                bulk_copy(namespace_id, keys, prefix, target, overwrite, dry_run).await
             }
         }
     });
-    on_started(start, ctx, operation, on_close);
+    let plan: Plan = RwSignal::new(None);
+    Effect::watch(move || (target.get(), overwrite.get()), move |_, _, _| plan.set(None), false);
+    on_answer(start, ctx, operation, on_close, plan);
     let checked = RwSignal::new(None::<AppError>);
     let error = form_error(start, checked);
     let pending = start.pending();
@@ -189,7 +236,7 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                 .set(Some(AppError::invalid("target_namespace_id", "target_namespace_id: choose a namespace")));
         }
         checked.set(None);
-        start.dispatch((namespace_id, keys, prefix, target, Some(overwrite.get_untracked())));
+        start.dispatch((namespace_id, keys, prefix, target, Some(overwrite.get_untracked()), dry_run(plan)));
     };
     view! {
         <Modal title=title.to_owned() on_close>
@@ -236,7 +283,8 @@ fn TransferDialog(ctx: BulkContext, moving: bool, on_close: Callback<()>) -> imp
                         }
                     }}
                 </Hint>
-                <DialogButtons on_cancel=on_close label=verb pending />
+                {move || plan.get().map(|preview| view! { <PlanView preview /> })}
+                <DialogButtons on_cancel=on_close label=step_label(plan, verb) pending />
             </form>
         </Modal>
     }
@@ -247,7 +295,9 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let remove = RwSignal::new(false);
     let seconds = RwSignal::new("3600".to_owned());
     let start = ServerAction::<BulkTtl>::new();
-    on_started(*start, ctx, "Update TTL", on_close);
+    let plan: Plan = RwSignal::new(None);
+    Effect::watch(move || (remove.get(), seconds.get()), move |_, _, _| plan.set(None), false);
+    on_answer(*start, ctx, "Update TTL", on_close, plan);
     let checked = RwSignal::new(None::<AppError>);
     let error = form_error(*start, checked);
     let pending = start.pending();
@@ -270,7 +320,8 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
         };
         let remove = remove.get_untracked().then_some(true);
         checked.set(None);
-        start.dispatch(BulkTtl { namespace_id, keys, prefix, expiration_ttl: ttl, expiration: None, remove });
+        let dry_run = dry_run(plan);
+        start.dispatch(BulkTtl { namespace_id, keys, prefix, expiration_ttl: ttl, expiration: None, remove, dry_run });
     };
     view! {
         <Modal title="Update TTL".to_owned() on_close>
@@ -289,7 +340,8 @@ fn TtlDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     <Hint>"At least 60 seconds; counted from when each key is updated."</Hint>
                 </Show>
                 <FieldError error field="expiration_ttl" />
-                <DialogButtons on_cancel=on_close label="Update TTL" pending />
+                {move || plan.get().map(|preview| view! { <PlanView preview /> })}
+                <DialogButtons on_cancel=on_close label=step_label(plan, "Update TTL") pending />
             </form>
         </Modal>
     }
@@ -300,7 +352,9 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let tags = RwSignal::new(String::new());
     let operation = RwSignal::new("add");
     let start = ServerAction::<BulkTag>::new();
-    on_started(*start, ctx, "Apply tags", on_close);
+    let plan: Plan = RwSignal::new(None);
+    Effect::watch(move || (tags.get(), operation.get()), move |_, _, _| plan.set(None), false);
+    on_answer(*start, ctx, "Apply tags", on_close, plan);
     let checked = RwSignal::new(None::<AppError>);
     let error = form_error(*start, checked);
     let pending = start.pending();
@@ -315,7 +369,8 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             return checked.set(Some(AppError::invalid("tags", "tags: enter at least one tag")));
         }
         checked.set(None);
-        start.dispatch(BulkTag { namespace_id, keys, prefix, tags: list, operation: op.to_owned() });
+        let dry_run = dry_run(plan);
+        start.dispatch(BulkTag { namespace_id, keys, prefix, tags: list, operation: op.to_owned(), dry_run });
     };
     view! {
         <Modal title="Apply tags".to_owned() on_close>
@@ -348,7 +403,8 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
                     }}
                 </Hint>
                 <FieldError error field="operation" />
-                <DialogButtons on_cancel=on_close label="Apply tags" pending />
+                {move || plan.get().map(|preview| view! { <PlanView preview /> })}
+                <DialogButtons on_cancel=on_close label=step_label(plan, "Apply tags") pending />
             </form>
         </Modal>
     }
@@ -357,15 +413,16 @@ fn TagsDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
 #[component]
 fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
     let delete = ServerAction::<BulkDelete>::new();
-    on_started(*delete, ctx, "Delete keys", on_close);
+    let plan: Plan = RwSignal::new(None);
+    on_answer(*delete, ctx, "Delete keys", on_close, plan);
     let input = move || {
         let (keys, prefix) = ctx.target();
-        BulkDelete { namespace_id: ctx.namespace_id.get_untracked(), keys, prefix }
+        BulkDelete { namespace_id: ctx.namespace_id.get_untracked(), keys, prefix, dry_run: dry_run(plan) }
     };
     view! {
         <ConfirmDialog
             title="Delete selected keys".to_owned()
-            label="Delete"
+            label=step_label(plan, "Delete")
             on_close
             action=*delete
             input
@@ -373,6 +430,7 @@ fn DeleteDialog(ctx: BulkContext, on_close: Callback<()>) -> impl IntoView {
             <p class="text-sm" data-testid="delete-summary">
                 {move || format!("Delete {}? Their tags and custom metadata go with them.", ctx.describe())}
             </p>
+            {move || plan.get().map(|preview| view! { <PlanView preview /> })}
         </ConfirmDialog>
     }
 }
