@@ -210,6 +210,16 @@ pub enum RewindDto {
     Started(JobStartedDto),
 }
 
+/// A saved search: its name and the query string of `/search`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSearchDto {
+    pub id: String,
+    pub name: String,
+    /// The query string of `/search` (without `?`): `/search?{query}` runs it.
+    pub query: String,
+    pub created_at: i64,
+}
+
 /// How many keys a bulk job would create, change, delete or skip.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanCountsDto {

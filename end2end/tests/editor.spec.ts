@@ -146,3 +146,58 @@ test('remove a tag in the editor', async ({ page, request }) => {
   expect(details.tags).toEqual(['keep']);
   expect(details.custom_metadata).toEqual({ n: 1 });
 });
+
+test('a JSON value shows whether it parses, as a tree, and invalid JSON saves only as text on purpose', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'cfg', value: '{"plan":"pro","limits":{"seats":5},"tags":["a","b"]}' });
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=cfg`);
+  const editor = page.getByRole('dialog', { name: 'Edit cfg' });
+  const state = editor.getByTestId('json-state');
+  await expect(state).toHaveText('Valid JSON');
+  await editor.getByRole('button', { name: 'Tree' }).click();
+  const tree = editor.getByTestId('json-tree');
+  await expect(tree).toContainText('"plan": "pro"');
+  await expect(tree).toContainText('"limits": {1 keys}');
+  await expect(tree).toContainText('"tags": [2 items]');
+  await expect(tree.locator('details').first()).toHaveAttribute('open', '');
+
+  const save = editor.getByRole('button', { name: 'Save' });
+  await editor.getByLabel('Value').fill('{"plan": "pro",');
+  await expect(state).toContainText('Not valid JSON: EOF while parsing an object at line 1 column 15');
+  await expect(tree).toHaveCount(0);
+  await expect(save).toBeDisabled();
+  await editor.getByLabel('Save as text anyway').check();
+  await expect(save).toBeEnabled();
+  await save.click();
+  await expect(editor.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  expect((await call(request, 'get_key', { namespace_id: ns.id, key: 'cfg' })).value).toBe('{"plan": "pro",');
+  await editor.getByLabel('Value').fill('plain text');
+  await expect(state).toHaveText('');
+  await expect(save).toBeEnabled();
+});
+
+test('images are previewed as images, an SVG never as markup', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'pixel.png', value_base64: png });
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="12" height="8"><script>window.ranSvg = true</script><rect width="12" height="8" fill="red"/></svg>';
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'logo.svg', value: svg });
+  await call(request, 'put_key', { namespace_id: ns.id, key: 'notes', value: 'just text' });
+
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=pixel.png`);
+  let image = page.getByRole('dialog', { name: 'Edit pixel.png' }).getByTestId('image-preview').getByRole('img');
+  await expect(image).toHaveAttribute('src', `data:image/png;base64,${png}`);
+  await expect(image).toHaveAttribute('alt', 'The value of pixel.png as an image (image/png)');
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=logo.svg`);
+  image = page.getByRole('dialog', { name: 'Edit logo.svg' }).getByTestId('image-preview').getByRole('img');
+  await expect(image).toHaveAttribute('src', /^data:image\/svg\+xml;base64,/);
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(12);
+  expect(await page.evaluate(() => (window as any).ranSvg)).toBeUndefined();
+  await expect(page.locator('svg rect[fill="red"]')).toHaveCount(0);
+
+  await gotoHydrated(page, `/namespaces/${ns.id}?key=notes`);
+  await expect(page.getByRole('dialog', { name: 'Edit notes' }).getByLabel('Value')).toHaveValue('just text');
+  await expect(page.getByTestId('image-preview')).toHaveCount(0);
+});

@@ -69,3 +69,43 @@ test('the keys page shows tags and filters by one', async ({ page, request }) =>
   await expect(page.getByTestId('key-count')).toHaveText('1 keys shown');
   await expect(page.getByRole('link', { name: 'a', exact: true })).toHaveCount(0);
 });
+
+test('a search is saved by name, opened from its link, replaced and deleted', async ({ page, request }) => {
+  const marker = uniqueTitle('s').replace(/[^a-z0-9]/g, '');
+  const ns = await createNamespace(request);
+  await call(request, 'put_key', { namespace_id: ns.id, key: `plan:${marker}:1`, value: 'pro' });
+  await call(request, 'put_key', { namespace_id: ns.id, key: `plan:${marker}:2`, value: 'free' });
+  const name = `Plans ${marker}`;
+
+  await gotoHydrated(page, '/search');
+  const saved = page.getByRole('region', { name: 'Saved searches' });
+  await expect(saved.getByRole('form', { name: 'Save this search' })).toHaveCount(0);
+  await page.getByLabel('Search keys').fill(`plan:${marker}`);
+  await expect(page.getByTestId('search-count')).toHaveText('2 of 2 matching keys shown');
+  const form = saved.getByRole('form', { name: 'Save this search' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByRole('button', { name: 'Save search' }).click();
+  const link = saved.getByRole('link', { name, exact: true });
+  await expect(link).toHaveAttribute('href', `/search?q=plan%3A${marker}`);
+  await expect(form.getByLabel('Name')).toHaveValue('');
+
+  // Opened later from its link: the same search runs.
+  await gotoHydrated(page, '/search');
+  await expect(page.getByTestId('search-count')).toHaveCount(0);
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`/search\\?q=plan%3A${marker}$`));
+  await expect(page.getByLabel('Search keys')).toHaveValue(`plan:${marker}`);
+  await expect(page.getByTestId('search-count')).toHaveText('2 of 2 matching keys shown');
+
+  // Saved again under its name with a narrower search: replaced, not doubled.
+  await page.getByLabel('Search keys').fill(`plan:${marker}:1`);
+  await expect(page.getByTestId('search-count')).toHaveText('1 of 1 matching keys shown');
+  await form.getByLabel('Name').fill(name);
+  await form.getByRole('button', { name: 'Save search' }).click();
+  await expect(saved.getByRole('link', { name, exact: true })).toHaveAttribute('href', `/search?q=plan%3A${marker}%3A1`);
+  expect((await call(request, 'list_saved_searches', {})).filter((s: any) => s.name === name)).toHaveLength(1);
+
+  await saved.getByRole('button', { name: `Delete saved search ${name}` }).click();
+  await expect(saved.getByRole('link', { name, exact: true })).toHaveCount(0);
+  expect((await call(request, 'list_saved_searches', {})).filter((s: any) => s.name === name)).toHaveLength(0);
+});

@@ -17,6 +17,7 @@ mod m20261205_000012_alerts;
 mod m20261206_000013_webhook_cursors;
 mod m20261207_000014_key_revisions;
 mod m20261208_000015_job_writes;
+mod m20261209_000016_saved_searches;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_webhook_cursors::Migration),
             Box::new(m20261207_000014_key_revisions::Migration),
             Box::new(m20261208_000015_job_writes::Migration),
+            Box::new(m20261209_000016_saved_searches::Migration),
         ]
     }
 }

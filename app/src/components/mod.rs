@@ -21,4 +21,5 @@ pub mod tag_chips;
 pub mod text;
 pub mod theme;
 pub mod token_cells;
+pub mod value_viewer;
 pub mod viewer;

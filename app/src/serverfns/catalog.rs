@@ -4,7 +4,7 @@
 use crate::error::Json;
 use leptos::prelude::*;
 
-use crate::dto::{KeyDetailsDto, KeyVersionDto, Ok as OkDto, SearchPageDto, TagsDto, VersionsDto};
+use crate::dto::{KeyDetailsDto, KeyVersionDto, Ok as OkDto, SavedSearchDto, SearchPageDto, TagsDto, VersionsDto};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::serverfns::ssr::{actor, kv};
@@ -94,5 +94,34 @@ pub async fn get_key_version(namespace_id: String, key: String, version: i64) ->
 #[server(endpoint = "restore_key_version", input = Json)]
 pub async fn restore_key_version(namespace_id: String, key: String, version: i64) -> Result<OkDto, AppError> {
     kv()?.restore_key_version(&actor(), &namespace_id, &key, version).await?;
+    Ok(OkDto { ok: true })
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::catalog::SavedSearch> for SavedSearchDto {
+    fn from(s: domain::catalog::SavedSearch) -> Self {
+        Self { id: s.id, name: s.name, query: s.query, created_at: s.created_at }
+    }
+}
+
+/// The caller's saved searches, by name (each user sees only their own).
+#[server(endpoint = "list_saved_searches", input = Json)]
+pub async fn list_saved_searches() -> Result<Vec<SavedSearchDto>, AppError> {
+    Ok(kv()?.saved_searches(&actor()).await?.into_iter().map(Into::into).collect())
+}
+
+/// Saves a search under `name` (replacing one of that name): `query` is the query string of the
+/// console's `/search` page (`q=…&tags=…`, parameters q, ns, tags, expiring, expires_before,
+/// updated_after, min_size, max_size), so `/search?{query}` runs it and is its shareable link.
+/// At most 100 per user.
+#[server(endpoint = "save_search", input = Json)]
+pub async fn save_search(name: String, query: String) -> Result<SavedSearchDto, AppError> {
+    Ok(kv()?.save_search(&actor(), &name, &query).await?.into())
+}
+
+/// Deletes one of the caller's saved searches.
+#[server(endpoint = "delete_saved_search", input = Json)]
+pub async fn delete_saved_search(id: String) -> Result<OkDto, AppError> {
+    kv()?.delete_saved_search(&actor(), &id).await?;
     Ok(OkDto { ok: true })
 }

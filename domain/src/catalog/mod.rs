@@ -2,10 +2,12 @@
 //! and the search over them. It always lives in our own SQL database.
 
 mod rewind;
+mod saved;
 mod search;
 mod undo;
 
 pub use rewind::{KeptState, RewindKey, RewindPage};
+pub use saved::{MAX_SAVED_SEARCHES, SEARCH_PARAMS, SavedSearch, check_saved_search};
 pub use undo::UndoPage;
 
 use std::collections::HashSet;

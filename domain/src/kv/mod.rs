@@ -138,6 +138,27 @@ impl Kv {
         Ok(())
     }
 
+    /// `actor`'s saved searches, by name.
+    pub async fn saved_searches(&self, actor: &Actor) -> DomainResult<Vec<crate::catalog::SavedSearch>> {
+        self.catalog.saved_searches(actor).await
+    }
+
+    /// Saves a search (the search page's query string) for `actor` under `name`, replacing one
+    /// of that name.
+    pub async fn save_search(
+        &self,
+        actor: &Actor,
+        name: &str,
+        query: &str,
+    ) -> DomainResult<crate::catalog::SavedSearch> {
+        self.catalog.save_search(actor, name, query, crate::now_unix()).await
+    }
+
+    /// Deletes one of `actor`'s saved searches.
+    pub async fn delete_saved_search(&self, actor: &Actor, id: &str) -> DomainResult<()> {
+        self.catalog.delete_saved_search(actor, id).await
+    }
+
     /// The namespaces a job wrote keys in (what undoing it walks), in id order. Refuses a store
     /// whose keys do not live in our database (Cloudflare).
     pub async fn undo_namespaces(&self, job_id: &str) -> DomainResult<Vec<String>> {

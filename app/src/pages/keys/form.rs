@@ -10,6 +10,7 @@ use crate::components::field_error::{FieldError, FormError};
 use crate::components::form_action::{form_error, on_success};
 use crate::components::modal::{BUTTON, BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL};
 use crate::components::text::MUTED;
+use crate::components::value_viewer::{ImagePreview, JsonTree, json_state};
 use crate::dto::KeyDto;
 use crate::error::AppError;
 use crate::format;
@@ -189,6 +190,11 @@ pub(super) fn EditorForm(
         Expect::Absent => None,
     });
     let rename_ns = namespace_id.clone();
+    // Text that looks like JSON and does not parse keeps Save off, unless saved as text anyway.
+    let json = Memo::new(move |_| if binary { None } else { value.with(|text| json_state(text)) });
+    let as_text = RwSignal::new(false);
+    let invalid = move || matches!(json.get(), Some(Err(_)));
+    let (image_text, image_b64) = (loaded.value.clone(), loaded.value_base64.clone());
     view! {
         <div class="space-y-3">
         <form class="space-y-3" on:submit=save>
@@ -199,7 +205,14 @@ pub(super) fn EditorForm(
                     {value.get_untracked()}
                 </textarea>
             </label>
-            <ValueTools value binary size=loaded.size download name=key.clone() />
+            <ValueTools value json binary size=loaded.size download name=key.clone() />
+            <Show when=invalid>
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" bind:checked=as_text />
+                    "Save as text anyway"
+                </label>
+            </Show>
+            <ImagePreview text=image_text base64=image_b64 name=key.clone() />
             <FieldError error field="value" />
             <FieldError error field="value_base64" />
             <MetadataField metadata error />
@@ -210,7 +223,7 @@ pub(super) fn EditorForm(
                     <span role="status" class="mr-auto text-sm text-green-700 dark:text-green-400">"Saved"</span>
                 </Show>
                 <DeleteKey change />
-                <button type="submit" class=BUTTON disabled=move || pending.get()>
+                <button type="submit" class=BUTTON disabled=move || pending.get() || (invalid() && !as_text.get())>
                     "Save"
                 </button>
             </div>
@@ -263,23 +276,21 @@ fn MetadataField(metadata: RwSignal<String>, error: Signal<Option<AppError>>) ->
     }
 }
 
-/// The value's size, "Format" and "Minify" for a JSON value, and "Download value" for a binary one.
+/// The value's size, whether it is valid JSON, "Format", "Minify" and a tree for a JSON value,
+/// and "Download value" for a binary one.
 #[component]
 fn ValueTools(
     value: RwSignal<String>,
+    /// What the value is as JSON (see [`json_state`]).
+    json: Memo<Option<Result<(), String>>>,
     binary: bool,
     /// The stored size, shown for a binary value (its text here is base64).
     size: u64,
     download: Option<String>,
     name: String,
 ) -> impl IntoView {
-    let is_json = move || {
-        let text = value.get();
-        let t = text.trim_start();
-        !binary
-            && (t.starts_with('{') || t.starts_with('['))
-            && serde_json::from_str::<serde_json::Value>(&text).is_ok()
-    };
+    let is_json = move || matches!(json.get(), Some(Ok(())));
+    let tree = RwSignal::new(false);
     let reformat = move |pretty: bool| {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&value.get_untracked()) {
             let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) };
@@ -295,6 +306,13 @@ fn ValueTools(
     view! {
         <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
             <span>{move || format::bytes(shown_size())}</span>
+            <span role="status" data-testid="json-state">
+                {move || match json.get() {
+                    Some(Ok(())) => view! { <span class="text-green-700 dark:text-green-400">"Valid JSON"</span> }.into_any(),
+                    Some(Err(why)) => view! { <span class="text-red-700 dark:text-red-400">{format!("Not valid JSON: {why}")}</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </span>
             <Show when=is_json>
                 <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(true)>
                     "Format"
@@ -302,9 +320,18 @@ fn ValueTools(
                 <button type="button" class=BUTTON_SECONDARY on:click=move |_| reformat(false)>
                     "Minify"
                 </button>
+                <button type="button" class=BUTTON_SECONDARY aria-pressed=move || tree.get().to_string() on:click=move |_| tree.update(|t| *t = !*t)>
+                    "Tree"
+                </button>
             </Show>
             {download.map(|href| view! { <a class="underline" href=href download=name.clone()>"Download value"</a> })}
         </div>
+        {move || {
+            (tree.get() && is_json())
+                .then(|| serde_json::from_str::<serde_json::Value>(&value.get()).ok())
+                .flatten()
+                .map(|value| view! { <JsonTree value /> })
+        }}
     }
 }
 

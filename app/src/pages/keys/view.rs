@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::modal::{INPUT, LABEL};
 use crate::components::text::{MUTED, Muted};
+use crate::components::value_viewer::{ImagePreview, JsonTree, json_state};
 use crate::dto::KeyDto;
 use crate::format;
 
@@ -17,6 +18,11 @@ pub(super) fn KeyView(loaded: KeyDto) -> impl IntoView {
     let expiration = loaded.expiration.map(format::utc).unwrap_or_else(|| "Never".to_owned());
     let download = loaded.value_base64.clone().map(|b64| format!("data:application/octet-stream;base64,{b64}"));
     let name = loaded.name.clone();
+    let tree = loaded
+        .value
+        .as_deref()
+        .filter(|text| matches!(json_state(text), Some(Ok(()))))
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
     view! {
         <div class="space-y-3">
             <label class=LABEL>
@@ -25,6 +31,8 @@ pub(super) fn KeyView(loaded: KeyDto) -> impl IntoView {
                     {value}
                 </textarea>
             </label>
+            <ImagePreview text=loaded.value.clone() base64=loaded.value_base64.clone() name=loaded.name.clone() />
+            {tree.map(|value| view! { <JsonTree value /> })}
             <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
                 <span>{format::bytes(loaded.size)}</span>
                 {download.map(|href| view! { <a class="underline" href=href download=name>"Download value"</a> })}

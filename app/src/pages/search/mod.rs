@@ -3,6 +3,7 @@
 
 mod form;
 mod results;
+mod saved;
 
 use leptos::Params;
 use leptos::prelude::*;
@@ -18,6 +19,7 @@ use crate::serverfns::catalog::{list_tags, search_keys};
 use crate::serverfns::namespaces::list_namespaces;
 use form::SearchForm;
 use results::SearchResults;
+use saved::SavedSearches;
 
 const PAGE_SIZE: u32 = 100;
 
@@ -74,7 +76,8 @@ impl Filters {
         *self == Self::default()
     }
 
-    fn to_url(&self) -> String {
+    /// The search as the address's query string (without `?`; empty for no search).
+    fn to_query(&self) -> String {
         let pairs = [
             ("q", self.q.clone()),
             ("ns", self.namespaces.join(",")),
@@ -87,7 +90,12 @@ impl Filters {
         ];
         let query: Vec<String> =
             pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode_query(v))).collect();
-        if query.is_empty() { "/search".to_owned() } else { format!("/search?{}", query.join("&")) }
+        query.join("&")
+    }
+
+    fn to_url(&self) -> String {
+        let query = self.to_query();
+        if query.is_empty() { "/search".to_owned() } else { format!("/search?{query}") }
     }
 
     async fn run(self, cursor: Option<String>) -> Result<SearchPageDto, AppError> {
@@ -140,6 +148,7 @@ pub fn SearchPage() -> impl IntoView {
         <section class="space-y-4">
             <h1 class="text-2xl font-semibold">"Search"</h1>
             <SearchForm filters namespaces tags />
+            <SavedSearches filters />
             <Transition fallback=|| view! { <p>"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
