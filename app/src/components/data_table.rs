@@ -26,7 +26,30 @@ impl Column {
     }
 }
 
-/// A table in a bordered, scrollable box: headings from `columns`, rows from the children.
+/// The narrow-screen rules of one kind of table: each cell of a column with a visible heading
+/// shows that heading before it (the headings row is hidden there: see `.data-cards` in
+/// `style/main.css`). Scoped by a class named after the headings; cells are counted from the
+/// row's end, so a leading cell some rows have (a checkbox) shifts nothing.
+fn card_rules(columns: &[Column]) -> (String, String) {
+    let mut hash: u32 = 2166136261;
+    for byte in columns.iter().flat_map(|c| c.label.bytes().chain([0])) {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(16777619);
+    }
+    let scope = format!("dt-{hash:08x}");
+    let rules: String = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.hidden)
+        .map(|(i, c)| {
+            let label = c.label.replace('\\', "\\\\").replace('"', "\\\"");
+            format!(".{scope} td:nth-last-child({})::before{{content:\"{label}\"}}", columns.len() - i)
+        })
+        .collect();
+    (scope, format!("@media (max-width: 639.98px){{{rules}}}"))
+}
+
+/// A table in a bordered, scrollable box: headings from `columns`, rows from the children. On
+/// a narrow screen (a phone) each row is a card: its cells stacked, each after its heading.
 #[component]
 pub fn DataTable(
     /// The table's accessible name.
@@ -46,9 +69,11 @@ pub fn DataTable(
     } else {
         "overflow-x-auto rounded-md border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900"
     };
+    let (scope, rules) = card_rules(columns);
     view! {
+        <style>{rules}</style>
         <div class=frame>
-            <table class="w-full text-left text-sm" aria-label=label>
+            <table class=format!("data-cards {scope} w-full text-left text-sm") aria-label=label>
                 <thead class="bg-slate-100 dark:bg-slate-800">
                     <tr>
                         {lead.map(|lead| lead.run())}
