@@ -64,10 +64,11 @@ pub fn Header() -> impl IntoView {
                 </a>
                 <MainNav running is_admin=viewer.is_admin />
                 <div class="ml-auto flex items-center gap-3 text-sm">
-                    <SignedIn viewer />
+                    <SignedIn viewer=viewer.clone() />
                     <ThemeToggle />
                 </div>
             </div>
+            <super::palette::Shortcuts is_admin=viewer.is_admin />
         </header>
     }
 }

@@ -14,6 +14,7 @@ pub mod header;
 pub mod job_progress;
 pub mod modal;
 pub mod namespace_select;
+pub mod palette;
 pub mod preview;
 pub mod radio_group;
 pub mod shown_once;
