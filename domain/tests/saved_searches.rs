@@ -1,5 +1,6 @@
-//! Saved searches, on SQLite and (with `KVM_TEST_POSTGRES_URL`) PostgreSQL: kept per user,
-//! replaced by name, checked (name, parameters, size), at most 100 per user.
+//! Saved searches and console settings, on SQLite and (with `KVM_TEST_POSTGRES_URL`) PostgreSQL:
+//! kept per user; searches replaced by name, checked (name, parameters, size), at most 100 per
+//! user; settings checked, each with its default until set.
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::{Fixture, assert_err_status};
 use domain::catalog::MAX_SAVED_SEARCHES;
 use domain::{Actor, Role, Source};
 
-both!(saved_searches_are_each_users_own_replaced_by_name_and_checked);
+both!(saved_searches_are_each_users_own_replaced_by_name_and_checked, settings_are_each_users_own_with_defaults);
 
 fn user(name: &str, role: Role) -> Actor {
     Actor::new(name, Source::Console, role)
@@ -64,4 +65,18 @@ async fn saved_searches_are_each_users_own_replaced_by_name_and_checked(f: &Fixt
     // Replacing one of the hundred is no new one.
     f.kv.save_search(&many, "search 007", "q=seven").await.unwrap();
     assert_eq!(f.kv.saved_searches(&many).await.unwrap().len() as u64, MAX_SAVED_SEARCHES);
+}
+
+async fn settings_are_each_users_own_with_defaults(f: &Fixture) {
+    let (ada, bob) = (user("ada@example.com", Role::User), user("bob@example.com", Role::ReadOnly));
+    let view = |list: Vec<(String, String)>| list.into_iter().find(|(n, _)| n == "namespace_view").map(|(_, v)| v);
+    assert_eq!(view(f.kv.settings(&ada).await.unwrap()).as_deref(), Some("list"), "the default");
+    f.kv.set_setting(&ada, "namespace_view", "grid").await.unwrap();
+    f.kv.set_setting(&bob, "namespace_view", "list").await.unwrap();
+    assert_eq!(view(f.kv.settings(&ada).await.unwrap()).as_deref(), Some("grid"));
+    assert_eq!(view(f.kv.settings(&bob).await.unwrap()).as_deref(), Some("list"));
+    f.kv.set_setting(&ada, "namespace_view", "list").await.unwrap();
+    assert_eq!(view(f.kv.settings(&ada).await.unwrap()).as_deref(), Some("list"), "set again: replaced");
+    assert_err_status(f.kv.set_setting(&ada, "namespace_view", "table").await, "invalid_input", 400, "value");
+    assert_err_status(f.kv.set_setting(&ada, "theme", "dark").await, "invalid_input", 400, "name");
 }

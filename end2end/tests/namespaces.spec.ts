@@ -98,3 +98,28 @@ test('namespace ids and key names are copied to the clipboard', async ({ page, c
   await page.getByRole('button', { name: 'Copy namespace id' }).click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(ns.id);
 });
+
+test('namespaces show as a list or a grid, remembered for the user', async ({ page, request }) => {
+  const ns = await createNamespace(request);
+  await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+  const choice = page.getByRole('group', { name: 'Show namespaces as' });
+  const list = page.locator('ul[data-view]');
+  await expect(choice.getByRole('button', { name: 'List' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(list).toHaveAttribute('data-view', 'list');
+  try {
+    await choice.getByRole('button', { name: 'Grid' }).click();
+    await expect(list).toHaveAttribute('data-view', 'grid');
+    await expect(choice.getByRole('button', { name: 'Grid' })).toHaveAttribute('aria-pressed', 'true');
+    await expect.poll(async () => (await call(request, 'get_settings', {})).namespace_view).toBe('grid');
+    // Remembered: the server renders the grid on the next visit, before any script runs.
+    const html = await (await request.get(`/?search=${encodeURIComponent(ns.title)}`)).text();
+    expect(html).toContain('data-view="grid"');
+    await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
+    await expect(list).toHaveAttribute('data-view', 'grid');
+    await expect(page.locator(`li[data-namespace="${ns.id}"]`).getByRole('link', { name: ns.title })).toBeVisible();
+    await choice.getByRole('button', { name: 'List' }).click();
+    await expect(list).toHaveAttribute('data-view', 'list');
+  } finally {
+    await call(request, 'set_setting', { name: 'namespace_view', value: 'list' });
+  }
+});

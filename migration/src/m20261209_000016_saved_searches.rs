@@ -1,5 +1,6 @@
 //! Saved searches (issue 20): a user's named searches of the console's `/search` page, each the
-//! page's query string, so that opening one (or sharing its link) runs the same search.
+//! page's query string, so that opening one (or sharing its link) runs the same search; and each
+//! user's console settings (the namespaces page as a list or a grid), one row per setting.
 
 use sea_orm_migration::prelude::*;
 
@@ -14,6 +15,15 @@ enum SavedSearches {
     Name,
     Query,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum UserSettings {
+    Table,
+    UserName,
+    Name,
+    Value,
+    UpdatedAt,
 }
 
 #[async_trait::async_trait]
@@ -42,10 +52,24 @@ impl MigrationTrait for Migration {
                     .unique()
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(UserSettings::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(UserSettings::UserName).string().not_null())
+                    .col(ColumnDef::new(UserSettings::Name).string().not_null())
+                    .col(ColumnDef::new(UserSettings::Value).string().not_null())
+                    .col(ColumnDef::new(UserSettings::UpdatedAt).big_integer().not_null())
+                    .primary_key(Index::create().col(UserSettings::UserName).col(UserSettings::Name))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(UserSettings::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(SavedSearches::Table).to_owned()).await
     }
 }

@@ -125,3 +125,17 @@ pub async fn delete_saved_search(id: String) -> Result<OkDto, AppError> {
     kv()?.delete_saved_search(&actor(), &id).await?;
     Ok(OkDto { ok: true })
 }
+
+/// The caller's console settings, each as kept or its default: `{"namespace_view": "list"}`
+/// (`list` or `grid`).
+#[server(endpoint = "get_settings", input = Json)]
+pub async fn get_settings() -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    Ok(kv()?.settings(&actor()).await?.into_iter().collect())
+}
+
+/// Keeps one of the caller's console settings (`namespace_view`: `list` or `grid`).
+#[server(endpoint = "set_setting", input = Json)]
+pub async fn set_setting(name: String, value: String) -> Result<OkDto, AppError> {
+    kv()?.set_setting(&actor(), &name, &value).await?;
+    Ok(OkDto { ok: true })
+}

@@ -7,7 +7,7 @@ mod search;
 mod undo;
 
 pub use rewind::{KeptState, RewindKey, RewindPage};
-pub use saved::{MAX_SAVED_SEARCHES, SEARCH_PARAMS, SavedSearch, check_saved_search};
+pub use saved::{MAX_SAVED_SEARCHES, SEARCH_PARAMS, SETTINGS, SavedSearch, check_saved_search, check_setting};
 pub use undo::UndoPage;
 
 use std::collections::HashSet;

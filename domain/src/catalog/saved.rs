@@ -1,4 +1,4 @@
-//! Saved searches: each user's named searches of the console's `/search` page, stored as the
+//! Saved searches and console settings. Saved searches: each user's named searches of the console's `/search` page, stored as the
 //! page's query string (`q=…&tags=…`), so a saved search opens as a link and can be shared as one.
 //! Personal: a user sees and deletes only their own; any role may keep them (they change no data).
 
@@ -136,6 +136,55 @@ impl Catalog {
         if self.conn.execute_raw(sql.statement()).await?.rows_affected() == 0 {
             return Err(DomainError::not_found("id", format!("id: no saved search {id:?} of yours")));
         }
+        Ok(())
+    }
+}
+
+/// The console settings a user may keep, with the values each takes (the first is the default).
+pub const SETTINGS: [(&str, &[&str]); 1] = [("namespace_view", &["list", "grid"])];
+
+/// Checks a setting's name and value.
+pub fn check_setting(name: &str, value: &str) -> DomainResult<()> {
+    let Some((_, values)) = SETTINGS.iter().find(|(n, _)| *n == name) else {
+        let names: Vec<&str> = SETTINGS.iter().map(|(n, _)| *n).collect();
+        return Err(DomainError::invalid("name", format!("name: {name:?} is not a setting ({})", names.join(", "))));
+    };
+    if !values.contains(&value) {
+        return Err(DomainError::invalid("value", format!("value: {name} is one of {}", values.join(", "))));
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// `actor`'s settings: every one, each as kept or its default.
+    pub async fn settings(&self, actor: &Actor) -> DomainResult<Vec<(String, String)>> {
+        let mut sql = Sql::new(self.backend(), "SELECT name, value FROM user_settings WHERE user_name = ");
+        sql.bind(actor.user.as_str());
+        let mut kept = std::collections::HashMap::new();
+        for row in self.conn.query_all_raw(sql.statement()).await? {
+            kept.insert(get::<String>(&row, "name")?, get::<String>(&row, "value")?);
+        }
+        Ok(SETTINGS
+            .iter()
+            .map(|(name, values)| {
+                let value = kept.remove(*name).filter(|v| values.contains(&v.as_str())).unwrap_or(values[0].to_owned());
+                ((*name).to_owned(), value)
+            })
+            .collect())
+    }
+
+    /// Keeps one of `actor`'s settings.
+    pub async fn set_setting(&self, actor: &Actor, name: &str, value: &str, now: i64) -> DomainResult<()> {
+        check_setting(name, value)?;
+        let txn = crate::db::begin_write(&self.conn).await?;
+        let mut sql = Sql::new(self.backend(), "DELETE FROM user_settings WHERE user_name = ");
+        sql.bind(actor.user.as_str()).push(" AND name = ").bind(name);
+        txn.execute_raw(sql.statement()).await?;
+        let mut sql =
+            Sql::new(self.backend(), "INSERT INTO user_settings (user_name, name, value, updated_at) VALUES (");
+        sql.bind(actor.user.as_str()).push(", ").bind(name).push(", ").bind(value).push(", ").bind(now).push(")");
+        txn.execute_raw(sql.statement()).await?;
+        txn.commit().await?;
         Ok(())
     }
 }

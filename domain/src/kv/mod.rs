@@ -159,6 +159,16 @@ impl Kv {
         self.catalog.delete_saved_search(actor, id).await
     }
 
+    /// `actor`'s console settings, each as kept or its default.
+    pub async fn settings(&self, actor: &Actor) -> DomainResult<Vec<(String, String)>> {
+        self.catalog.settings(actor).await
+    }
+
+    /// Keeps one of `actor`'s console settings (see [`crate::catalog::SETTINGS`]).
+    pub async fn set_setting(&self, actor: &Actor, name: &str, value: &str) -> DomainResult<()> {
+        self.catalog.set_setting(actor, name, value, crate::now_unix()).await
+    }
+
     /// The namespaces a job wrote keys in (what undoing it walks), in id order. Refuses a store
     /// whose keys do not live in our database (Cloudflare).
     pub async fn undo_namespaces(&self, job_id: &str) -> DomainResult<Vec<String>> {

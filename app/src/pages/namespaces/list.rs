@@ -20,6 +20,7 @@ pub(super) fn NamespaceList(
     search: Memo<String>,
     writer: bool,
     dialogs: Dialogs,
+    grid: super::ViewMode,
 ) -> impl IntoView {
     let pages = list.total.div_ceil(u64::from(list.per_page)).max(1);
     let current = list.page;
@@ -34,7 +35,16 @@ pub(super) fn NamespaceList(
                 {if writer { "No namespaces here yet. Create one to start storing keys." } else { "No namespaces here yet." }}
             </EmptyNote>
         </Show>
-        <ul class="divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900">
+        <ul
+            data-view=move || if grid.grid.get() { "grid" } else { "list" }
+            class=move || {
+                if grid.grid.get() {
+                    "grid gap-3 sm:grid-cols-2 lg:grid-cols-3 *:rounded-md *:border *:border-slate-200 *:bg-white dark:*:border-slate-800 dark:*:bg-slate-900"
+                } else {
+                    "divide-y divide-slate-200 rounded-md border border-slate-200 bg-white dark:divide-slate-800 dark:border-slate-800 dark:bg-slate-900"
+                }
+            }
+        >
             {list.namespaces.into_iter().map(|ns| view! { <NamespaceRow ns writer dialogs /> }).collect_view()}
         </ul>
         <nav aria-label="Pages" class="flex items-center gap-3 text-sm">

@@ -16,6 +16,7 @@ use crate::components::modal::{BUTTON, BUTTON_SECONDARY, INPUT};
 use crate::components::viewer::can_write;
 use crate::dto::NamespaceDto;
 use crate::pages::transfer::{Transfer, transfer_dialog};
+use crate::serverfns::catalog::{SetSetting, get_settings};
 use crate::serverfns::namespaces::{CreateNamespace, DeleteNamespace, RenameNamespace, list_namespaces};
 use dialogs::{DeleteDialog, TitleChange, TitleDialog};
 use list::NamespaceList;
@@ -70,6 +71,16 @@ pub fn NamespacesPage() -> impl IntoView {
         deleting: RwSignal::new(None),
         transfer: RwSignal::new(None),
     };
+    // The viewer's choice of a list or a grid, kept with their settings (read with the page).
+    let settings = Resource::new(|| (), |_| get_settings());
+    let chosen = RwSignal::new(None::<bool>);
+    let grid = Signal::derive(move || {
+        chosen.get().unwrap_or_else(|| {
+            settings.get().and_then(Result::ok).and_then(|s| s.get("namespace_view").cloned()).as_deref()
+                == Some("grid")
+        })
+    });
+    let grid = ViewMode { grid, chosen };
     view! {
         <section class="space-y-4">
             <div class="flex flex-wrap items-center gap-3">
@@ -99,14 +110,47 @@ pub fn NamespacesPage() -> impl IntoView {
             </Form>
             <Transition fallback=|| view! { <p>"Loading namespaces…"</p> }>
                 {move || Suspend::new(async move {
+                    // Read with the page: the server renders the viewer's choice.
+                    let _ = settings.await;
                     match namespaces.await {
-                        Ok(list) => view! { <NamespaceList list search writer dialogs /> }.into_any(),
+                        Ok(list) => view! { <ViewChoice grid /><NamespaceList list search writer dialogs grid /> }.into_any(),
                         Err(err) => view! { <p role="alert" class="text-red-600">{err.message}</p> }.into_any(),
                     }
                 })}
             </Transition>
             <PageDialogs dialogs actions on_job_done=Callback::new(move |_| namespaces.refetch()) />
         </section>
+    }
+}
+
+/// Whether the namespaces show as a grid, and the viewer's choice on this page.
+#[derive(Clone, Copy)]
+pub(super) struct ViewMode {
+    pub(super) grid: Signal<bool>,
+    chosen: RwSignal<Option<bool>>,
+}
+
+/// "List" and "Grid": the choice shows at once and is kept with the viewer's settings.
+#[component]
+fn ViewChoice(grid: ViewMode) -> impl IntoView {
+    let keep = ServerAction::<SetSetting>::new();
+    let choose = move |as_grid: bool| {
+        grid.chosen.set(Some(as_grid));
+        keep.dispatch(SetSetting {
+            name: "namespace_view".to_owned(),
+            value: if as_grid { "grid" } else { "list" }.to_owned(),
+        });
+    };
+    let button = "rounded-md px-2 py-1 text-sm aria-pressed:bg-indigo-600 aria-pressed:text-white";
+    view! {
+        <div role="group" aria-label="Show namespaces as" class="flex items-center gap-1 rounded-md border border-slate-200 p-0.5 w-fit dark:border-slate-700">
+            <button type="button" class=button aria-pressed=move || (!grid.grid.get()).to_string() on:click=move |_| choose(false)>
+                "List"
+            </button>
+            <button type="button" class=button aria-pressed=move || grid.grid.get().to_string() on:click=move |_| choose(true)>
+                "Grid"
+            </button>
+        </div>
     }
 }
 
