@@ -2,8 +2,8 @@
 # The release build of the server and the site (`make release`, used by `make run` and `make
 # test`). cargo-leptos re-runs wasm-bindgen and wasm-opt over every split chunk on each call, about
 # two minutes here even when nothing changed; so the build is skipped when the binary and the site
-# are newer than every file they are built from (the stamp is written only after a build that
-# succeeded).
+# are newer than every file they are built from (the stamp, dated when the build started, is kept
+# only after a build that succeeded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=target/.release-stamp
@@ -14,5 +14,8 @@ if [ -f "$stamp" ] && [ -x target/release/kv-manager ] && [ -d target/site/pkg ]
   exit 0
 fi
 rm -f "$stamp"
+# Stamped with the time the build started: a source saved during the build is newer than the
+# stamp, so the next call builds again.
+touch "$stamp.start"
 cargo leptos build --release --split
-touch "$stamp"
+mv "$stamp.start" "$stamp"
