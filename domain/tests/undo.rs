@@ -303,4 +303,12 @@ async fn what_cannot_be_undone_is_refused(f: &Fixture) {
     f.kv.prune_versions(VersionRetention { keep: 10, keep_days: 0 }).await.unwrap();
     assert_eq!(jobs.preview_undo(&me(), &deleted.id).await.unwrap().counts, Default::default());
     assert_err_status(jobs.start_undo(&me(), &deleted.id).await, "conflict", 409, "job_id");
+
+    // A namespace a job wrote in is deleted with what was recorded of the job's writes there.
+    let other = namespace(f, "undo-dropped").await;
+    f.kv.put_key(&me(), &other, put("x", "1")).await.unwrap();
+    let dropped = run(&jobs, JobSpec::BulkDelete { namespace_id: other.clone(), selection: keys(&["x"]) }).await;
+    assert_eq!(jobs.preview_undo(&me(), &dropped.id).await.unwrap().counts.created, 1);
+    f.kv.delete_namespace(&me(), &other).await.unwrap();
+    assert_eq!(f.kv.count_undo_keys(&dropped.id).await.unwrap(), 0);
 }

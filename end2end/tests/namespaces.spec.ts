@@ -86,13 +86,13 @@ test('namespace ids and key names are copied to the clipboard', async ({ page, c
   await gotoHydrated(page, `/?search=${encodeURIComponent(ns.title)}`);
   const row = page.locator(`li[data-namespace="${ns.id}"]`);
   await row.getByRole('button', { name: 'Copy namespace id' }).click();
-  await expect(row.getByRole('status')).toHaveText('Copied');
+  await expect(row.getByTestId('copy-status')).toHaveText('Copied');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(ns.id);
 
   await gotoHydrated(page, `/namespaces/${ns.id}?key=${encodeURIComponent('user:42/profile')}`);
   const editor = page.getByRole('dialog', { name: 'Edit user:42/profile' });
   await editor.getByRole('button', { name: 'Copy key name' }).click();
-  await expect(editor.getByRole('status').first()).toHaveText('Copied');
+  await expect(editor.getByTestId('copy-status')).toHaveText('Copied');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('user:42/profile');
   await editor.getByRole('button', { name: 'Close' }).first().click();
   await page.getByRole('button', { name: 'Copy namespace id' }).click();

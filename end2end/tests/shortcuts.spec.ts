@@ -50,6 +50,7 @@ test('palette, row keys, search focus and help, by keyboard alone', async ({ pag
   await expect(filter).toBeFocused();
   await page.keyboard.type('kb:j');
   await expect(filter).toHaveValue('kb:j');
+  await expect(page).toHaveURL(/\?prefix=kb%3Aj$/);
   await expect(page.getByRole('dialog')).toHaveCount(0);
 
   // ? lists the shortcuts (from outside a field).

@@ -1,5 +1,5 @@
 //! A small "Copy" button beside an id or a key name: copies it to the clipboard and says so
-//! ("Copied", or why it could not) in a status the screen reader announces.
+//! ("Copied", or why it could not) in a live region the screen reader announces.
 
 use leptos::prelude::*;
 
@@ -29,7 +29,9 @@ pub fn CopyButton(text: String, what: &'static str) -> impl IntoView {
             >
                 "Copy"
             </button>
-            <span role="status" class="text-xs">
+            // Announced as it changes; no `status` role, so the status of the page or dialog it
+            // sits in stays the only one.
+            <span aria-live="polite" class="text-xs" data-testid="copy-status">
                 {move || match copied.get() {
                     Some(Ok(())) => "Copied".to_owned(),
                     Some(Err(reason)) => format!("Could not copy: {reason}"),

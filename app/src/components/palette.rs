@@ -254,7 +254,6 @@ fn Palette(is_admin: bool, on_close: Callback<()>, on_help: Callback<()>) -> imp
             targets
         }
     });
-    let list = NodeRef::<leptos::html::Ul>::new();
     // Arrows move the focus between the field and the results.
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
         let step = match ev.key().as_str() {
@@ -264,18 +263,9 @@ fn Palette(is_admin: bool, on_close: Callback<()>, on_help: Callback<()>) -> imp
         };
         ev.prevent_default();
         #[cfg(target_arch = "wasm32")]
-        if let Some(list) = list.get_untracked() {
-            use wasm_bindgen::JsCast;
-            let links: Vec<web_sys::HtmlElement> = list
-                .query_selector_all("a")
-                .ok()
-                .map(|nodes| {
-                    (0..nodes.length())
-                        .filter_map(|i| nodes.item(i))
-                        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
+        {
+            // Read from the page each time: the results list is drawn anew as the text changes.
+            let links = query_all("[role=dialog] [data-testid=palette-results] a");
             let active = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
             let at = links.iter().position(|l| active.as_ref().is_some_and(|a| l.is_same_node(Some(a))));
             let next = match (at, step) {
@@ -289,17 +279,14 @@ fn Palette(is_admin: bool, on_close: Callback<()>, on_help: Callback<()>) -> imp
                     let _ = link.focus();
                 }
                 None => {
-                    if let Ok(Some(field)) =
-                        list.closest("[role=dialog]").map(|d| d.and_then(|d| d.query_selector("input").ok().flatten()))
-                        && let Ok(field) = field.dyn_into::<web_sys::HtmlElement>()
-                    {
+                    if let Some(field) = query_all("[role=dialog] input").into_iter().next() {
                         let _ = field.focus();
                     }
                 }
             }
         }
         #[cfg(not(target_arch = "wasm32"))]
-        let _ = (step, list);
+        let _ = step;
     };
     view! {
         <Modal title="Go to".to_owned() on_close>
@@ -315,7 +302,7 @@ fn Palette(is_admin: bool, on_close: Callback<()>, on_help: Callback<()>) -> imp
                             return view! { <p class=format!("text-sm {MUTED}")>"Nothing matches."</p> }.into_any();
                         }
                         view! {
-                            <ul node_ref=list class="max-h-80 space-y-1 overflow-y-auto" aria-label="Results" data-testid="palette-results">
+                            <ul class="max-h-80 space-y-1 overflow-y-auto" aria-label="Results" data-testid="palette-results">
                                 {targets
                                     .into_iter()
                                     .map(|t| view! {
@@ -323,7 +310,10 @@ fn Palette(is_admin: bool, on_close: Callback<()>, on_help: Callback<()>) -> imp
                                             <a
                                                 href=t.href
                                                 class="flex items-center gap-2 rounded-md px-2 py-1 text-sm hover:bg-slate-100 focus:bg-indigo-50 dark:hover:bg-slate-800 dark:focus:bg-indigo-950"
-                                                on:click=move |_| on_close.run(())
+                                                on:click=move |_| {
+                                                    // After the router has followed the link.
+                                                    set_timeout(move || on_close.run(()), std::time::Duration::ZERO);
+                                                }
                                             >
                                                 <span class=format!("w-20 shrink-0 text-xs {MUTED}")>{t.kind}</span>
                                                 <span class="break-all">{t.label}</span>

@@ -306,7 +306,7 @@ fn ValueTools(
     view! {
         <div class=format!("flex flex-wrap items-center gap-2 text-xs {MUTED}")>
             <span>{move || format::bytes(shown_size())}</span>
-            <span role="status" data-testid="json-state">
+            <span aria-live="polite" data-testid="json-state">
                 {move || match json.get() {
                     Some(Ok(())) => view! { <span class="text-green-700 dark:text-green-400">"Valid JSON"</span> }.into_any(),
                     Some(Err(why)) => view! { <span class="text-red-700 dark:text-red-400">{format!("Not valid JSON: {why}")}</span> }.into_any(),
