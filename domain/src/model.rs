@@ -570,6 +570,28 @@ impl RewindCounts {
     }
 }
 
+/// Counts `class` for `name` in `counts` and lists the name in its class's list (of created,
+/// changed, deleted and incomplete keys) while that holds fewer than `sample`.
+fn record_class(
+    counts: &mut RewindCounts,
+    [created, changed, deleted, incomplete]: [&mut Vec<String>; 4],
+    name: &str,
+    class: RewindClass,
+    sample: usize,
+) {
+    counts.add(class);
+    let list = match class {
+        RewindClass::Created => created,
+        RewindClass::Changed => changed,
+        RewindClass::Deleted => deleted,
+        RewindClass::Incomplete => incomplete,
+        RewindClass::Unchanged => return,
+    };
+    if list.len() < sample {
+        list.push(name.to_owned());
+    }
+}
+
 /// What a rewind of a namespace (or a prefix of it) to the moment `at` would do: the counts of
 /// each class and the first names of each (in byte order). Nothing is written to make it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -594,17 +616,8 @@ pub struct RewindPreview {
 impl RewindPreview {
     /// Counts `class` for `name`, and lists the name while its class holds fewer than `sample`.
     pub fn record(&mut self, name: &str, class: RewindClass, sample: usize) {
-        self.counts.add(class);
-        let list = match class {
-            RewindClass::Created => &mut self.created,
-            RewindClass::Changed => &mut self.changed,
-            RewindClass::Deleted => &mut self.deleted,
-            RewindClass::Incomplete => &mut self.incomplete,
-            RewindClass::Unchanged => return,
-        };
-        if list.len() < sample {
-            list.push(name.to_owned());
-        }
+        let lists = [&mut self.created, &mut self.changed, &mut self.deleted, &mut self.incomplete];
+        record_class(&mut self.counts, lists, name, class, sample);
     }
 }
 
@@ -634,17 +647,8 @@ pub struct UndoPreview {
 impl UndoPreview {
     /// Counts `class` for `name`, and lists the name while its class holds fewer than `sample`.
     pub fn record(&mut self, name: &str, class: RewindClass, sample: usize) {
-        self.counts.add(class);
-        let list = match class {
-            RewindClass::Created => &mut self.created,
-            RewindClass::Changed => &mut self.changed,
-            RewindClass::Deleted => &mut self.deleted,
-            RewindClass::Incomplete => &mut self.incomplete,
-            RewindClass::Unchanged => return,
-        };
-        if list.len() < sample {
-            list.push(name.to_owned());
-        }
+        let lists = [&mut self.created, &mut self.changed, &mut self.deleted, &mut self.incomplete];
+        record_class(&mut self.counts, lists, name, class, sample);
     }
 
     /// Counts a key changed again since the job.

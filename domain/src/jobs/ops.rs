@@ -9,11 +9,12 @@ use super::{
     Collision, Ctx, ExportFormat, JobSpec, Jobs, KeyFailure, MAX_BATCH_NAMESPACES, Outcome, Selection, TtlChange,
 };
 use crate::actor::{Actor, Source};
+use crate::catalog::RewindKey;
 use crate::catalog::{TagOperation, normalize_tags};
 use crate::error::{DomainError, DomainResult};
 use crate::kv::{NamespaceAccess, Need};
 use crate::limits;
-use crate::model::{KeyQuery, RewindClass, ValidPut};
+use crate::model::{KeyQuery, RewindClass, RewindCounts, ValidPut};
 use crate::now_unix;
 use crate::sql::encode_cursor;
 
@@ -518,7 +519,7 @@ async fn undo(ctx: &mut Ctx, actor: &Actor, job_id: &str) -> DomainResult<Outcom
         let total = ctx.kv().count_undo_keys(job_id).await?;
         ctx.set_total(total).await?;
     }
-    let mut counts = crate::model::RewindCounts::default();
+    let mut counts = RewindCounts::default();
     let mut changed_since = 0u64;
     for namespace_id in ctx.kv().undo_namespaces(job_id).await? {
         let mut after = match &from {
@@ -534,32 +535,17 @@ async fn undo(ctx: &mut Ctx, actor: &Actor, job_id: &str) -> DomainResult<Outcom
             }
             let now = now_unix();
             let page = writing.undo_page(job_id, after.as_deref(), writing.batch_keys(), now).await?;
-            let mut failures = Vec::new();
-            let mut written = 0u64;
-            for key in &page.keys {
-                counts.add(key.class);
-                match key.class {
-                    RewindClass::Created | RewindClass::Changed | RewindClass::Deleted => written += 1,
-                    RewindClass::Incomplete => failures.push(KeyFailure {
-                        key: key.name.clone(),
-                        reason: "its state before the job is no longer kept; left as it is".into(),
-                    }),
-                    RewindClass::Unchanged => {}
-                }
-            }
+            let (written, mut failures) =
+                tally(&page.keys, &mut counts, "its state before the job is no longer kept; left as it is");
             changed_since += page.changed_since.len() as u64;
             failures.extend(page.changed_since.iter().map(|name| KeyFailure {
                 key: name.clone(),
                 reason: "changed again since the job; left as it is".into(),
             }));
-            let walked = page.walked as u64;
-            let skipped = walked.saturating_sub(written).saturating_sub(failures.len() as u64);
             let checkpoint =
                 page.last.as_ref().map(|last| serde_json::json!([namespace_id, last]).to_string()).unwrap_or_default();
-            let step = ctx.step(walked, skipped, page.last.as_deref(), checkpoint, failures);
-            writing.rewind_write(&page.keys, now, &step).await?;
-            ctx.after_write().await;
-            ctx.stepped(step).await?;
+            let done = Done { walked: page.walked as u64, written, failures, last: page.last.as_deref(), checkpoint };
+            write_page(ctx, &writing, &page.keys, done, now).await?;
             if !page.more {
                 break;
             }
@@ -572,6 +558,48 @@ async fn undo(ctx: &mut Ctx, actor: &Actor, job_id: &str) -> DomainResult<Outcom
         "changed_since": changed_since,
         "complete": counts.incomplete == 0 && changed_since == 0,
     }))))
+}
+
+/// Counts each key of a page of a rewind or an undo in `counts`; answers how many it writes and
+/// the failures of the keys it leaves incomplete (`why`: the reason given).
+fn tally(keys: &[RewindKey], counts: &mut RewindCounts, why: &str) -> (u64, Vec<KeyFailure>) {
+    let mut written = 0;
+    let mut failures = Vec::new();
+    for key in keys {
+        counts.add(key.class);
+        match key.class {
+            RewindClass::Created | RewindClass::Changed | RewindClass::Deleted => written += 1,
+            RewindClass::Incomplete => failures.push(KeyFailure { key: key.name.clone(), reason: why.to_owned() }),
+            RewindClass::Unchanged => {}
+        }
+    }
+    (written, failures)
+}
+
+/// What a page of a rewind or an undo did: names walked, of which `written` are written and
+/// `failures` left alone (the rest are skipped), and where the job resumes after it.
+struct Done<'a> {
+    walked: u64,
+    written: u64,
+    failures: Vec<KeyFailure>,
+    last: Option<&'a str>,
+    checkpoint: String,
+}
+
+/// Writes a page of a rewind or an undo through the write path, the job's progress in its
+/// last transaction.
+async fn write_page(
+    ctx: &mut Ctx,
+    writing: &NamespaceAccess,
+    keys: &[RewindKey],
+    done: Done<'_>,
+    now: i64,
+) -> DomainResult<()> {
+    let skipped = done.walked.saturating_sub(done.written).saturating_sub(done.failures.len() as u64);
+    let step = ctx.step(done.walked, skipped, done.last, done.checkpoint, done.failures);
+    writing.rewind_write(keys, now, &step).await?;
+    ctx.after_write().await;
+    ctx.stepped(step).await
 }
 
 /// Rewinds the keys of a namespace (within `prefix`) to their state at `at`, a page of keys at
@@ -595,34 +623,19 @@ async fn rewind(
         let total = reading.count_rewind_keys(prefix).await?;
         ctx.set_total(total).await?;
     }
-    let mut counts = crate::model::RewindCounts::default();
+    let mut counts = RewindCounts::default();
     loop {
         if ctx.cancelled().await {
             return Ok(Outcome::Cancelled);
         }
         let now = now_unix();
         let page = reading.rewind_page(prefix, at, after.as_deref(), reading.batch_keys(), now).await?;
-        let mut failures = Vec::new();
-        let mut written = 0u64;
-        for key in &page.keys {
-            counts.add(key.class);
-            match key.class {
-                RewindClass::Created | RewindClass::Changed | RewindClass::Deleted => written += 1,
-                RewindClass::Incomplete => failures.push(KeyFailure {
-                    key: key.name.clone(),
-                    reason: format!("at: the versions kept no longer hold its state at {at}; left as it is"),
-                }),
-                RewindClass::Unchanged => {}
-            }
-        }
-        let walked = page.walked as u64;
+        let reason = format!("at: the versions kept no longer hold its state at {at}; left as it is");
+        let (written, failures) = tally(&page.keys, &mut counts, &reason);
         // Skipped: keys the same then as now (or absent both then and now).
-        let skipped = walked - written - failures.len() as u64;
         let checkpoint = page.last.as_deref().map(encode_cursor).unwrap_or_default();
-        let step = ctx.step(walked, skipped, page.last.as_deref(), checkpoint, failures);
-        writing.rewind_write(&page.keys, now, &step).await?;
-        ctx.after_write().await;
-        ctx.stepped(step).await?;
+        let done = Done { walked: page.walked as u64, written, failures, last: page.last.as_deref(), checkpoint };
+        write_page(ctx, &writing, &page.keys, done, now).await?;
         if !page.more {
             break;
         }

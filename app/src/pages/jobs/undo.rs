@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::field_error::FormError;
+use crate::components::field_error::{DialogButtons, FormError};
 use crate::components::form_action::{form_error, on_success};
-use crate::components::modal::{BUTTON_DANGER, BUTTON_SECONDARY, Modal};
+use crate::components::modal::Modal;
 use crate::components::preview::{ChangedKeys, PreviewClass};
 use crate::components::text::Hint;
 use crate::dto::{JobStartedDto, UndoDto, UndoPreviewDto};
@@ -41,7 +41,10 @@ pub(super) fn UndoDialog(job_id: String, on_close: Callback<()>, on_started: Cal
     };
     view! {
         <Modal title="Undo this job".to_owned() on_close>
-            <div class="space-y-3 text-sm">
+            <form class="space-y-3 text-sm" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                ask.dispatch((id.get_value(), false));
+            }>
                 <FormError error fields=&["job_id"] />
                 <p>
                     "Every key the job wrote gets back the value, metadata and expiration it had before the job; keys the job created are deleted. Keys changed again since are left as they are. The undo is a job too: it can be undone."
@@ -51,22 +54,8 @@ pub(super) fn UndoDialog(job_id: String, on_close: Callback<()>, on_started: Cal
                     Some(p) => view! { <UndoPreview preview=p /> }.into_any(),
                     None => view! { <p>"Reading what the undo would do…"</p> }.into_any(),
                 }}
-                <div class="flex justify-end gap-2">
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>
-                        "Cancel"
-                    </button>
-                    <button
-                        type="button"
-                        class=BUTTON_DANGER
-                        disabled=move || pending.get() || !something()
-                        on:click=move |_| {
-                            ask.dispatch((id.get_value(), false));
-                        }
-                    >
-                        "Undo"
-                    </button>
-                </div>
-            </div>
+                <DialogButtons on_cancel=on_close label="Undo" pending danger=true blocked=Signal::derive(move || !something()) />
+            </form>
         </Modal>
     }
 }
