@@ -37,6 +37,8 @@ pub struct WriteTxn {
     revisions: HashMap<String, i64>,
     /// Set when this transaction wrote webhook events: the sender is woken once it commits.
     pub(crate) emitted: Option<crate::events::EventGate>,
+    /// Set once this transaction kept a version of a key (it replaced a live state).
+    kept_versions: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) fn title_conflict(title: &str) -> DomainError {
@@ -61,6 +63,7 @@ impl WriteTxn {
             titles: HashMap::new(),
             revisions: HashMap::new(),
             emitted: None,
+            kept_versions: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -238,7 +241,8 @@ impl WriteTxn {
         names: &[&str],
     ) -> DomainResult<()> {
         let Some(job_id) = actor.job_id.as_deref() else { return Ok(()) };
-        if names.is_empty() {
+        // Tags and custom metadata are not kept by versions: an undo cannot take them back.
+        if names.is_empty() || matches!(operation, "key.tags" | "key.details") {
             return Ok(());
         }
         let revision = self.revision(namespace_id)?;
@@ -253,6 +257,10 @@ impl WriteTxn {
                 sql.push(")");
             }
             self.txn.execute_raw(sql.statement()).await?;
+            if !self.kept_versions.load(std::sync::atomic::Ordering::Relaxed) {
+                // Nothing replaced in this transaction (an import of new keys, say).
+                continue;
+            }
             let mut sql = Sql::new(self.backend, "UPDATE job_writes SET had_before = ");
             sql.bind(true).push(" WHERE job_id = ").bind(job_id).push(" AND namespace_id = ").bind(namespace_id);
             sql.push(" AND revision = ").bind(revision).push(" AND name IN (SELECT v.name FROM key_versions v ");
@@ -467,7 +475,9 @@ impl WriteTxn {
             sql.push(", e.value FROM kv_entries e WHERE e.namespace_id = ").bind(namespace_id);
             sql.push(" AND (e.expiration IS NULL OR e.expiration > ").bind(self.now).push(") AND e.name IN ");
             sql.bind_list(chunk);
-            self.txn.execute_raw(sql.statement()).await?;
+            if self.txn.execute_raw(sql.statement()).await?.rows_affected() > 0 {
+                self.kept_versions.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         Ok(())
     }
