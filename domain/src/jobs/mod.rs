@@ -459,13 +459,13 @@ impl Jobs {
         self.start_checked(actor, spec).await
     }
 
-    /// [`Jobs::start`] of a spec whose backup, if it has one, was checked already.
-    async fn start_checked(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
-        self.refuse_when_stopping()?;
+    /// Whether `actor` may run `spec` and `spec` is valid: what starting it checks, and what its
+    /// preview checks (the same refusals, naming the same fields).
+    pub(crate) async fn admit(&self, actor: &Actor, spec: &JobSpec) -> DomainResult<()> {
         let need =
             if matches!(spec, JobSpec::Export { .. } | JobSpec::Backup { .. }) { Need::Read } else { Need::Write };
         self.inner.kv.authorize(actor, spec.namespace_id(), need).await?;
-        if let JobSpec::Backup { batch, .. } = &spec {
+        if let JobSpec::Backup { batch, .. } = spec {
             for namespace_id in batch {
                 self.inner.kv.authorize(actor, namespace_id, Need::Read).await?;
             }
@@ -473,7 +473,13 @@ impl Jobs {
         if let Some(target) = spec.target_namespace_id() {
             self.inner.kv.authorize(actor, target, Need::Write).await?;
         }
-        ops::validate(self, &spec).await?;
+        ops::validate(self, spec).await
+    }
+
+    /// [`Jobs::start`] of a spec whose backup, if it has one, was checked already.
+    async fn start_checked(&self, actor: &Actor, spec: JobSpec) -> DomainResult<Job> {
+        self.refuse_when_stopping()?;
+        self.admit(actor, &spec).await?;
         let now = now_unix();
         let id = format!("{}-{}", spec.job_type(), ulid::Ulid::new().to_string().to_lowercase());
         // The job's row, its first event and the audit row: one transaction.

@@ -94,12 +94,8 @@ impl Jobs {
                 format!("dry_run: a {} job has no preview here", spec.job_type()),
             ));
         }
+        self.admit(actor, spec).await?;
         let kv = self.kv();
-        kv.authorize(actor, spec.namespace_id(), Need::Write).await?;
-        if let Some(target) = spec.target_namespace_id() {
-            kv.authorize(actor, target, Need::Write).await?;
-        }
-        super::ops::validate(self, spec).await?;
         let mut preview = BulkPreview { job_type: spec.job_type().to_owned(), ..Default::default() };
         let source = kv.namespace(&system(), spec.namespace_id(), Need::Read).await?;
         match spec {
